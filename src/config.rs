@@ -1,0 +1,348 @@
+//! `site.toml`: what a channel may configure, parsed raw and then validated.
+//!
+//! Every field is optional, so a channel folder with no site.toml at all is a
+//! working channel. Parsing happens in two steps (ripgrep's low/high args):
+//! [`RawSite`] mirrors the file, [`SiteConfig`] is what the stages use.
+
+use std::collections::BTreeMap;
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+use crate::problem::Problem;
+
+/// An sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    /// Parses `#rrggbb`.
+    pub fn parse(s: &str) -> Option<Rgb> {
+        let hex = s.strip_prefix('#')?;
+        if hex.len() != 6 || !hex.is_ascii() {
+            return None;
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        Some(Rgb(byte(0)?, byte(2)?, byte(4)?))
+    }
+
+    /// Mixes `self` toward `other` by `t` in 0..=1.
+    pub fn mix(self, other: Rgb, t: f32) -> Rgb {
+        let m = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t).round() as u8;
+        Rgb(m(self.0, other.0), m(self.1, other.1), m(self.2, other.2))
+    }
+}
+
+/// One output size: every screen is laid out and rendered once per profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// ASCII name used in URLs: `sd`, `hd`, `iptv-sd`.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The colours of every screen. Defaults are broadcast-safe: no pure white, no
+/// saturated red, light text on a dark ground.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub background: Rgb,
+    pub header: Rgb,
+    pub text: Rgb,
+    pub dim: Rgb,
+    pub focus_frame: Rgb,
+    pub focus_fill: Rgb,
+    pub focus_text: Rgb,
+    /// Accent colours given to columns that do not choose their own.
+    pub accents: Vec<Rgb>,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme {
+            background: Rgb(18, 36, 66),
+            header: Rgb(10, 24, 48),
+            text: Rgb(236, 236, 228),
+            dim: Rgb(168, 186, 210),
+            focus_frame: Rgb(250, 192, 48),
+            focus_fill: Rgb(240, 234, 214),
+            focus_text: Rgb(22, 30, 48),
+            accents: vec![
+                Rgb(160, 54, 50),
+                Rgb(44, 120, 116),
+                Rgb(150, 46, 44),
+                Rgb(38, 108, 86),
+                Rgb(176, 118, 36),
+                Rgb(86, 124, 44),
+                Rgb(40, 96, 160),
+                Rgb(30, 122, 150),
+                Rgb(78, 78, 146),
+            ],
+        }
+    }
+}
+
+/// The validated configuration the stages use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteConfig {
+    pub title: String,
+    pub profiles: Vec<Profile>,
+    /// The profile `/` sends a box to.
+    pub default_profile: String,
+    pub theme: Theme,
+    /// Local time of the households: dates on screen and publish times.
+    pub time_zone: FixedOffset,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            title: "信息频道".into(),
+            profiles: vec![
+                Profile {
+                    name: "sd".into(),
+                    width: 720,
+                    height: 576,
+                },
+                Profile {
+                    name: "hd".into(),
+                    width: 1280,
+                    height: 720,
+                },
+            ],
+            default_profile: "sd".into(),
+            theme: Theme::default(),
+            time_zone: china_time(),
+        }
+    }
+}
+
+fn china_time() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset")
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    title: Option<String>,
+    time_zone: Option<String>,
+    default_profile: Option<String>,
+    profiles: Option<BTreeMap<String, RawProfile>>,
+    theme: Option<RawTheme>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    width: u32,
+    height: u32,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    background: Option<String>,
+    header: Option<String>,
+    text: Option<String>,
+    dim: Option<String>,
+    focus_frame: Option<String>,
+    focus_fill: Option<String>,
+    focus_text: Option<String>,
+    accents: Option<Vec<String>>,
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32
+        + 1
+}
+
+/// Turns a TOML parse error into a problem at the right line of `path`,
+/// `line_offset` lines below the start of the file.
+pub fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
+    let message = err.message().trim().to_string();
+    let problem = Problem::new(
+        path,
+        format!("TOML 格式错误：{message}"),
+        format!("invalid TOML: {message}"),
+    );
+    match err.span() {
+        Some(span) => problem.at_line(line_of(text, span.start) + line_offset),
+        None => problem,
+    }
+}
+
+/// Parses and validates `site.toml`. Anything wrong becomes a problem and the
+/// default for that part is used, so the caller can decide whether to publish.
+pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let raw: RawSite = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(err) => {
+            problems.push(toml_problem(path, text, &err, 0));
+            return (SiteConfig::default(), problems);
+        }
+    };
+    let mut config = SiteConfig::default();
+    if let Some(title) = raw.title.filter(|t| !t.trim().is_empty()) {
+        config.title = title.trim().to_string();
+    }
+    if let Some(tz) = raw.time_zone {
+        match parse_offset(&tz) {
+            Some(offset) => config.time_zone = offset,
+            None => problems.push(Problem::new(
+                path,
+                format!("时区“{tz}”无法识别，应写成 +08:00 这样的格式"),
+                format!("time zone {tz:?} not understood, expected an offset like +08:00"),
+            )),
+        }
+    }
+    if let Some(raw_profiles) = raw.profiles {
+        let mut profiles = Vec::new();
+        for (name, p) in raw_profiles {
+            let name_ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let size_ok = (320..=1920).contains(&p.width) && (240..=1080).contains(&p.height);
+            if name_ok && size_ok {
+                profiles.push(Profile {
+                    name,
+                    width: p.width,
+                    height: p.height,
+                });
+            } else {
+                problems.push(Problem::new(
+                    path,
+                    format!("画面规格“{name}”无效：名称只能用小写字母、数字和连字符，尺寸须在 320x240 到 1920x1080 之间"),
+                    format!("profile {name:?} invalid: name must be lowercase ASCII, size within 320x240..1920x1080"),
+                ));
+            }
+        }
+        if !profiles.is_empty() {
+            config.profiles = profiles;
+        }
+    }
+    match raw.default_profile {
+        Some(name) if config.profiles.iter().any(|p| p.name == name) => {
+            config.default_profile = name
+        }
+        Some(name) => problems.push(Problem::new(
+            path,
+            format!("默认画面规格“{name}”不存在"),
+            format!("default profile {name:?} is not defined"),
+        )),
+        None => {}
+    }
+    if !config
+        .profiles
+        .iter()
+        .any(|p| p.name == config.default_profile)
+    {
+        config.default_profile = config.profiles[0].name.clone();
+    }
+    if let Some(theme) = raw.theme {
+        apply_theme(path, theme, &mut config.theme, &mut problems);
+    }
+    (config, problems)
+}
+
+fn apply_theme(path: &str, raw: RawTheme, theme: &mut Theme, problems: &mut Vec<Problem>) {
+    let mut set = |value: Option<String>, slot: &mut Rgb, name: &str| {
+        if let Some(v) = value {
+            match Rgb::parse(&v) {
+                Some(c) => *slot = c,
+                None => problems.push(colour_problem(path, name, &v)),
+            }
+        }
+    };
+    set(raw.background, &mut theme.background, "background");
+    set(raw.header, &mut theme.header, "header");
+    set(raw.text, &mut theme.text, "text");
+    set(raw.dim, &mut theme.dim, "dim");
+    set(raw.focus_frame, &mut theme.focus_frame, "focus_frame");
+    set(raw.focus_fill, &mut theme.focus_fill, "focus_fill");
+    set(raw.focus_text, &mut theme.focus_text, "focus_text");
+    if let Some(list) = raw.accents {
+        let parsed: Vec<Rgb> = list.iter().filter_map(|v| Rgb::parse(v)).collect();
+        if parsed.len() == list.len() && !parsed.is_empty() {
+            theme.accents = parsed;
+        } else {
+            problems.push(colour_problem(path, "accents", &list.join(", ")));
+        }
+    }
+}
+
+pub fn colour_problem(path: &str, name: &str, value: &str) -> Problem {
+    Problem::new(
+        path,
+        format!("颜色 {name} = “{value}” 无效，应写成 #1a2b3c 这样的格式"),
+        format!("colour {name} = {value:?} invalid, expected #rrggbb"),
+    )
+}
+
+/// Parses `+08:00`, `-05:30`, `UTC+8` or `Asia/Shanghai` (the zone every Chinese
+/// county uses; other named zones need an offset since China has no DST).
+pub fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    if s == "Asia/Shanghai" || s == "Asia/Chongqing" || s == "PRC" {
+        return Some(china_time());
+    }
+    let s = s.strip_prefix("UTC").unwrap_or(s);
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None => (rest.parse::<i32>().ok()?, 0),
+    };
+    if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_default() {
+        let (config, problems) = parse_site("site.toml", "");
+        assert_eq!(config, SiteConfig::default());
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn broken_toml_names_the_line() {
+        let (_, problems) = parse_site("site.toml", "title = \"a\"\n\ntitle = = 3\n");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(3));
+    }
+
+    #[test]
+    fn profiles_and_zone() {
+        let text = "title = \"万源\"\ntime_zone = \"UTC+8\"\ndefault_profile = \"hd\"\n[profiles.hd]\nwidth = 1280\nheight = 720\n[profiles.iptv-sd]\nwidth = 640\nheight = 530\n";
+        let (config, problems) = parse_site("site.toml", text);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(config.title, "万源");
+        assert_eq!(config.default_profile, "hd");
+        assert_eq!(config.profiles.len(), 2);
+        assert_eq!(config.time_zone.local_minus_utc(), 8 * 3600);
+    }
+
+    #[test]
+    fn bad_values_are_problems_and_defaults_stay() {
+        let text = "time_zone = \"Mars\"\n[theme]\nbackground = \"blue\"\n[profiles.BIG]\nwidth = 9000\nheight = 10\n";
+        let (config, problems) = parse_site("site.toml", text);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(config.theme.background, Theme::default().background);
+        assert_eq!(config.profiles, SiteConfig::default().profiles);
+    }
+}

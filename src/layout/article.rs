@@ -1,0 +1,304 @@
+//! Articles: title, date and body set in lines and paged into screens.
+
+use std::collections::BTreeMap;
+
+use crate::config::Rgb;
+use crate::content::{Article, Block};
+use crate::fonts::Weight;
+
+use super::frame::{line_box, Frame};
+use super::text::{ellipsize, wrap, Line};
+use super::{page_id, screen_id, Key, Kind, Op, Rect, Screen, State, Target, TextRun};
+
+/// A unit of vertical space: lines and the gaps between paragraphs.
+struct Row {
+    height: f32,
+    /// Ops relative to the row's top-left at (body.x, 0).
+    ops: Vec<Op>,
+    /// A heading stays with the row after it.
+    keep_with_next: bool,
+}
+
+/// The screens of one article: one per page.
+pub fn screens(
+    frame: &Frame,
+    article: &Article,
+    crumbs: &[String],
+    back: Target,
+    accent: Rgb,
+) -> Vec<Screen> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let width = g.body.w as f32;
+    let base = screen_id("a", &article.key);
+
+    let mut head: Vec<Row> = Vec::new();
+    for line in wrap(
+        frame.cx.fonts,
+        &[(article.title.clone(), Weight::Bold)],
+        g.article_title,
+        width,
+        0.0,
+        false,
+    ) {
+        head.push(text_row(
+            line,
+            g.article_title,
+            line_box(g.article_title),
+            t.text,
+            0.0,
+        ));
+    }
+    let mut meta = String::new();
+    if let Some(date) = article.date {
+        meta.push_str(&date.format("%Y年%m月%d日").to_string());
+        meta.push_str("　");
+    }
+    meta.push_str(&crumbs.join(" · "));
+    head.push(Row {
+        height: line_box(g.small) + g.gap as f32,
+        ops: vec![
+            frame.text(0.0, 0.0, g.small, Weight::Regular, t.dim, &meta),
+            Op::Fill {
+                rect: Rect::new(
+                    0,
+                    (line_box(g.small) + g.gap as f32 / 2.0 - 2.0) as i32,
+                    g.body.w,
+                    2,
+                ),
+                color: accent,
+                radius: 0,
+            },
+        ],
+        keep_with_next: true,
+    });
+    let body_rows = body_rows(frame, &article.blocks, width);
+
+    // Fill pages: the head on the first only, a running title on the others.
+    let running = ellipsize(
+        frame.cx.fonts,
+        &article.title,
+        g.small,
+        Weight::Regular,
+        width,
+    );
+    let running_h = line_box(g.small) + g.gap as f32 / 2.0;
+    let mut pages: Vec<Vec<(f32, Row)>> = Vec::new();
+    let mut page: Vec<(f32, Row)> = Vec::new();
+    let mut y = 0.0;
+    for row in head {
+        y += row.height;
+        page.push((y - row.height, row));
+    }
+    let mut rows = body_rows.into_iter().peekable();
+    while let Some(row) = rows.next() {
+        let mut need = row.height;
+        if row.keep_with_next {
+            need += rows.peek().map_or(0.0, |r| r.height);
+        }
+        let fits = y + need <= g.body.h as f32;
+        if !fits && !page.is_empty() && y > running_h {
+            pages.push(std::mem::take(&mut page));
+            y = running_h;
+            // Paragraph gaps never open a page.
+            if row.ops.is_empty() {
+                continue;
+            }
+        }
+        y += row.height;
+        page.push((y - row.height, row));
+    }
+    if !page.is_empty() {
+        pages.push(page);
+    }
+    let count = pages.len();
+    let mut out = Vec::with_capacity(count);
+    for (p, rows) in pages.into_iter().enumerate() {
+        let hints = if count > 1 {
+            vec![("←→", "翻页"), ("返回", "上一级")]
+        } else {
+            vec![("返回", "上一级")]
+        };
+        let mut ops = frame.chrome(crumbs, accent, &hints, Some((p + 1, count)));
+        if p > 0 {
+            ops.push(frame.text(
+                g.body.x as f32,
+                g.body.y as f32,
+                g.small,
+                Weight::Regular,
+                t.dim,
+                &running,
+            ));
+        }
+        for (top, row) in rows {
+            for op in row.ops {
+                ops.push(offset(op, g.body.x as f32, g.body.y as f32 + top));
+            }
+        }
+        let mut keys = BTreeMap::new();
+        keys.insert(Key::Back, back.clone());
+        if p > 0 {
+            let prev = Target::new(page_id(&base, p - 1), 0);
+            keys.insert(Key::Left, prev.clone());
+            keys.insert(Key::PageUp, prev.clone());
+            keys.insert(Key::Up, prev);
+        }
+        if p + 1 < count {
+            let next = Target::new(page_id(&base, p + 1), 0);
+            keys.insert(Key::Right, next.clone());
+            keys.insert(Key::PageDown, next.clone());
+            keys.insert(Key::Down, next.clone());
+            keys.insert(Key::Ok, next);
+        } else {
+            keys.insert(Key::Ok, back.clone());
+        }
+        out.push(Screen {
+            id: page_id(&base, p),
+            kind: Kind::Article,
+            title: article.title.clone(),
+            parent: Some(back.screen.clone()),
+            number: None,
+            ops,
+            states: vec![State { focus: None, keys }],
+        });
+    }
+    out
+}
+
+fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let size = g.body_size;
+    let para_gap = (g.body_line - line_box(size)).max(0.0) / 2.0;
+    let mut rows = Vec::new();
+    for block in blocks {
+        let runs: Vec<(String, Weight)> = block
+            .spans()
+            .iter()
+            .map(|s| {
+                (
+                    s.text.clone(),
+                    if s.strong {
+                        Weight::Bold
+                    } else {
+                        Weight::Regular
+                    },
+                )
+            })
+            .collect();
+        match block {
+            Block::Heading(_) => {
+                rows.push(Row {
+                    height: para_gap,
+                    ops: Vec::new(),
+                    keep_with_next: true,
+                });
+                let runs: Vec<_> = runs.into_iter().map(|(s, _)| (s, Weight::Bold)).collect();
+                for line in wrap(fonts, &runs, g.heading, width, 0.0, false) {
+                    let mut row = text_row(line, g.heading, g.body_line, t.text, 0.0);
+                    row.keep_with_next = true;
+                    rows.push(row);
+                }
+            }
+            Block::Paragraph(_) => {
+                // Two full-width spaces of indent, as Chinese paragraphs are set.
+                let indent = 2.0 * fonts.advance('\u{3000}', size, Weight::Regular);
+                for (i, line) in wrap(fonts, &runs, size, width, indent, true)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let x = if i == 0 { indent } else { 0.0 };
+                    rows.push(text_row(line, size, g.body_line, t.text, x));
+                }
+                rows.push(Row {
+                    height: para_gap,
+                    ops: Vec::new(),
+                    keep_with_next: false,
+                });
+            }
+            Block::Item { marker, .. } => {
+                let hang = fonts.advance('\u{3000}', size, Weight::Regular) * 1.5;
+                for (i, line) in wrap(fonts, &runs, size, width - hang, 0.0, true)
+                    .into_iter()
+                    .enumerate()
+                {
+                    let mut row = text_row(line, size, g.body_line, t.text, hang);
+                    if i == 0 {
+                        row.ops.push(frame.text(
+                            hang * 0.2,
+                            0.0,
+                            size,
+                            Weight::Bold,
+                            t.focus_frame,
+                            marker,
+                        ));
+                        if let Some(Op::Text(run)) = row.ops.last_mut() {
+                            run.h = g.body_line;
+                        }
+                    }
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    while rows.last().is_some_and(|r| r.ops.is_empty()) {
+        rows.pop();
+    }
+    rows
+}
+
+fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
+    let ops = line
+        .pieces
+        .into_iter()
+        .map(|p| {
+            Op::Text(TextRun {
+                x: x + p.x,
+                y: 0.0,
+                w: p.w,
+                h: height,
+                size,
+                weight: p.weight,
+                color,
+                spacing: p.spacing,
+                text: p.text,
+            })
+        })
+        .collect();
+    Row {
+        height,
+        ops,
+        keep_with_next: false,
+    }
+}
+
+fn offset(op: Op, dx: f32, dy: f32) -> Op {
+    match op {
+        Op::Text(mut run) => {
+            run.x += dx;
+            run.y += dy;
+            Op::Text(run)
+        }
+        Op::Fill {
+            rect,
+            color,
+            radius,
+        } => Op::Fill {
+            rect: Rect::new(rect.x + dx as i32, rect.y + dy as i32, rect.w, rect.h),
+            color,
+            radius,
+        },
+        Op::Frame {
+            rect,
+            color,
+            width,
+            radius,
+        } => Op::Frame {
+            rect: Rect::new(rect.x + dx as i32, rect.y + dy as i32, rect.w, rect.h),
+            color,
+            width,
+            radius,
+        },
+    }
+}

@@ -1,0 +1,264 @@
+//! Geometry of a profile and the frame every screen shares: background,
+//! header (channel name, path, date) and footer (the keys that work here).
+
+use crate::config::{Profile, Rgb, Theme};
+use crate::content::Site;
+use crate::fonts::Weight;
+
+use super::{Context, Op, Rect, TextRun};
+
+/// Sizes and places for one profile, all in profile pixels.
+///
+/// Sizes are designed on the 720x576 SD frame. Taller profiles scale them by
+/// `height / 562.5` rather than `height / 576`, so the 22 px SD floor for any
+/// text lands on the 28 px HD floor (1.28x, where the frame is 1.25x taller).
+#[derive(Debug, Clone)]
+pub struct Geometry {
+    pub width: i32,
+    pub height: i32,
+    /// Title-safe area: 5 % in from every edge. All text stays inside.
+    pub safe: Rect,
+    pub header_h: i32,
+    pub footer_y: i32,
+    /// Where screen content goes, between header and footer, inside `safe`.
+    pub body: Rect,
+    pub gap: i32,
+    pub radius: i32,
+    /// Focus frame width: even, so it survives interlace.
+    pub frame_w: i32,
+    /// The smallest text: path, dates, key hints, captions.
+    pub small: f32,
+    pub channel: f32,
+    pub tile: f32,
+    pub item: f32,
+    pub row: f32,
+    pub body_size: f32,
+    pub body_line: f32,
+    pub heading: f32,
+    pub article_title: f32,
+    /// Sub-item tiles per column of a column screen.
+    pub column_rows: usize,
+    /// Articles per list page.
+    pub list_rows: usize,
+}
+
+/// Height of a line box for text of `size`.
+pub fn line_box(size: f32) -> f32 {
+    (size * 1.36).round()
+}
+
+impl Geometry {
+    pub fn new(profile: &Profile) -> Geometry {
+        let (w, h) = (profile.width as i32, profile.height as i32);
+        let k = if h <= 600 { 1.0 } else { h as f32 / 562.5 };
+        let px = |v: f32| (v * k).round();
+        let even = |v: f32| ((v * k / 2.0).round() * 2.0) as i32;
+        let safe = Rect::new(
+            (w as f32 * 0.05).ceil() as i32,
+            (h as f32 * 0.05).ceil() as i32,
+            w - 2 * (w as f32 * 0.05).ceil() as i32,
+            h - 2 * (h as f32 * 0.05).ceil() as i32,
+        );
+        let small = px(22.0);
+        let channel = px(30.0);
+        let header_h = safe.y + line_box(channel) as i32 + line_box(small) as i32 + even(6.0);
+        let footer_y = safe.bottom() - line_box(small) as i32 - even(10.0);
+        let gap = even(14.0);
+        let body = Rect::new(
+            safe.x,
+            header_h + gap,
+            safe.w,
+            footer_y - gap - (header_h + gap),
+        );
+        let row = px(28.0);
+        let row_h = line_box(row) + px(18.0);
+        let list_rows = ((body.h as f32 + gap as f32 / 2.0) / (row_h + gap as f32 / 2.0))
+            .floor()
+            .max(1.0) as usize;
+        Geometry {
+            width: w,
+            height: h,
+            safe,
+            header_h,
+            footer_y,
+            body,
+            gap,
+            radius: even(10.0),
+            frame_w: even(6.0),
+            small,
+            channel,
+            tile: px(32.0),
+            item: px(30.0),
+            row,
+            body_size: px(28.0),
+            body_line: px(46.0),
+            heading: px(30.0),
+            article_title: px(34.0),
+            column_rows: 4,
+            list_rows,
+        }
+    }
+}
+
+/// What every screen's chrome needs: the site, the layout context, the geometry.
+pub struct Frame<'a> {
+    pub site: &'a Site,
+    pub cx: &'a Context<'a>,
+    pub geo: &'a Geometry,
+}
+
+/// The keys a footer names, as (key label, what it does).
+pub type Hints = Vec<(&'static str, &'static str)>;
+
+impl Frame<'_> {
+    pub fn theme(&self) -> &Theme {
+        &self.site.config.theme
+    }
+
+    /// The accent colour of column `index`.
+    pub fn accent(&self, index: usize) -> Rgb {
+        let theme = self.theme();
+        self.site
+            .columns
+            .get(index)
+            .and_then(|c| c.accent)
+            .unwrap_or(theme.accents[index % theme.accents.len()])
+    }
+
+    /// A text run at (x, y) measured with the channel's fonts.
+    pub fn text(&self, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
+        let w = self.cx.fonts.measure(text, size, weight);
+        Op::Text(TextRun {
+            x,
+            y,
+            w,
+            h: line_box(size),
+            size,
+            weight,
+            color,
+            spacing: 0.0,
+            text: text.to_string(),
+        })
+    }
+
+    /// A text run ending at `right`.
+    pub fn text_right(
+        &self,
+        right: f32,
+        y: f32,
+        size: f32,
+        weight: Weight,
+        color: Rgb,
+        text: &str,
+    ) -> Op {
+        let w = self.cx.fonts.measure(text, size, weight);
+        self.text(right - w, y, size, weight, color, text)
+    }
+
+    /// Background, header and footer of a screen.
+    pub fn chrome(
+        &self,
+        crumbs: &[String],
+        accent: Rgb,
+        hints: &Hints,
+        page: Option<(usize, usize)>,
+    ) -> Vec<Op> {
+        let g = self.geo;
+        let t = self.theme();
+        let fonts = self.cx.fonts;
+        let mut ops = vec![
+            Op::Fill {
+                rect: Rect::new(0, 0, g.width, g.height),
+                color: t.background,
+                radius: 0,
+            },
+            Op::Fill {
+                rect: Rect::new(0, 0, g.width, g.header_h),
+                color: t.header,
+                radius: 0,
+            },
+            // An even-height accent rule under the header: thin lines flicker on interlaced sets.
+            Op::Fill {
+                rect: Rect::new(0, g.header_h - g.frame_w / 2, g.width, g.frame_w / 2),
+                color: accent,
+                radius: 0,
+            },
+            Op::Fill {
+                rect: Rect::new(0, g.footer_y, g.width, g.height - g.footer_y),
+                color: t.header,
+                radius: 0,
+            },
+        ];
+        let (sx, sy) = (g.safe.x as f32, g.safe.y as f32);
+        let date = self.date_text();
+        let date_w = fonts.measure(&date, g.small, Weight::Regular);
+        let title_w = g.safe.w as f32 - date_w - g.gap as f32;
+        let title = super::text::ellipsize(
+            fonts,
+            &self.site.config.title,
+            g.channel,
+            Weight::Bold,
+            title_w,
+        );
+        ops.push(self.text(sx, sy, g.channel, Weight::Bold, t.text, &title));
+        let date_y = sy + (line_box(g.channel) - line_box(g.small)) / 2.0;
+        ops.push(self.text_right(
+            g.safe.right() as f32,
+            date_y,
+            g.small,
+            Weight::Regular,
+            t.dim,
+            &date,
+        ));
+        let mut path = String::from("首页");
+        for c in crumbs {
+            path.push_str(" › ");
+            path.push_str(c);
+        }
+        let path = super::text::ellipsize(fonts, &path, g.small, Weight::Regular, g.safe.w as f32);
+        ops.push(self.text(
+            sx,
+            sy + line_box(g.channel),
+            g.small,
+            Weight::Regular,
+            t.dim,
+            &path,
+        ));
+
+        let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0
+            - line_box(g.small) / 2.0;
+        let mut x = sx;
+        for (key, what) in hints {
+            ops.push(self.text(x, fy, g.small, Weight::Bold, t.focus_frame, key));
+            x += fonts.measure(key, g.small, Weight::Bold) + g.small * 0.4;
+            ops.push(self.text(x, fy, g.small, Weight::Regular, t.text, what));
+            x += fonts.measure(what, g.small, Weight::Regular) + g.small * 1.5;
+        }
+        if let Some((n, m)) = page.filter(|&(_, m)| m > 1) {
+            let label = format!("第 {n}/{m} 页");
+            ops.push(self.text_right(
+                g.safe.right() as f32,
+                fy,
+                g.small,
+                Weight::Bold,
+                t.text,
+                &label,
+            ));
+        }
+        ops
+    }
+
+    /// `2026年11月27日 星期五` in the channel's time zone.
+    fn date_text(&self) -> String {
+        use chrono::Datelike;
+        let now = self.cx.now;
+        let weekday = ["一", "二", "三", "四", "五", "六", "日"]
+            [now.weekday().num_days_from_monday() as usize];
+        format!(
+            "{}年{}月{}日 星期{weekday}",
+            now.year(),
+            now.month(),
+            now.day()
+        )
+    }
+}

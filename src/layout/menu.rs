@@ -1,0 +1,338 @@
+//! Menus: the home grid, a column's sub-items and a sub-item's article list
+//! are all pages of focusable tiles; this lays them out and wires the keys.
+
+use std::collections::BTreeMap;
+
+use crate::config::Rgb;
+use crate::fonts::Weight;
+
+use super::frame::{line_box, Frame, Hints};
+use super::text::ellipsize;
+use super::{page_id, Focus, Key, Kind, Op, Rect, Screen, State, Target};
+
+/// One tile.
+pub struct Entry {
+    pub title: String,
+    /// A second, smaller line: sub-items of a column, article counts, a date.
+    pub caption: String,
+    /// A short mark: the number key of a column, 置顶 for a pinned article.
+    pub badge: Option<String>,
+    pub accent: Rgb,
+    pub target: Target,
+}
+
+/// A menu to lay out.
+pub struct Spec {
+    pub base: String,
+    pub kind: Kind,
+    pub title: String,
+    pub crumbs: Vec<String>,
+    pub parent: Option<Target>,
+    pub accent: Rgb,
+    pub columns: usize,
+    pub rows: usize,
+    pub entries: Vec<Entry>,
+    /// Keys that work from every tile (digits on home).
+    pub extra_keys: Vec<(Key, Target)>,
+    /// What an empty menu says.
+    pub empty: &'static str,
+}
+
+/// The screens of a menu: one per page of `columns x rows` tiles.
+pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
+    let per_page = spec.columns * spec.rows;
+    let pages = spec.entries.len().div_ceil(per_page).max(1);
+    let g = frame.geo;
+    let mut out = Vec::with_capacity(pages);
+    for page in 0..pages {
+        let first = page * per_page;
+        let on_page = &spec.entries
+            [first.min(spec.entries.len())..(first + per_page).min(spec.entries.len())];
+        let hints = hints(spec.kind, pages > 1, !on_page.is_empty());
+        let mut ops = frame.chrome(&spec.crumbs, spec.accent, &hints, Some((page + 1, pages)));
+        let mut states = Vec::new();
+        if on_page.is_empty() {
+            let size = g.item;
+            let y = g.body.y as f32 + (g.body.h as f32 - line_box(size)) / 2.0;
+            let w = frame.cx.fonts.measure(spec.empty, size, Weight::Regular);
+            let x = g.body.x as f32 + (g.body.w as f32 - w) / 2.0;
+            ops.push(frame.text(x, y, size, Weight::Regular, frame.theme().dim, spec.empty));
+            let mut keys = BTreeMap::new();
+            if let Some(parent) = &spec.parent {
+                keys.insert(Key::Back, parent.clone());
+            }
+            states.push(State { focus: None, keys });
+        }
+        for (i, entry) in on_page.iter().enumerate() {
+            let rect = tile_rect(frame, &spec, i);
+            ops.extend(tile_ops(frame, spec.kind, entry, rect, false));
+            let mut focus_ops = vec![Op::Fill {
+                rect: rect.grow(g.frame_w),
+                color: frame.theme().focus_frame,
+                radius: g.radius + g.frame_w,
+            }];
+            focus_ops.extend(tile_ops(frame, spec.kind, entry, rect, true));
+            let keys = keys_for(&spec, page, pages, i, on_page.len(), per_page, entry);
+            states.push(State {
+                focus: Some(Focus {
+                    rect: rect.grow(g.frame_w),
+                    ops: focus_ops,
+                }),
+                keys,
+            });
+        }
+        out.push(Screen {
+            id: page_id(&spec.base, page),
+            kind: spec.kind,
+            title: spec.title.clone(),
+            parent: spec.parent.as_ref().map(|t| t.screen.clone()),
+            number: None,
+            ops,
+            states,
+        });
+    }
+    out
+}
+
+fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
+    let mut h: Hints = Vec::new();
+    match kind {
+        Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达栏目")]),
+        Kind::List => {
+            if any {
+                h.extend([("↑↓", "选择"), ("OK", "阅读")]);
+            }
+            if paged {
+                h.push(("←→", "翻页"));
+            }
+            h.push(("返回", "上一级"));
+        }
+        _ => {
+            if any {
+                h.extend([("↑↓←→", "选择"), ("OK", "进入")]);
+            }
+            if paged {
+                h.push(("翻页键", "翻页"));
+            }
+            h.push(("返回", "上一级"));
+        }
+    }
+    h
+}
+
+/// Where tile `i` of a page sits: a grid filling the body with even gaps.
+fn tile_rect(frame: &Frame, spec: &Spec, i: usize) -> Rect {
+    let g = frame.geo;
+    let (cols, rows) = (spec.columns as i32, spec.rows as i32);
+    let (col, row) = ((i % spec.columns) as i32, (i / spec.columns) as i32);
+    // Room for the focus frame around the outer tiles.
+    let inset = g.frame_w;
+    let area = Rect::new(
+        g.body.x + inset,
+        g.body.y + inset,
+        g.body.w - 2 * inset,
+        g.body.h - 2 * inset,
+    );
+    let gap = g.gap + g.frame_w;
+    let w = (area.w - gap * (cols - 1)) / cols;
+    let full_h = (area.h - gap * (rows - 1)) / rows;
+    // Lists keep rows at a comfortable height instead of stretching them.
+    let h = if spec.kind == Kind::List {
+        full_h.min((line_box(g.row) + g.row * 0.7) as i32)
+    } else {
+        full_h
+    };
+    let x = area.x + col * (w + gap);
+    let y = area.y + row * (h + gap);
+    Rect::new(x, y, w, h)
+}
+
+/// A tile in its plain or focused look.
+fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) -> Vec<Op> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let (fill, fg, dim) = match (focused, kind) {
+        (true, _) => (
+            t.focus_fill,
+            t.focus_text,
+            t.focus_text.mix(t.focus_fill, 0.3),
+        ),
+        (false, Kind::Home) => (entry.accent, t.text, t.text.mix(entry.accent, 0.25)),
+        (false, Kind::Column) => (
+            entry.accent.mix(t.background, 0.45),
+            t.text,
+            t.text.mix(t.background, 0.25),
+        ),
+        (false, _) => (t.background.mix(t.text, 0.1), t.text, t.dim),
+    };
+    let mut ops = vec![Op::Fill {
+        rect: r,
+        color: fill,
+        radius: g.radius,
+    }];
+    let pad = g.gap as f32;
+    let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
+    match kind {
+        Kind::Home => {
+            let title_h = line_box(g.tile);
+            let cap_h = line_box(g.small);
+            let top = y + (h - title_h - cap_h) / 2.0;
+            let title = ellipsize(fonts, &entry.title, g.tile, Weight::Bold, w - 2.0 * pad);
+            let tw = fonts.measure(&title, g.tile, Weight::Bold);
+            ops.push(frame.text(x + (w - tw) / 2.0, top, g.tile, Weight::Bold, fg, &title));
+            let cap = ellipsize(
+                fonts,
+                &entry.caption,
+                g.small,
+                Weight::Regular,
+                w - 2.0 * pad,
+            );
+            let cw = fonts.measure(&cap, g.small, Weight::Regular);
+            ops.push(frame.text(
+                x + (w - cw) / 2.0,
+                top + title_h,
+                g.small,
+                Weight::Regular,
+                dim,
+                &cap,
+            ));
+            if let Some(badge) = &entry.badge {
+                ops.push(frame.text(
+                    x + pad * 0.6,
+                    y + pad * 0.3,
+                    g.small,
+                    Weight::Bold,
+                    dim,
+                    badge,
+                ));
+            }
+        }
+        Kind::Column => {
+            // An accent bar on the left edge marks the column's colour.
+            let bar = Rect::new(r.x, r.y, g.frame_w, r.h);
+            ops.push(Op::Fill {
+                rect: bar,
+                color: if focused { t.focus_frame } else { entry.accent },
+                radius: 0,
+            });
+            let title_h = line_box(g.item);
+            let cap_h = line_box(g.small);
+            let top = y + (h - title_h - cap_h) / 2.0;
+            let left = x + pad * 1.4;
+            let title = ellipsize(fonts, &entry.title, g.item, Weight::Bold, w - pad * 2.4);
+            ops.push(frame.text(left, top, g.item, Weight::Bold, fg, &title));
+            ops.push(frame.text(
+                left,
+                top + title_h,
+                g.small,
+                Weight::Regular,
+                dim,
+                &entry.caption,
+            ));
+        }
+        _ => {
+            let mut left = x + pad;
+            let cap_w = fonts.measure(&entry.caption, g.small, Weight::Regular);
+            if let Some(badge) = &entry.badge {
+                let bw = fonts.measure(badge, g.small, Weight::Bold) + pad;
+                let bh = line_box(g.small);
+                let by = y + (h - bh) / 2.0;
+                let badge_rect = Rect::new(left as i32, by as i32, bw as i32, bh as i32);
+                ops.push(Op::Fill {
+                    rect: badge_rect,
+                    color: entry.accent,
+                    radius: g.radius / 2,
+                });
+                ops.push(frame.text(left + pad / 2.0, by, g.small, Weight::Bold, t.text, badge));
+                left += bw + pad / 2.0;
+            }
+            let title_w = x + w - pad - cap_w - pad - left;
+            let title = ellipsize(fonts, &entry.title, g.row, Weight::Regular, title_w);
+            ops.push(frame.text(
+                left,
+                y + (h - line_box(g.row)) / 2.0,
+                g.row,
+                Weight::Regular,
+                fg,
+                &title,
+            ));
+            let cy = y + (h - line_box(g.small)) / 2.0;
+            ops.push(frame.text_right(
+                x + w - pad,
+                cy,
+                g.small,
+                Weight::Regular,
+                dim,
+                &entry.caption,
+            ));
+        }
+    }
+    ops
+}
+
+/// The keys of tile `i` on page `page`.
+fn keys_for(
+    spec: &Spec,
+    page: usize,
+    pages: usize,
+    i: usize,
+    n: usize,
+    per_page: usize,
+    entry: &Entry,
+) -> BTreeMap<Key, Target> {
+    let c = spec.columns;
+    let at = |p: usize, f: usize| Target::new(page_id(&spec.base, p), f);
+    let count_on = |p: usize| {
+        spec.entries
+            .len()
+            .saturating_sub(p * per_page)
+            .min(per_page)
+    };
+    let mut keys = BTreeMap::new();
+    keys.insert(Key::Ok, entry.target.clone());
+    if let Some(parent) = &spec.parent {
+        keys.insert(Key::Back, parent.clone());
+    }
+    if i >= c {
+        keys.insert(Key::Up, at(page, i - c));
+    } else if page > 0 {
+        let prev = count_on(page - 1);
+        keys.insert(
+            Key::Up,
+            at(page - 1, ((prev - 1) / c * c + i % c).min(prev - 1)),
+        );
+    }
+    if i + c < n {
+        keys.insert(Key::Down, at(page, i + c));
+    } else if i / c < (n - 1) / c {
+        keys.insert(Key::Down, at(page, n - 1));
+    } else if page + 1 < pages {
+        keys.insert(Key::Down, at(page + 1, (i % c).min(count_on(page + 1) - 1)));
+    }
+    if c > 1 {
+        if i % c > 0 {
+            keys.insert(Key::Left, at(page, i - 1));
+        }
+        if i % c < c - 1 && i + 1 < n {
+            keys.insert(Key::Right, at(page, i + 1));
+        }
+    } else {
+        if page > 0 {
+            keys.insert(Key::Left, at(page - 1, 0));
+        }
+        if page + 1 < pages {
+            keys.insert(Key::Right, at(page + 1, 0));
+        }
+    }
+    if page > 0 {
+        keys.insert(Key::PageUp, at(page - 1, 0));
+    }
+    if page + 1 < pages {
+        keys.insert(Key::PageDown, at(page + 1, 0));
+    }
+    for (k, t) in &spec.extra_keys {
+        keys.insert(*k, t.clone());
+    }
+    keys
+}

@@ -1,0 +1,470 @@
+//! Site model to screens: what every screen shows, where, and where each key
+//! leads, for one profile.
+//!
+//! Layout measures text with the channel's fonts but touches no pixels and
+//! does no I/O; [`crate::raster`] draws what it describes.
+
+mod article;
+mod frame;
+mod menu;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::config::{Profile, Rgb};
+use crate::content::{Article, Item, Site, Sort};
+use crate::fonts::{Fonts, Weight};
+use crate::problem::Problem;
+
+pub use frame::Geometry;
+
+/// A rectangle in profile pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Rect {
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+}
+
+impl Rect {
+    pub fn new(x: i32, y: i32, w: i32, h: i32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    pub fn right(&self) -> i32 {
+        self.x + self.w
+    }
+
+    pub fn bottom(&self) -> i32 {
+        self.y + self.h
+    }
+
+    /// The rectangle grown by `d` on every side.
+    pub fn grow(&self, d: i32) -> Rect {
+        Rect::new(self.x - d, self.y - d, self.w + 2 * d, self.h + 2 * d)
+    }
+}
+
+/// One run of text in one style, positioned by the top of its line box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextRun {
+    pub x: f32,
+    /// Top of the line box; the baseline sits inside it.
+    pub y: f32,
+    /// Width as drawn.
+    pub w: f32,
+    /// Height of the line box.
+    pub h: f32,
+    pub size: f32,
+    pub weight: Weight,
+    pub color: Rgb,
+    /// Extra space after each character (justification).
+    pub spacing: f32,
+    pub text: String,
+}
+
+/// A drawing instruction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// A filled rectangle, corners rounded by `radius`.
+    Fill {
+        rect: Rect,
+        color: Rgb,
+        radius: i32,
+    },
+    /// A frame of `width` pixels inside `rect`, corners rounded by `radius`.
+    Frame {
+        rect: Rect,
+        color: Rgb,
+        width: i32,
+        radius: i32,
+    },
+    Text(TextRun),
+}
+
+/// What a screen is, as graph.json names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Home,
+    Column,
+    List,
+    Article,
+}
+
+/// A remote-control key as the protocol names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Up,
+    Down,
+    Left,
+    Right,
+    Ok,
+    Back,
+    Home,
+    PageUp,
+    PageDown,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Digit(u8),
+}
+
+impl Key {
+    /// The key's name in graph.json and URLs.
+    pub fn name(self) -> String {
+        match self {
+            Key::Up => "up".into(),
+            Key::Down => "down".into(),
+            Key::Left => "left".into(),
+            Key::Right => "right".into(),
+            Key::Ok => "ok".into(),
+            Key::Back => "back".into(),
+            Key::Home => "home".into(),
+            Key::PageUp => "pageup".into(),
+            Key::PageDown => "pagedown".into(),
+            Key::Red => "red".into(),
+            Key::Green => "green".into(),
+            Key::Yellow => "yellow".into(),
+            Key::Blue => "blue".into(),
+            Key::Digit(d) => d.to_string(),
+        }
+    }
+
+    /// Every key the protocol knows.
+    pub fn all() -> impl Iterator<Item = Key> {
+        [
+            Key::Up,
+            Key::Down,
+            Key::Left,
+            Key::Right,
+            Key::Ok,
+            Key::Back,
+            Key::Home,
+            Key::PageUp,
+            Key::PageDown,
+            Key::Red,
+            Key::Green,
+            Key::Yellow,
+            Key::Blue,
+        ]
+        .into_iter()
+        .chain((0..=9).map(Key::Digit))
+    }
+
+    pub fn from_name(name: &str) -> Option<Key> {
+        Key::all().find(|k| k.name() == name)
+    }
+}
+
+/// Where a key leads: a screen and the focus to show there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub screen: String,
+    pub focus: usize,
+}
+
+impl Target {
+    pub fn new(screen: impl Into<String>, focus: usize) -> Target {
+        Target {
+            screen: screen.into(),
+            focus,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.screen, self.focus)
+    }
+}
+
+/// The focused look of one element, drawn over the screen's base picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Focus {
+    /// The area the focused look covers (the element plus its frame).
+    pub rect: Rect,
+    pub ops: Vec<Op>,
+}
+
+/// One focus state of a screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// `None` on screens with nothing to select (an article page).
+    pub focus: Option<Focus>,
+    pub keys: BTreeMap<Key, Target>,
+}
+
+/// One screen of one profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screen {
+    /// Stable ASCII id derived from source paths, never positions.
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    /// The screen back leads to; `None` only on the start screen.
+    pub parent: Option<String>,
+    /// Three-digit page number of a sub-item's screens.
+    pub number: Option<u16>,
+    /// The base picture, focus not drawn.
+    pub ops: Vec<Op>,
+    pub states: Vec<State>,
+}
+
+/// The id of the start screen.
+pub const HOME: &str = "home";
+
+/// A stable ASCII id for a screen from the key of its source.
+pub fn screen_id(prefix: &str, key: &str) -> String {
+    let hash = blake3::hash(key.as_bytes());
+    format!("{prefix}-{}", &hash.to_hex()[..10])
+}
+
+/// The id of page `page` (0-based) of a paged screen.
+pub fn page_id(base: &str, page: usize) -> String {
+    if page == 0 {
+        base.to_string()
+    } else {
+        format!("{base}-{}", page + 1)
+    }
+}
+
+/// Everything layout needs besides the site.
+pub struct Context<'a> {
+    pub fonts: &'a Fonts,
+    pub profile: &'a Profile,
+    /// The moment the screens are made for: the date on screen and which
+    /// articles are published.
+    pub now: DateTime<FixedOffset>,
+}
+
+/// Lays out every screen of `site` for one profile.
+pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
+    let geo = Geometry::new(cx.profile);
+    let frame = frame::Frame {
+        site,
+        cx,
+        geo: &geo,
+    };
+    let mut screens = Vec::new();
+
+    let columns: Vec<_> = site.columns.iter().enumerate().collect();
+    let home_entries: Vec<menu::Entry> = columns
+        .iter()
+        .map(|(i, column)| menu::Entry {
+            title: column.title.clone(),
+            caption: column
+                .items
+                .iter()
+                .map(|it| it.title.as_str())
+                .collect::<Vec<_>>()
+                .join(" · "),
+            badge: (*i < 9).then(|| (i + 1).to_string()),
+            accent: frame.accent(*i),
+            target: Target::new(screen_id("c", &column.key), 0),
+        })
+        .collect();
+    let digits: Vec<(Key, Target)> = home_entries
+        .iter()
+        .take(9)
+        .enumerate()
+        .map(|(i, e)| (Key::Digit(i as u8 + 1), e.target.clone()))
+        .collect();
+    screens.extend(menu::screens(
+        &frame,
+        menu::Spec {
+            base: HOME.to_string(),
+            kind: Kind::Home,
+            title: site.config.title.clone(),
+            crumbs: vec![],
+            parent: None,
+            accent: cx_theme(site).focus_frame,
+            columns: 3,
+            rows: 3,
+            entries: home_entries,
+            extra_keys: digits,
+            empty: "频道里还没有栏目",
+        },
+    ));
+
+    for (ci, column) in &columns {
+        let column_id = screen_id("c", &column.key);
+        let accent = frame.accent(*ci);
+        let mut entries = Vec::new();
+        for item in &column.items {
+            let articles = live_articles(item, cx.now);
+            let caption = match (articles.len(), articles.iter().filter_map(|a| a.date).max()) {
+                (0, _) => "暂无内容".to_string(),
+                (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
+                (n, None) => format!("{n} 篇"),
+            };
+            let target = match articles.as_slice() {
+                [only] => Target::new(screen_id("a", &only.key), 0),
+                _ => Target::new(screen_id("s", &item.key), 0),
+            };
+            entries.push(menu::Entry {
+                title: item.title.clone(),
+                caption,
+                badge: None,
+                accent,
+                target,
+            });
+        }
+        // Three rows fill the body for up to six sub-items; more take a fourth, then pages.
+        let column_rows = column
+            .items
+            .len()
+            .div_ceil(2)
+            .clamp(3, frame.geo.column_rows);
+        let back = Target::new(HOME, *ci);
+        let column_screens = menu::screens(
+            &frame,
+            menu::Spec {
+                base: column_id.clone(),
+                kind: Kind::Column,
+                title: column.title.clone(),
+                crumbs: vec![column.title.clone()],
+                parent: Some(back),
+                accent,
+                columns: 2,
+                rows: column_rows,
+                entries,
+                extra_keys: vec![],
+                empty: "本栏目暂无内容",
+            },
+        );
+        // Where back from a sub-item leads: its tile in the column screens.
+        let per_page = 2 * column_rows;
+        screens.extend(column_screens);
+
+        for (ii, item) in column.items.iter().enumerate() {
+            let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
+            let articles = live_articles(item, cx.now);
+            let crumbs = vec![column.title.clone(), item.title.clone()];
+            if let [only] = articles.as_slice() {
+                screens.extend(article::screens(&frame, only, &crumbs, tile, accent));
+                continue;
+            }
+            let list_id = screen_id("s", &item.key);
+            let rows = item
+                .page_size
+                .unwrap_or(frame.geo.list_rows)
+                .clamp(1, frame.geo.list_rows);
+            let entries: Vec<menu::Entry> = articles
+                .iter()
+                .map(|a| menu::Entry {
+                    title: a.title.clone(),
+                    caption: a
+                        .date
+                        .map(|d| d.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    badge: a.pinned.then(|| "置顶".to_string()),
+                    accent,
+                    target: Target::new(screen_id("a", &a.key), 0),
+                })
+                .collect();
+            screens.extend(menu::screens(
+                &frame,
+                menu::Spec {
+                    base: list_id.clone(),
+                    kind: Kind::List,
+                    title: item.title.clone(),
+                    crumbs: crumbs.clone(),
+                    parent: Some(tile),
+                    accent,
+                    columns: 1,
+                    rows,
+                    entries,
+                    extra_keys: vec![],
+                    empty: "本栏目暂无内容",
+                },
+            ));
+            for (ai, a) in articles.iter().enumerate() {
+                let row = Target::new(page_id(&list_id, ai / rows), ai % rows);
+                let mut crumbs = crumbs.clone();
+                crumbs.push(a.title.clone());
+                screens.extend(article::screens(&frame, a, &crumbs[..2], row, accent));
+            }
+        }
+    }
+    // Home from anywhere but home.
+    for screen in &mut screens {
+        if screen.kind != Kind::Home {
+            for state in &mut screen.states {
+                state.keys.insert(Key::Home, Target::new(HOME, 0));
+            }
+        }
+    }
+    screens
+}
+
+fn cx_theme(site: &Site) -> &crate::config::Theme {
+    &site.config.theme
+}
+
+/// The articles of a sub-item on air at `now`, in screen order.
+pub fn live_articles(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Article> {
+    let mut articles: Vec<&Article> = item.articles.iter().filter(|a| a.is_live(now)).collect();
+    match item.sort {
+        Sort::Newest => articles.sort_by(|a, b| {
+            (b.pinned, b.date, &a.file_name).cmp(&(a.pinned, a.date, &b.file_name))
+        }),
+        Sort::Oldest => articles.sort_by(|a, b| {
+            (b.pinned, a.date, &a.file_name).cmp(&(a.pinned, b.date, &b.file_name))
+        }),
+        Sort::Name => articles.sort_by(|a, b| a.file_name.cmp(&b.file_name)),
+    }
+    articles
+}
+
+/// Characters of the site that no font draws, per source file: tofu must be
+/// reported, never shown silently.
+pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
+    let mut missing: BTreeMap<String, BTreeSet<char>> = BTreeMap::new();
+    let mut check = |source: &str, text: &str| {
+        for c in text.chars().filter(|&c| !fonts.has(c) && !c.is_control()) {
+            missing.entry(source.to_string()).or_default().insert(c);
+        }
+    };
+    check("site.toml", &site.config.title);
+    for column in &site.columns {
+        check(&column.key, &column.title);
+        for item in &column.items {
+            check(&item.key, &item.title);
+            for a in &item.articles {
+                check(&a.source, &a.title);
+                for block in &a.blocks {
+                    for span in block.spans() {
+                        check(&a.source, &span.text);
+                    }
+                }
+            }
+        }
+    }
+    missing
+        .into_iter()
+        .map(|(path, chars)| {
+            let list: String = chars.iter().collect();
+            let codes: Vec<String> = chars
+                .iter()
+                .map(|c| format!("U+{:04X}", *c as u32))
+                .collect();
+            Problem::new(
+                path,
+                format!(
+                    "字体中没有这些字：{list}（{}），屏幕上会显示为方框",
+                    codes.join(" ")
+                ),
+                format!(
+                    "no font has these characters: {list} ({}); they show as boxes",
+                    codes.join(" ")
+                ),
+            )
+        })
+        .collect()
+}

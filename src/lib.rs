@@ -1,0 +1,21 @@
+//! infotv turns a folder of ordinary files into a TV information channel.
+//!
+//! The pipeline runs one way: [`content`] loads the channel folder into a site
+//! model, [`layout`] turns it into screens per profile, [`raster`] draws them
+//! into pixels and PNG assets, [`publish`] assembles an immutable generation,
+//! and [`serve`] answers the boxes. [`pipeline`] runs the stages and swaps the
+//! generation on air; [`watch`] re-runs them when files change.
+
+pub mod config;
+pub mod content;
+pub mod export;
+pub mod fonts;
+pub mod layout;
+pub mod pipeline;
+pub mod problem;
+pub mod publish;
+pub mod raster;
+pub mod serve;
+pub mod watch;
+
+pub use problem::Problem;

@@ -1,0 +1,149 @@
+//! The `infotv` command: parses the command line and hands over to the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use infotv::fonts::Fonts;
+use infotv::pipeline::{rebuild, Live, Renderer};
+
+#[derive(Parser)]
+#[command(
+    name = "infotv",
+    version,
+    about = "A folder of files as a TV information channel"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the channel to set-top boxes (the default).
+    Serve(ServeArgs),
+    /// Render the channel once and write a static export that any HTTP server can serve.
+    Render(RenderArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct RenderArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    channels: PathBuf,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    fonts: PathBuf,
+    /// Where to write the export.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    channels: PathBuf,
+    /// Where boxes connect.
+    #[arg(long, env = "INFOTV_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    fonts: PathBuf,
+    /// How long the channel folder must be quiet before a render, in ms.
+    #[arg(long, env = "INFOTV_QUIET_MS", default_value_t = 300)]
+    quiet_ms: u64,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Render(args)) => render(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn render(args: RenderArgs) -> Result<()> {
+    let fonts = Arc::new(Fonts::load(&args.fonts)?);
+    let renderer = Renderer::new(&args.channels, fonts);
+    let (generation, report) = renderer.render_at("export", None, true);
+    println!("{}", report.line());
+    for p in &report.problems {
+        println!("  {p}");
+    }
+    let generation = generation.context("nothing rendered")?;
+    let files = infotv::export::write(&generation, &args.out)?;
+    println!("wrote {files} files to {}", args.out.display());
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let fonts = Arc::new(Fonts::load(&args.fonts)?);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let live = Arc::new(Live::new());
+        let renderer = Arc::new(Renderer::new(&args.channels, fonts));
+        let (r, l) = (renderer.clone(), live.clone());
+        tokio::task::spawn_blocking(move || rebuild(&r, &l, "start")).await?;
+        let addr = listener.local_addr()?;
+        let shown = if addr.ip().is_unspecified() {
+            format!("127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        println!(
+            "infotv: serving {} on http://{shown}/ (boxes: http://<this-host>:{}/)",
+            args.channels.display(),
+            addr.port()
+        );
+        let watcher = tokio::spawn(infotv::watch::run(
+            renderer,
+            live.clone(),
+            Duration::from_millis(args.quiet_ms),
+            shutdown_signal(),
+        ));
+        infotv::serve::run(listener, live, shutdown_signal()).await?;
+        watcher.abort();
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

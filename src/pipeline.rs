@@ -1,0 +1,261 @@
+//! Runs the stages — load, layout, raster, publish — and keeps the generation
+//! on air.
+//!
+//! Invariant: the generation on air is replaced whole, never edited; a render
+//! that cannot be trusted (a broken site.toml) keeps the last good one.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::content;
+use crate::fonts::Fonts;
+use crate::layout::{self, Screen};
+use crate::problem::Problem;
+use crate::publish::{self, AssetSet, Generation, Pictures, ProfileInput};
+use crate::raster::{self, GlyphCache, Rendered};
+
+/// The generation on air, swapped atomically.
+#[derive(Default)]
+pub struct Live {
+    // A std RwLock: readers clone the Arc and let go at once.
+    current: RwLock<Option<Arc<Generation>>>,
+}
+
+impl Live {
+    pub fn new() -> Live {
+        Live::default()
+    }
+
+    /// The generation on air, if any render has finished.
+    pub fn current(&self) -> Option<Arc<Generation>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn swap(&self, generation: Arc<Generation>) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(generation);
+    }
+}
+
+/// What one render did, for the render log.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub trigger: String,
+    pub duration: Duration,
+    pub screens: usize,
+    pub rendered: usize,
+    pub reused: usize,
+    pub problems: Vec<Problem>,
+    pub generation: String,
+    /// Whether the result went on air (false when the last good one was kept).
+    pub published: bool,
+}
+
+impl Report {
+    /// The one render-log line.
+    pub fn line(&self) -> String {
+        format!(
+            "render trigger={} duration={}ms screens={} rendered={} reused={} problems={} generation={}{}",
+            self.trigger,
+            self.duration.as_millis(),
+            self.screens,
+            self.rendered,
+            self.reused,
+            self.problems.len(),
+            self.generation,
+            if self.published { "" } else { " kept=last-good" }
+        )
+    }
+}
+
+/// Renders a channel folder into generations, reusing pictures of screens
+/// whose drawing did not change since the previous render.
+pub struct Renderer {
+    channels: PathBuf,
+    cache: GlyphCache,
+    fonts: Arc<Fonts>,
+    /// Pictures by a hash of what the screen draws and its size.
+    memo: Mutex<HashMap<[u8; 32], Rendered>>,
+}
+
+impl Renderer {
+    pub fn new(channels: &Path, fonts: Arc<Fonts>) -> Renderer {
+        Renderer {
+            channels: channels.to_path_buf(),
+            cache: GlyphCache::new(fonts.clone()),
+            fonts,
+            memo: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn channels(&self) -> &Path {
+        &self.channels
+    }
+
+    /// Loads and renders the channel as of now.
+    pub fn render(&self, trigger: &str) -> (Option<Generation>, Report) {
+        self.render_at(trigger, None, false)
+    }
+
+    /// Loads and renders the channel as of `now` (the local time of the channel
+    /// when `None`). Returns no generation when it must not go on air — a
+    /// broken site.toml — unless `force`d, when defaults stand in for it.
+    pub fn render_at(
+        &self,
+        trigger: &str,
+        now: Option<DateTime<FixedOffset>>,
+        force: bool,
+    ) -> (Option<Generation>, Report) {
+        let started = Instant::now();
+        let (site, mut problems) = content::load(&self.channels);
+        let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
+        problems.extend(layout::coverage_problems(&site, &self.fonts));
+
+        let mut assets = AssetSet::default();
+        let mut laid_out: Vec<(Vec<Screen>, Vec<Pictures>)> = Vec::new();
+        let (mut rendered, mut reused) = (0, 0);
+        let mut memo_next = HashMap::new();
+        for profile in &site.config.profiles {
+            let cx = layout::Context {
+                fonts: &self.fonts,
+                profile,
+                now,
+            };
+            let screens = layout::build(&site, &cx);
+            let (pictures, r, u) =
+                self.rasterise(&screens, profile.width, profile.height, &mut memo_next);
+            rendered += r;
+            reused += u;
+            let pictures: Vec<Pictures> = pictures.iter().map(|p| assets.add_rendered(p)).collect();
+            laid_out.push((screens, pictures));
+        }
+        // Keep only what this render used, so the memo never grows without bound.
+        *self.memo.lock().unwrap_or_else(|e| e.into_inner()) = memo_next;
+
+        let inputs: Vec<ProfileInput> = site
+            .config
+            .profiles
+            .iter()
+            .zip(&laid_out)
+            .map(|(profile, (screens, pictures))| ProfileInput {
+                profile,
+                screens,
+                pictures,
+            })
+            .collect();
+        let generation = publish::assemble(
+            &site.config.title,
+            &site.config.default_profile,
+            now,
+            &inputs,
+            assets,
+            problems.clone(),
+        );
+        let report = Report {
+            trigger: trigger.to_string(),
+            duration: started.elapsed(),
+            screens: generation.screen_count(),
+            rendered,
+            reused,
+            problems,
+            generation: generation.id.clone(),
+            published: site.config_ok || force,
+        };
+        (report.published.then_some(generation), report)
+    }
+
+    /// Rasterises screens on every core, taking unchanged ones from the memo.
+    fn rasterise(
+        &self,
+        screens: &[Screen],
+        width: u32,
+        height: u32,
+        memo_next: &mut HashMap<[u8; 32], Rendered>,
+    ) -> (Vec<Rendered>, usize, usize) {
+        let keys: Vec<[u8; 32]> = screens
+            .iter()
+            .map(|s| drawing_key(s, width, height))
+            .collect();
+        let mut out: Vec<Option<Rendered>> = {
+            let memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            keys.iter()
+                .map(|k| memo.get(k).or_else(|| memo_next.get(k)).cloned())
+                .collect()
+        };
+        let todo: Vec<usize> = (0..screens.len()).filter(|&i| out[i].is_none()).collect();
+        let reused = screens.len() - todo.len();
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(todo.len().max(1));
+        let done: Vec<Vec<(usize, Rendered)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let n = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(&i) = todo.get(n) else { break };
+                            mine.push((i, raster::render(&screens[i], width, height, &self.cache)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (i, r) in done.into_iter().flatten() {
+            out[i] = Some(r);
+        }
+        let out: Vec<Rendered> = out
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Rendered {
+                    base: Vec::new(),
+                    sprites: Vec::new(),
+                })
+            })
+            .collect();
+        for (k, r) in keys.into_iter().zip(&out) {
+            memo_next.insert(k, r.clone());
+        }
+        (out, todo.len(), reused)
+    }
+}
+
+/// A hash of everything that decides a screen's pictures.
+fn drawing_key(screen: &Screen, width: u32, height: u32) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(&width.to_le_bytes());
+    h.update(&height.to_le_bytes());
+    h.update(format!("{:?}", screen.ops).as_bytes());
+    for state in &screen.states {
+        h.update(format!("{:?}", state.focus).as_bytes());
+    }
+    *h.finalize().as_bytes()
+}
+
+/// Renders, logs and publishes: the one path every trigger takes.
+pub fn rebuild(renderer: &Renderer, live: &Live, trigger: &str) -> Report {
+    // With nothing on air yet, a channel with defaults beats a black screen.
+    let force = live.current().is_none();
+    let (generation, report) = renderer.render_at(trigger, None, force);
+    if let Some(g) = generation {
+        live.swap(Arc::new(g));
+    }
+    tracing::info!("{}", report.line());
+    for p in &report.problems {
+        tracing::warn!("problem {p}");
+    }
+    report
+}

@@ -1,0 +1,268 @@
+//! Screens and pictures to a generation: the immutable set of assets, graphs,
+//! shells and screen texts that the server answers from.
+//!
+//! Invariant: a published [`Generation`] is never mutated. A rebuild makes a
+//! new one, and the swap on air replaces the whole value at once.
+
+mod shell;
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::config::Profile;
+use crate::layout::{Kind, Op, Rect, Screen};
+use crate::problem::Problem;
+use crate::raster::Rendered;
+
+/// Bytes served under `/a/`, addressed by their content hash.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+}
+
+/// One screen of one profile, ready to serve.
+#[derive(Debug, Clone)]
+pub struct ScreenOut {
+    pub kind: Kind,
+    pub parent: Option<String>,
+    /// The HTML shell per focus state.
+    pub shells: Vec<Bytes>,
+    /// `screens/{id}.json`: the text as laid out, per state.
+    pub text_json: Bytes,
+}
+
+/// Everything of one profile.
+#[derive(Debug, Clone)]
+pub struct ProfileOut {
+    pub profile: Profile,
+    pub start: String,
+    pub graph_json: Bytes,
+    pub screens: HashMap<String, ScreenOut>,
+}
+
+/// A complete, immutable channel as it is on air.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// Content hash of the graphs: equal content, equal id.
+    pub id: String,
+    pub built_at: DateTime<FixedOffset>,
+    pub title: String,
+    pub default_profile: String,
+    pub profiles: BTreeMap<String, ProfileOut>,
+    /// `{hash}.png` → bytes.
+    pub assets: HashMap<String, Asset>,
+    pub problems: Vec<Problem>,
+}
+
+impl Generation {
+    pub fn screen_count(&self) -> usize {
+        self.profiles.values().map(|p| p.screens.len()).sum()
+    }
+}
+
+/// The pictures of one screen as asset names.
+#[derive(Debug, Clone)]
+pub struct Pictures {
+    pub base: String,
+    pub sprites: Vec<Option<(Rect, String)>>,
+}
+
+/// Collects encoded pictures into assets, naming each by its content hash.
+#[derive(Default)]
+pub struct AssetSet {
+    assets: HashMap<String, Asset>,
+}
+
+impl AssetSet {
+    /// Adds a PNG and returns its URL path.
+    pub fn add_png(&mut self, bytes: &[u8]) -> String {
+        let name = format!("{}.png", &blake3::hash(bytes).to_hex()[..20]);
+        self.assets.entry(name.clone()).or_insert_with(|| Asset {
+            bytes: Bytes::copy_from_slice(bytes),
+            content_type: "image/png",
+        });
+        format!("/a/{name}")
+    }
+
+    pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
+        Pictures {
+            base: self.add_png(&rendered.base),
+            sprites: rendered
+                .sprites
+                .iter()
+                .map(|s| s.as_ref().map(|(r, b)| (*r, self.add_png(b))))
+                .collect(),
+        }
+    }
+
+    pub fn into_inner(self) -> HashMap<String, Asset> {
+        self.assets
+    }
+}
+
+/// Input of [`assemble`] for one profile.
+pub struct ProfileInput<'a> {
+    pub profile: &'a Profile,
+    pub screens: &'a [Screen],
+    pub pictures: &'a [Pictures],
+}
+
+/// Builds the generation from laid-out screens and their pictures.
+pub fn assemble(
+    title: &str,
+    default_profile: &str,
+    built_at: DateTime<FixedOffset>,
+    inputs: &[ProfileInput],
+    assets: AssetSet,
+    problems: Vec<Problem>,
+) -> Generation {
+    // The id hashes every graph, so it changes exactly when what boxes see changes.
+    let graphs: Vec<(String, Value)> = inputs
+        .iter()
+        .map(|i| (i.profile.name.clone(), graph(i)))
+        .collect();
+    let mut hasher = blake3::Hasher::new();
+    for (name, g) in &graphs {
+        hasher.update(name.as_bytes());
+        hasher.update(g.to_string().as_bytes());
+    }
+    let id = hasher.finalize().to_hex()[..12].to_string();
+
+    let mut profiles = BTreeMap::new();
+    for (input, (name, mut g)) in inputs.iter().zip(graphs) {
+        g["generation"] = json!(id);
+        let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
+        let mut screens = HashMap::new();
+        for (screen, pics) in input.screens.iter().zip(input.pictures) {
+            let shells = (0..screen.states.len())
+                .map(|f| Bytes::from(shell::render(&id, input.profile, screen, pics, f)))
+                .collect();
+            screens.insert(
+                screen.id.clone(),
+                ScreenOut {
+                    kind: screen.kind,
+                    parent: screen.parent.clone(),
+                    shells,
+                    text_json: Bytes::from(
+                        serde_json::to_vec(&screen_text(screen)).unwrap_or_default(),
+                    ),
+                },
+            );
+        }
+        profiles.insert(
+            name,
+            ProfileOut {
+                profile: input.profile.clone(),
+                start: crate::layout::HOME.to_string(),
+                graph_json,
+                screens,
+            },
+        );
+    }
+    Generation {
+        id,
+        built_at,
+        title: title.to_string(),
+        default_profile: default_profile.to_string(),
+        profiles,
+        assets: assets.into_inner(),
+        problems,
+    }
+}
+
+/// graph.json of one profile (without the generation id).
+fn graph(input: &ProfileInput) -> Value {
+    let mut screens = serde_json::Map::new();
+    for (screen, pics) in input.screens.iter().zip(input.pictures) {
+        let states: Vec<Value> = screen
+            .states
+            .iter()
+            .zip(&pics.sprites)
+            .map(|(state, sprite)| {
+                let keys: serde_json::Map<String, Value> =
+                    state.keys.iter().map(|(k, t)| (k.name(), json!(t.to_string()))).collect();
+                let mut s = json!({ "image": pics.base, "keys": keys });
+                if let Some((rect, image)) = sprite {
+                    s["focus"] = json!({ "x": rect.x, "y": rect.y, "w": rect.w, "h": rect.h, "image": image });
+                }
+                s
+            })
+            .collect();
+        screens.insert(
+            screen.id.clone(),
+            json!({
+                "title": screen.title,
+                "kind": screen.kind,
+                "parent": screen.parent,
+                "number": screen.number,
+                "states": states,
+            }),
+        );
+    }
+    json!({
+        "generation": "",
+        "profile": input.profile.name,
+        "width": input.profile.width,
+        "height": input.profile.height,
+        "start": crate::layout::HOME,
+        "screens": screens,
+    })
+}
+
+#[derive(Serialize)]
+struct TextLine<'a> {
+    text: &'a str,
+    x: i32,
+    y: i32,
+    w: i32,
+    h: i32,
+    size: f32,
+}
+
+/// The screen's text per state: what a viewer reads with that state focused.
+fn screen_text(screen: &Screen) -> Value {
+    let lines = |ops: &[Op], hide: Option<Rect>| -> Vec<Value> {
+        ops.iter()
+            .filter_map(|op| match op {
+                Op::Text(run) => Some(run),
+                _ => None,
+            })
+            .filter(|run| {
+                hide.is_none_or(|r| {
+                    let (cx, cy) = (run.x + run.w / 2.0, run.y + run.h / 2.0);
+                    !(cx >= r.x as f32
+                        && cx < r.right() as f32
+                        && cy >= r.y as f32
+                        && cy < r.bottom() as f32)
+                })
+            })
+            .map(|run| {
+                json!(TextLine {
+                    text: &run.text,
+                    x: run.x.round() as i32,
+                    y: run.y.round() as i32,
+                    w: run.w.round() as i32,
+                    h: run.h.round() as i32,
+                    size: run.size,
+                })
+            })
+            .collect()
+    };
+    let states: Vec<Value> = screen
+        .states
+        .iter()
+        .map(|state| {
+            let mut all = lines(&screen.ops, state.focus.as_ref().map(|f| f.rect));
+            if let Some(focus) = &state.focus {
+                all.extend(lines(&focus.ops, None));
+            }
+            json!({ "lines": all })
+        })
+        .collect();
+    json!({ "id": screen.id, "title": screen.title, "kind": screen.kind, "states": states })
+}
