@@ -2,7 +2,7 @@
 //!
 //! Every field is optional, so a channel folder with no site.toml at all is a
 //! working channel. Parsing happens in two steps (ripgrep's low/high args):
-//! [`RawSite`] mirrors the file, [`SiteConfig`] is what the stages use.
+//! `RawSite` mirrors the file, [`SiteConfig`] is what the stages use.
 
 use std::collections::BTreeMap;
 

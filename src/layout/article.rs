@@ -52,7 +52,7 @@ pub fn screens(
     let mut meta = String::new();
     if let Some(date) = article.date {
         meta.push_str(&date.format("%Y年%m月%d日").to_string());
-        meta.push_str("　");
+        meta.push('\u{3000}');
     }
     meta.push_str(&crumbs.join(" · "));
     head.push(Row {

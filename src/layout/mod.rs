@@ -263,7 +263,7 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
                 .iter()
                 .map(|it| it.title.as_str())
                 .collect::<Vec<_>>()
-                .join(" · "),
+                .join("、"),
             badge: (*i < 9).then(|| (i + 1).to_string()),
             accent: frame.accent(*i),
             target: Target::new(screen_id("c", &column.key), 0),

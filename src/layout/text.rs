@@ -74,6 +74,16 @@ pub fn wrap(
             allowed[byte_to_index[b]] = true;
         }
     }
+    // UAX #14 before Unicode 15.1 glues curly quotes to both neighbours (LB19);
+    // in Chinese text “ opens and ” closes, so breaks before “ and after ” are fine.
+    for i in 1..chars.len() {
+        let (prev, cur) = (chars[i - 1].0, chars[i].0);
+        if (matches!(cur, '“' | '‘') && is_wide(prev))
+            || (matches!(prev, '”' | '’') && is_wide(cur))
+        {
+            allowed[i] = true;
+        }
+    }
     // Our own kinsoku on top of UAX #14.
     for i in 1..chars.len() {
         if NO_START.contains(chars[i].0) || NO_END.contains(chars[i - 1].0) {
@@ -123,6 +133,11 @@ pub fn wrap(
         first = false;
     }
     lines
+}
+
+/// Ideographs, kana, hangul and full-width forms: text set without spaces.
+fn is_wide(c: char) -> bool {
+    c as u32 >= 0x2E80
 }
 
 fn make_line(chars: &[(char, Weight, f32)], avail: f32, justify: bool, size: f32) -> Line {

@@ -35,6 +35,7 @@ if(kind=='press'&&c==lastCode&&now-lastTime<500){return stop(e);}
 var name=K[c];if(!name){return true;}
 if(kind=='down'){lastCode=c;lastTime=now;}
 var t=S[F].k[name];if(t){go(t);}return stop(e);}
+(function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
 document.onkeydown=function(e){return handle(e,'down');};
 document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};

@@ -38,6 +38,17 @@ pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> 
             ),
         };
     }
+    if parts == ["favicon.ico"] {
+        // Browsers ask for it on every screen; an empty answer keeps logs clean.
+        let mut r = bytes(
+            StatusCode::NO_CONTENT,
+            "image/x-icon",
+            Bytes::new(),
+            "public, max-age=86400",
+        );
+        r.headers_mut().remove(CONTENT_TYPE);
+        return r;
+    }
     let Some(g) = live.current() else {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,32 @@
+//! The channel in real headless Chromium (Debian's, driven by playwright-core):
+//! every sub-item reached and read with the keys alone, no script errors.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn every_sub_item_is_reachable_with_the_keys_alone() {
+    let browser_dir = common::root().join("tests/browser");
+    assert!(
+        browser_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run tests/run, which installs it (npm ci in tests/browser)"
+    );
+    let server = common::Server::start(&common::root().join("channels"));
+    let shots = tempfile::tempdir().unwrap();
+    let out = Command::new("node")
+        .current_dir(&browser_dir)
+        .arg("walk.mjs")
+        .arg(format!("http://{}", server.addr))
+        .arg(shots.path())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "walk failed:\n{stdout}\n{stderr}");
+    println!("{stdout}");
+    assert!(stdout.contains("walked 50 sub-items"), "{stdout}");
+    let shot = image::open(shots.path().join("home-sd.png")).unwrap();
+    assert_eq!((shot.width(), shot.height()), (720, 576));
+}
