@@ -40,6 +40,17 @@ pub struct Profile {
     pub name: String,
     pub width: u32,
     pub height: u32,
+    /// Shown on interlaced sets (PAL/NTSC cable): pictures are softened
+    /// vertically so one-line details do not flicker.
+    pub interlaced: bool,
+}
+
+impl Profile {
+    /// A profile with the usual interlace for its height (576 and 480 lines are
+    /// broadcast SD).
+    pub fn new(name: &str, width: u32, height: u32) -> Profile {
+        Profile { name: name.to_string(), width, height, interlaced: matches!(height, 576 | 480) }
+    }
 }
 
 /// The colours of every screen. Defaults are broadcast-safe: no pure white, no
@@ -98,18 +109,7 @@ impl Default for SiteConfig {
     fn default() -> Self {
         SiteConfig {
             title: "信息频道".into(),
-            profiles: vec![
-                Profile {
-                    name: "sd".into(),
-                    width: 720,
-                    height: 576,
-                },
-                Profile {
-                    name: "hd".into(),
-                    width: 1280,
-                    height: 720,
-                },
-            ],
+            profiles: vec![Profile::new("sd", 720, 576), Profile::new("hd", 1280, 720)],
             default_profile: "sd".into(),
             theme: Theme::default(),
             time_zone: china_time(),
@@ -136,6 +136,7 @@ struct RawSite {
 struct RawProfile {
     width: u32,
     height: u32,
+    interlaced: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,22 +155,14 @@ struct RawTheme {
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u32
-        + 1
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
 }
 
 /// Turns a TOML parse error into a problem at the right line of `path`,
 /// `line_offset` lines below the start of the file.
 pub fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
     let message = err.message().trim().to_string();
-    let problem = Problem::new(
-        path,
-        format!("TOML 格式错误：{message}"),
-        format!("invalid TOML: {message}"),
-    );
+    let problem = Problem::new(path, format!("TOML 格式错误：{message}"), format!("invalid TOML: {message}"));
     match err.span() {
         Some(span) => problem.at_line(line_of(text, span.start) + line_offset),
         None => problem,
@@ -204,21 +197,19 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if let Some(raw_profiles) = raw.profiles {
         let mut profiles = Vec::new();
         for (name, p) in raw_profiles {
-            let name_ok = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let name_ok =
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             let size_ok = (320..=1920).contains(&p.width) && (240..=1080).contains(&p.height);
             if name_ok && size_ok {
-                profiles.push(Profile {
-                    name,
-                    width: p.width,
-                    height: p.height,
-                });
+                let mut profile = Profile::new(&name, p.width, p.height);
+                profile.interlaced = p.interlaced.unwrap_or(profile.interlaced);
+                profiles.push(profile);
             } else {
                 problems.push(Problem::new(
                     path,
-                    format!("画面规格“{name}”无效：名称只能用小写字母、数字和连字符，尺寸须在 320x240 到 1920x1080 之间"),
+                    format!(
+                        "画面规格“{name}”无效：名称只能用小写字母、数字和连字符，尺寸须在 320x240 到 1920x1080 之间"
+                    ),
                     format!("profile {name:?} invalid: name must be lowercase ASCII, size within 320x240..1920x1080"),
                 ));
             }
@@ -228,9 +219,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         }
     }
     match raw.default_profile {
-        Some(name) if config.profiles.iter().any(|p| p.name == name) => {
-            config.default_profile = name
-        }
+        Some(name) if config.profiles.iter().any(|p| p.name == name) => config.default_profile = name,
         Some(name) => problems.push(Problem::new(
             path,
             format!("默认画面规格“{name}”不存在"),
@@ -238,11 +227,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         )),
         None => {}
     }
-    if !config
-        .profiles
-        .iter()
-        .any(|p| p.name == config.default_profile)
-    {
+    if !config.profiles.iter().any(|p| p.name == config.default_profile) {
         config.default_profile = config.profiles[0].name.clone();
     }
     if let Some(theme) = raw.theme {

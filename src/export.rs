@@ -18,23 +18,11 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
         files += 1;
     }
     for (name, profile) in &generation.profiles {
-        put(
-            &out.join("api/v1").join(name).join("graph.json"),
-            &profile.graph_json,
-        )?;
+        put(&out.join("api/v1").join(name).join("graph.json"), &profile.graph_json)?;
         for (id, screen) in &profile.screens {
             // The shell reads `?f=` itself, so one file per screen serves every state.
-            put(
-                &out.join("tv").join(name).join(format!("{id}.html")),
-                &screen.shells[0],
-            )?;
-            put(
-                &out.join("api/v1")
-                    .join(name)
-                    .join("screens")
-                    .join(format!("{id}.json")),
-                &screen.text_json,
-            )?;
+            put(&out.join("tv").join(name).join(format!("{id}.html")), &screen.shells[0])?;
+            put(&out.join("api/v1").join(name).join("screens").join(format!("{id}.json")), &screen.text_json)?;
             files += 2;
         }
         files += 1;

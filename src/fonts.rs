@@ -35,9 +35,7 @@ pub struct Fonts {
 
 impl std::fmt::Debug for Fonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fonts")
-            .field("chars", &self.advances.len())
-            .finish()
+        f.debug_struct("Fonts").field("chars", &self.advances.len()).finish()
     }
 }
 
@@ -54,11 +52,7 @@ impl Fonts {
         for (&ch, &index) in regular.chars() {
             let r = regular.metrics_indexed(index.get(), 1000.0).advance_width / 1000.0;
             let b = bold.lookup_glyph_index(ch);
-            let b = if b == 0 {
-                r
-            } else {
-                bold.metrics_indexed(b, 1000.0).advance_width / 1000.0
-            };
+            let b = if b == 0 { r } else { bold.metrics_indexed(b, 1000.0).advance_width / 1000.0 };
             advances.insert(ch, (r, b));
         }
         let lm = regular.horizontal_line_metrics(1000.0);
@@ -66,13 +60,7 @@ impl Fonts {
             Some(lm) => (lm.ascent / 1000.0, (lm.ascent - lm.descent) / 1000.0),
             None => (0.88, 1.16),
         };
-        Fonts {
-            regular,
-            bold,
-            advances,
-            ascent,
-            extent,
-        }
+        Fonts { regular, bold, advances, ascent, extent }
     }
 
     /// The face for a weight.
@@ -113,18 +101,9 @@ impl Fonts {
 }
 
 fn load_face(path: &PathBuf) -> Result<Font> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
-    let settings = FontSettings {
-        scale: 40.0,
-        ..FontSettings::default()
-    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
+    let settings = FontSettings { scale: 40.0, ..FontSettings::default() };
     Font::from_bytes(bytes, settings)
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| {
-            format!(
-                "font file {} is not a usable OpenType/TrueType font",
-                path.display()
-            )
-        })
+        .with_context(|| format!("font file {} is not a usable OpenType/TrueType font", path.display()))
 }

@@ -12,11 +12,7 @@ use infotv::fonts::Fonts;
 use infotv::pipeline::{rebuild, Live, Renderer};
 
 #[derive(Parser)]
-#[command(
-    name = "infotv",
-    version,
-    about = "A folder of files as a TV information channel"
-)]
+#[command(name = "infotv", version, about = "A folder of files as a TV information channel")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -63,9 +59,7 @@ struct ServeArgs {
 
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .init();
     let cli = Cli::parse();
@@ -91,9 +85,7 @@ fn render(args: RenderArgs) -> Result<()> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let fonts = Arc::new(Fonts::load(&args.fonts)?);
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -104,11 +96,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         let (r, l) = (renderer.clone(), live.clone());
         tokio::task::spawn_blocking(move || rebuild(&r, &l, "start")).await?;
         let addr = listener.local_addr()?;
-        let shown = if addr.ip().is_unspecified() {
-            format!("127.0.0.1:{}", addr.port())
-        } else {
-            addr.to_string()
-        };
+        let shown = if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
         println!(
             "infotv: serving {} on http://{shown}/ (boxes: http://<this-host>:{}/)",
             args.channels.display(),

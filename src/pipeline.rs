@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::config::Profile;
 use crate::content;
 use crate::fonts::Fonts;
 use crate::layout::{self, Screen};
 use crate::problem::Problem;
 use crate::publish::{self, AssetSet, Generation, Pictures, ProfileInput};
-use crate::raster::{self, GlyphCache, Rendered};
+use crate::raster::{self, RasterCache, Rendered};
 
 /// The generation on air, swapped atomically.
 #[derive(Default)]
@@ -33,10 +34,7 @@ impl Live {
 
     /// The generation on air, if any render has finished.
     pub fn current(&self) -> Option<Arc<Generation>> {
-        self.current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn swap(&self, generation: Arc<Generation>) {
@@ -79,7 +77,7 @@ impl Report {
 /// whose drawing did not change since the previous render.
 pub struct Renderer {
     channels: PathBuf,
-    cache: GlyphCache,
+    cache: RasterCache,
     fonts: Arc<Fonts>,
     /// Pictures by a hash of what the screen draws and its size.
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
@@ -89,7 +87,7 @@ impl Renderer {
     pub fn new(channels: &Path, fonts: Arc<Fonts>) -> Renderer {
         Renderer {
             channels: channels.to_path_buf(),
-            cache: GlyphCache::new(fonts.clone()),
+            cache: RasterCache::new(fonts.clone()),
             fonts,
             memo: Mutex::new(HashMap::new()),
         }
@@ -123,14 +121,9 @@ impl Renderer {
         let (mut rendered, mut reused) = (0, 0);
         let mut memo_next = HashMap::new();
         for profile in &site.config.profiles {
-            let cx = layout::Context {
-                fonts: &self.fonts,
-                profile,
-                now,
-            };
+            let cx = layout::Context { fonts: &self.fonts, profile, now };
             let screens = layout::build(&site, &cx);
-            let (pictures, r, u) =
-                self.rasterise(&screens, profile.width, profile.height, &mut memo_next);
+            let (pictures, r, u) = self.rasterise(&screens, profile, &mut memo_next);
             rendered += r;
             reused += u;
             let pictures: Vec<Pictures> = pictures.iter().map(|p| assets.add_rendered(p)).collect();
@@ -144,20 +137,10 @@ impl Renderer {
             .profiles
             .iter()
             .zip(&laid_out)
-            .map(|(profile, (screens, pictures))| ProfileInput {
-                profile,
-                screens,
-                pictures,
-            })
+            .map(|(profile, (screens, pictures))| ProfileInput { profile, screens, pictures })
             .collect();
-        let generation = publish::assemble(
-            &site.config.title,
-            &site.config.default_profile,
-            now,
-            &inputs,
-            assets,
-            problems.clone(),
-        );
+        let generation =
+            publish::assemble(&site.config.title, &site.config.default_profile, now, &inputs, assets, problems.clone());
         let report = Report {
             trigger: trigger.to_string(),
             duration: started.elapsed(),
@@ -175,26 +158,18 @@ impl Renderer {
     fn rasterise(
         &self,
         screens: &[Screen],
-        width: u32,
-        height: u32,
+        profile: &Profile,
         memo_next: &mut HashMap<[u8; 32], Rendered>,
     ) -> (Vec<Rendered>, usize, usize) {
-        let keys: Vec<[u8; 32]> = screens
-            .iter()
-            .map(|s| drawing_key(s, width, height))
-            .collect();
+        let keys: Vec<[u8; 32]> = screens.iter().map(|s| drawing_key(s, profile)).collect();
         let mut out: Vec<Option<Rendered>> = {
             let memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-            keys.iter()
-                .map(|k| memo.get(k).or_else(|| memo_next.get(k)).cloned())
-                .collect()
+            keys.iter().map(|k| memo.get(k).or_else(|| memo_next.get(k)).cloned()).collect()
         };
         let todo: Vec<usize> = (0..screens.len()).filter(|&i| out[i].is_none()).collect();
         let reused = screens.len() - todo.len();
         let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(todo.len().max(1));
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len().max(1));
         let done: Vec<Vec<(usize, Rendered)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
@@ -203,16 +178,13 @@ impl Renderer {
                         loop {
                             let n = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = todo.get(n) else { break };
-                            mine.push((i, raster::render(&screens[i], width, height, &self.cache)));
+                            mine.push((i, raster::render(&screens[i], profile, &self.cache)));
                         }
                         mine
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         for (i, r) in done.into_iter().flatten() {
             out[i] = Some(r);
@@ -220,10 +192,7 @@ impl Renderer {
         let out: Vec<Rendered> = out
             .into_iter()
             .map(|r| {
-                r.unwrap_or_else(|| Rendered {
-                    base: Vec::new(),
-                    sprites: Vec::new(),
-                })
+                r.unwrap_or_else(|| Rendered { base: Vec::new(), format: raster::Format::Png, sprites: Vec::new() })
             })
             .collect();
         for (k, r) in keys.into_iter().zip(&out) {
@@ -234,10 +203,9 @@ impl Renderer {
 }
 
 /// A hash of everything that decides a screen's pictures.
-fn drawing_key(screen: &Screen, width: u32, height: u32) -> [u8; 32] {
+fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
-    h.update(&width.to_le_bytes());
-    h.update(&height.to_le_bytes());
+    h.update(format!("{}x{}i{}", profile.width, profile.height, profile.interlaced).as_bytes());
     h.update(format!("{:?}", screen.ops).as_bytes());
     for state in &screen.states {
         h.update(format!("{:?}", state.focus).as_bytes());

@@ -24,12 +24,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: impl Into<PathBuf>, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Problem {
-            path: slash_path(&path.into()),
-            line: None,
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Problem { path: slash_path(&path.into()), line: None, zh: zh.into(), en: en.into() }
     }
 
     pub fn at_line(mut self, line: u32) -> Self {
@@ -40,10 +35,7 @@ impl Problem {
 
 /// A relative path as problems show it: `/` separators on every system.
 pub fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
 impl fmt::Display for Problem {

@@ -44,8 +44,7 @@ pub fn normalise(kind: &EventKind) -> Option<Change> {
 /// Whether a changed path matters: temp, hidden and partial files do not.
 pub fn relevant(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    !rel.components()
-        .any(|c| is_ignored(&c.as_os_str().to_string_lossy()))
+    !rel.components().any(|c| is_ignored(&c.as_os_str().to_string_lossy()))
 }
 
 /// Watches the renderer's channel folder and re-renders after each burst of
@@ -69,9 +68,7 @@ pub async fn run(
         }
     })
     .context("cannot start the file watcher")?;
-    watcher
-        .watch(&root, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", root.display()))?;
+    watcher.watch(&root, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", root.display()))?;
     tokio::pin!(shutdown);
     loop {
         let midnight = until_midnight(live.current().map(|g| g.built_at));
@@ -120,11 +117,8 @@ pub async fn run(
 
 /// `files:a.md,b.md(+3)` for the render log.
 fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> String {
-    let names: Vec<String> = changed
-        .iter()
-        .take(3)
-        .map(|p| crate::problem::slash_path(p.strip_prefix(root).unwrap_or(p)))
-        .collect();
+    let names: Vec<String> =
+        changed.iter().take(3).map(|p| crate::problem::slash_path(p.strip_prefix(root).unwrap_or(p))).collect();
     let more = changed.len().saturating_sub(3);
     let mut s = format!("files:{}", names.join(","));
     if more > 0 {
@@ -135,10 +129,7 @@ fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> String {
 
 /// Time until the next local midnight of the channel's zone.
 fn until_midnight(last: Option<DateTime<FixedOffset>>) -> Duration {
-    let zone = last.map_or_else(
-        || FixedOffset::east_opt(0).expect("zero offset"),
-        |t| *t.offset(),
-    );
+    let zone = last.map_or_else(|| FixedOffset::east_opt(0).expect("zero offset"), |t| *t.offset());
     let now = Utc::now().with_timezone(&zone);
     let next = now
         .date_naive()
@@ -162,18 +153,9 @@ mod tests {
             (EventKind::Create(CreateKind::File), Some(Change::Created)),
             (EventKind::Create(CreateKind::Folder), Some(Change::Created)),
             (EventKind::Remove(RemoveKind::File), Some(Change::Removed)),
-            (
-                EventKind::Modify(ModifyKind::Data(DataChange::Content)),
-                Some(Change::Modified),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
-                Some(Change::Modified),
-            ),
-            (
-                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)),
-                None,
-            ),
+            (EventKind::Modify(ModifyKind::Data(DataChange::Content)), Some(Change::Modified)),
+            (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), Some(Change::Modified)),
+            (EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)), None),
             (EventKind::Access(AccessKind::Read), None),
             (EventKind::Any, Some(Change::Modified)),
         ];

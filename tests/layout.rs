@@ -35,32 +35,16 @@ fn lines_never_start_or_end_with_forbidden_punctuation() {
             let t = line_text(line);
             let first = t.chars().next().unwrap();
             let last = t.chars().last().unwrap();
-            assert!(
-                !NO_START.contains(first),
-                "line {i} starts with {first:?} at {chars} chars: {t}"
-            );
-            assert!(
-                !NO_END.contains(last),
-                "line {i} ends with {last:?} at {chars} chars: {t}"
-            );
-            assert!(
-                line.width <= width + 0.5,
-                "line {i} overflows: {} > {width}",
-                line.width
-            );
+            assert!(!NO_START.contains(first), "line {i} starts with {first:?} at {chars} chars: {t}");
+            assert!(!NO_END.contains(last), "line {i} ends with {last:?} at {chars} chars: {t}");
+            assert!(line.width <= width + 0.5, "line {i} overflows: {} > {width}", line.width);
             if i + 1 < lines.len() && chars >= 8 {
-                assert!(
-                    line.width >= width - 28.0 * 2.0,
-                    "justified line {i} too short: {t}"
-                );
+                assert!(line.width >= width - 28.0 * 2.0, "justified line {i} too short: {t}");
             }
         }
         let all: Vec<String> = lines.iter().map(line_text).collect();
         for word in ["12345", "infotv"] {
-            assert!(
-                all.iter().any(|l| l.contains(word)),
-                "{word} split at width {width}: {all:?}"
-            );
+            assert!(all.iter().any(|l| l.contains(word)), "{word} split at width {width}: {all:?}");
         }
     }
 }
@@ -71,11 +55,7 @@ fn justified_lines_fill_the_measure() {
     let runs = vec![("冬春季节是困难群众生活最需要关心的时候。为了让大家弄清楚遇到困难该找谁、能得到哪些帮助，这里把几项主要救助政策逐一说明。".to_string(), Weight::Regular)];
     let lines = wrap(&fonts, &runs, 28.0, 600.0, 56.0, true);
     assert!(lines.len() >= 3);
-    assert!(
-        (lines[0].width - 544.0).abs() < 1.0,
-        "first line is indented and full: {}",
-        lines[0].width
-    );
+    assert!((lines[0].width - 544.0).abs() < 1.0, "first line is indented and full: {}", lines[0].width);
     for line in &lines[1..lines.len() - 1] {
         assert!((line.width - 600.0).abs() < 1.0, "{}", line.width);
     }
@@ -84,42 +64,15 @@ fn justified_lines_fill_the_measure() {
 fn shipped_screens(profile: &Profile) -> Vec<Screen> {
     let (site, _) = content::load(&common::root().join("channels"));
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
-    layout::build(
-        &site,
-        &layout::Context {
-            fonts: &common::fonts(),
-            profile,
-            now,
-        },
-    )
+    layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now })
 }
 
 fn profiles() -> Vec<Profile> {
-    vec![
-        Profile {
-            name: "sd".into(),
-            width: 720,
-            height: 576,
-        },
-        Profile {
-            name: "hd".into(),
-            width: 1280,
-            height: 720,
-        },
-        Profile {
-            name: "iptv-sd".into(),
-            width: 640,
-            height: 530,
-        },
-    ]
+    vec![Profile::new("sd", 720, 576), Profile::new("hd", 1280, 720), Profile::new("iptv-sd", 640, 530)]
 }
 
 fn texts(screen: &Screen) -> Vec<&layout::TextRun> {
-    let focus_ops = screen
-        .states
-        .iter()
-        .filter_map(|s| s.focus.as_ref())
-        .flat_map(|f| f.ops.iter());
+    let focus_ops = screen.states.iter().filter_map(|s| s.focus.as_ref()).flat_map(|f| f.ops.iter());
     screen
         .ops
         .iter()
@@ -135,11 +88,7 @@ fn texts(screen: &Screen) -> Vec<&layout::TextRun> {
 fn every_text_is_title_safe_and_above_the_size_floor() {
     for profile in profiles() {
         let (w, h) = (profile.width as f32, profile.height as f32);
-        let (floor, body_floor) = if profile.height <= 600 {
-            (22.0, 26.0)
-        } else {
-            (28.0, 32.0)
-        };
+        let (floor, body_floor) = if profile.height <= 600 { (22.0, 26.0) } else { (28.0, 32.0) };
         for screen in shipped_screens(&profile) {
             for run in texts(&screen) {
                 let where_ = format!("{} {} {:?}", profile.name, screen.id, run.text);
@@ -155,20 +104,11 @@ fn every_text_is_title_safe_and_above_the_size_floor() {
                     run.y,
                     run.h
                 );
-                assert!(
-                    run.size >= floor,
-                    "text below the floor: {where_} {}",
-                    run.size
-                );
+                assert!(run.size >= floor, "text below the floor: {where_} {}", run.size);
             }
             if screen.kind == Kind::Article {
                 let body = texts(&screen).iter().map(|r| r.size).fold(0.0, f32::max);
-                assert!(
-                    body >= body_floor,
-                    "article body below the floor on {} {}",
-                    profile.name,
-                    screen.id
-                );
+                assert!(body >= body_floor, "article body below the floor on {} {}", profile.name, screen.id);
             }
         }
     }
@@ -178,23 +118,12 @@ fn every_text_is_title_safe_and_above_the_size_floor() {
 fn long_articles_are_paged_with_page_numbers() {
     let profile = &profiles()[0];
     let screens = shipped_screens(profile);
-    let pages: Vec<&Screen> = screens
-        .iter()
-        .filter(|s| s.title == "万源保卫战：大巴山上的钢铁长城")
-        .collect();
-    assert!(
-        pages.len() >= 3,
-        "a long article spans several screens, got {}",
-        pages.len()
-    );
+    let pages: Vec<&Screen> = screens.iter().filter(|s| s.title == "万源保卫战：大巴山上的钢铁长城").collect();
+    assert!(pages.len() >= 3, "a long article spans several screens, got {}", pages.len());
     let n = pages.len();
     for (i, page) in pages.iter().enumerate() {
         let label = format!("第 {}/{} 页", i + 1, n);
-        assert!(
-            texts(page).iter().any(|r| r.text == label),
-            "{} lacks {label}",
-            page.id
-        );
+        assert!(texts(page).iter().any(|r| r.text == label), "{} lacks {label}", page.id);
         let keys = &page.states[0].keys;
         if i + 1 < n {
             assert_eq!(keys[&Key::Right].screen, pages[i + 1].id);
@@ -203,11 +132,7 @@ fn long_articles_are_paged_with_page_numbers() {
         if i > 0 {
             assert_eq!(keys[&Key::Left].screen, pages[i - 1].id);
         }
-        assert_eq!(
-            keys[&Key::Back].screen,
-            pages[0].states[0].keys[&Key::Back].screen,
-            "every page backs to the list"
-        );
+        assert_eq!(keys[&Key::Back].screen, pages[0].states[0].keys[&Key::Back].screen, "every page backs to the list");
     }
     // Every character of the article appears on exactly one page, in order.
     let (site, _) = content::load(&common::root().join("channels"));
@@ -215,15 +140,10 @@ fn long_articles_are_paged_with_page_numbers() {
         .columns
         .iter()
         .flat_map(|c| &c.items)
-        .flat_map(|i| &i.articles)
+        .flat_map(|i| &i.docs)
         .find(|a| a.title == pages[0].title)
         .unwrap();
-    let source: String = article
-        .blocks
-        .iter()
-        .flat_map(|b| b.spans())
-        .map(|s| s.text.as_str())
-        .collect();
+    let source: String = article.blocks().iter().flat_map(|b| b.spans()).map(|s| s.text.as_str()).collect();
     let shown: String = pages
         .iter()
         .flat_map(|p| texts(p))
@@ -240,33 +160,21 @@ fn graph_is_closed_and_back_leads_home() {
         let screens = shipped_screens(&profile);
         let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), s)).collect();
         assert_eq!(by_id.len(), screens.len(), "screen ids are unique");
-        let sub_items = screens
-            .iter()
-            .filter(|s| s.kind == Kind::Column)
-            .map(|s| s.states.len())
-            .sum::<usize>();
+        let sub_items = screens.iter().filter(|s| s.kind == Kind::Column).map(|s| s.states.len()).sum::<usize>();
         assert_eq!(sub_items, 50, "the shipped channel has 50 sub-items");
         for screen in &screens {
             assert!(screen.id.is_ascii());
             for (f, state) in screen.states.iter().enumerate() {
                 for (key, target) in &state.keys {
-                    let t = by_id.get(target.screen.as_str()).unwrap_or_else(|| {
-                        panic!("{}#{f} {key:?} → missing {}", screen.id, target.screen)
-                    });
-                    assert!(
-                        target.focus < t.states.len(),
-                        "{}#{f} {key:?} → {target} has no such state",
-                        screen.id
-                    );
+                    let t = by_id
+                        .get(target.screen.as_str())
+                        .unwrap_or_else(|| panic!("{}#{f} {key:?} → missing {}", screen.id, target.screen));
+                    assert!(target.focus < t.states.len(), "{}#{f} {key:?} → {target} has no such state", screen.id);
                 }
                 if screen.id == "home" {
                     assert!(!state.keys.contains_key(&Key::Back));
                 } else {
-                    assert!(
-                        state.keys.contains_key(&Key::Back),
-                        "{} has no back",
-                        screen.id
-                    );
+                    assert!(state.keys.contains_key(&Key::Back), "{} has no back", screen.id);
                 }
             }
             // Following back from any screen reaches home within a few steps.
@@ -289,27 +197,16 @@ fn screen_ids_are_stable_across_renders_and_reordering() {
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
     let ids = |root: &std::path::Path| {
         let (site, _) = content::load(root);
-        let mut ids: Vec<String> = layout::build(
-            &site,
-            &layout::Context {
-                fonts: &common::fonts(),
-                profile,
-                now,
-            },
-        )
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+        let mut ids: Vec<String> = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now })
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
         ids.sort();
         ids
     };
     let before = ids(dir.path());
     assert_eq!(before, ids(dir.path()));
     // Renumbering a column folder changes its position, not its identity.
-    std::fs::rename(
-        dir.path().join("01-第一栏目"),
-        dir.path().join("05-第一栏目"),
-    )
-    .unwrap();
+    std::fs::rename(dir.path().join("01-第一栏目"), dir.path().join("05-第一栏目")).unwrap();
     assert_eq!(before, ids(dir.path()));
 }

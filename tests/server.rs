@@ -27,19 +27,10 @@ impl Binary {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         // "infotv: serving channels on http://127.0.0.1:PORT/ …"
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("{line}"));
-        let addr = url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .unwrap();
+        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}"));
+        let addr = url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
         Binary { child, addr }
     }
 }
@@ -67,10 +58,7 @@ fn the_shipped_channel_walked_over_http() {
     for (profile, w, h) in [("sd", 720, 576), ("hd", 1280, 720)] {
         let graph = request(addr, "GET", &format!("/api/v1/{profile}/graph.json")).json();
         assert_eq!(graph["generation"], generation["generation"]);
-        assert_eq!(
-            (graph["width"].as_u64(), graph["height"].as_u64()),
-            (Some(w), Some(h))
-        );
+        assert_eq!((graph["width"].as_u64(), graph["height"].as_u64()), (Some(w), Some(h)));
         let screens = graph["screens"].as_object().unwrap();
         assert!(screens.len() > 140, "{profile}: {} screens", screens.len());
         let mut images: HashSet<String> = HashSet::new();
@@ -85,18 +73,13 @@ fn the_shipped_channel_walked_over_http() {
                 }
                 for (key, target) in state["keys"].as_object().unwrap() {
                     let (tid, tf) = target.as_str().unwrap().rsplit_once('#').unwrap();
-                    let t = screens
-                        .get(tid)
-                        .unwrap_or_else(|| panic!("{id}#{f} {key} → {tid} missing"));
+                    let t = screens.get(tid).unwrap_or_else(|| panic!("{id}#{f} {key} → {tid} missing"));
                     assert!(tf.parse::<usize>().unwrap() < t["states"].as_array().unwrap().len());
                 }
                 // Every state's shell is served.
                 let shell = request(addr, "GET", &format!("/tv/{profile}/{id}.html?f={f}"));
                 assert_eq!(shell.status, 200, "{id}");
-                assert_eq!(
-                    shell.header("content-type"),
-                    Some("text/html; charset=utf-8")
-                );
+                assert_eq!(shell.header("content-type"), Some("text/html; charset=utf-8"));
                 assert!(shell.text().contains(state["image"].as_str().unwrap()));
             }
             assert_eq!(screen["parent"].is_null(), id == "home");
@@ -107,28 +90,15 @@ fn the_shipped_channel_walked_over_http() {
         for url in &images {
             let r = request(addr, "GET", url);
             assert_eq!(r.status, 200);
-            assert_eq!(
-                r.header("cache-control"),
-                Some("public, max-age=31536000, immutable")
-            );
+            assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
             assert_eq!(r.header("content-type"), Some("image/png"));
-            assert_eq!(
-                r.header("content-length")
-                    .unwrap()
-                    .parse::<usize>()
-                    .unwrap(),
-                r.body.len()
-            );
+            assert_eq!(r.header("content-length").unwrap().parse::<usize>().unwrap(), r.body.len());
             let img = image::load_from_memory(&r.body).unwrap();
             assert_eq!((img.width(), img.height()), (w as u32, h as u32), "{url}");
         }
         for (url, (fw, fh)) in &focus_images {
             let img = image::load_from_memory(&request(addr, "GET", url).body).unwrap();
-            assert_eq!(
-                (img.width() as u64, img.height() as u64),
-                (*fw, *fh),
-                "{url}"
-            );
+            assert_eq!((img.width() as u64, img.height() as u64), (*fw, *fh), "{url}");
         }
     }
 }
@@ -141,10 +111,7 @@ fn errors_and_methods() {
     assert_eq!(request(addr, "GET", "/a/0000.png").status, 404);
     assert_eq!(request(addr, "GET", "/api/v1/xx/graph.json").status, 404);
     assert_eq!(request(addr, "GET", "/tv/../../etc/passwd").status, 404);
-    assert_eq!(
-        request(addr, "GET", "/tv/sd/%2e%2e%2fhome.html").status,
-        404
-    );
+    assert_eq!(request(addr, "GET", "/tv/sd/%2e%2e%2fhome.html").status, 404);
     let post = request(addr, "POST", "/tv/sd/home.html");
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));

@@ -10,12 +10,7 @@ use common::{wait_for, Server};
 
 fn titles(server: &Server) -> Vec<String> {
     let graph = server.get("/api/v1/sd/graph.json").json();
-    graph["screens"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|s| s["title"].as_str().unwrap().to_string())
-        .collect()
+    graph["screens"].as_object().unwrap().values().map(|s| s["title"].as_str().unwrap().to_string()).collect()
 }
 
 /// Generous against a loaded CI machine; the time taken is printed.
@@ -31,12 +26,8 @@ fn added_changed_and_removed_files_go_on_air() {
     let item = dir.path().join("01-第一栏目/02-乙项");
     let started = Instant::now();
     std::fs::write(item.join("2026-11-26-新加的消息.md"), "新加的正文。\n").unwrap();
-    wait_for(LIMIT, || {
-        titles(&server)
-            .contains(&"新加的消息".to_string())
-            .then_some(())
-    })
-    .expect("a new file goes on air");
+    wait_for(LIMIT, || titles(&server).contains(&"新加的消息".to_string()).then_some(()))
+        .expect("a new file goes on air");
     println!("added → on air in {:?}", started.elapsed());
     let second = server.get("/api/v1/generation").json()["generation"].clone();
     assert_ne!(first, second);
@@ -44,40 +35,21 @@ fn added_changed_and_removed_files_go_on_air() {
     // Changed: the single article of a sub-item shows its new text.
     let only = dir.path().join("02-第二栏目/01-只有一篇/通知.txt");
     let graph = server.get("/api/v1/sd/graph.json").json();
-    let id = graph["screens"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(_, s)| s["title"] == "通知")
-        .unwrap()
-        .0
-        .clone();
+    let id = graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["title"] == "通知").unwrap().0.clone();
     let started = Instant::now();
     std::fs::write(&only, "改过的通知正文。\n").unwrap();
     wait_for(LIMIT, || {
-        server
-            .get(&format!("/api/v1/sd/screens/{id}.json"))
-            .text()
-            .contains("改过的通知正文")
-            .then_some(())
+        server.get(&format!("/api/v1/sd/screens/{id}.json")).text().contains("改过的通知正文").then_some(())
     })
     .expect("a changed file goes on air");
     println!("changed → on air in {:?}", started.elapsed());
 
     // Removed: the article is gone, and its old URL leads somewhere living.
-    let gone = graph["screens"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(_, s)| s["title"] == "较早的消息")
-        .unwrap()
-        .0
-        .clone();
+    let gone =
+        graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["title"] == "较早的消息").unwrap().0.clone();
     std::fs::remove_file(item.join("2026-11-01-较早的消息.md")).unwrap();
-    wait_for(LIMIT, || {
-        (!titles(&server).contains(&"较早的消息".to_string())).then_some(())
-    })
-    .expect("a removed file goes off air");
+    wait_for(LIMIT, || (!titles(&server).contains(&"较早的消息".to_string())).then_some(()))
+        .expect("a removed file goes off air");
     let r = server.get(&format!("/tv/sd/{gone}.html"));
     assert_eq!(r.status, 302);
 
@@ -86,10 +58,7 @@ fn added_changed_and_removed_files_go_on_air() {
     std::fs::write(item.join("~$草稿.docx"), b"lock").unwrap();
     std::fs::write(item.join("草稿.md.swp"), b"swap").unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(
-        server.get("/api/v1/generation").json()["generation"],
-        before
-    );
+    assert_eq!(server.get("/api/v1/generation").json()["generation"], before);
 }
 
 #[test]
@@ -100,22 +69,13 @@ fn a_broken_site_toml_keeps_the_last_good_generation() {
     let home_before = server.get("/tv/sd/home.html").text();
     std::fs::write(dir.path().join("site.toml"), "title = \"半个").unwrap();
     // Then a legitimate change elsewhere, which must not publish either.
-    std::fs::write(
-        dir.path().join("01-第一栏目/02-乙项/2026-11-27-另一条.md"),
-        "正文。\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("01-第一栏目/02-乙项/2026-11-27-另一条.md"), "正文。\n").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(server.get("/api/v1/generation").json()["generation"], good);
     assert_eq!(server.get("/tv/sd/home.html").text(), home_before);
     // Fixing site.toml publishes everything.
     std::fs::write(dir.path().join("site.toml"), "title = \"修好了\"\n").unwrap();
-    wait_for(LIMIT, || {
-        titles(&server)
-            .contains(&"另一条".to_string())
-            .then_some(())
-    })
-    .expect("fixed config publishes");
+    wait_for(LIMIT, || titles(&server).contains(&"另一条".to_string()).then_some(())).expect("fixed config publishes");
 }
 
 #[test]

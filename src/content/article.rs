@@ -1,20 +1,24 @@
 //! Articles: `.txt` and `.md` files with optional `+++` TOML front matter.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use crate::config::{line_of, toml_problem};
 use crate::problem::Problem;
 
+use super::photo::ImageData;
+
 /// A run of text with one style.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Span {
     pub text: String,
     pub strong: bool,
 }
 
 /// A block of an article body, in reading order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     Heading(Vec<Span>),
     Paragraph(Vec<Span>),
@@ -23,12 +27,25 @@ pub enum Block {
         marker: String,
         spans: Vec<Span>,
     },
+    /// `![caption](file.jpg)` as written; the loader resolves it to [`Block::Image`].
+    Picture {
+        src: String,
+        caption: String,
+        line: u32,
+    },
+    /// A picture of the sub-item, placed in the text.
+    Image {
+        image: Arc<ImageData>,
+        caption: String,
+    },
 }
 
 impl Block {
+    /// The text of the block; pictures have none (their caption is apart).
     pub fn spans(&self) -> &[Span] {
         match self {
             Block::Heading(s) | Block::Paragraph(s) | Block::Item { spans: s, .. } => s,
+            Block::Picture { .. } | Block::Image { .. } => &[],
         }
     }
 }
@@ -55,12 +72,7 @@ pub struct Parsed {
 /// Parses an article's text. `markdown` selects the .md reader; `path` is only
 /// used to name the file in problems. Front-matter problems do not stop the
 /// article; only a body with no text does.
-pub fn parse(
-    path: &str,
-    text: &str,
-    markdown: bool,
-    zone: FixedOffset,
-) -> (Option<Parsed>, Vec<Problem>) {
+pub fn parse(path: &str, text: &str, markdown: bool, zone: FixedOffset) -> (Option<Parsed>, Vec<Problem>) {
     let mut problems = Vec::new();
     let (front_text, body, body_line) = match split_front_matter(text) {
         Ok(parts) => parts,
@@ -80,30 +92,13 @@ pub fn parse(
         Some(ft) => parse_front(path, ft, zone, &mut problems),
         None => FrontMatter::default(),
     };
-    let (heading_title, blocks) = if markdown {
-        markdown_blocks(body)
-    } else {
-        (None, text_blocks(body))
-    };
+    let (heading_title, blocks) = if markdown { markdown_blocks(body) } else { (None, text_blocks(body)) };
     if blocks.is_empty() {
-        problems.push(
-            Problem::new(
-                path,
-                "文章没有正文，已跳过",
-                "article has no body text; skipped",
-            )
-            .at_line(body_line),
-        );
+        problems
+            .push(Problem::new(path, "文章没有正文，已跳过", "article has no body text; skipped").at_line(body_line));
         return (None, problems);
     }
-    (
-        Some(Parsed {
-            front,
-            heading_title,
-            blocks,
-        }),
-        problems,
-    )
+    (Some(Parsed { front, heading_title, blocks }), problems)
 }
 
 /// Splits `+++\n…\n+++\n` from the body. Returns the front matter text, the
@@ -121,23 +116,14 @@ fn split_front_matter(text: &str) -> Result<(Option<&str>, &str, u32), u32> {
     for line in lines {
         if line.trim_end() == "+++" {
             let body_start = offset + line.len();
-            return Ok((
-                Some(&text[start..offset]),
-                &text[body_start..],
-                line_of(text, body_start),
-            ));
+            return Ok((Some(&text[start..offset]), &text[body_start..], line_of(text, body_start)));
         }
         offset += line.len();
     }
     Err(1)
 }
 
-fn parse_front(
-    path: &str,
-    text: &str,
-    zone: FixedOffset,
-    problems: &mut Vec<Problem>,
-) -> FrontMatter {
+fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Problem>) -> FrontMatter {
     let table: toml::Table = match toml::from_str(text) {
         Ok(t) => t,
         Err(err) => {
@@ -148,8 +134,7 @@ fn parse_front(
     let mut front = FrontMatter::default();
     for (key, value) in table {
         let bad = |zh: &str, en: &str| {
-            Problem::new(path, format!("{key}：{zh}"), format!("{key}: {en}"))
-                .at_line(key_line(text, &key) + 1)
+            Problem::new(path, format!("{key}：{zh}"), format!("{key}: {en}")).at_line(key_line(text, &key) + 1)
         };
         match key.as_str() {
             "title" => match value.as_str().map(str::trim) {
@@ -162,10 +147,7 @@ fn parse_front(
             },
             "date" => match to_datetime(&value, zone) {
                 Some(dt) => front.date = Some(dt.date_naive()),
-                None => problems.push(bad(
-                    "日期应写成 2026-11-20",
-                    "expected a date like 2026-11-20",
-                )),
+                None => problems.push(bad("日期应写成 2026-11-20", "expected a date like 2026-11-20")),
             },
             "publish" | "expires" => match to_datetime(&value, zone) {
                 Some(dt) if key == "publish" => front.publish = Some(dt),
@@ -186,10 +168,7 @@ fn parse_front(
 
 /// Line (1-based, within the front matter) where `key` is set.
 fn key_line(text: &str, key: &str) -> u32 {
-    text.lines()
-        .position(|l| l.trim_start().starts_with(key))
-        .map(|i| i as u32 + 1)
-        .unwrap_or(1)
+    text.lines().position(|l| l.trim_start().starts_with(key)).map(|i| i as u32 + 1).unwrap_or(1)
 }
 
 /// Accepts TOML dates and datetimes and the strings staff type for them.
@@ -202,21 +181,15 @@ fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedO
     if let Ok(dt) = DateTime::parse_from_rfc3339(&s) {
         return Some(dt);
     }
-    let naive = [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y/%m/%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
-    .or_else(|| {
-        ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
-            .iter()
-            .find_map(|f| NaiveDate::parse_from_str(&s, f).ok())
-            .map(|d| d.and_time(NaiveTime::MIN))
-    })?;
+    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
+        .or_else(|| {
+            ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(&s, f).ok())
+                .map(|d| d.and_time(NaiveTime::MIN))
+        })?;
     zone.from_local_datetime(&naive).single()
 }
 
@@ -227,12 +200,7 @@ fn text_blocks(body: &str) -> Vec<Block> {
     body.lines()
         .map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'))
         .filter(|l| !l.is_empty())
-        .map(|l| {
-            Block::Paragraph(vec![Span {
-                text: l.to_string(),
-                strong: false,
-            }])
-        })
+        .map(|l| Block::Paragraph(vec![Span { text: l.to_string(), strong: false }]))
         .collect()
 }
 
@@ -246,8 +214,25 @@ fn markdown_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     let mut lists: Vec<Option<u64>> = Vec::new();
     let mut marker: Option<String> = None;
     let mut heading: Option<HeadingLevel> = None;
-    for event in Parser::new(body) {
+    let mut picture: Option<(String, String, u32)> = None;
+    for (event, range) in Parser::new(body).into_offset_iter() {
+        if let Some((_, caption, _)) = picture.as_mut() {
+            match event {
+                Event::Text(t) | Event::Code(t) => caption.push_str(&t),
+                Event::End(TagEnd::Image) => {
+                    flush_paragraph(&mut blocks, &mut spans, &mut marker);
+                    if let Some((src, caption, line)) = picture.take() {
+                        blocks.push(Block::Picture { src, caption: caption.trim().to_string(), line });
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
         match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                picture = Some((dest_url.to_string(), String::new(), line_of(body, range.start)));
+            }
             Event::Start(Tag::Heading { level, .. }) => heading = Some(level),
             Event::End(TagEnd::Heading(_)) => {
                 let text = flatten(&spans);
@@ -277,9 +262,7 @@ fn markdown_blocks(body: &str) -> (Option<String>, Vec<Block>) {
                 flush_paragraph(&mut blocks, &mut spans, &mut marker)
             }
             Event::Start(Tag::Strong) | Event::Start(Tag::Emphasis) => strong += 1,
-            Event::End(TagEnd::Strong) | Event::End(TagEnd::Emphasis) => {
-                strong = strong.saturating_sub(1)
-            }
+            Event::End(TagEnd::Strong) | Event::End(TagEnd::Emphasis) => strong = strong.saturating_sub(1),
             Event::Text(t) | Event::Code(t) => push_text(&mut spans, &t, strong > 0),
             Event::SoftBreak => {
                 // Chinese lines join without a space; Latin words need one.
@@ -297,21 +280,13 @@ fn markdown_blocks(body: &str) -> (Option<String>, Vec<Block>) {
 }
 
 fn flatten(spans: &[Span]) -> String {
-    spans
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect::<String>()
-        .trim()
-        .to_string()
+    spans.iter().map(|s| s.text.as_str()).collect::<String>().trim().to_string()
 }
 
 fn push_text(spans: &mut Vec<Span>, text: &str, strong: bool) {
     match spans.last_mut() {
         Some(last) if last.strong == strong => last.text.push_str(text),
-        _ => spans.push(Span {
-            text: text.to_string(),
-            strong,
-        }),
+        _ => spans.push(Span { text: text.to_string(), strong }),
     }
 }
 
@@ -326,14 +301,12 @@ fn flush_paragraph(blocks: &mut Vec<Block>, spans: &mut Vec<Span>, marker: &mut 
     }
     spans.retain(|s| !s.text.is_empty());
     if spans.is_empty() {
+        // An item whose only content was a picture keeps no marker.
         return;
     }
     let taken = std::mem::take(spans);
     blocks.push(match marker.take() {
-        Some(m) => Block::Item {
-            marker: m,
-            spans: taken,
-        },
+        Some(m) => Block::Item { marker: m, spans: taken },
         None => Block::Paragraph(taken),
     });
 }
@@ -354,15 +327,10 @@ mod tests {
         let p = parsed.unwrap();
         assert_eq!(p.front.title.as_deref(), Some("冬季防火"));
         assert!(p.front.pinned);
-        assert_eq!(
-            p.front.publish.unwrap().to_rfc3339(),
-            "2026-11-20T08:00:00+08:00"
-        );
+        assert_eq!(p.front.publish.unwrap().to_rfc3339(), "2026-11-20T08:00:00+08:00");
         assert_eq!(p.heading_title.as_deref(), Some("不用的标题"));
         assert_eq!(p.blocks.len(), 6);
-        let Block::Paragraph(spans) = &p.blocks[0] else {
-            panic!("{:?}", p.blocks[0])
-        };
+        let Block::Paragraph(spans) = &p.blocks[0] else { panic!("{:?}", p.blocks[0]) };
         assert_eq!(spans.len(), 3);
         assert!(spans[1].strong);
         assert_eq!(flatten(spans), "第一段重点内容，接着写。");
@@ -373,12 +341,7 @@ mod tests {
 
     #[test]
     fn txt_lines_are_paragraphs() {
-        let (parsed, _) = parse(
-            "a.txt",
-            "\u{3000}\u{3000}第一段。\r\n\r\n  第二段。\n",
-            false,
-            zone(),
-        );
+        let (parsed, _) = parse("a.txt", "\u{3000}\u{3000}第一段。\r\n\r\n  第二段。\n", false, zone());
         let blocks = parsed.unwrap().blocks;
         assert_eq!(blocks.len(), 2);
         assert_eq!(flatten(blocks[0].spans()), "第一段。");
@@ -414,12 +377,7 @@ mod tests {
 
     #[test]
     fn dates_staff_type() {
-        for s in [
-            "2026-11-20",
-            "2026/11/20",
-            "2026年11月20日",
-            "2026-11-20 00:00",
-        ] {
+        for s in ["2026-11-20", "2026/11/20", "2026年11月20日", "2026-11-20 00:00"] {
             let v = toml::Value::String(s.into());
             assert_eq!(
                 to_datetime(&v, zone()).unwrap().date_naive(),

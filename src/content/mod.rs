@@ -6,10 +6,14 @@
 
 pub mod article;
 pub mod names;
+pub mod photo;
+pub mod table;
 pub mod text;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
@@ -17,6 +21,8 @@ use serde::Deserialize;
 use crate::config::{colour_problem, parse_site, toml_problem, Rgb, SiteConfig};
 use crate::problem::Problem;
 pub use article::{Block, Span};
+pub use photo::ImageData;
+pub use table::Table;
 
 /// Text files larger than this are refused: no article is 2 MB of text, and a
 /// runaway file must not exhaust memory.
@@ -48,8 +54,11 @@ pub struct Item {
     /// Stable identity: `column-key/item-key`.
     pub key: String,
     pub title: String,
-    /// Articles in no particular order; layout sorts them for the screen.
-    pub articles: Vec<Article>,
+    /// Articles and tables in no particular order; layout sorts them.
+    pub docs: Vec<Doc>,
+    /// Pictures in name order. A sub-item with pictures and no documents is a
+    /// gallery; otherwise its pictures are there for articles to show.
+    pub photos: Vec<Photo>,
     /// Articles per list page, when item.toml sets it.
     pub page_size: Option<usize>,
     pub sort: Sort,
@@ -68,9 +77,34 @@ pub enum Sort {
     Name,
 }
 
-/// One article.
+impl Item {
+    /// Whether the sub-item shows as a gallery: pictures and nothing to read.
+    pub fn is_gallery(&self) -> bool {
+        self.docs.is_empty() && !self.photos.is_empty()
+    }
+}
+
+/// One picture of a gallery.
 #[derive(Debug, Clone)]
-pub struct Article {
+pub struct Photo {
+    /// Stable identity: `column-key/item-key/file-name`.
+    pub key: String,
+    pub file_name: String,
+    /// From a sidecar `.txt` of the same name, else from the file name.
+    pub caption: String,
+    pub image: Arc<ImageData>,
+}
+
+/// What a document holds.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Text(Vec<Block>),
+    Table(Table),
+}
+
+/// One document of a sub-item: an article or a table.
+#[derive(Debug, Clone)]
+pub struct Doc {
     /// Stable identity: `column-key/item-key/file-name`.
     pub key: String,
     pub file_name: String,
@@ -79,12 +113,20 @@ pub struct Article {
     pub publish: Option<DateTime<FixedOffset>>,
     pub expires: Option<DateTime<FixedOffset>>,
     pub pinned: bool,
-    pub blocks: Vec<Block>,
+    pub body: Body,
     /// Path relative to the channel folder, for problems found later.
     pub source: String,
 }
 
-impl Article {
+impl Doc {
+    /// The article's blocks; a table has none.
+    pub fn blocks(&self) -> &[Block] {
+        match &self.body {
+            Body::Text(blocks) => blocks,
+            Body::Table(_) => &[],
+        }
+    }
+
     /// Whether the article is on air at `now` (publish and expiry times).
     pub fn is_live(&self, now: DateTime<FixedOffset>) -> bool {
         self.publish.is_none_or(|p| p <= now) && self.expires.is_none_or(|e| e > now)
@@ -128,11 +170,7 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
         }
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
-    let mut site = Site {
-        config,
-        config_ok,
-        columns: Vec::new(),
-    };
+    let mut site = Site { config, config_ok, columns: Vec::new() };
     let entries = match list_dir(root, Path::new(""), &mut problems) {
         Some(entries) => entries,
         None => return (site, problems),
@@ -154,38 +192,22 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
 }
 
 fn is_root_file(name: &str) -> bool {
-    matches!(
-        name,
-        "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt"
-    )
+    matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt")
 }
 
-fn load_column(
-    root: &Path,
-    entry: &Entry,
-    config: &SiteConfig,
-    problems: &mut Vec<Problem>,
-) -> Option<Column> {
+fn load_column(root: &Path, entry: &Entry, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Column> {
     let key = entry.title.clone();
-    let meta: ColumnToml =
-        read_toml(root, &entry.path.join("column.toml"), problems).unwrap_or_default();
+    let meta: ColumnToml = read_toml(root, &entry.path.join("column.toml"), problems).unwrap_or_default();
     let accent = meta.accent.and_then(|a| {
         let parsed = Rgb::parse(&a);
         if parsed.is_none() {
-            problems.push(colour_problem(
-                &rel(&entry.path.join("column.toml")),
-                "accent",
-                &a,
-            ));
+            problems.push(colour_problem(&rel(&entry.path.join("column.toml")), "accent", &a));
         }
         parsed
     });
     let mut column = Column {
         key: key.clone(),
-        title: meta
-            .title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| entry.title.clone()),
+        title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
         accent,
         items: Vec::new(),
     };
@@ -204,58 +226,126 @@ fn load_column(
     Some(column)
 }
 
-fn load_item(
-    root: &Path,
-    entry: &Entry,
-    column_key: &str,
-    config: &SiteConfig,
-    problems: &mut Vec<Problem>,
-) -> Item {
+fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, problems: &mut Vec<Problem>) -> Item {
     let key = format!("{column_key}/{}", entry.title);
-    let meta: ItemToml =
-        read_toml(root, &entry.path.join("item.toml"), problems).unwrap_or_default();
+    let meta: ItemToml = read_toml(root, &entry.path.join("item.toml"), problems).unwrap_or_default();
     let mut item = Item {
         key: key.clone(),
-        title: meta
-            .title
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| entry.title.clone()),
-        articles: Vec::new(),
+        title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
+        docs: Vec::new(),
+        photos: Vec::new(),
         page_size: meta.page_size.filter(|&n| n > 0),
         sort: meta.sort.unwrap_or_default(),
     };
-    for file in list_dir(root, &entry.path, problems).unwrap_or_default() {
-        let ext = Path::new(&file.name)
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        match (file.is_dir, ext.as_str()) {
-            (true, _) => problems.push(Problem::new(
+    let files = list_dir(root, &entry.path, problems).unwrap_or_default();
+    let ext_of =
+        |name: &str| Path::new(name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let stem_of =
+        |name: &str| Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    // Pictures first: articles refer to them, and a `.txt` beside a picture
+    // is its caption rather than an article.
+    let mut images: HashMap<String, Arc<ImageData>> = HashMap::new();
+    let mut picture_stems = std::collections::HashSet::new();
+    for file in files.iter().filter(|f| !f.is_dir && photo::is_picture(&ext_of(&f.name))) {
+        picture_stems.insert(stem_of(&file.name));
+        let Some(bytes) = read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) else { continue };
+        match photo::probe(&rel(&file.path), bytes) {
+            Ok(image) => {
+                images.insert(file.name.clone(), image);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    for file in &files {
+        let ext = ext_of(&file.name);
+        if file.is_dir {
+            problems.push(Problem::new(
                 &file.path,
                 "子栏目里不能再有文件夹，此文件夹已忽略",
                 "sub-items cannot contain folders; folder ignored",
-            )),
-            (false, "md" | "markdown" | "txt") => {
-                if let Some(article) =
-                    load_article(root, &file, &key, ext != "txt", config, problems)
-                {
-                    item.articles.push(article);
+            ));
+            continue;
+        }
+        match ext.as_str() {
+            _ if file.name == "item.toml" || photo::is_picture(&ext) => {}
+            "txt" if picture_stems.contains(&stem_of(&file.name)) => {}
+            "md" | "markdown" | "txt" => {
+                if let Some(doc) = load_article(root, file, &key, ext != "txt", &images, config, problems) {
+                    item.docs.push(doc);
                 }
             }
-            (false, _) if file.name == "item.toml" => {}
-            (false, "doc" | "wps") => problems.push(Problem::new(
+            "csv" | "xlsx" => {
+                if let Some(doc) = load_table(root, file, &key, ext == "xlsx", problems) {
+                    item.docs.push(doc);
+                }
+            }
+            "doc" | "wps" => problems.push(Problem::new(
                 &file.path,
                 "旧版 Word 文件（.doc/.wps）无法读取，请在 Word 中另存为 .docx 或 .txt",
                 "legacy .doc/.wps cannot be read; save it as .docx or .txt",
             )),
-            (false, _) => problems.push(Problem::new(
+            "xls" | "et" => problems.push(Problem::new(
                 &file.path,
-                format!("不支持的文件类型“.{ext}”，已忽略；文章请用 .txt 或 .md"),
-                format!("unsupported file type .{ext}; ignored (articles are .txt or .md)"),
+                "旧版 Excel 文件（.xls）无法读取，请在 Excel 中另存为 .xlsx 或 .csv",
+                "legacy .xls cannot be read; save it as .xlsx or .csv",
+            )),
+            _ => problems.push(Problem::new(
+                &file.path,
+                format!(
+                    "不支持的文件类型“.{ext}”，已忽略；文章用 .txt 或 .md，表格用 .csv 或 .xlsx，图片用 .jpg 或 .png"
+                ),
+                format!(
+                    "unsupported file type .{ext}; ignored (articles .txt/.md, tables .csv/.xlsx, pictures .jpg/.png)"
+                ),
             )),
         }
     }
+    let mut photos: Vec<(&Entry, Arc<ImageData>)> =
+        files.iter().filter_map(|f| images.get(&f.name).map(|i| (f, i.clone()))).collect();
+    photos.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for (file, image) in photos {
+        let stem = stem_of(&file.name);
+        let sidecar = file.path.with_file_name(format!("{stem}.txt"));
+        let caption = read_text(root, &sidecar, problems)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| names::split_order(&stem).1.to_string());
+        item.photos.push(Photo { key: format!("{key}/{}", file.name), file_name: file.name.clone(), caption, image });
+    }
     item
+}
+
+fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: &mut Vec<Problem>) -> Option<Doc> {
+    let source = rel(&entry.path);
+    let table = if xlsx {
+        let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 5, problems)?;
+        table::parse_xlsx(&source, bytes, problems)?
+    } else {
+        let text = read_text(root, &entry.path, problems)?;
+        table::parse_csv(&source, &text, problems)?
+    };
+    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let (date, title) = split_name(&stem);
+    Some(Doc {
+        key: format!("{item_key}/{}", entry.name),
+        file_name: entry.name.clone(),
+        title: title.to_string(),
+        date,
+        publish: None,
+        expires: None,
+        pinned: false,
+        body: Body::Table(table),
+        source,
+    })
+}
+
+/// A document's date and title from its file stem: `2026-11-20-标题` or `01-标题`.
+fn split_name(stem: &str) -> (Option<NaiveDate>, &str) {
+    // A date prefix first: `2026-11-20-…` must not read as order 2026.
+    match names::split_date(stem) {
+        (Some(date), title) => (Some(date), title),
+        (None, _) => (None, names::split_order(stem).1),
+    }
 }
 
 fn load_article(
@@ -263,36 +353,52 @@ fn load_article(
     entry: &Entry,
     item_key: &str,
     markdown: bool,
+    images: &HashMap<String, Arc<ImageData>>,
     config: &SiteConfig,
     problems: &mut Vec<Problem>,
-) -> Option<Article> {
+) -> Option<Doc> {
     let text = read_text(root, &entry.path, problems)?;
     let source = rel(&entry.path);
     let (parsed, found) = article::parse(&source, &text, markdown, config.time_zone);
     problems.extend(found);
     let parsed = parsed?;
-    let stem = Path::new(&entry.name)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // A date prefix first: `2026-11-20-…` must not read as order 2026.
-    let (name_date, name_title) = match names::split_date(&stem) {
-        (Some(date), title) => (Some(date), title),
-        (None, _) => (None, names::split_order(&stem).1),
-    };
-    Some(Article {
+    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let (name_date, name_title) = split_name(&stem);
+    let blocks = parsed
+        .blocks
+        .into_iter()
+        .filter_map(|block| match block {
+            Block::Picture { src, caption, line } => {
+                // Only pictures of the same sub-item, named plainly: the path is
+                // rebuilt from its last component, never followed.
+                let name = src.rsplit(['/', '\\']).next().unwrap_or("");
+                match images.get(name) {
+                    Some(image) => Some(Block::Image { image: image.clone(), caption }),
+                    None => {
+                        problems.push(
+                            Problem::new(
+                                &source,
+                                format!("引用的图片“{src}”不在本子栏目文件夹中，已略去"),
+                                format!("picture {src:?} is not in this sub-item's folder; left out"),
+                            )
+                            .at_line(line),
+                        );
+                        None
+                    }
+                }
+            }
+            other => Some(other),
+        })
+        .collect();
+    Some(Doc {
         key: format!("{item_key}/{}", entry.name),
         file_name: entry.name.clone(),
-        title: parsed
-            .front
-            .title
-            .or(parsed.heading_title)
-            .unwrap_or_else(|| name_title.to_string()),
+        title: parsed.front.title.or(parsed.heading_title).unwrap_or_else(|| name_title.to_string()),
         date: parsed.front.date.or(name_date),
         publish: parsed.front.publish,
         expires: parsed.front.expires,
         pinned: parsed.front.pinned,
-        blocks: parsed.blocks,
+        body: Body::Text(blocks),
         source,
     })
 }
@@ -342,18 +448,10 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
         } else {
             (None, name.clone())
         };
-        entries.push(Entry {
-            name,
-            path,
-            is_dir,
-            order,
-            title,
-        });
+        entries.push(Entry { name, path, is_dir, order, title });
     }
     // Prefixed names first in prefix order, then the rest by name.
-    entries.sort_by(|a, b| {
-        (a.order.is_none(), a.order, &a.name).cmp(&(b.order.is_none(), b.order, &b.name))
-    });
+    entries.sort_by(|a, b| (a.order.is_none(), a.order, &a.name).cmp(&(b.order.is_none(), b.order, &b.name)));
     Some(entries)
 }
 
@@ -372,16 +470,8 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
     if meta.len() > MAX_TEXT_BYTES {
         problems.push(Problem::new(
             path,
-            format!(
-                "文件过大（{} KB），文字文件最大 {} KB，已跳过",
-                meta.len() / 1024,
-                MAX_TEXT_BYTES / 1024
-            ),
-            format!(
-                "file too large ({} KB, limit {} KB); skipped",
-                meta.len() / 1024,
-                MAX_TEXT_BYTES / 1024
-            ),
+            format!("文件过大（{} KB），文字文件最大 {} KB，已跳过", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
+            format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
         ));
         return None;
     }
@@ -405,11 +495,34 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
     }
 }
 
-fn read_toml<T: for<'de> Deserialize<'de>>(
-    root: &Path,
-    path: &Path,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
+/// Reads a file's bytes (relative to root) within a size limit.
+fn read_bytes(root: &Path, path: &Path, limit: u64, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    let full = root.join(path);
+    match fs::metadata(&full) {
+        Ok(meta) if meta.len() > limit => {
+            problems.push(Problem::new(
+                path,
+                format!("文件过大（{} KB，上限 {} KB），已跳过", meta.len() / 1024, limit / 1024),
+                format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, limit / 1024),
+            ));
+            return None;
+        }
+        Ok(_) => {}
+        Err(err) => {
+            problems.push(io_problem(path, &err));
+            return None;
+        }
+    }
+    match fs::read(&full) {
+        Ok(bytes) => Some(bytes),
+        Err(err) => {
+            problems.push(io_problem(path, &err));
+            None
+        }
+    }
+}
+
+fn read_toml<T: for<'de> Deserialize<'de>>(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<T> {
     let text = read_text(root, path, problems)?;
     match toml::from_str(&text) {
         Ok(value) => Some(value),
@@ -421,16 +534,8 @@ fn read_toml<T: for<'de> Deserialize<'de>>(
 }
 
 fn io_problem(path: &Path, err: &std::io::Error) -> Problem {
-    let shown = if path.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        path
-    };
-    Problem::new(
-        shown,
-        format!("无法读取：{err}"),
-        format!("cannot read: {err}"),
-    )
+    let shown = if path.as_os_str().is_empty() { Path::new(".") } else { path };
+    Problem::new(shown, format!("无法读取：{err}"), format!("cannot read: {err}"))
 }
 
 fn rel(path: &Path) -> String {

@@ -11,11 +11,7 @@ pub fn split_order(name: &str) -> (Option<u32>, &str) {
         return (None, name);
     }
     let rest = &name[digits..];
-    let Some(sep) = rest
-        .chars()
-        .next()
-        .filter(|c| matches!(c, '-' | '_' | '.' | ' ' | '、'))
-    else {
+    let Some(sep) = rest.chars().next().filter(|c| matches!(c, '-' | '_' | '.' | ' ' | '、')) else {
         return (None, name);
     };
     let title = rest[sep.len_utf8()..].trim();
@@ -49,20 +45,9 @@ pub fn is_ignored(name: &str) -> bool {
         || name.starts_with(".~lock")
         || name.ends_with('~')
         || ["thumbs.db", "desktop.ini", "ehthumbs.db"].contains(&lower.as_str())
-        || [
-            ".tmp",
-            ".temp",
-            ".swp",
-            ".swx",
-            ".part",
-            ".partial",
-            ".crdownload",
-            ".download",
-            ".bak",
-            ".filepart",
-        ]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+        || [".tmp", ".temp", ".swp", ".swx", ".part", ".partial", ".crdownload", ".download", ".bak", ".filepart"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
 }
 
 #[cfg(test)]
@@ -90,16 +75,8 @@ mod tests {
 
     #[test]
     fn temp_files() {
-        for name in [
-            "~$通知.docx",
-            ".~lock.价格.csv#",
-            "a.tmp",
-            "a.md.swp",
-            "Thumbs.db",
-            ".DS_Store",
-            "x.part",
-            "y~",
-        ] {
+        for name in ["~$通知.docx", ".~lock.价格.csv#", "a.tmp", "a.md.swp", "Thumbs.db", ".DS_Store", "x.part", "y~"]
+        {
             assert!(is_ignored(name), "{name}");
         }
         for name in ["通知.md", "价格表.csv", "photo.jpg"] {

@@ -18,29 +18,18 @@ pub struct Decoded {
 pub fn decode(bytes: &[u8]) -> Option<Decoded> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return (!had_errors).then(|| Decoded {
-            text: text.into_owned(),
-            encoding: encoding.name(),
-        });
+        return (!had_errors).then(|| Decoded { text: text.into_owned(), encoding: encoding.name() });
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Some(Decoded {
-            text: text.to_string(),
-            encoding: UTF_8.name(),
-        });
+        return Some(Decoded { text: text.to_string(), encoding: UTF_8.name() });
     }
     let (text, had_errors) = GB18030.decode_without_bom_handling(bytes);
     if had_errors {
         return None;
     }
     // Reject control characters that only a misread binary file would produce.
-    let suspicious = text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'));
-    (!suspicious).then(|| Decoded {
-        text: text.into_owned(),
-        encoding: GB18030.name(),
-    })
+    let suspicious = text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'));
+    (!suspicious).then(|| Decoded { text: text.into_owned(), encoding: GB18030.name() })
 }
 
 #[cfg(test)]
@@ -67,9 +56,6 @@ mod tests {
 
     #[test]
     fn binary_is_refused() {
-        assert!(
-            decode(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0xFF])
-                .is_none()
-        );
+        assert!(decode(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0xFF]).is_none());
     }
 }

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::config::Rgb;
-use crate::content::{Article, Block};
+use crate::content::{Block, Body, Doc};
 use crate::fonts::Weight;
 
-use super::frame::{line_box, Frame};
+use super::frame::{line_box, page_label, Frame};
 use super::text::{ellipsize, wrap, Line};
 use super::{page_id, screen_id, Key, Kind, Op, Rect, Screen, State, Target, TextRun};
 
@@ -20,34 +20,15 @@ struct Row {
 }
 
 /// The screens of one article: one per page.
-pub fn screens(
-    frame: &Frame,
-    article: &Article,
-    crumbs: &[String],
-    back: Target,
-    accent: Rgb,
-) -> Vec<Screen> {
+pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
     let g = frame.geo;
     let t = frame.theme();
     let width = g.body.w as f32;
     let base = screen_id("a", &article.key);
 
     let mut head: Vec<Row> = Vec::new();
-    for line in wrap(
-        frame.cx.fonts,
-        &[(article.title.clone(), Weight::Bold)],
-        g.article_title,
-        width,
-        0.0,
-        false,
-    ) {
-        head.push(text_row(
-            line,
-            g.article_title,
-            line_box(g.article_title),
-            t.text,
-            0.0,
-        ));
+    for line in wrap(frame.cx.fonts, &[(article.title.clone(), Weight::Bold)], g.article_title, width, 0.0, false) {
+        head.push(text_row(line, g.article_title, line_box(g.article_title), t.text, 0.0));
     }
     let mut meta = String::new();
     if let Some(date) = article.date {
@@ -60,28 +41,21 @@ pub fn screens(
         ops: vec![
             frame.text(0.0, 0.0, g.small, Weight::Regular, t.dim, &meta),
             Op::Fill {
-                rect: Rect::new(
-                    0,
-                    (line_box(g.small) + g.gap as f32 / 2.0 - 2.0) as i32,
-                    g.body.w,
-                    2,
-                ),
+                rect: Rect::new(0, (line_box(g.small) + g.gap as f32 / 2.0 - 2.0) as i32, g.body.w, 2),
                 color: accent,
                 radius: 0,
             },
         ],
         keep_with_next: true,
     });
-    let body_rows = body_rows(frame, &article.blocks, width);
+    let blocks: &[Block] = match &article.body {
+        Body::Text(blocks) => blocks.as_slice(),
+        Body::Table(_) => &[],
+    };
+    let body_rows = body_rows(frame, blocks, width);
 
     // Fill pages: the head on the first only, a running title on the others.
-    let running = ellipsize(
-        frame.cx.fonts,
-        &article.title,
-        g.small,
-        Weight::Regular,
-        width,
-    );
+    let running = ellipsize(frame.cx.fonts, &article.title, g.small, Weight::Regular, width);
     let running_h = line_box(g.small) + g.gap as f32 / 2.0;
     let mut pages: Vec<Vec<(f32, Row)>> = Vec::new();
     let mut page: Vec<(f32, Row)> = Vec::new();
@@ -114,44 +88,18 @@ pub fn screens(
     let count = pages.len();
     let mut out = Vec::with_capacity(count);
     for (p, rows) in pages.into_iter().enumerate() {
-        let hints = if count > 1 {
-            vec![("←→", "翻页"), ("返回", "上一级")]
-        } else {
-            vec![("返回", "上一级")]
-        };
-        let mut ops = frame.chrome(crumbs, accent, &hints, Some((p + 1, count)));
+        let hints =
+            if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
+        let mut ops = frame.chrome(crumbs, accent, &hints, page_label(p + 1, count, "页"));
         if p > 0 {
-            ops.push(frame.text(
-                g.body.x as f32,
-                g.body.y as f32,
-                g.small,
-                Weight::Regular,
-                t.dim,
-                &running,
-            ));
+            ops.push(frame.text(g.body.x as f32, g.body.y as f32, g.small, Weight::Regular, t.dim, &running));
         }
         for (top, row) in rows {
             for op in row.ops {
                 ops.push(offset(op, g.body.x as f32, g.body.y as f32 + top));
             }
         }
-        let mut keys = BTreeMap::new();
-        keys.insert(Key::Back, back.clone());
-        if p > 0 {
-            let prev = Target::new(page_id(&base, p - 1), 0);
-            keys.insert(Key::Left, prev.clone());
-            keys.insert(Key::PageUp, prev.clone());
-            keys.insert(Key::Up, prev);
-        }
-        if p + 1 < count {
-            let next = Target::new(page_id(&base, p + 1), 0);
-            keys.insert(Key::Right, next.clone());
-            keys.insert(Key::PageDown, next.clone());
-            keys.insert(Key::Down, next.clone());
-            keys.insert(Key::Ok, next);
-        } else {
-            keys.insert(Key::Ok, back.clone());
-        }
+        let keys = paging_keys(&base, p, count, &back);
         out.push(Screen {
             id: page_id(&base, p),
             kind: Kind::Article,
@@ -165,6 +113,29 @@ pub fn screens(
     out
 }
 
+/// Keys of page `p` of `count` pages of one thing: left/right, page keys and
+/// up/down turn pages, OK goes on (and back after the last page), back leaves.
+pub(super) fn paging_keys(base: &str, p: usize, count: usize, back: &Target) -> BTreeMap<Key, Target> {
+    let mut keys = BTreeMap::new();
+    keys.insert(Key::Back, back.clone());
+    if p > 0 {
+        let prev = Target::new(page_id(base, p - 1), 0);
+        keys.insert(Key::Left, prev.clone());
+        keys.insert(Key::PageUp, prev.clone());
+        keys.insert(Key::Up, prev);
+    }
+    if p + 1 < count {
+        let next = Target::new(page_id(base, p + 1), 0);
+        keys.insert(Key::Right, next.clone());
+        keys.insert(Key::PageDown, next.clone());
+        keys.insert(Key::Down, next.clone());
+        keys.insert(Key::Ok, next);
+    } else {
+        keys.insert(Key::Ok, back.clone());
+    }
+    keys
+}
+
 fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
     let g = frame.geo;
     let t = frame.theme();
@@ -176,24 +147,31 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
         let runs: Vec<(String, Weight)> = block
             .spans()
             .iter()
-            .map(|s| {
-                (
-                    s.text.clone(),
-                    if s.strong {
-                        Weight::Bold
-                    } else {
-                        Weight::Regular
-                    },
-                )
-            })
+            .map(|s| (s.text.clone(), if s.strong { Weight::Bold } else { Weight::Regular }))
             .collect();
         match block {
+            Block::Picture { .. } => {}
+            Block::Image { image, caption } => {
+                // Scaled to the measure, and never taller than most of a page.
+                let max_h = g.body.h as f32 * 0.62;
+                let scale = (width / image.width as f32).min(max_h / image.height as f32).min(2.0);
+                let (w, h) = ((image.width as f32 * scale).round(), (image.height as f32 * scale).round());
+                let x = ((width - w) / 2.0).round() as i32;
+                let mut ops = vec![Op::Image {
+                    rect: Rect::new(x, (para_gap / 2.0) as i32, w as i32, h as i32),
+                    image: image.clone(),
+                }];
+                let mut height = h + para_gap;
+                if !caption.is_empty() {
+                    let cap = ellipsize(fonts, caption, g.small, Weight::Regular, width);
+                    let cw = fonts.measure(&cap, g.small, Weight::Regular);
+                    ops.push(frame.text((width - cw) / 2.0, height, g.small, Weight::Regular, t.dim, &cap));
+                    height += line_box(g.small);
+                }
+                rows.push(Row { height: height + para_gap, ops, keep_with_next: false });
+            }
             Block::Heading(_) => {
-                rows.push(Row {
-                    height: para_gap,
-                    ops: Vec::new(),
-                    keep_with_next: true,
-                });
+                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: true });
                 let runs: Vec<_> = runs.into_iter().map(|(s, _)| (s, Weight::Bold)).collect();
                 for line in wrap(fonts, &runs, g.heading, width, 0.0, false) {
                     let mut row = text_row(line, g.heading, g.body_line, t.text, 0.0);
@@ -204,35 +182,18 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
             Block::Paragraph(_) => {
                 // Two full-width spaces of indent, as Chinese paragraphs are set.
                 let indent = 2.0 * fonts.advance('\u{3000}', size, Weight::Regular);
-                for (i, line) in wrap(fonts, &runs, size, width, indent, true)
-                    .into_iter()
-                    .enumerate()
-                {
+                for (i, line) in wrap(fonts, &runs, size, width, indent, true).into_iter().enumerate() {
                     let x = if i == 0 { indent } else { 0.0 };
                     rows.push(text_row(line, size, g.body_line, t.text, x));
                 }
-                rows.push(Row {
-                    height: para_gap,
-                    ops: Vec::new(),
-                    keep_with_next: false,
-                });
+                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: false });
             }
             Block::Item { marker, .. } => {
                 let hang = fonts.advance('\u{3000}', size, Weight::Regular) * 1.5;
-                for (i, line) in wrap(fonts, &runs, size, width - hang, 0.0, true)
-                    .into_iter()
-                    .enumerate()
-                {
+                for (i, line) in wrap(fonts, &runs, size, width - hang, 0.0, true).into_iter().enumerate() {
                     let mut row = text_row(line, size, g.body_line, t.text, hang);
                     if i == 0 {
-                        row.ops.push(frame.text(
-                            hang * 0.2,
-                            0.0,
-                            size,
-                            Weight::Bold,
-                            t.focus_frame,
-                            marker,
-                        ));
+                        row.ops.push(frame.text(hang * 0.2, 0.0, size, Weight::Bold, t.focus_frame, marker));
                         if let Some(Op::Text(run)) = row.ops.last_mut() {
                             run.h = g.body_line;
                         }
@@ -266,39 +227,19 @@ fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
             })
         })
         .collect();
-    Row {
-        height,
-        ops,
-        keep_with_next: false,
-    }
+    Row { height, ops, keep_with_next: false }
 }
 
-fn offset(op: Op, dx: f32, dy: f32) -> Op {
+pub(super) fn offset(op: Op, dx: f32, dy: f32) -> Op {
+    let (ix, iy) = (dx as i32, dy as i32);
     match op {
         Op::Text(mut run) => {
             run.x += dx;
             run.y += dy;
             Op::Text(run)
         }
-        Op::Fill {
-            rect,
-            color,
-            radius,
-        } => Op::Fill {
-            rect: Rect::new(rect.x + dx as i32, rect.y + dy as i32, rect.w, rect.h),
-            color,
-            radius,
-        },
-        Op::Frame {
-            rect,
-            color,
-            width,
-            radius,
-        } => Op::Frame {
-            rect: Rect::new(rect.x + dx as i32, rect.y + dy as i32, rect.w, rect.h),
-            color,
-            width,
-            radius,
-        },
+        Op::Fill { rect, color, radius } => Op::Fill { rect: rect.offset(ix, iy), color, radius },
+        Op::Frame { rect, color, width, radius } => Op::Frame { rect: rect.offset(ix, iy), color, width, radius },
+        Op::Image { rect, image } => Op::Image { rect: rect.offset(ix, iy), image },
     }
 }

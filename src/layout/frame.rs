@@ -36,6 +36,8 @@ pub struct Geometry {
     pub body_line: f32,
     pub heading: f32,
     pub article_title: f32,
+    /// Table cells: body text, at the body floor on SD.
+    pub table: f32,
     /// Sub-item tiles per column of a column screen.
     pub column_rows: usize,
     /// Articles per list page.
@@ -64,17 +66,10 @@ impl Geometry {
         let header_h = safe.y + line_box(channel) as i32 + line_box(small) as i32 + even(6.0);
         let footer_y = safe.bottom() - line_box(small) as i32 - even(10.0);
         let gap = even(14.0);
-        let body = Rect::new(
-            safe.x,
-            header_h + gap,
-            safe.w,
-            footer_y - gap - (header_h + gap),
-        );
+        let body = Rect::new(safe.x, header_h + gap, safe.w, footer_y - gap - (header_h + gap));
         let row = px(28.0);
         let row_h = line_box(row) + px(18.0);
-        let list_rows = ((body.h as f32 + gap as f32 / 2.0) / (row_h + gap as f32 / 2.0))
-            .floor()
-            .max(1.0) as usize;
+        let list_rows = ((body.h as f32 + gap as f32 / 2.0) / (row_h + gap as f32 / 2.0)).floor().max(1.0) as usize;
         Geometry {
             width: w,
             height: h,
@@ -94,6 +89,7 @@ impl Geometry {
             body_line: px(46.0),
             heading: px(30.0),
             article_title: px(34.0),
+            table: px(26.0),
             column_rows: 4,
             list_rows,
         }
@@ -110,6 +106,11 @@ pub struct Frame<'a> {
 /// The keys a footer names, as (key label, what it does).
 pub type Hints = Vec<(&'static str, &'static str)>;
 
+/// `第 2/5 页` when there is more than one page.
+pub fn page_label(n: usize, m: usize, unit: &str) -> Option<String> {
+    (m > 1).then(|| format!("第 {n}/{m} {unit}"))
+}
+
 impl Frame<'_> {
     pub fn theme(&self) -> &Theme {
         &self.site.config.theme
@@ -118,115 +119,54 @@ impl Frame<'_> {
     /// The accent colour of column `index`.
     pub fn accent(&self, index: usize) -> Rgb {
         let theme = self.theme();
-        self.site
-            .columns
-            .get(index)
-            .and_then(|c| c.accent)
-            .unwrap_or(theme.accents[index % theme.accents.len()])
+        self.site.columns.get(index).and_then(|c| c.accent).unwrap_or(theme.accents[index % theme.accents.len()])
     }
 
     /// A text run at (x, y) measured with the channel's fonts.
     pub fn text(&self, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
         let w = self.cx.fonts.measure(text, size, weight);
-        Op::Text(TextRun {
-            x,
-            y,
-            w,
-            h: line_box(size),
-            size,
-            weight,
-            color,
-            spacing: 0.0,
-            text: text.to_string(),
-        })
+        Op::Text(TextRun { x, y, w, h: line_box(size), size, weight, color, spacing: 0.0, text: text.to_string() })
     }
 
     /// A text run ending at `right`.
-    pub fn text_right(
-        &self,
-        right: f32,
-        y: f32,
-        size: f32,
-        weight: Weight,
-        color: Rgb,
-        text: &str,
-    ) -> Op {
+    pub fn text_right(&self, right: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
         let w = self.cx.fonts.measure(text, size, weight);
         self.text(right - w, y, size, weight, color, text)
     }
 
     /// Background, header and footer of a screen.
-    pub fn chrome(
-        &self,
-        crumbs: &[String],
-        accent: Rgb,
-        hints: &Hints,
-        page: Option<(usize, usize)>,
-    ) -> Vec<Op> {
+    pub fn chrome(&self, crumbs: &[String], accent: Rgb, hints: &Hints, page: Option<String>) -> Vec<Op> {
         let g = self.geo;
         let t = self.theme();
         let fonts = self.cx.fonts;
         let mut ops = vec![
-            Op::Fill {
-                rect: Rect::new(0, 0, g.width, g.height),
-                color: t.background,
-                radius: 0,
-            },
-            Op::Fill {
-                rect: Rect::new(0, 0, g.width, g.header_h),
-                color: t.header,
-                radius: 0,
-            },
+            Op::Fill { rect: Rect::new(0, 0, g.width, g.height), color: t.background, radius: 0 },
+            Op::Fill { rect: Rect::new(0, 0, g.width, g.header_h), color: t.header, radius: 0 },
             // An even-height accent rule under the header: thin lines flicker on interlaced sets.
             Op::Fill {
                 rect: Rect::new(0, g.header_h - g.frame_w / 2, g.width, g.frame_w / 2),
                 color: accent,
                 radius: 0,
             },
-            Op::Fill {
-                rect: Rect::new(0, g.footer_y, g.width, g.height - g.footer_y),
-                color: t.header,
-                radius: 0,
-            },
+            Op::Fill { rect: Rect::new(0, g.footer_y, g.width, g.height - g.footer_y), color: t.header, radius: 0 },
         ];
         let (sx, sy) = (g.safe.x as f32, g.safe.y as f32);
         let date = self.date_text();
         let date_w = fonts.measure(&date, g.small, Weight::Regular);
         let title_w = g.safe.w as f32 - date_w - g.gap as f32;
-        let title = super::text::ellipsize(
-            fonts,
-            &self.site.config.title,
-            g.channel,
-            Weight::Bold,
-            title_w,
-        );
+        let title = super::text::ellipsize(fonts, &self.site.config.title, g.channel, Weight::Bold, title_w);
         ops.push(self.text(sx, sy, g.channel, Weight::Bold, t.text, &title));
         let date_y = sy + (line_box(g.channel) - line_box(g.small)) / 2.0;
-        ops.push(self.text_right(
-            g.safe.right() as f32,
-            date_y,
-            g.small,
-            Weight::Regular,
-            t.dim,
-            &date,
-        ));
+        ops.push(self.text_right(g.safe.right() as f32, date_y, g.small, Weight::Regular, t.dim, &date));
         let mut path = String::from("首页");
         for c in crumbs {
             path.push_str(" › ");
             path.push_str(c);
         }
         let path = super::text::ellipsize(fonts, &path, g.small, Weight::Regular, g.safe.w as f32);
-        ops.push(self.text(
-            sx,
-            sy + line_box(g.channel),
-            g.small,
-            Weight::Regular,
-            t.dim,
-            &path,
-        ));
+        ops.push(self.text(sx, sy + line_box(g.channel), g.small, Weight::Regular, t.dim, &path));
 
-        let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0
-            - line_box(g.small) / 2.0;
+        let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0 - line_box(g.small) / 2.0;
         let mut x = sx;
         for (key, what) in hints {
             ops.push(self.text(x, fy, g.small, Weight::Bold, t.focus_frame, key));
@@ -234,31 +174,35 @@ impl Frame<'_> {
             ops.push(self.text(x, fy, g.small, Weight::Regular, t.text, what));
             x += fonts.measure(what, g.small, Weight::Regular) + g.small * 1.5;
         }
-        if let Some((n, m)) = page.filter(|&(_, m)| m > 1) {
-            let label = format!("第 {n}/{m} 页");
-            ops.push(self.text_right(
-                g.safe.right() as f32,
-                fy,
-                g.small,
-                Weight::Bold,
-                t.text,
-                &label,
-            ));
+        if let Some(label) = page {
+            ops.push(self.text_right(g.safe.right() as f32, fy, g.small, Weight::Bold, t.text, &label));
         }
         ops
+    }
+
+    /// The sub-item's three-digit page number at the right of the path line.
+    pub fn number_badge(&self, number: u16, accent: Rgb) -> Vec<Op> {
+        let g = self.geo;
+        let label = number.to_string();
+        let pad = g.small * 0.4;
+        let w = self.cx.fonts.measure(&label, g.small, Weight::Bold) + 2.0 * pad;
+        let y = g.safe.y as f32 + line_box(g.channel);
+        let x = g.safe.right() as f32 - w;
+        vec![
+            Op::Fill {
+                rect: Rect::new(x as i32, y as i32, w.ceil() as i32, line_box(g.small) as i32),
+                color: accent,
+                radius: g.radius / 2,
+            },
+            self.text(x + pad, y, g.small, Weight::Bold, self.theme().text, &label),
+        ]
     }
 
     /// `2026年11月27日 星期五` in the channel's time zone.
     fn date_text(&self) -> String {
         use chrono::Datelike;
         let now = self.cx.now;
-        let weekday = ["一", "二", "三", "四", "五", "六", "日"]
-            [now.weekday().num_days_from_monday() as usize];
-        format!(
-            "{}年{}月{}日 星期{weekday}",
-            now.year(),
-            now.month(),
-            now.day()
-        )
+        let weekday = ["一", "二", "三", "四", "五", "六", "日"][now.weekday().num_days_from_monday() as usize];
+        format!("{}年{}月{}日 星期{weekday}", now.year(), now.month(), now.day())
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::config::Rgb;
 use crate::fonts::Weight;
 
-use super::frame::{line_box, Frame, Hints};
+use super::frame::{line_box, page_label, Frame, Hints};
 use super::text::ellipsize;
 use super::{page_id, Focus, Key, Kind, Op, Rect, Screen, State, Target};
 
@@ -46,10 +46,9 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
     let mut out = Vec::with_capacity(pages);
     for page in 0..pages {
         let first = page * per_page;
-        let on_page = &spec.entries
-            [first.min(spec.entries.len())..(first + per_page).min(spec.entries.len())];
+        let on_page = &spec.entries[first.min(spec.entries.len())..(first + per_page).min(spec.entries.len())];
         let hints = hints(spec.kind, pages > 1, !on_page.is_empty());
-        let mut ops = frame.chrome(&spec.crumbs, spec.accent, &hints, Some((page + 1, pages)));
+        let mut ops = frame.chrome(&spec.crumbs, spec.accent, &hints, page_label(page + 1, pages, "页"));
         let mut states = Vec::new();
         if on_page.is_empty() {
             let size = g.item;
@@ -73,13 +72,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             }];
             focus_ops.extend(tile_ops(frame, spec.kind, entry, rect, true));
             let keys = keys_for(&spec, page, pages, i, on_page.len(), per_page, entry);
-            states.push(State {
-                focus: Some(Focus {
-                    rect: rect.grow(g.frame_w),
-                    ops: focus_ops,
-                }),
-                keys,
-            });
+            states.push(State { focus: Some(Focus { rect: rect.grow(g.frame_w), ops: focus_ops }), keys });
         }
         out.push(Screen {
             id: page_id(&spec.base, page),
@@ -127,21 +120,12 @@ fn tile_rect(frame: &Frame, spec: &Spec, i: usize) -> Rect {
     let (col, row) = ((i % spec.columns) as i32, (i / spec.columns) as i32);
     // Room for the focus frame around the outer tiles.
     let inset = g.frame_w;
-    let area = Rect::new(
-        g.body.x + inset,
-        g.body.y + inset,
-        g.body.w - 2 * inset,
-        g.body.h - 2 * inset,
-    );
+    let area = Rect::new(g.body.x + inset, g.body.y + inset, g.body.w - 2 * inset, g.body.h - 2 * inset);
     let gap = g.gap + g.frame_w;
     let w = (area.w - gap * (cols - 1)) / cols;
     let full_h = (area.h - gap * (rows - 1)) / rows;
     // Lists keep rows at a comfortable height instead of stretching them.
-    let h = if spec.kind == Kind::List {
-        full_h.min((line_box(g.row) + g.row * 0.7) as i32)
-    } else {
-        full_h
-    };
+    let h = if spec.kind == Kind::List { full_h.min((line_box(g.row) + g.row * 0.7) as i32) } else { full_h };
     let x = area.x + col * (w + gap);
     let y = area.y + row * (h + gap);
     Rect::new(x, y, w, h)
@@ -153,24 +137,12 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
     let t = frame.theme();
     let fonts = frame.cx.fonts;
     let (fill, fg, dim) = match (focused, kind) {
-        (true, _) => (
-            t.focus_fill,
-            t.focus_text,
-            t.focus_text.mix(t.focus_fill, 0.3),
-        ),
+        (true, _) => (t.focus_fill, t.focus_text, t.focus_text.mix(t.focus_fill, 0.3)),
         (false, Kind::Home) => (entry.accent, t.text, t.text.mix(entry.accent, 0.25)),
-        (false, Kind::Column) => (
-            entry.accent.mix(t.background, 0.45),
-            t.text,
-            t.text.mix(t.background, 0.25),
-        ),
+        (false, Kind::Column) => (entry.accent.mix(t.background, 0.45), t.text, t.text.mix(t.background, 0.25)),
         (false, _) => (t.background.mix(t.text, 0.1), t.text, t.dim),
     };
-    let mut ops = vec![Op::Fill {
-        rect: r,
-        color: fill,
-        radius: g.radius,
-    }];
+    let mut ops = vec![Op::Fill { rect: r, color: fill, radius: g.radius }];
     let pad = g.gap as f32;
     let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
     match kind {
@@ -181,55 +153,37 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
             let title = ellipsize(fonts, &entry.title, g.tile, Weight::Bold, w - 2.0 * pad);
             let tw = fonts.measure(&title, g.tile, Weight::Bold);
             ops.push(frame.text(x + (w - tw) / 2.0, top, g.tile, Weight::Bold, fg, &title));
-            let cap = ellipsize(
-                fonts,
-                &entry.caption,
-                g.small,
-                Weight::Regular,
-                w - 2.0 * pad,
-            );
+            let cap = ellipsize(fonts, &entry.caption, g.small, Weight::Regular, w - 2.0 * pad);
             let cw = fonts.measure(&cap, g.small, Weight::Regular);
-            ops.push(frame.text(
-                x + (w - cw) / 2.0,
-                top + title_h,
-                g.small,
-                Weight::Regular,
-                dim,
-                &cap,
-            ));
+            ops.push(frame.text(x + (w - cw) / 2.0, top + title_h, g.small, Weight::Regular, dim, &cap));
             if let Some(badge) = &entry.badge {
-                ops.push(frame.text(
-                    x + pad * 0.6,
-                    y + pad * 0.3,
-                    g.small,
-                    Weight::Bold,
-                    dim,
-                    badge,
-                ));
+                ops.push(frame.text(x + pad * 0.6, y + pad * 0.3, g.small, Weight::Bold, dim, badge));
             }
         }
         Kind::Column => {
             // An accent bar on the left edge marks the column's colour.
             let bar = Rect::new(r.x, r.y, g.frame_w, r.h);
-            ops.push(Op::Fill {
-                rect: bar,
-                color: if focused { t.focus_frame } else { entry.accent },
-                radius: 0,
-            });
+            ops.push(Op::Fill { rect: bar, color: if focused { t.focus_frame } else { entry.accent }, radius: 0 });
             let title_h = line_box(g.item);
             let cap_h = line_box(g.small);
             let top = y + (h - title_h - cap_h) / 2.0;
             let left = x + pad * 1.4;
-            let title = ellipsize(fonts, &entry.title, g.item, Weight::Bold, w - pad * 2.4);
+            let mut title_w = w - pad * 2.4;
+            if let Some(badge) = &entry.badge {
+                let bw = fonts.measure(badge, g.small, Weight::Bold);
+                ops.push(frame.text_right(
+                    x + w - pad,
+                    top + (title_h - line_box(g.small)) / 2.0,
+                    g.small,
+                    Weight::Bold,
+                    dim,
+                    badge,
+                ));
+                title_w -= bw + pad;
+            }
+            let title = ellipsize(fonts, &entry.title, g.item, Weight::Bold, title_w);
             ops.push(frame.text(left, top, g.item, Weight::Bold, fg, &title));
-            ops.push(frame.text(
-                left,
-                top + title_h,
-                g.small,
-                Weight::Regular,
-                dim,
-                &entry.caption,
-            ));
+            ops.push(frame.text(left, top + title_h, g.small, Weight::Regular, dim, &entry.caption));
         }
         _ => {
             let mut left = x + pad;
@@ -239,33 +193,15 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
                 let bh = line_box(g.small);
                 let by = y + (h - bh) / 2.0;
                 let badge_rect = Rect::new(left as i32, by as i32, bw as i32, bh as i32);
-                ops.push(Op::Fill {
-                    rect: badge_rect,
-                    color: entry.accent,
-                    radius: g.radius / 2,
-                });
+                ops.push(Op::Fill { rect: badge_rect, color: entry.accent, radius: g.radius / 2 });
                 ops.push(frame.text(left + pad / 2.0, by, g.small, Weight::Bold, t.text, badge));
                 left += bw + pad / 2.0;
             }
             let title_w = x + w - pad - cap_w - pad - left;
             let title = ellipsize(fonts, &entry.title, g.row, Weight::Regular, title_w);
-            ops.push(frame.text(
-                left,
-                y + (h - line_box(g.row)) / 2.0,
-                g.row,
-                Weight::Regular,
-                fg,
-                &title,
-            ));
+            ops.push(frame.text(left, y + (h - line_box(g.row)) / 2.0, g.row, Weight::Regular, fg, &title));
             let cy = y + (h - line_box(g.small)) / 2.0;
-            ops.push(frame.text_right(
-                x + w - pad,
-                cy,
-                g.small,
-                Weight::Regular,
-                dim,
-                &entry.caption,
-            ));
+            ops.push(frame.text_right(x + w - pad, cy, g.small, Weight::Regular, dim, &entry.caption));
         }
     }
     ops
@@ -283,12 +219,7 @@ fn keys_for(
 ) -> BTreeMap<Key, Target> {
     let c = spec.columns;
     let at = |p: usize, f: usize| Target::new(page_id(&spec.base, p), f);
-    let count_on = |p: usize| {
-        spec.entries
-            .len()
-            .saturating_sub(p * per_page)
-            .min(per_page)
-    };
+    let count_on = |p: usize| spec.entries.len().saturating_sub(p * per_page).min(per_page);
     let mut keys = BTreeMap::new();
     keys.insert(Key::Ok, entry.target.clone());
     if let Some(parent) = &spec.parent {
@@ -298,10 +229,7 @@ fn keys_for(
         keys.insert(Key::Up, at(page, i - c));
     } else if page > 0 {
         let prev = count_on(page - 1);
-        keys.insert(
-            Key::Up,
-            at(page - 1, ((prev - 1) / c * c + i % c).min(prev - 1)),
-        );
+        keys.insert(Key::Up, at(page - 1, ((prev - 1) / c * c + i % c).min(prev - 1)));
     }
     if i + c < n {
         keys.insert(Key::Down, at(page, i + c));

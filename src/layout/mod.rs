@@ -6,7 +6,9 @@
 
 mod article;
 mod frame;
+mod gallery;
 mod menu;
+mod table;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,7 +17,9 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Profile, Rgb};
-use crate::content::{Article, Item, Site, Sort};
+use std::sync::Arc;
+
+use crate::content::{Body, Doc, ImageData, Item, Site, Sort};
 use crate::fonts::{Fonts, Weight};
 use crate::problem::Problem;
 
@@ -41,6 +45,16 @@ impl Rect {
 
     pub fn bottom(&self) -> i32 {
         self.y + self.h
+    }
+
+    /// The rectangle moved by (dx, dy).
+    pub fn offset(&self, dx: i32, dy: i32) -> Rect {
+        Rect::new(self.x + dx, self.y + dy, self.w, self.h)
+    }
+
+    /// The rectangle grown by `d` above and below.
+    pub fn grow_y(&self, d: i32) -> Rect {
+        Rect::new(self.x, self.y - d, self.w, self.h + 2 * d)
     }
 
     /// The rectangle grown by `d` on every side.
@@ -84,6 +98,11 @@ pub enum Op {
         radius: i32,
     },
     Text(TextRun),
+    /// A picture scaled to fill `rect` (layout keeps its aspect ratio).
+    Image {
+        rect: Rect,
+        image: Arc<ImageData>,
+    },
 }
 
 /// What a screen is, as graph.json names it.
@@ -94,6 +113,8 @@ pub enum Kind {
     Column,
     List,
     Article,
+    Gallery,
+    Table,
 }
 
 /// A remote-control key as the protocol names it.
@@ -171,10 +192,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(screen: impl Into<String>, focus: usize) -> Target {
-        Target {
-            screen: screen.into(),
-            focus,
-        }
+        Target { screen: screen.into(), focus }
     }
 }
 
@@ -246,11 +264,7 @@ pub struct Context<'a> {
 /// Lays out every screen of `site` for one profile.
 pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
     let geo = Geometry::new(cx.profile);
-    let frame = frame::Frame {
-        site,
-        cx,
-        geo: &geo,
-    };
+    let frame = frame::Frame { site, cx, geo: &geo };
     let mut screens = Vec::new();
 
     let columns: Vec<_> = site.columns.iter().enumerate().collect();
@@ -258,23 +272,14 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
         .iter()
         .map(|(i, column)| menu::Entry {
             title: column.title.clone(),
-            caption: column
-                .items
-                .iter()
-                .map(|it| it.title.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
+            caption: column.items.iter().map(|it| it.title.as_str()).collect::<Vec<_>>().join("、"),
             badge: (*i < 9).then(|| (i + 1).to_string()),
             accent: frame.accent(*i),
             target: Target::new(screen_id("c", &column.key), 0),
         })
         .collect();
-    let digits: Vec<(Key, Target)> = home_entries
-        .iter()
-        .take(9)
-        .enumerate()
-        .map(|(i, e)| (Key::Digit(i as u8 + 1), e.target.clone()))
-        .collect();
+    let digits: Vec<(Key, Target)> =
+        home_entries.iter().take(9).enumerate().map(|(i, e)| (Key::Digit(i as u8 + 1), e.target.clone())).collect();
     screens.extend(menu::screens(
         &frame,
         menu::Spec {
@@ -297,30 +302,25 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
         let accent = frame.accent(*ci);
         let mut entries = Vec::new();
         for item in &column.items {
-            let articles = live_articles(item, cx.now);
-            let caption = match (articles.len(), articles.iter().filter_map(|a| a.date).max()) {
-                (0, _) => "暂无内容".to_string(),
-                (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
-                (n, None) => format!("{n} 篇"),
+            let docs = live_docs(item, cx.now);
+            let (caption, target) = if item.is_gallery() {
+                (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0))
+            } else {
+                let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
+                    (0, _) => "暂无内容".to_string(),
+                    (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
+                    (n, None) => format!("{n} 篇"),
+                };
+                let target = match docs.as_slice() {
+                    [only] => Target::new(screen_id("a", &only.key), 0),
+                    _ => Target::new(screen_id("s", &item.key), 0),
+                };
+                (caption, target)
             };
-            let target = match articles.as_slice() {
-                [only] => Target::new(screen_id("a", &only.key), 0),
-                _ => Target::new(screen_id("s", &item.key), 0),
-            };
-            entries.push(menu::Entry {
-                title: item.title.clone(),
-                caption,
-                badge: None,
-                accent,
-                target,
-            });
+            entries.push(menu::Entry { title: item.title.clone(), caption, badge: None, accent, target });
         }
         // Three rows fill the body for up to six sub-items; more take a fourth, then pages.
-        let column_rows = column
-            .items
-            .len()
-            .div_ceil(2)
-            .clamp(3, frame.geo.column_rows);
+        let column_rows = column.items.len().div_ceil(2).clamp(3, frame.geo.column_rows);
         let back = Target::new(HOME, *ci);
         let column_screens = menu::screens(
             &frame,
@@ -344,52 +344,55 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
 
         for (ii, item) in column.items.iter().enumerate() {
             let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
-            let articles = live_articles(item, cx.now);
+            let number = page_number(*ci, ii);
             let crumbs = vec![column.title.clone(), item.title.clone()];
-            if let [only] = articles.as_slice() {
-                screens.extend(article::screens(&frame, only, &crumbs, tile, accent));
-                continue;
+            let mut item_screens = Vec::new();
+            let docs = live_docs(item, cx.now);
+            if item.is_gallery() {
+                item_screens.extend(gallery::screens(&frame, item, &crumbs, tile, accent));
+            } else if let [only] = docs.as_slice() {
+                item_screens.extend(doc_screens(&frame, only, &crumbs, tile, accent));
+            } else {
+                let list_id = screen_id("s", &item.key);
+                let rows = item.page_size.unwrap_or(frame.geo.list_rows).clamp(1, frame.geo.list_rows);
+                let entries: Vec<menu::Entry> = docs
+                    .iter()
+                    .map(|d| menu::Entry {
+                        title: d.title.clone(),
+                        caption: d.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                        badge: d.pinned.then(|| "置顶".to_string()),
+                        accent,
+                        target: Target::new(screen_id("a", &d.key), 0),
+                    })
+                    .collect();
+                item_screens.extend(menu::screens(
+                    &frame,
+                    menu::Spec {
+                        base: list_id.clone(),
+                        kind: Kind::List,
+                        title: item.title.clone(),
+                        crumbs: crumbs.clone(),
+                        parent: Some(tile),
+                        accent,
+                        columns: 1,
+                        rows,
+                        entries,
+                        extra_keys: vec![],
+                        empty: "本栏目暂无内容",
+                    },
+                ));
+                for (di, d) in docs.iter().enumerate() {
+                    let row = Target::new(page_id(&list_id, di / rows), di % rows);
+                    item_screens.extend(doc_screens(&frame, d, &crumbs, row, accent));
+                }
             }
-            let list_id = screen_id("s", &item.key);
-            let rows = item
-                .page_size
-                .unwrap_or(frame.geo.list_rows)
-                .clamp(1, frame.geo.list_rows);
-            let entries: Vec<menu::Entry> = articles
-                .iter()
-                .map(|a| menu::Entry {
-                    title: a.title.clone(),
-                    caption: a
-                        .date
-                        .map(|d| d.format("%Y-%m-%d").to_string())
-                        .unwrap_or_default(),
-                    badge: a.pinned.then(|| "置顶".to_string()),
-                    accent,
-                    target: Target::new(screen_id("a", &a.key), 0),
-                })
-                .collect();
-            screens.extend(menu::screens(
-                &frame,
-                menu::Spec {
-                    base: list_id.clone(),
-                    kind: Kind::List,
-                    title: item.title.clone(),
-                    crumbs: crumbs.clone(),
-                    parent: Some(tile),
-                    accent,
-                    columns: 1,
-                    rows,
-                    entries,
-                    extra_keys: vec![],
-                    empty: "本栏目暂无内容",
-                },
-            ));
-            for (ai, a) in articles.iter().enumerate() {
-                let row = Target::new(page_id(&list_id, ai / rows), ai % rows);
-                let mut crumbs = crumbs.clone();
-                crumbs.push(a.title.clone());
-                screens.extend(article::screens(&frame, a, &crumbs[..2], row, accent));
+            for screen in &mut item_screens {
+                screen.number = number;
+                if let Some(n) = number {
+                    screen.ops.extend(frame.number_badge(n, accent));
+                }
             }
+            screens.extend(item_screens);
         }
     }
     // Home from anywhere but home.
@@ -407,16 +410,30 @@ fn cx_theme(site: &Site) -> &crate::config::Theme {
     &site.config.theme
 }
 
-/// The articles of a sub-item on air at `now`, in screen order.
-pub fn live_articles(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Article> {
-    let mut articles: Vec<&Article> = item.articles.iter().filter(|a| a.is_live(now)).collect();
+/// The three-digit page number of sub-item `item` of column `column`
+/// (both 0-based), teletext style: column 7's sub-items are 701, 702, …
+pub fn page_number(column: usize, item: usize) -> Option<u16> {
+    (column < 9 && item < 99).then(|| (column as u16 + 1) * 100 + item as u16 + 1)
+}
+
+/// The screens of one document: an article's pages or a table's pages.
+fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
+    match &doc.body {
+        Body::Text(_) => article::screens(frame, doc, crumbs, back, accent),
+        Body::Table(t) => table::screens(frame, doc, t, crumbs, back, accent),
+    }
+}
+
+/// The documents of a sub-item on air at `now`, in screen order.
+pub fn live_docs(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Doc> {
+    let mut articles: Vec<&Doc> = item.docs.iter().filter(|a| a.is_live(now)).collect();
     match item.sort {
-        Sort::Newest => articles.sort_by(|a, b| {
-            (b.pinned, b.date, &a.file_name).cmp(&(a.pinned, a.date, &b.file_name))
-        }),
-        Sort::Oldest => articles.sort_by(|a, b| {
-            (b.pinned, a.date, &a.file_name).cmp(&(a.pinned, b.date, &b.file_name))
-        }),
+        Sort::Newest => {
+            articles.sort_by(|a, b| (b.pinned, b.date, &a.file_name).cmp(&(a.pinned, a.date, &b.file_name)))
+        }
+        Sort::Oldest => {
+            articles.sort_by(|a, b| (b.pinned, a.date, &a.file_name).cmp(&(a.pinned, b.date, &b.file_name)))
+        }
         Sort::Name => articles.sort_by(|a, b| a.file_name.cmp(&b.file_name)),
     }
     articles
@@ -436,13 +453,28 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
         check(&column.key, &column.title);
         for item in &column.items {
             check(&item.key, &item.title);
-            for a in &item.articles {
+            for a in &item.docs {
                 check(&a.source, &a.title);
-                for block in &a.blocks {
-                    for span in block.spans() {
-                        check(&a.source, &span.text);
+                match &a.body {
+                    Body::Text(blocks) => {
+                        for block in blocks {
+                            for span in block.spans() {
+                                check(&a.source, &span.text);
+                            }
+                            if let crate::content::Block::Image { caption, .. } = block {
+                                check(&a.source, caption);
+                            }
+                        }
+                    }
+                    Body::Table(t) => {
+                        for cell in t.header.iter().chain(t.rows.iter().flatten()) {
+                            check(&a.source, cell);
+                        }
                     }
                 }
+            }
+            for p in &item.photos {
+                check(&p.key, &p.caption);
             }
         }
     }
@@ -450,20 +482,11 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
         .into_iter()
         .map(|(path, chars)| {
             let list: String = chars.iter().collect();
-            let codes: Vec<String> = chars
-                .iter()
-                .map(|c| format!("U+{:04X}", *c as u32))
-                .collect();
+            let codes: Vec<String> = chars.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
             Problem::new(
                 path,
-                format!(
-                    "字体中没有这些字：{list}（{}），屏幕上会显示为方框",
-                    codes.join(" ")
-                ),
-                format!(
-                    "no font has these characters: {list} ({}); they show as boxes",
-                    codes.join(" ")
-                ),
+                format!("字体中没有这些字：{list}（{}），屏幕上会显示为方框", codes.join(" ")),
+                format!("no font has these characters: {list} ({}); they show as boxes", codes.join(" ")),
             )
         })
         .collect()

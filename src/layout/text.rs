@@ -41,14 +41,7 @@ const NO_END: &str = "（《「『【〔〈‘“([{";
 ///
 /// `indent` is taken off the first line only. `justify` spreads the slack of
 /// every line but the last over its characters, as Chinese print does.
-pub fn wrap(
-    fonts: &Fonts,
-    runs: &[(String, Weight)],
-    size: f32,
-    width: f32,
-    indent: f32,
-    justify: bool,
-) -> Vec<Line> {
+pub fn wrap(fonts: &Fonts, runs: &[(String, Weight)], size: f32, width: f32, indent: f32, justify: bool) -> Vec<Line> {
     // Flatten to characters with their weight and advance.
     let text: String = runs.iter().map(|(t, _)| t.as_str()).collect();
     if text.is_empty() {
@@ -78,9 +71,7 @@ pub fn wrap(
     // in Chinese text “ opens and ” closes, so breaks before “ and after ” are fine.
     for i in 1..chars.len() {
         let (prev, cur) = (chars[i - 1].0, chars[i].0);
-        if (matches!(cur, '“' | '‘') && is_wide(prev))
-            || (matches!(prev, '”' | '’') && is_wide(cur))
-        {
+        if (matches!(cur, '“' | '‘') && is_wide(prev)) || (matches!(prev, '”' | '’') && is_wide(cur)) {
             allowed[i] = true;
         }
     }
@@ -119,12 +110,7 @@ pub fn wrap(
             }
         }
         let is_last = end >= chars.len();
-        lines.push(make_line(
-            &chars[start..end],
-            avail,
-            justify && !is_last,
-            size,
-        ));
+        lines.push(make_line(&chars[start..end], avail, justify && !is_last, size));
         // Spaces at a break vanish.
         start = end;
         while start < chars.len() && chars[start].0 == ' ' {
@@ -147,11 +133,7 @@ fn make_line(chars: &[(char, Weight, f32)], avail: f32, justify: bool, size: f32
     }
     let natural: f32 = chars.iter().map(|c| c.2).sum();
     let gaps = chars.len().saturating_sub(1) as f32;
-    let mut spacing = if justify && gaps > 0.0 {
-        ((avail - natural) / gaps).max(0.0)
-    } else {
-        0.0
-    };
+    let mut spacing = if justify && gaps > 0.0 { ((avail - natural) / gaps).max(0.0) } else { 0.0 };
     // A line broken far from the edge (a long Latin word pushed down) stays ragged.
     if spacing > size * 0.25 {
         spacing = 0.0;
@@ -161,23 +143,14 @@ fn make_line(chars: &[(char, Weight, f32)], avail: f32, justify: bool, size: f32
     for &(c, weight, adv) in chars {
         match pieces.last_mut() {
             Some(p) if p.weight == weight => p.text.push(c),
-            _ => pieces.push(Piece {
-                text: c.to_string(),
-                weight,
-                x,
-                w: 0.0,
-                spacing,
-            }),
+            _ => pieces.push(Piece { text: c.to_string(), weight, x, w: 0.0, spacing }),
         }
         x += adv + spacing;
         if let Some(p) = pieces.last_mut() {
             p.w = x - spacing - p.x;
         }
     }
-    Line {
-        pieces,
-        width: (x - spacing).max(0.0),
-    }
+    Line { pieces, width: (x - spacing).max(0.0) }
 }
 
 /// Shortens `text` with an ellipsis so it fits in `width`.
@@ -196,9 +169,7 @@ pub fn ellipsize(fonts: &Fonts, text: &str, size: f32, weight: Weight, width: f3
         w += a;
         out.push(c);
     }
-    let keep = out
-        .trim_end_matches([' ', '·', '、', '，', '\u{3000}'])
-        .len();
+    let keep = out.trim_end_matches([' ', '·', '、', '，', '\u{3000}']).len();
     out.truncate(keep);
     out.push('…');
     out

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::config::Profile;
 use crate::layout::{Kind, Op, Rect, Screen};
 use crate::problem::Problem;
-use crate::raster::Rendered;
+use crate::raster::{Format, Rendered};
 
 /// Bytes served under `/a/`, addressed by their content hash.
 #[derive(Debug, Clone)]
@@ -79,24 +79,19 @@ pub struct AssetSet {
 }
 
 impl AssetSet {
-    /// Adds a PNG and returns its URL path.
-    pub fn add_png(&mut self, bytes: &[u8]) -> String {
-        let name = format!("{}.png", &blake3::hash(bytes).to_hex()[..20]);
-        self.assets.entry(name.clone()).or_insert_with(|| Asset {
-            bytes: Bytes::copy_from_slice(bytes),
-            content_type: "image/png",
-        });
+    /// Adds encoded bytes and returns their URL path.
+    pub fn add(&mut self, bytes: &[u8], format: Format) -> String {
+        let name = format!("{}.{}", &blake3::hash(bytes).to_hex()[..20], format.extension());
+        self.assets
+            .entry(name.clone())
+            .or_insert_with(|| Asset { bytes: Bytes::copy_from_slice(bytes), content_type: format.content_type() });
         format!("/a/{name}")
     }
 
     pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
         Pictures {
-            base: self.add_png(&rendered.base),
-            sprites: rendered
-                .sprites
-                .iter()
-                .map(|s| s.as_ref().map(|(r, b)| (*r, self.add_png(b))))
-                .collect(),
+            base: self.add(&rendered.base, rendered.format),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, b)| (*r, self.add(b, Format::Png)))).collect(),
         }
     }
 
@@ -122,10 +117,7 @@ pub fn assemble(
     problems: Vec<Problem>,
 ) -> Generation {
     // The id hashes every graph, so it changes exactly when what boxes see changes.
-    let graphs: Vec<(String, Value)> = inputs
-        .iter()
-        .map(|i| (i.profile.name.clone(), graph(i)))
-        .collect();
+    let graphs: Vec<(String, Value)> = inputs.iter().map(|i| (i.profile.name.clone(), graph(i))).collect();
     let mut hasher = blake3::Hasher::new();
     for (name, g) in &graphs {
         hasher.update(name.as_bytes());
@@ -148,20 +140,13 @@ pub fn assemble(
                     kind: screen.kind,
                     parent: screen.parent.clone(),
                     shells,
-                    text_json: Bytes::from(
-                        serde_json::to_vec(&screen_text(screen)).unwrap_or_default(),
-                    ),
+                    text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
                 },
             );
         }
         profiles.insert(
             name,
-            ProfileOut {
-                profile: input.profile.clone(),
-                start: crate::layout::HOME.to_string(),
-                graph_json,
-                screens,
-            },
+            ProfileOut { profile: input.profile.clone(), start: crate::layout::HOME.to_string(), graph_json, screens },
         );
     }
     Generation {
@@ -235,10 +220,7 @@ fn screen_text(screen: &Screen) -> Value {
             .filter(|run| {
                 hide.is_none_or(|r| {
                     let (cx, cy) = (run.x + run.w / 2.0, run.y + run.h / 2.0);
-                    !(cx >= r.x as f32
-                        && cx < r.right() as f32
-                        && cy >= r.y as f32
-                        && cy < r.bottom() as f32)
+                    !(cx >= r.x as f32 && cx < r.right() as f32 && cy >= r.y as f32 && cy < r.bottom() as f32)
                 })
             })
             .map(|run| {

@@ -43,13 +43,7 @@ document.onsystemevent=function(e){return handle(e,'down');};
 "#;
 
 /// The shell of `screen` with state `focus` focused.
-pub fn render(
-    generation: &str,
-    profile: &Profile,
-    screen: &Screen,
-    pics: &Pictures,
-    focus: usize,
-) -> String {
+pub fn render(generation: &str, profile: &Profile, screen: &Screen, pics: &Pictures, focus: usize) -> String {
     let (w, h) = (profile.width, profile.height);
     let mut html = String::with_capacity(4096);
     let _ = write!(

@@ -3,7 +3,7 @@
 use crate::config::Rgb;
 use crate::layout::{Op, Rect, TextRun};
 
-use super::GlyphCache;
+use super::RasterCache;
 
 /// 8-bit RGB pixels, row by row.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,11 +15,7 @@ pub struct Canvas {
 
 impl Canvas {
     pub fn new(width: u32, height: u32) -> Canvas {
-        Canvas {
-            width,
-            height,
-            pixels: vec![0; width as usize * height as usize * 3],
-        }
+        Canvas { width, height, pixels: vec![0; width as usize * height as usize * 3] }
     }
 
     pub fn width(&self) -> u32 {
@@ -51,31 +47,69 @@ impl Canvas {
         out
     }
 
-    pub fn apply(&mut self, op: &Op, cache: &GlyphCache) {
+    pub fn apply(&mut self, op: &Op, cache: &RasterCache) {
         self.apply_offset(op, cache, 0, 0);
     }
 
     /// Draws `op` as if this canvas's top-left were at (ox, oy) of the screen.
-    pub fn apply_offset(&mut self, op: &Op, cache: &GlyphCache, ox: i32, oy: i32) {
+    pub fn apply_offset(&mut self, op: &Op, cache: &RasterCache, ox: i32, oy: i32) {
         match op {
-            Op::Fill {
-                rect,
-                color,
-                radius,
-            } => {
+            Op::Fill { rect, color, radius } => {
                 let r = Rect::new(rect.x - ox, rect.y - oy, rect.w, rect.h);
                 self.rounded(r, *radius, *color, None);
             }
-            Op::Frame {
-                rect,
-                color,
-                width,
-                radius,
-            } => {
+            Op::Frame { rect, color, width, radius } => {
                 let r = Rect::new(rect.x - ox, rect.y - oy, rect.w, rect.h);
                 self.rounded(r, *radius, *color, Some(*width));
             }
             Op::Text(run) => self.text(run, cache, ox, oy),
+            Op::Image { rect, image } => {
+                let r = Rect::new(rect.x - ox, rect.y - oy, rect.w, rect.h);
+                if r.w <= 0 || r.h <= 0 {
+                    return;
+                }
+                match cache.picture(image, r.w as u32, r.h as u32) {
+                    Some(pic) => self.blit(&pic, r.x, r.y),
+                    // A picture that passed its header check but cannot be decoded.
+                    None => self.rounded(r, 0, Rgb(64, 64, 72), None),
+                }
+            }
+        }
+    }
+
+    fn blit(&mut self, pic: &image::RgbImage, x: i32, y: i32) {
+        for (py, row) in pic.rows().enumerate() {
+            let ty = y + py as i32;
+            if ty < 0 || ty >= self.height as i32 {
+                continue;
+            }
+            for (px, p) in row.enumerate() {
+                let tx = x + px as i32;
+                if tx >= 0 && tx < self.width as i32 {
+                    let i = (ty as usize * self.width as usize + tx as usize) * 3;
+                    self.pixels[i..i + 3].copy_from_slice(&p.0);
+                }
+            }
+        }
+    }
+
+    /// Vertical [1 2 1]/4 filter: a detail one line tall lives in one field of
+    /// an interlaced picture and flickers at 25 Hz; spread over three lines it
+    /// does not.
+    pub fn soften_vertical(&mut self) {
+        let (w, h) = (self.width as usize * 3, self.height as usize);
+        if h < 3 {
+            return;
+        }
+        let src = self.pixels.clone();
+        for y in 0..h {
+            let up = y.saturating_sub(1) * w;
+            let here = y * w;
+            let down = (y + 1).min(h - 1) * w;
+            for x in 0..w {
+                let v = src[up + x] as u32 + 2 * src[here + x] as u32 + src[down + x] as u32;
+                self.pixels[here + x] = ((v + 2) / 4) as u8;
+            }
         }
     }
 
@@ -89,9 +123,7 @@ impl Canvas {
             p.copy_from_slice(&[c.0, c.1, c.2]);
             return;
         }
-        let mix = |dst: u8, src: u8| {
-            ((src as u32 * alpha + dst as u32 * (255 - alpha) + 127) / 255) as u8
-        };
+        let mix = |dst: u8, src: u8| ((src as u32 * alpha + dst as u32 * (255 - alpha) + 127) / 255) as u8;
         p[0] = mix(p[0], c.0);
         p[1] = mix(p[1], c.1);
         p[2] = mix(p[2], c.2);
@@ -120,12 +152,7 @@ impl Canvas {
             }
             return;
         }
-        let inner = ring.map(|w| {
-            (
-                Rect::new(r.x + w, r.y + w, r.w - 2 * w, r.h - 2 * w),
-                (radius - w as f32).max(0.0),
-            )
-        });
+        let inner = ring.map(|w| (Rect::new(r.x + w, r.y + w, r.w - 2 * w, r.h - 2 * w), (radius - w as f32).max(0.0)));
         for y in y0..y1 {
             for x in x0..x1 {
                 let mut cov = coverage(r, radius, x, y);
@@ -137,7 +164,7 @@ impl Canvas {
         }
     }
 
-    fn text(&mut self, run: &TextRun, cache: &GlyphCache, ox: i32, oy: i32) {
+    fn text(&mut self, run: &TextRun, cache: &RasterCache, ox: i32, oy: i32) {
         let fonts = cache.fonts();
         let baseline = (run.y + fonts.baseline(run.size, run.h)).round() as i32 - oy;
         let mut pen = run.x - ox as f32;

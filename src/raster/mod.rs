@@ -1,17 +1,15 @@
 //! Screens to pixels: draws layout's ops with the channel's fonts and encodes
 //! PNG assets. The only module that touches pixels.
 
+mod cache;
 mod canvas;
-mod glyphs;
+pub mod encode;
 
-use std::io::Cursor;
-
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder};
-
+pub use cache::RasterCache;
 pub use canvas::Canvas;
-pub use glyphs::GlyphCache;
+pub use encode::Format;
 
+use crate::config::Profile;
 use crate::layout::{Op, Rect, Screen};
 
 /// The encoded pictures of one screen.
@@ -19,13 +17,14 @@ use crate::layout::{Op, Rect, Screen};
 pub struct Rendered {
     /// The whole screen with nothing focused.
     pub base: Vec<u8>,
-    /// Per state, the focused look of its element: a crop the shell lays over
-    /// the base at the focus rectangle (clipped to the screen).
+    pub format: Format,
+    /// Per state, the focused look of its element: a PNG crop the shell lays
+    /// over the base at the focus rectangle (clipped to the screen).
     pub sprites: Vec<Option<(Rect, Vec<u8>)>>,
 }
 
-/// Draws `ops` onto a fresh canvas of the profile's size.
-pub fn draw(ops: &[Op], width: u32, height: u32, cache: &GlyphCache) -> Canvas {
+/// Draws `ops` onto a fresh canvas of the given size.
+pub fn draw(ops: &[Op], width: u32, height: u32, cache: &RasterCache) -> Canvas {
     let mut canvas = Canvas::new(width, height);
     for op in ops {
         canvas.apply(op, cache);
@@ -33,26 +32,44 @@ pub fn draw(ops: &[Op], width: u32, height: u32, cache: &GlyphCache) -> Canvas {
     canvas
 }
 
-/// Renders and encodes a screen and the focused look of each of its states.
-pub fn render(screen: &Screen, width: u32, height: u32, cache: &GlyphCache) -> Rendered {
-    let base = draw(&screen.ops, width, height, cache);
+/// Draws a screen and the focused look of each state, softened for
+/// interlaced profiles, as the pixels a viewer sees (before encoding).
+pub fn pictures(screen: &Screen, profile: &Profile, cache: &RasterCache) -> (Canvas, Vec<Option<(Rect, Canvas)>>) {
+    let (width, height) = (profile.width, profile.height);
+    let mut base = draw(&screen.ops, width, height, cache);
     let sprites = screen
         .states
         .iter()
         .map(|state| {
             let focus = state.focus.as_ref()?;
             let rect = clip(focus.rect, width, height)?;
-            let mut focused = base.crop(rect);
+            // One line more above and below, so the filter sees real neighbours.
+            let ext = if profile.interlaced { clip(rect.grow_y(1), width, height)? } else { rect };
+            let mut focused = base.crop(ext);
             for op in &focus.ops {
-                focused.apply_offset(op, cache, rect.x, rect.y);
+                focused.apply_offset(op, cache, ext.x, ext.y);
             }
-            Some((rect, encode_png(&focused)))
+            if profile.interlaced {
+                focused.soften_vertical();
+                focused = focused.crop(Rect::new(0, rect.y - ext.y, rect.w, rect.h));
+            }
+            Some((rect, focused))
         })
         .collect();
-    Rendered {
-        base: encode_png(&base),
-        sprites,
+    if profile.interlaced {
+        base.soften_vertical();
     }
+    (base, sprites)
+}
+
+/// Renders and encodes a screen: JPEG when it shows a photo, palette PNG
+/// otherwise; focus sprites are always PNG.
+pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Rendered {
+    let (base, sprites) = pictures(screen, profile, cache);
+    let photo = screen.ops.iter().any(|op| matches!(op, Op::Image { .. }));
+    let (base, format) = if photo { (encode::jpeg(&base), Format::Jpeg) } else { (encode::png(&base), Format::Png) };
+    let sprites = sprites.into_iter().map(|s| s.map(|(r, c)| (r, encode::png(&c)))).collect();
+    Rendered { base, format, sprites }
 }
 
 fn clip(r: Rect, width: u32, height: u32) -> Option<Rect> {
@@ -61,24 +78,4 @@ fn clip(r: Rect, width: u32, height: u32) -> Option<Rect> {
     let x1 = r.right().min(width as i32);
     let y1 = r.bottom().min(height as i32);
     (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
-}
-
-/// PNG with fast deflate: screens are flat colours and text, which compress
-/// well even at low effort, and render time matters more than a few KB.
-pub fn encode_png(canvas: &Canvas) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 * 1024);
-    let encoder = PngEncoder::new_with_quality(
-        Cursor::new(&mut out),
-        CompressionType::Fast,
-        FilterType::Sub,
-    );
-    encoder
-        .write_image(
-            canvas.pixels(),
-            canvas.width(),
-            canvas.height(),
-            ExtendedColorType::Rgb8,
-        )
-        .expect("encoding PNG into memory cannot fail for a well-sized canvas");
-    out
 }

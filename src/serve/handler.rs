@@ -21,8 +21,7 @@ pub fn handle(live: &Live, req: Request<Incoming>) -> Resp {
 pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp {
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-        r.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return r;
     }
     let Some(parts) = split_path(path) else {
@@ -32,28 +31,17 @@ pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> 
     if parts == ["healthz"] {
         return match live.current() {
             Some(g) => text(StatusCode::OK, &format!("ok {}\n", g.id)),
-            None => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "no generation on air yet\n",
-            ),
+            None => text(StatusCode::SERVICE_UNAVAILABLE, "no generation on air yet\n"),
         };
     }
     if parts == ["favicon.ico"] {
         // Browsers ask for it on every screen; an empty answer keeps logs clean.
-        let mut r = bytes(
-            StatusCode::NO_CONTENT,
-            "image/x-icon",
-            Bytes::new(),
-            "public, max-age=86400",
-        );
+        let mut r = bytes(StatusCode::NO_CONTENT, "image/x-icon", Bytes::new(), "public, max-age=86400");
         r.headers_mut().remove(CONTENT_TYPE);
         return r;
     }
     let Some(g) = live.current() else {
-        return text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "starting: the first render is not finished\n",
-        );
+        return text(StatusCode::SERVICE_UNAVAILABLE, "starting: the first render is not finished\n");
     };
     match parts.as_slice() {
         [] => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
@@ -61,33 +49,16 @@ pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> 
         ["tv", profile, file] => shell(&g, profile, file, query),
         ["api", "v1", "generation"] => {
             let body = serde_json::json!({ "generation": g.id, "alert": null }).to_string();
-            bytes(
-                StatusCode::OK,
-                "application/json",
-                Bytes::from(body),
-                "no-cache",
-            )
+            bytes(StatusCode::OK, "application/json", Bytes::from(body), "no-cache")
         }
         ["api", "v1", profile, "graph.json"] => match g.profiles.get(*profile) {
-            Some(p) => bytes(
-                StatusCode::OK,
-                "application/json",
-                p.graph_json.clone(),
-                "no-cache",
-            ),
+            Some(p) => bytes(StatusCode::OK, "application/json", p.graph_json.clone(), "no-cache"),
             None => not_found(),
         },
         ["api", "v1", profile, "screens", file] => {
-            let screen = file
-                .strip_suffix(".json")
-                .and_then(|id| g.profiles.get(*profile)?.screens.get(id));
+            let screen = file.strip_suffix(".json").and_then(|id| g.profiles.get(*profile)?.screens.get(id));
             match screen {
-                Some(s) => bytes(
-                    StatusCode::OK,
-                    "application/json",
-                    s.text_json.clone(),
-                    "no-cache",
-                ),
+                Some(s) => bytes(StatusCode::OK, "application/json", s.text_json.clone(), "no-cache"),
                 None => not_found(),
             }
         }
@@ -102,9 +73,7 @@ pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> 
 fn split_path(path: &str) -> Option<Vec<String>> {
     let mut parts = Vec::new();
     for seg in path.split('/').filter(|s| !s.is_empty()) {
-        let plain = seg
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        let plain = seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if !plain || seg.starts_with('.') {
             return None;
         }
@@ -115,12 +84,7 @@ fn split_path(path: &str) -> Option<Vec<String>> {
 
 fn asset(g: &Generation, name: &str) -> Resp {
     match g.assets.get(name) {
-        Some(a) => bytes(
-            StatusCode::OK,
-            a.content_type,
-            a.bytes.clone(),
-            "public, max-age=31536000, immutable",
-        ),
+        Some(a) => bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable"),
         None => not_found(),
     }
 }
@@ -140,25 +104,14 @@ fn shell(g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp
         .unwrap_or(0);
     match p.screens.get(id) {
         Some(screen) => {
-            let f = if focus < screen.shells.len() {
-                focus
-            } else {
-                0
-            };
-            bytes(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                screen.shells[f].clone(),
-                "no-cache",
-            )
+            let f = if focus < screen.shells.len() { focus } else { 0 };
+            bytes(StatusCode::OK, "text/html; charset=utf-8", screen.shells[f].clone(), "no-cache")
         }
         // A screen that is gone: page n of an article or list falls back to
         // its first page, anything else to the start screen — never a dead end.
         None => {
             let first_page = id.rsplit_once('-').filter(|(base, n)| {
-                n.bytes().all(|b| b.is_ascii_digit())
-                    && base.contains('-')
-                    && p.screens.contains_key(*base)
+                n.bytes().all(|b| b.is_ascii_digit()) && base.contains('-') && p.screens.contains_key(*base)
             });
             let target = first_page.map_or(p.start.as_str(), |(base, _)| base);
             redirect(&format!("/tv/{profile}/{target}.html"))
@@ -169,20 +122,13 @@ fn shell(g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp
 fn bytes(status: StatusCode, content_type: &'static str, body: Bytes, cache: &'static str) -> Resp {
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }
 
 fn text(status: StatusCode, body: &str) -> Resp {
-    bytes(
-        status,
-        "text/plain; charset=utf-8",
-        Bytes::from(body.to_string()),
-        "no-cache",
-    )
+    bytes(status, "text/plain; charset=utf-8", Bytes::from(body.to_string()), "no-cache")
 }
 
 fn not_found() -> Resp {
@@ -203,20 +149,9 @@ mod tests {
 
     #[test]
     fn paths_are_rebuilt_from_plain_segments() {
-        assert_eq!(
-            split_path("/tv/sd/home.html").unwrap(),
-            vec!["tv", "sd", "home.html"]
-        );
+        assert_eq!(split_path("/tv/sd/home.html").unwrap(), vec!["tv", "sd", "home.html"]);
         assert_eq!(split_path("/").unwrap(), Vec::<String>::new());
-        for bad in [
-            "/a/../x",
-            "/a/%2e%2e/x",
-            "/a/..%2fx",
-            "/a/x%00",
-            "/a/.hidden",
-            "/a/x\\y",
-            "/tv/sd/主页.html",
-        ] {
+        for bad in ["/a/../x", "/a/%2e%2e/x", "/a/..%2fx", "/a/x%00", "/a/.hidden", "/a/x\\y", "/tv/sd/主页.html"] {
             assert!(split_path(bad).is_none(), "{bad}");
         }
     }

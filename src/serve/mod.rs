@@ -19,11 +19,7 @@ pub use handler::handle;
 
 /// Serves boxes on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish (up to ten seconds) before returning.
-pub async fn run(
-    listener: TcpListener,
-    live: Arc<Live>,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
+pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

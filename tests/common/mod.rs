@@ -18,9 +18,7 @@ pub fn root() -> PathBuf {
 /// The shipped fonts, loaded once per test binary.
 pub fn fonts() -> Arc<Fonts> {
     static FONTS: OnceLock<Arc<Fonts>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| Arc::new(Fonts::load(&root().join("fonts")).unwrap()))
-        .clone()
+    FONTS.get_or_init(|| Arc::new(Fonts::load(&root().join("fonts")).unwrap())).clone()
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -58,17 +56,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(channels: &Path) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let live = Arc::new(Live::new());
         let renderer = Arc::new(Renderer::new(channels, fonts()));
         rebuild(&renderer, &live, "start");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let shared = Arc::new(tokio::sync::Notify::new());
@@ -77,21 +69,9 @@ impl Server {
             let _ = stopped.await;
             n1.notify_waiters();
         });
-        runtime.spawn(infotv::serve::run(listener, live.clone(), async move {
-            n2.notified().await
-        }));
-        runtime.spawn(infotv::watch::run(
-            renderer,
-            live.clone(),
-            Duration::from_millis(200),
-            std::future::pending(),
-        ));
-        Server {
-            addr,
-            live,
-            runtime: Some(runtime),
-            stop: Some(stop),
-        }
+        runtime.spawn(infotv::serve::run(listener, live.clone(), async move { n2.notified().await }));
+        runtime.spawn(infotv::watch::run(renderer, live.clone(), Duration::from_millis(200), std::future::pending()));
+        Server { addr, live, runtime: Some(runtime), stop: Some(stop) }
     }
 
     pub fn get(&self, path: &str) -> Response {
@@ -119,10 +99,7 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -130,51 +107,28 @@ impl Response {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
 /// One HTTP/1.1 request on a fresh connection, read to the end.
 pub fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     parse_response(&raw)
 }
 
 pub fn parse_response(raw: &[u8]) -> Response {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("no header end");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no header end");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Response {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    Response { status, headers, body: raw[split + 4..].to_vec() }
 }
 
 /// Polls `f` every 50 ms until it returns `Some` or `limit` passes.

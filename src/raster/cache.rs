@@ -1,0 +1,96 @@
+//! Caches shared by every screen of a render: rasterised glyphs and decoded,
+//! scaled pictures.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::{Arc, Mutex};
+
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageReader, RgbImage};
+
+use crate::content::ImageData;
+use crate::fonts::{Fonts, Weight};
+
+/// One glyph's coverage bitmap and where it sits relative to the pen.
+#[derive(Debug)]
+pub struct Glyph {
+    pub xmin: i32,
+    /// Distance from the baseline up to the bitmap's top row.
+    pub top: i32,
+    pub width: usize,
+    pub height: usize,
+    pub coverage: Vec<u8>,
+}
+
+/// Glyphs by (weight, character, size) and pictures by (hash, width, height).
+/// A channel uses a few thousand glyphs, each drawn on many screens, so
+/// rasterising each once dominates cold renders; a picture is decoded once
+/// per size however many screens show it.
+pub struct RasterCache {
+    fonts: Arc<Fonts>,
+    // std Mutexes: held only for a map lookup or insert, never across work.
+    glyphs: Mutex<HashMap<(Weight, char, u32), Arc<Glyph>>>,
+    pictures: Mutex<HashMap<(String, u32, u32), Option<Arc<RgbImage>>>>,
+}
+
+impl RasterCache {
+    pub fn new(fonts: Arc<Fonts>) -> RasterCache {
+        RasterCache { fonts, glyphs: Mutex::new(HashMap::new()), pictures: Mutex::new(HashMap::new()) }
+    }
+
+    /// The picture decoded, turned upright by its EXIF orientation and scaled
+    /// to `w` x `h` with a Catmull-Rom filter; `None` when it cannot be decoded.
+    pub fn picture(&self, image: &ImageData, w: u32, h: u32) -> Option<Arc<RgbImage>> {
+        let key = (image.hash.clone(), w, h);
+        if let Some(p) = self.pictures.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return p.clone();
+        }
+        let decoded = decode(image).map(|img| {
+            let scaled = if (img.width(), img.height()) == (w, h) {
+                img.to_rgb8()
+            } else {
+                img.resize_exact(w, h, FilterType::CatmullRom).to_rgb8()
+            };
+            Arc::new(scaled)
+        });
+        if decoded.is_none() {
+            tracing::warn!("picture {} could not be decoded", image.hash);
+        }
+        self.pictures.lock().unwrap_or_else(|e| e.into_inner()).insert(key, decoded.clone());
+        decoded
+    }
+
+    pub fn fonts(&self) -> &Fonts {
+        &self.fonts
+    }
+
+    /// The glyph for `ch` at `size` px, rasterised on first use.
+    pub fn get(&self, ch: char, size: f32, weight: Weight) -> Arc<Glyph> {
+        let key = (weight, ch, size.to_bits());
+        if let Some(g) = self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return g.clone();
+        }
+        let (m, coverage) = self.fonts.face(weight).rasterize(ch, size);
+        let glyph =
+            Arc::new(Glyph { xmin: m.xmin, top: m.height as i32 + m.ymin, width: m.width, height: m.height, coverage });
+        self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).insert(key, glyph.clone());
+        glyph
+    }
+
+    /// How many glyphs are cached.
+    pub fn len(&self) -> usize {
+        self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn decode(image: &ImageData) -> Option<DynamicImage> {
+    let reader = ImageReader::new(Cursor::new(&image.bytes)).with_guessed_format().ok()?;
+    let decoder = reader.into_decoder().ok()?;
+    let mut img = DynamicImage::from_decoder(decoder).ok()?;
+    img.apply_orientation(image.orientation);
+    Some(img)
+}
