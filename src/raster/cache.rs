@@ -22,6 +22,9 @@ pub struct Glyph {
     pub coverage: Vec<u8>,
 }
 
+/// A picture's content hash and the size it is shown at.
+type PictureKey = (String, u32, u32);
+
 /// Glyphs by (weight, character, size) and pictures by (hash, width, height).
 /// A channel uses a few thousand glyphs, each drawn on many screens, so
 /// rasterising each once dominates cold renders; a picture is decoded once
@@ -30,7 +33,7 @@ pub struct RasterCache {
     fonts: Arc<Fonts>,
     // std Mutexes: held only for a map lookup or insert, never across work.
     glyphs: Mutex<HashMap<(Weight, char, u32), Arc<Glyph>>>,
-    pictures: Mutex<HashMap<(String, u32, u32), Option<Arc<RgbImage>>>>,
+    pictures: Mutex<HashMap<PictureKey, Option<Arc<RgbImage>>>>,
 }
 
 impl RasterCache {
