@@ -66,6 +66,9 @@ pub struct Theme {
     pub focus_text: Rgb,
     /// Accent colours given to columns that do not choose their own.
     pub accents: Vec<Rgb>,
+    /// Multiplies every text size. Text is never shrunk below the legibility
+    /// floor silently: layout reports a problem instead.
+    pub text_scale: f32,
 }
 
 impl Default for Theme {
@@ -89,6 +92,7 @@ impl Default for Theme {
                 Rgb(30, 122, 150),
                 Rgb(78, 78, 146),
             ],
+            text_scale: 1.0,
         }
     }
 }
@@ -103,6 +107,8 @@ pub struct SiteConfig {
     pub theme: Theme,
     /// Local time of the households: dates on screen and publish times.
     pub time_zone: FixedOffset,
+    /// Colour keys as (key name, column title): `red` → `要闻速递`.
+    pub colour_keys: Vec<(String, String)>,
 }
 
 impl Default for SiteConfig {
@@ -113,6 +119,7 @@ impl Default for SiteConfig {
             default_profile: "sd".into(),
             theme: Theme::default(),
             time_zone: china_time(),
+            colour_keys: Vec::new(),
         }
     }
 }
@@ -129,6 +136,7 @@ struct RawSite {
     default_profile: Option<String>,
     profiles: Option<BTreeMap<String, RawProfile>>,
     theme: Option<RawTheme>,
+    colour_keys: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +158,7 @@ struct RawTheme {
     focus_fill: Option<String>,
     focus_text: Option<String>,
     accents: Option<Vec<String>>,
+    text_scale: Option<f32>,
 }
 
 /// 1-based line of a byte offset.
@@ -233,6 +242,17 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if let Some(theme) = raw.theme {
         apply_theme(path, theme, &mut config.theme, &mut problems);
     }
+    for (key, column) in raw.colour_keys.unwrap_or_default() {
+        if ["red", "green", "yellow", "blue"].contains(&key.as_str()) {
+            config.colour_keys.push((key, column));
+        } else {
+            problems.push(Problem::new(
+                path,
+                format!("颜色键“{key}”不存在，只能是 red、green、yellow、blue"),
+                format!("colour key {key:?} unknown; use red, green, yellow or blue"),
+            ));
+        }
+    }
     (config, problems)
 }
 
@@ -252,6 +272,15 @@ fn apply_theme(path: &str, raw: RawTheme, theme: &mut Theme, problems: &mut Vec<
     set(raw.focus_frame, &mut theme.focus_frame, "focus_frame");
     set(raw.focus_fill, &mut theme.focus_fill, "focus_fill");
     set(raw.focus_text, &mut theme.focus_text, "focus_text");
+    match raw.text_scale {
+        Some(k) if (0.5..=2.0).contains(&k) => theme.text_scale = k,
+        Some(k) => problems.push(Problem::new(
+            path,
+            format!("text_scale = {k} 超出范围，应在 0.5 到 2.0 之间"),
+            format!("text_scale = {k} out of range 0.5..2.0"),
+        )),
+        None => {}
+    }
     if let Some(list) = raw.accents {
         let parsed: Vec<Rgb> = list.iter().filter_map(|v| Rgb::parse(v)).collect();
         if parsed.len() == list.len() && !parsed.is_empty() {

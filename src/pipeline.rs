@@ -123,6 +123,7 @@ impl Renderer {
         for profile in &site.config.profiles {
             let cx = layout::Context { fonts: &self.fonts, profile, now };
             let screens = layout::build(&site, &cx);
+            problems.extend(layout::floor_problems(&screens, profile));
             let (pictures, r, u) = self.rasterise(&screens, profile, &mut memo_next);
             rendered += r;
             reused += u;

@@ -26,7 +26,9 @@ fn every_sub_item_is_reachable_with_the_keys_alone() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "walk failed:\n{stdout}\n{stderr}");
     println!("{stdout}");
-    assert!(stdout.contains("walked 50 sub-items"), "{stdout}");
+    let walked: usize =
+        stdout.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no count in {stdout}"));
+    assert!(walked >= 50, "the shipped channel has about 50 sub-items, walked {walked}");
     let shot = image::open(shots.path().join("home-sd.png")).unwrap();
     assert_eq!((shot.width(), shot.height()), (720, 576));
 }

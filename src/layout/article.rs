@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::config::Rgb;
-use crate::content::{Block, Body, Doc};
+use std::sync::Arc;
+
+use crate::content::{Block, Body, Doc, ImageData};
 use crate::fonts::Weight;
 
 use super::frame::{line_box, page_label, Frame};
@@ -17,6 +19,8 @@ struct Row {
     ops: Vec<Op>,
     /// A heading stays with the row after it.
     keep_with_next: bool,
+    /// A picture, which may shrink to the room left on a page.
+    picture: Option<(Arc<ImageData>, String)>,
 }
 
 /// The screens of one article: one per page.
@@ -47,6 +51,7 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
             },
         ],
         keep_with_next: true,
+        picture: None,
     });
     let blocks: &[Block] = match &article.body {
         Body::Text(blocks) => blocks.as_slice(),
@@ -65,7 +70,15 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
         page.push((y - row.height, row));
     }
     let mut rows = body_rows.into_iter().peekable();
-    while let Some(row) = rows.next() {
+    while let Some(mut row) = rows.next() {
+        // A picture that does not fit shrinks into the room left, down to a
+        // third of the body, rather than leaving a page half empty.
+        if let Some((image, caption)) = row.picture.clone() {
+            let room = g.body.h as f32 - y;
+            if row.height > room && room >= g.body.h as f32 * 0.33 {
+                row = picture_row(frame, &image, &caption, width, room);
+            }
+        }
         let mut need = row.height;
         if row.keep_with_next {
             need += rows.peek().map_or(0.0, |r| r.height);
@@ -152,26 +165,10 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
         match block {
             Block::Picture { .. } => {}
             Block::Image { image, caption } => {
-                // Scaled to the measure, and never taller than most of a page.
-                let max_h = g.body.h as f32 * 0.62;
-                let scale = (width / image.width as f32).min(max_h / image.height as f32).min(2.0);
-                let (w, h) = ((image.width as f32 * scale).round(), (image.height as f32 * scale).round());
-                let x = ((width - w) / 2.0).round() as i32;
-                let mut ops = vec![Op::Image {
-                    rect: Rect::new(x, (para_gap / 2.0) as i32, w as i32, h as i32),
-                    image: image.clone(),
-                }];
-                let mut height = h + para_gap;
-                if !caption.is_empty() {
-                    let cap = ellipsize(fonts, caption, g.small, Weight::Regular, width);
-                    let cw = fonts.measure(&cap, g.small, Weight::Regular);
-                    ops.push(frame.text((width - cw) / 2.0, height, g.small, Weight::Regular, t.dim, &cap));
-                    height += line_box(g.small);
-                }
-                rows.push(Row { height: height + para_gap, ops, keep_with_next: false });
+                rows.push(picture_row(frame, image, caption, width, g.body.h as f32 * 0.62));
             }
             Block::Heading(_) => {
-                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: true });
+                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: true, picture: None });
                 let runs: Vec<_> = runs.into_iter().map(|(s, _)| (s, Weight::Bold)).collect();
                 for line in wrap(fonts, &runs, g.heading, width, 0.0, false) {
                     let mut row = text_row(line, g.heading, g.body_line, t.text, 0.0);
@@ -186,7 +183,7 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
                     let x = if i == 0 { indent } else { 0.0 };
                     rows.push(text_row(line, size, g.body_line, t.text, x));
                 }
-                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: false });
+                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: false, picture: None });
             }
             Block::Item { marker, .. } => {
                 let hang = fonts.advance('\u{3000}', size, Weight::Regular) * 1.5;
@@ -209,6 +206,27 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
     rows
 }
 
+/// A picture scaled to the measure and at most `max_h` tall (caption included).
+fn picture_row(frame: &Frame, image: &Arc<ImageData>, caption: &str, width: f32, max_h: f32) -> Row {
+    let g = frame.geo;
+    let fonts = frame.cx.fonts;
+    let para_gap = (g.body_line - line_box(g.body_size)).max(0.0) / 2.0;
+    let cap_h = if caption.is_empty() { 0.0 } else { line_box(g.small) };
+    let fit_h = (max_h - cap_h - 2.0 * para_gap).max(1.0);
+    let scale = (width / image.width as f32).min(fit_h / image.height as f32).min(2.0);
+    let (w, h) = ((image.width as f32 * scale).floor(), (image.height as f32 * scale).floor());
+    let x = ((width - w) / 2.0).round() as i32;
+    let mut ops = vec![Op::Image { rect: Rect::new(x, para_gap as i32, w as i32, h as i32), image: image.clone() }];
+    let mut height = h + para_gap;
+    if !caption.is_empty() {
+        let cap = ellipsize(fonts, caption, g.small, Weight::Regular, width);
+        let cw = fonts.measure(&cap, g.small, Weight::Regular);
+        ops.push(frame.text((width - cw) / 2.0, height, g.small, Weight::Regular, frame.theme().dim, &cap));
+        height += cap_h;
+    }
+    Row { height: height + para_gap, ops, keep_with_next: false, picture: Some((image.clone(), caption.to_string())) }
+}
+
 fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
     let ops = line
         .pieces
@@ -224,10 +242,11 @@ fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
                 color,
                 spacing: p.spacing,
                 text: p.text,
+                body: true,
             })
         })
         .collect();
-    Row { height, ops, keep_with_next: false }
+    Row { height, ops, keep_with_next: false, picture: None }
 }
 
 pub(super) fn offset(op: Op, dx: f32, dy: f32) -> Op {

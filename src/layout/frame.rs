@@ -44,16 +44,25 @@ pub struct Geometry {
     pub list_rows: usize,
 }
 
+/// The legibility floors of a profile: (any text, body text), in px.
+pub fn floors(profile: &Profile) -> (f32, f32) {
+    if profile.height <= 600 {
+        (22.0, 26.0)
+    } else {
+        (28.0, 32.0)
+    }
+}
+
 /// Height of a line box for text of `size`.
 pub fn line_box(size: f32) -> f32 {
     (size * 1.36).round()
 }
 
 impl Geometry {
-    pub fn new(profile: &Profile) -> Geometry {
+    pub fn new(profile: &Profile, text_scale: f32) -> Geometry {
         let (w, h) = (profile.width as i32, profile.height as i32);
         let k = if h <= 600 { 1.0 } else { h as f32 / 562.5 };
-        let px = |v: f32| (v * k).round();
+        let px = |v: f32| (v * k * text_scale).round();
         let even = |v: f32| ((v * k / 2.0).round() * 2.0) as i32;
         let safe = Rect::new(
             (w as f32 * 0.05).ceil() as i32,
@@ -125,7 +134,18 @@ impl Frame<'_> {
     /// A text run at (x, y) measured with the channel's fonts.
     pub fn text(&self, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
         let w = self.cx.fonts.measure(text, size, weight);
-        Op::Text(TextRun { x, y, w, h: line_box(size), size, weight, color, spacing: 0.0, text: text.to_string() })
+        Op::Text(TextRun {
+            x,
+            y,
+            w,
+            h: line_box(size),
+            size,
+            weight,
+            color,
+            spacing: 0.0,
+            text: text.to_string(),
+            body: false,
+        })
     }
 
     /// A text run ending at `right`.
@@ -174,10 +194,53 @@ impl Frame<'_> {
             ops.push(self.text(x, fy, g.small, Weight::Regular, t.text, what));
             x += fonts.measure(what, g.small, Weight::Regular) + g.small * 1.5;
         }
+        // Colour keys at the right, before the page number, where they fit.
+        let page_w = page.as_ref().map_or(0.0, |l| fonts.measure(l, g.small, Weight::Bold) + g.small * 1.5);
+        let swatch = (g.small * 0.7).round();
+        let colours: Vec<(Rgb, String)> = self.colour_keys().into_iter().map(|(_, c, _, label)| (c, label)).collect();
+        let colours_w: f32 = colours
+            .iter()
+            .map(|(_, l)| swatch + g.small * 0.3 + fonts.measure(l, g.small, Weight::Regular) + g.small)
+            .sum();
+        if !colours.is_empty() && x + colours_w <= g.safe.right() as f32 - page_w {
+            let mut cx = g.safe.right() as f32 - page_w - colours_w + g.small;
+            for (colour, label) in colours {
+                let sy = fy + (line_box(g.small) - swatch) / 2.0;
+                ops.push(Op::Fill {
+                    rect: Rect::new(cx as i32, sy as i32, swatch as i32, swatch as i32),
+                    color: colour,
+                    radius: 2,
+                });
+                cx += swatch + g.small * 0.3;
+                ops.push(self.text(cx, fy, g.small, Weight::Regular, t.text, &label));
+                cx += fonts.measure(&label, g.small, Weight::Regular) + g.small;
+            }
+        }
         if let Some(label) = page {
             ops.push(self.text_right(g.safe.right() as f32, fy, g.small, Weight::Bold, t.text, &label));
         }
         ops
+    }
+
+    /// The colour keys that lead somewhere: (key, swatch colour, column index, label).
+    pub fn colour_keys(&self) -> Vec<(super::Key, Rgb, usize, String)> {
+        self.site
+            .config
+            .colour_keys
+            .iter()
+            .filter_map(|(key, title)| {
+                let index = self.site.columns.iter().position(|c| &c.title == title || &c.key == title)?;
+                let swatch = match key.as_str() {
+                    "red" => Rgb(196, 58, 52),
+                    "green" => Rgb(58, 150, 76),
+                    "yellow" => Rgb(214, 176, 48),
+                    _ => Rgb(58, 108, 196),
+                };
+                let chars: Vec<char> = self.site.columns[index].title.chars().collect();
+                let label: String = if chars.len() >= 4 { chars[..2].iter().collect() } else { chars.iter().collect() };
+                Some((super::Key::from_name(key)?, swatch, index, label))
+            })
+            .collect()
     }
 
     /// The sub-item's three-digit page number at the right of the path line.

@@ -17,6 +17,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::config::{Profile, Rgb};
+
 use std::sync::Arc;
 
 use crate::content::{Body, Doc, ImageData, Item, Site, Sort};
@@ -79,6 +80,8 @@ pub struct TextRun {
     /// Extra space after each character (justification).
     pub spacing: f32,
     pub text: String,
+    /// Body text of an article or table, held to the higher size floor.
+    pub body: bool,
 }
 
 /// A drawing instruction.
@@ -263,7 +266,7 @@ pub struct Context<'a> {
 
 /// Lays out every screen of `site` for one profile.
 pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
-    let geo = Geometry::new(cx.profile);
+    let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
     let frame = frame::Frame { site, cx, geo: &geo };
     let mut screens = Vec::new();
 
@@ -317,7 +320,8 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
                 };
                 (caption, target)
             };
-            entries.push(menu::Entry { title: item.title.clone(), caption, badge: None, accent, target });
+            let badge = page_number(*ci, entries.len()).map(|n| n.to_string());
+            entries.push(menu::Entry { title: item.title.clone(), caption, badge, accent, target });
         }
         // Three rows fill the body for up to six sub-items; more take a fourth, then pages.
         let column_rows = column.items.len().div_ceil(2).clamp(3, frame.geo.column_rows);
@@ -395,11 +399,19 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
             screens.extend(item_screens);
         }
     }
-    // Home from anywhere but home.
+    // Home from anywhere but home; colour keys from everywhere.
+    let colour_targets: Vec<(Key, Target)> = frame
+        .colour_keys()
+        .into_iter()
+        .map(|(key, _, index, _)| (key, Target::new(screen_id("c", &site.columns[index].key), 0)))
+        .collect();
     for screen in &mut screens {
-        if screen.kind != Kind::Home {
-            for state in &mut screen.states {
+        for state in &mut screen.states {
+            if screen.kind != Kind::Home {
                 state.keys.insert(Key::Home, Target::new(HOME, 0));
+            }
+            for (key, target) in &colour_targets {
+                state.keys.insert(*key, target.clone());
             }
         }
     }
@@ -437,6 +449,37 @@ pub fn live_docs(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Doc> {
         Sort::Name => articles.sort_by(|a, b| a.file_name.cmp(&b.file_name)),
     }
     articles
+}
+
+/// Text below the profile's legibility floor (any text 22 px on SD and 28 on
+/// HD; body text 26 and 32). Layout never shrinks text to make it fit, so
+/// this only happens when site.toml sets sizes too small: a problem, reported
+/// once per profile with the smallest size found.
+pub fn floor_problems(screens: &[Screen], profile: &Profile) -> Vec<Problem> {
+    let (any, body) = frame::floors(profile);
+    let mut smallest: Option<(f32, f32, String)> = None;
+    for screen in screens {
+        let runs =
+            screen.ops.iter().chain(screen.states.iter().filter_map(|s| s.focus.as_ref()).flat_map(|f| f.ops.iter()));
+        for op in runs {
+            if let Op::Text(run) = op {
+                let floor = if run.body { body } else { any };
+                if run.size < floor && smallest.as_ref().is_none_or(|s| run.size < s.0) {
+                    smallest = Some((run.size, floor, run.text.clone()));
+                }
+            }
+        }
+    }
+    smallest
+        .map(|(size, floor, text)| {
+            Problem::new(
+                "site.toml",
+                format!("{} 画面的文字小于最低字号：“{text}”为 {size} 像素，不得小于 {floor} 像素；请调大 theme.text_scale", profile.name),
+                format!("{}: text below the legibility floor: {text:?} is {size} px, the floor is {floor} px; raise theme.text_scale", profile.name),
+            )
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Characters of the site that no font draws, per source file: tofu must be

@@ -30,27 +30,43 @@ pub fn screens(
     let fonts = frame.cx.fonts;
     let size = g.table;
     let pad_x = (size * 0.45).round();
-    let pad_y = (size * 0.2).round();
+    let pad_y = (size * 0.15).round();
     let lh = line_box(size);
     let ncols = table.header.len().max(1);
     let numeric: Vec<bool> = (0..ncols).map(|c| table.numeric(c)).collect();
     let widths = column_widths(frame, table, &numeric, size, pad_x);
 
-    let lay_row = |cells: &[String], weight: Weight| -> Row {
+    // A cell longer than a whole page can show is cut, with an ellipsis.
+    let lay_row = |cells: &[String], weight: Weight, max_lines: usize| -> Row {
         let lines: Vec<Vec<Line>> = cells
             .iter()
             .zip(&widths)
-            .map(|(cell, w)| wrap(fonts, &[(cell.clone(), weight)], size, w - 2.0 * pad_x, 0.0, false))
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                // Numbers never wrap: their column is sized to the widest.
+                let inner = if numeric[c] && weight == Weight::Regular { f32::MAX } else { w - 2.0 * pad_x };
+                let mut lines = wrap(fonts, &[(cell.clone(), weight)], size, inner, 0.0, false);
+                if lines.len() > max_lines {
+                    let rest: String =
+                        lines[max_lines - 1..].iter().flat_map(|l| l.pieces.iter().map(|p| p.text.as_str())).collect();
+                    lines.truncate(max_lines - 1);
+                    let cut = ellipsize(fonts, &rest, size, weight, inner);
+                    lines.extend(wrap(fonts, &[(cut, weight)], size, inner, 0.0, false));
+                }
+                lines
+            })
             .collect();
         let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
         Row { height: n as f32 * lh + 2.0 * pad_y, cells: lines }
     };
-    let header = lay_row(&table.header, Weight::Bold);
-    let rows: Vec<Row> = table.rows.iter().map(|r| lay_row(r, Weight::Regular)).collect();
+    let title_h = line_box(g.item) + g.gap as f32 / 2.0;
+    let page_lines = (((g.body.h as f32 - title_h - 2.0 * pad_y) / lh).floor() as usize).max(2);
+    let header = lay_row(&table.header, Weight::Bold, (page_lines / 3).max(1));
+    let room = g.body.h as f32 - title_h - header.height;
+    let row_lines = (((room - 2.0 * pad_y) / lh).floor() as usize).max(1);
+    let rows: Vec<Row> = table.rows.iter().map(|r| lay_row(r, Weight::Regular, row_lines)).collect();
 
     // Fill pages below the title and the repeated header.
-    let title_h = line_box(g.item) + g.gap as f32 / 2.0;
-    let room = g.body.h as f32 - title_h - header.height;
     let mut pages: Vec<Vec<usize>> = vec![Vec::new()];
     let mut used = 0.0;
     for (i, row) in rows.iter().enumerate() {
@@ -96,43 +112,52 @@ pub fn screens(
     out
 }
 
-/// Widths that fit the body: natural widths when they fit (slack to text
-/// columns); otherwise numbers keep theirs and text columns share the rest.
+/// Widths that fit the body. Columns get their natural width (widest cell
+/// on one line) when everything fits, with the slack going to text columns.
+/// Otherwise each starts from a minimum — a number column its widest number
+/// (numbers never wrap), a text column four characters — and the remaining
+/// room is shared in proportion to how much more each would like.
 fn column_widths(frame: &Frame, table: &Table, numeric: &[bool], size: f32, pad_x: f32) -> Vec<f32> {
     let fonts = frame.cx.fonts;
     let avail = frame.geo.body.w as f32;
     let n = table.header.len().max(1);
-    let natural: Vec<f32> = (0..n)
-        .map(|c| {
-            let head = fonts.measure(&table.header[c], size, Weight::Bold);
-            let body = table.rows.iter().map(|r| fonts.measure(&r[c], size, Weight::Regular)).fold(0.0, f32::max);
-            head.max(body) + 2.0 * pad_x
-        })
-        .collect();
+    let cell_w = |c: usize| table.rows.iter().map(|r| fonts.measure(&r[c], size, Weight::Regular)).fold(0.0, f32::max);
+    let natural: Vec<f32> =
+        (0..n).map(|c| fonts.measure(&table.header[c], size, Weight::Bold).max(cell_w(c)) + 2.0 * pad_x).collect();
     let total: f32 = natural.iter().sum();
-    let texty: Vec<usize> = (0..n).filter(|&c| !numeric[c]).collect();
-    let grow: Vec<usize> = if texty.is_empty() { (0..n).collect() } else { texty };
     let mut widths = natural.clone();
     if total <= avail {
+        let texty: Vec<usize> = (0..n).filter(|&c| !numeric[c]).collect();
+        let grow: Vec<usize> = if texty.is_empty() { (0..n).collect() } else { texty };
         let extra = (avail - total) / grow.len() as f32;
         for &c in &grow {
             widths[c] += extra;
         }
-    } else {
-        let fixed: f32 = (0..n).filter(|c| !grow.contains(c)).map(|c| natural[c]).sum();
-        let min = 2.0 * size + 2.0 * pad_x;
-        let share = (avail - fixed).max(min * grow.len() as f32);
-        let grow_total: f32 = grow.iter().map(|&c| natural[c]).sum();
-        for &c in &grow {
-            widths[c] = (natural[c] / grow_total * share).max(min);
-        }
-        // Still too wide (many number columns): scale everything to fit.
-        let sum: f32 = widths.iter().sum();
-        if sum > avail {
-            for w in &mut widths {
-                *w *= avail / sum;
-            }
-        }
+        return widths.iter().map(|w| w.floor()).collect();
+    }
+    let min: Vec<f32> = (0..n)
+        .map(|c| {
+            // Numbers never wrap; text keeps four characters and its longest
+            // Latin word or date whole.
+            let word = table
+                .rows
+                .iter()
+                .flat_map(|r| r[c].split(|ch: char| ch.is_whitespace() || ch as u32 >= 0x2E80))
+                .map(|w| fonts.measure(w, size, Weight::Regular))
+                .fold(0.0, f32::max);
+            let head = fonts.measure(&table.header[c], size, Weight::Bold).min(4.0 * size);
+            let floor = if numeric[c] { cell_w(c).max(head) } else { (4.0 * size).max(word) } + 2.0 * pad_x + 1.0;
+            floor.min(natural[c])
+        })
+        .collect();
+    let min_total: f32 = min.iter().sum();
+    let want: f32 = (0..n).map(|c| natural[c] - min[c]).sum();
+    for c in 0..n {
+        widths[c] = if min_total >= avail || want <= 0.0 {
+            min[c] * avail / min_total
+        } else {
+            min[c] + (natural[c] - min[c]) / want * (avail - min_total)
+        };
     }
     widths.iter().map(|w| w.floor()).collect()
 }
@@ -174,6 +199,7 @@ fn draw_row(
                     color,
                     spacing: 0.0,
                     text: piece.text.clone(),
+                    body: true,
                 }));
             }
         }

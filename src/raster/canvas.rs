@@ -30,6 +30,10 @@ impl Canvas {
         &self.pixels
     }
 
+    pub fn pixels_mut(&mut self) -> &mut [u8] {
+        &mut self.pixels
+    }
+
     /// The colour at (x, y).
     pub fn pixel(&self, x: u32, y: u32) -> Rgb {
         let i = (y as usize * self.width as usize + x as usize) * 3;

@@ -102,7 +102,7 @@ async function readArticle() {
     [id] = await press('right');
     pages++;
   }
-  if (pages > 1 && !/第 \d+\/\d+ 页/.test(JSON.stringify(await (await fetch(`${base}/api/v1/sd/screens/${id}.json`)).json()))) {
+  if (pages > 1 && !/第 \d+\/\d+ [页张]/.test(JSON.stringify(await (await fetch(`${base}/api/v1/sd/screens/${id}.json`)).json()))) {
     fail(`${id}: a paged article shows no page number`);
   }
   return pages;
@@ -134,7 +134,7 @@ for (let c = 1; c <= 9; c++) {
       }
       await press('back');
     } else {
-      if (screens[id].kind !== 'article') fail(`tile ${i} of ${columnId} opens a ${screens[id].kind}`);
+      if (!['article', 'table', 'gallery'].includes(screens[id].kind)) fail(`tile ${i} of ${columnId} opens a ${screens[id].kind}`);
       articlePages += await readArticle();
       await press('back');
     }
@@ -147,6 +147,8 @@ for (let c = 1; c <= 9; c++) {
 await page.keyboard.press('Backspace');
 await expectAt('home', 8, 'back on home');
 
+const tiles = Object.values(screens).filter((s) => s.kind === 'column').reduce((n, s) => n + s.states.length, 0);
+if (subItems !== tiles) fail(`walked ${subItems} of ${tiles} sub-items`);
 await browser.close();
 if (errors.length) fail(`script errors: ${errors.join('; ')}`);
 console.log(`walked ${subItems} sub-items and ${articlePages} article pages with the keys alone`);
