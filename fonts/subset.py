@@ -22,6 +22,10 @@ FACES = {
     "NotoSansSC-Regular.otf": "NotoSansCJK-Regular.ttc",
     "NotoSansSC-Bold.otf": "NotoSansCJK-Bold.ttc",
 }
+# The fallback face: every hanzi of GBK that GB2312 lacks (names like 镕, 喆,
+# 堃 and rarer place names), regular weight only. infotv reads its character
+# map at start and parses its glyphs only when a screen needs one.
+EXTRA_FACE = ("NotoSansSC-Extra.otf", "NotoSansCJK-Regular.ttc")
 SC_INDEX = 2  # index of "Noto Sans CJK SC" inside the collections
 TEXT_SUFFIXES = {".md", ".txt", ".toml", ".csv"}
 # Marks the screens draw themselves: breadcrumb separator, arrows, bullets.
@@ -37,6 +41,19 @@ def gb2312():
             except UnicodeDecodeError:
                 pass
     return chars
+
+
+def gbk_extra():
+    chars = set()
+    for hi in range(0x81, 0xFF):
+        for lo in range(0x40, 0xFF):
+            try:
+                c = bytes([hi, lo]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if len(c) == 1 and 0x3400 <= ord(c) <= 0x9FFF:
+                chars.add(c)
+    return chars - gb2312()
 
 
 def channel_chars(root):
@@ -65,7 +82,10 @@ def main():
     chars = {c for c in chars if c.isprintable() or c in " \u3000\u00a0"}
     unicodes = sorted(ord(c) for c in chars)
     out_dir = os.path.dirname(os.path.abspath(__file__))
-    for out_name, ttc in FACES.items():
+    faces = [(name, ttc, unicodes) for name, ttc in FACES.items()]
+    extra = sorted(ord(c) for c in gbk_extra() - chars)
+    faces.append((EXTRA_FACE[0], EXTRA_FACE[1], extra))
+    for out_name, ttc, unicodes in faces:
         font = TTCollection(os.path.join(SOURCE_DIR, ttc)).fonts[SC_INDEX]
         options = subset.Options()
         options.layout_features = ["kern", "palt", "halt"]

@@ -109,6 +109,9 @@ pub struct SiteConfig {
     pub time_zone: FixedOffset,
     /// Colour keys as (key name, column title): `red` → `要闻速递`.
     pub colour_keys: Vec<(String, String)>,
+    /// Fallback font files (in the fonts folder), in order, for characters
+    /// the shipped faces lack; `None` keeps the shipped fallback.
+    pub fonts: Option<Vec<String>>,
 }
 
 impl Default for SiteConfig {
@@ -120,6 +123,7 @@ impl Default for SiteConfig {
             theme: Theme::default(),
             time_zone: china_time(),
             colour_keys: Vec::new(),
+            fonts: None,
         }
     }
 }
@@ -137,6 +141,7 @@ struct RawSite {
     profiles: Option<BTreeMap<String, RawProfile>>,
     theme: Option<RawTheme>,
     colour_keys: Option<BTreeMap<String, String>>,
+    fonts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +247,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if let Some(theme) = raw.theme {
         apply_theme(path, theme, &mut config.theme, &mut problems);
     }
+    config.fonts = raw.fonts;
     for (key, column) in raw.colour_keys.unwrap_or_default() {
         if ["red", "green", "yellow", "blue"].contains(&key.as_str()) {
             config.colour_keys.push((key, column));

@@ -3,12 +3,20 @@
 //! Layout measures text with [`Fonts::advance`]; raster draws glyphs from the
 //! same faces. Advances are precomputed per character at one unit of size
 //! because layout measures every character of the channel on every render.
+//!
+//! Behind the two shipped faces stands a fallback chain (site.toml `fonts`).
+//! A fallback's character map and advances are read at once with ttf-parser,
+//! which is cheap; its glyphs are parsed by fontdue only when a screen first
+//! draws one of its characters, so a large fallback costs nothing until used.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use anyhow::{Context, Result};
 use fontdue::{Font, FontSettings};
+
+use crate::problem::Problem;
 
 /// File names of the shipped faces inside the fonts folder.
 pub const REGULAR_FILE: &str = "NotoSansSC-Regular.otf";
@@ -21,10 +29,60 @@ pub enum Weight {
     Bold,
 }
 
+/// The fallback used when site.toml names none.
+pub const DEFAULT_FALLBACK: &str = "NotoSansSC-Extra.otf";
+
+/// A fallback face: its coverage and advances now, its glyphs on first use.
+struct Fallback {
+    name: String,
+    bytes: Arc<Vec<u8>>,
+    /// Advance width at 1 px per character.
+    advances: HashMap<char, f32>,
+    font: OnceLock<Option<Font>>,
+}
+
+impl Fallback {
+    fn read(path: &Path) -> Result<Fallback, String> {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let face = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
+        let per_em = f32::from(face.units_per_em().max(1));
+        let mut advances = HashMap::new();
+        if let Some(cmap) = face.tables().cmap {
+            for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
+                sub.codepoints(|cp| {
+                    if let Some(ch) = char::from_u32(cp) {
+                        if let Some(id) = sub.glyph_index(cp) {
+                            let adv = face.glyph_hor_advance(id).map_or(1.0, |a| f32::from(a) / per_em);
+                            advances.insert(ch, adv);
+                        }
+                    }
+                });
+            }
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(Fallback { name, bytes: Arc::new(bytes), advances, font: OnceLock::new() })
+    }
+
+    fn font(&self) -> Option<&Font> {
+        self.font
+            .get_or_init(|| {
+                tracing::info!("loading fallback font {}", self.name);
+                Font::from_bytes(self.bytes.as_slice(), FontSettings { scale: 40.0, ..FontSettings::default() }).ok()
+            })
+            .as_ref()
+    }
+}
+
 /// The loaded faces.
 pub struct Fonts {
     regular: Font,
     bold: Font,
+    /// Where fallback faces are found.
+    dir: PathBuf,
+    /// The fallback chain in order; replaced when site.toml changes it.
+    // A std RwLock: read on every measured character that the shipped faces
+    // lack (rare), written only when the chain changes.
+    fallbacks: RwLock<Vec<Arc<Fallback>>>,
     /// Advance width at 1 px per character, (regular, bold).
     advances: HashMap<char, (f32, f32)>,
     /// Ascent at 1 px: where the baseline sits inside a line box.
@@ -44,10 +102,72 @@ impl Fonts {
     pub fn load(dir: &Path) -> Result<Fonts> {
         let regular = load_face(&dir.join(REGULAR_FILE))?;
         let bold = load_face(&dir.join(BOLD_FILE))?;
-        Ok(Fonts::from_faces(regular, bold))
+        let fonts = Fonts::from_faces(regular, bold, dir);
+        if dir.join(DEFAULT_FALLBACK).exists() {
+            let problems = fonts.set_fallbacks(&[DEFAULT_FALLBACK.to_string()]);
+            if let Some(p) = problems.first() {
+                anyhow::bail!("{p}");
+            }
+        }
+        Ok(fonts)
     }
 
-    fn from_faces(regular: Font, bold: Font) -> Fonts {
+    /// Sets the fallback chain to the named files of the fonts folder, reusing
+    /// faces already read. A file that is missing or unreadable is a problem
+    /// and is left out of the chain.
+    pub fn set_fallbacks(&self, names: &[String]) -> Vec<Problem> {
+        let current = self.fallbacks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if current.iter().map(|f| &f.name).eq(names.iter()) {
+            return Vec::new();
+        }
+        let mut problems = Vec::new();
+        let mut chain = Vec::new();
+        for name in names {
+            if let Some(f) = current.iter().find(|f| &f.name == name) {
+                chain.push(f.clone());
+                continue;
+            }
+            // Only plain file names: the chain never reaches outside the fonts folder.
+            let plain = Path::new(name).file_name().is_some_and(|f| f == name.as_str());
+            let read = if plain { Fallback::read(&self.dir.join(name)) } else { Err("not a plain file name".into()) };
+            match read {
+                Ok(f) => chain.push(Arc::new(f)),
+                Err(err) => problems.push(Problem::new(
+                    "site.toml",
+                    format!("备用字体“{name}”无法读取（{err}），请把字体文件放进 fonts 文件夹"),
+                    format!("fallback font {name:?} cannot be read ({err}); put it in the fonts folder"),
+                )),
+            }
+        }
+        *self.fallbacks.write().unwrap_or_else(|e| e.into_inner()) = chain;
+        problems
+    }
+
+    /// Whether the fonts folder holds the shipped fallback.
+    pub fn has_default_fallback(&self) -> bool {
+        self.dir.join(DEFAULT_FALLBACK).exists()
+    }
+
+    /// The first fallback that has `ch`.
+    fn fallback_for(&self, ch: char) -> Option<Arc<Fallback>> {
+        self.fallbacks.read().unwrap_or_else(|e| e.into_inner()).iter().find(|f| f.advances.contains_key(&ch)).cloned()
+    }
+
+    /// Rasterises `ch` with the face that has it: the shipped face of the
+    /// weight, else the first fallback that does (which has no bold), else
+    /// the shipped face's empty box.
+    pub fn rasterize(&self, ch: char, size: f32, weight: Weight) -> (fontdue::Metrics, Vec<u8>) {
+        if !self.advances.contains_key(&ch) {
+            if let Some(f) = self.fallback_for(ch) {
+                if let Some(font) = f.font() {
+                    return font.rasterize(ch, size);
+                }
+            }
+        }
+        self.face(weight).rasterize(ch, size)
+    }
+
+    fn from_faces(regular: Font, bold: Font, dir: &Path) -> Fonts {
         let mut advances = HashMap::with_capacity(regular.chars().len());
         for (&ch, &index) in regular.chars() {
             let r = regular.metrics_indexed(index.get(), 1000.0).advance_width / 1000.0;
@@ -60,7 +180,7 @@ impl Fonts {
             Some(lm) => (lm.ascent / 1000.0, (lm.ascent - lm.descent) / 1000.0),
             None => (0.88, 1.16),
         };
-        Fonts { regular, bold, advances, ascent, extent }
+        Fonts { regular, bold, dir: dir.to_path_buf(), fallbacks: RwLock::new(Vec::new()), advances, ascent, extent }
     }
 
     /// The face for a weight.
@@ -71,15 +191,22 @@ impl Fonts {
         }
     }
 
-    /// Whether the faces draw `ch` (white space counts as drawn).
+    /// Whether a face of the chain draws `ch` (white space counts as drawn).
     pub fn has(&self, ch: char) -> bool {
-        self.advances.contains_key(&ch) || ch.is_whitespace()
+        self.advances.contains_key(&ch) || ch.is_whitespace() || self.fallback_for(ch).is_some()
     }
 
     /// Advance width of `ch` at `size` px.
     pub fn advance(&self, ch: char, size: f32, weight: Weight) -> f32 {
         let (r, b) = match self.advances.get(&ch) {
             Some(&a) => a,
+            None if !ch.is_whitespace() => match self.fallback_for(ch) {
+                Some(f) => {
+                    let a = f.advances[&ch];
+                    (a, a)
+                }
+                None => (1.0, 1.0),
+            },
             // Missing characters draw as a full-width box; coverage reports them.
             None if ch == '\u{3000}' => (1.0, 1.0),
             None if ch.is_whitespace() => (0.25, 0.25),

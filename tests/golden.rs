@@ -80,3 +80,23 @@ fn every_kind_of_screen_matches_its_golden() {
         check("kinds", &profile, Kind::Gallery, &format!("{p}-gallery"));
     }
 }
+
+#[test]
+fn shipped_screens_use_a_broadcast_safe_palette() {
+    // No large areas of pure white (above studio white) or saturated red,
+    // which bloom and smear on composite video.
+    let (site, _) = content::load(&common::root().join("channels"));
+    let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
+    let profile = Profile::new("sd", 720, 576);
+    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
+    let cache = RasterCache::new(common::fonts());
+    for screen in screens.iter().filter(|s| s.kind != Kind::Gallery) {
+        let (base, _) = raster::pictures(screen, &profile, &cache);
+        let px = base.pixels().chunks_exact(3);
+        let n = px.len() as f64;
+        let white = px.clone().filter(|p| p.iter().all(|&c| c >= 245)).count() as f64 / n;
+        let red = px.filter(|p| p[0] >= 200 && p[1] < 70 && p[2] < 70).count() as f64 / n;
+        assert!(white < 0.01, "{}: {:.1}% near-pure white", screen.id, white * 100.0);
+        assert!(red < 0.01, "{}: {:.1}% saturated red", screen.id, red * 100.0);
+    }
+}

@@ -158,3 +158,27 @@ fn text_below_the_floor_is_a_problem_not_a_silent_shrink() {
     assert_eq!(floor.len(), 2, "one per profile: {floor:#?}");
     assert!(floor.iter().all(|p| p.path == "site.toml"));
 }
+
+#[test]
+fn characters_beyond_gb2312_come_from_the_fallback_font() {
+    let dir = common::copy_fixture("kinds");
+    let fonts = std::sync::Arc::new(infotv::fonts::Fonts::load(&common::root().join("fonts")).unwrap());
+    let renderer = infotv::pipeline::Renderer::new(dir.path(), fonts.clone());
+    let (_, report) = renderer.render_at("test", Some(now()), true);
+    assert!(report.problems.iter().all(|p| !p.zh.contains("字体中没有")), "{:#?}", report.problems);
+    assert!(fonts.has('喆') && fonts.has('堃'));
+    // The fallback really draws the glyph: ink where a box would be hollow.
+    let cache = RasterCache::new(fonts.clone());
+    let glyph = cache.get('喆', 28.0, infotv::fonts::Weight::Regular);
+    let ink: u32 = glyph.coverage.iter().map(|&c| u32::from(c)).sum();
+    let notdef = cache.get('\u{10FFFD}', 28.0, infotv::fonts::Weight::Regular);
+    let hollow: u32 = notdef.coverage.iter().map(|&c| u32::from(c)).sum();
+    assert!(ink > hollow, "喆 drawn with {ink} ink, the empty box has {hollow}");
+    // A chain naming a missing file is a problem, and the characters it would
+    // have drawn are reported, never shown as silent boxes.
+    std::fs::write(dir.path().join("site.toml"), "fonts = [\"missing.otf\"]\n").unwrap();
+    let (_, report) = renderer.render_at("test", Some(now()), true);
+    assert!(report.problems.iter().any(|p| p.zh.contains("missing.otf")), "{:#?}", report.problems);
+    let tofu = report.problems.iter().find(|p| p.zh.contains("字体中没有")).expect("coverage problem");
+    assert!(tofu.zh.contains('喆') && tofu.path.ends_with("人名用字.md"), "{tofu:?}");
+}

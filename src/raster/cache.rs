@@ -73,7 +73,7 @@ impl RasterCache {
         if let Some(g) = self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return g.clone();
         }
-        let (m, coverage) = self.fonts.face(weight).rasterize(ch, size);
+        let (m, coverage) = self.fonts.rasterize(ch, size, weight);
         let glyph =
             Arc::new(Glyph { xmin: m.xmin, top: m.height as i32 + m.ymin, width: m.width, height: m.height, coverage });
         self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).insert(key, glyph.clone());
