@@ -259,6 +259,9 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
             ));
         }
     }
+    // The remote's order, left to right.
+    let order = |k: &str| ["red", "green", "yellow", "blue"].iter().position(|c| *c == k);
+    config.colour_keys.sort_by_key(|(k, _)| order(k));
     (config, problems)
 }
 

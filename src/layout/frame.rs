@@ -192,28 +192,36 @@ impl Frame<'_> {
             ops.push(self.text(x, fy, g.small, Weight::Bold, t.focus_frame, key));
             x += fonts.measure(key, g.small, Weight::Bold) + g.small * 0.4;
             ops.push(self.text(x, fy, g.small, Weight::Regular, t.text, what));
-            x += fonts.measure(what, g.small, Weight::Regular) + g.small * 1.5;
+            x += fonts.measure(what, g.small, Weight::Regular) + g.small;
         }
-        // Colour keys at the right, before the page number, where they fit.
+        // Colour keys: on the start screen at the right of the path line,
+        // which has room; elsewhere in the footer, before the page number,
+        // where they fit.
         let page_w = page.as_ref().map_or(0.0, |l| fonts.measure(l, g.small, Weight::Bold) + g.small * 1.5);
         let swatch = (g.small * 0.7).round();
         let colours: Vec<(Rgb, String)> = self.colour_keys().into_iter().map(|(_, c, _, label)| (c, label)).collect();
+        let gap = g.small * 0.6;
         let colours_w: f32 = colours
             .iter()
-            .map(|(_, l)| swatch + g.small * 0.3 + fonts.measure(l, g.small, Weight::Regular) + g.small)
-            .sum();
-        if !colours.is_empty() && x + colours_w <= g.safe.right() as f32 - page_w {
-            let mut cx = g.safe.right() as f32 - page_w - colours_w + g.small;
+            .map(|(_, l)| swatch + g.small * 0.25 + fonts.measure(l, g.small, Weight::Regular) + gap)
+            .sum::<f32>()
+            - gap;
+        let legend_at = if crumbs.is_empty() {
+            Some((g.safe.right() as f32 - colours_w, sy + line_box(g.channel)))
+        } else {
+            (x + colours_w <= g.safe.right() as f32 - page_w).then(|| (g.safe.right() as f32 - page_w - colours_w, fy))
+        };
+        if let (false, Some((mut cx, ly))) = (colours.is_empty(), legend_at) {
             for (colour, label) in colours {
-                let sy = fy + (line_box(g.small) - swatch) / 2.0;
+                let top = ly + (line_box(g.small) - swatch) / 2.0;
                 ops.push(Op::Fill {
-                    rect: Rect::new(cx as i32, sy as i32, swatch as i32, swatch as i32),
+                    rect: Rect::new(cx as i32, top as i32, swatch as i32, swatch as i32),
                     color: colour,
                     radius: 2,
                 });
-                cx += swatch + g.small * 0.3;
-                ops.push(self.text(cx, fy, g.small, Weight::Regular, t.text, &label));
-                cx += fonts.measure(&label, g.small, Weight::Regular) + g.small;
+                cx += swatch + g.small * 0.25;
+                ops.push(self.text(cx, ly, g.small, Weight::Regular, t.text, &label));
+                cx += fonts.measure(&label, g.small, Weight::Regular) + gap;
             }
         }
         if let Some(label) = page {

@@ -90,7 +90,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
 fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
     let mut h: Hints = Vec::new();
     match kind {
-        Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达栏目")]),
+        Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达")]),
         Kind::List => {
             if any {
                 h.extend([("↑↓", "选择"), ("OK", "阅读")]);
