@@ -29,7 +29,7 @@ pub fn screens(
     let t = frame.theme();
     let fonts = frame.cx.fonts;
     let size = g.table;
-    let pad_x = (size * 0.45).round();
+    let pad_x = (size * 0.32).round();
     let pad_y = (size * 0.15).round();
     let lh = line_box(size);
     let ncols = table.header.len().max(1);
@@ -44,7 +44,8 @@ pub fn screens(
             .enumerate()
             .map(|(c, (cell, w))| {
                 // Numbers never wrap: their column is sized to the widest.
-                let inner = if numeric[c] && weight == Weight::Regular { f32::MAX } else { w - 2.0 * pad_x };
+                // Two pixels of the padding absorb rounding of measured widths.
+                let inner = if numeric[c] && weight == Weight::Regular { f32::MAX } else { w - 2.0 * pad_x + 2.0 };
                 let mut lines = wrap(fonts, &[(cell.clone(), weight)], size, inner, 0.0, false);
                 if lines.len() > max_lines {
                     let rest: String =
@@ -115,8 +116,8 @@ pub fn screens(
 /// Widths that fit the body. Columns get their natural width (widest cell
 /// on one line) when everything fits, with the slack going to text columns.
 /// Otherwise each starts from a minimum — a number column its widest number
-/// (numbers never wrap), a text column four characters — and the remaining
-/// room is shared in proportion to how much more each would like.
+/// (numbers never wrap), a text column its longest word or date and at least
+/// two characters — and the remaining room is shared max-min fairly.
 fn column_widths(frame: &Frame, table: &Table, numeric: &[bool], size: f32, pad_x: f32) -> Vec<f32> {
     let fonts = frame.cx.fonts;
     let avail = frame.geo.body.w as f32;
@@ -137,27 +138,33 @@ fn column_widths(frame: &Frame, table: &Table, numeric: &[bool], size: f32, pad_
     }
     let min: Vec<f32> = (0..n)
         .map(|c| {
-            // Numbers never wrap; text keeps four characters and its longest
-            // Latin word or date whole.
+            // Numbers never wrap; text keeps two characters and its longest
+            // Latin word, time or date whole.
             let word = table
                 .rows
                 .iter()
                 .flat_map(|r| r[c].split(|ch: char| ch.is_whitespace() || ch as u32 >= 0x2E80))
                 .map(|w| fonts.measure(w, size, Weight::Regular))
                 .fold(0.0, f32::max);
-            let head = fonts.measure(&table.header[c], size, Weight::Bold).min(4.0 * size);
-            let floor = if numeric[c] { cell_w(c).max(head) } else { (4.0 * size).max(word) } + 2.0 * pad_x + 1.0;
+            let head = fonts.measure(&table.header[c], size, Weight::Bold).min(2.0 * size);
+            let floor = if numeric[c] { cell_w(c).max(head) } else { (2.0 * size).max(word) } + 2.0 * pad_x + 1.0;
             floor.min(natural[c])
         })
         .collect();
     let min_total: f32 = min.iter().sum();
-    let want: f32 = (0..n).map(|c| natural[c] - min[c]).sum();
-    for c in 0..n {
-        widths[c] = if min_total >= avail || want <= 0.0 {
-            min[c] * avail / min_total
-        } else {
-            min[c] + (natural[c] - min[c]) / want * (avail - min_total)
-        };
+    if min_total >= avail {
+        return min.iter().map(|m| (m * avail / min_total).floor()).collect();
+    }
+    // Max-min fair sharing: columns that want little get all of it, so short
+    // names stay on one line, and the long texts share what is left equally.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| (natural[a] - min[a]).total_cmp(&(natural[b] - min[b])));
+    let mut remaining = avail - min_total;
+    for (k, &c) in order.iter().enumerate() {
+        let fair = remaining / (n - k) as f32;
+        let give = (natural[c] - min[c]).min(fair);
+        widths[c] = min[c] + give;
+        remaining -= give;
     }
     widths.iter().map(|w| w.floor()).collect()
 }
