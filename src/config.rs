@@ -112,6 +112,11 @@ pub struct SiteConfig {
     /// Fallback font files (in the fonts folder), in order, for characters
     /// the shipped faces lack; `None` keeps the shipped fallback.
     pub fonts: Option<Vec<String>>,
+    /// How often shells ask whether content or an alert changed.
+    pub poll_seconds: u32,
+    /// Extra key codes of the boxes out there: code → key name; they add to
+    /// and override the shell's built-in map.
+    pub key_codes: Vec<(u32, String)>,
 }
 
 impl Default for SiteConfig {
@@ -124,6 +129,8 @@ impl Default for SiteConfig {
             time_zone: china_time(),
             colour_keys: Vec::new(),
             fonts: None,
+            poll_seconds: 30,
+            key_codes: Vec::new(),
         }
     }
 }
@@ -142,6 +149,8 @@ struct RawSite {
     theme: Option<RawTheme>,
     colour_keys: Option<BTreeMap<String, String>>,
     fonts: Option<Vec<String>>,
+    poll_seconds: Option<u32>,
+    key_codes: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +257,26 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         apply_theme(path, theme, &mut config.theme, &mut problems);
     }
     config.fonts = raw.fonts;
+    match raw.poll_seconds {
+        Some(n) if (1..=3600).contains(&n) => config.poll_seconds = n,
+        Some(n) => problems.push(Problem::new(
+            path,
+            format!("poll_seconds = {n} 超出范围，应在 1 到 3600 之间"),
+            format!("poll_seconds = {n} out of range 1..3600"),
+        )),
+        None => {}
+    }
+    for (code, name) in raw.key_codes.unwrap_or_default() {
+        let known = crate::layout::Key::from_name(&name).is_some();
+        match code.parse::<u32>() {
+            Ok(c) if known => config.key_codes.push((c, name)),
+            _ => problems.push(Problem::new(
+                path,
+                format!("key_codes 中“{code} = {name}”无效：左边是按键码（数字），右边是 up、down、left、right、ok、back、home、pageup、pagedown、red、green、yellow、blue 或 0–9"),
+                format!("key_codes entry {code} = {name:?} invalid: a numeric code and a key name"),
+            )),
+        }
+    }
     for (key, column) in raw.colour_keys.unwrap_or_default() {
         if ["red", "green", "yellow", "blue"].contains(&key.as_str()) {
             config.colour_keys.push((key, column));

@@ -4,7 +4,7 @@
 //! Invariant: the generation on air is replaced whole, never edited; a render
 //! that cannot be trusted (a broken site.toml) keeps the last good one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -15,9 +15,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::config::Profile;
 use crate::content;
 use crate::fonts::Fonts;
+use crate::layout::Target;
 use crate::layout::{self, Screen};
 use crate::problem::Problem;
-use crate::publish::{self, AssetSet, Generation, Pictures, ProfileInput};
+use crate::publish::{self, AssetSet, Generation, OverlayPics, Pictures, ProfileInput, ShellSettings};
 use crate::raster::{self, RasterCache, Rendered};
 
 /// The generation on air, swapped atomically.
@@ -25,6 +26,9 @@ use crate::raster::{self, RasterCache, Rendered};
 pub struct Live {
     // A std RwLock: readers clone the Arc and let go at once.
     current: RwLock<Option<Arc<Generation>>>,
+    /// Every screen id ever on air, per profile, with its parent: a box asking
+    /// for a screen that is gone is sent to its nearest living ancestor.
+    ancestry: Mutex<HashMap<(String, String), Option<String>>>,
 }
 
 impl Live {
@@ -38,7 +42,32 @@ impl Live {
     }
 
     pub fn swap(&self, generation: Arc<Generation>) {
+        {
+            let mut ancestry = self.ancestry.lock().unwrap_or_else(|e| e.into_inner());
+            for (name, profile) in &generation.profiles {
+                for (id, screen) in &profile.screens {
+                    ancestry.insert((name.clone(), id.clone()), screen.parent.clone());
+                }
+            }
+        }
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(generation);
+    }
+
+    /// The nearest screen on air among `id`'s ancestors (as they were when
+    /// they were last on air), or `None` when none is known.
+    pub fn living_ancestor(&self, profile: &str, id: &str) -> Option<String> {
+        let current = self.current()?;
+        let screens = &current.profiles.get(profile)?.screens;
+        let ancestry = self.ancestry.lock().unwrap_or_else(|e| e.into_inner());
+        let mut at = id.to_string();
+        for _ in 0..16 {
+            let parent = ancestry.get(&(profile.to_string(), at.clone()))?.clone()?;
+            if screens.contains_key(&parent) {
+                return Some(parent);
+            }
+            at = parent;
+        }
+        None
     }
 }
 
@@ -93,6 +122,23 @@ impl Renderer {
         }
     }
 
+    /// Renders the overlays of a profile into assets.
+    fn overlay_pictures(&self, ov: &layout::Overlays, profile: &Profile, assets: &mut AssetSet) -> OverlayPics {
+        let mut png =
+            |s: &layout::Sprite| assets.add(&raster::render_sprite(s, profile, &self.cache), raster::Format::Png);
+        OverlayPics {
+            clock: ov.clock,
+            clock_glyphs: ov.clock_glyphs.iter().map(|g| (png(g), g.w)).collect(),
+            entry: ov.entry,
+            entry_box: png(&ov.entry_box),
+            entry_slots: ov.entry_slots.clone(),
+            entry_glyphs: ov.entry_glyphs.iter().map(&mut png).collect(),
+            entry_glyph_size: ov.entry_glyphs.first().map_or((0, 0), |g| (g.w, g.h)),
+            nowhere: (ov.nowhere.0, png(&ov.nowhere.1)),
+            alert: ov.alert.as_ref().map(|(r, s)| (*r, png(s))),
+        }
+    }
+
     fn fonts_dir_has_default(&self) -> bool {
         self.fonts.has_default_fallback()
     }
@@ -125,7 +171,7 @@ impl Renderer {
         problems.extend(layout::coverage_problems(&site, &self.fonts));
 
         let mut assets = AssetSet::default();
-        let mut laid_out: Vec<(Vec<Screen>, Vec<Pictures>)> = Vec::new();
+        let mut laid_out: Vec<ProfileBuild> = Vec::new();
         let (mut rendered, mut reused) = (0, 0);
         let mut memo_next = HashMap::new();
         for profile in &site.config.profiles {
@@ -136,7 +182,9 @@ impl Renderer {
             rendered += r;
             reused += u;
             let pictures: Vec<Pictures> = pictures.iter().map(|p| assets.add_rendered(p)).collect();
-            laid_out.push((screens, pictures));
+            let overlays = self.overlay_pictures(&layout::overlays(&site, &cx), profile, &mut assets);
+            let numbers = layout::numbers(&site, &screens);
+            laid_out.push(ProfileBuild { screens, pictures, overlays, numbers });
         }
         // Keep only what this render used, so the memo never grows without bound.
         *self.memo.lock().unwrap_or_else(|e| e.into_inner()) = memo_next;
@@ -146,10 +194,28 @@ impl Renderer {
             .profiles
             .iter()
             .zip(&laid_out)
-            .map(|(profile, (screens, pictures))| ProfileInput { profile, screens, pictures })
+            .map(|(profile, b)| ProfileInput {
+                profile,
+                screens: &b.screens,
+                pictures: &b.pictures,
+                overlays: &b.overlays,
+                numbers: &b.numbers,
+            })
             .collect();
-        let generation =
-            publish::assemble(&site.config.title, &site.config.default_profile, now, &inputs, assets, problems.clone());
+        let settings = ShellSettings {
+            poll_seconds: site.config.poll_seconds,
+            key_codes: site.config.key_codes.clone(),
+            alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
+        };
+        let generation = publish::assemble(
+            &site.config.title,
+            &site.config.default_profile,
+            now,
+            &inputs,
+            &settings,
+            assets,
+            problems.clone(),
+        );
         let report = Report {
             trigger: trigger.to_string(),
             duration: started.elapsed(),
@@ -209,6 +275,14 @@ impl Renderer {
         }
         (out, todo.len(), reused)
     }
+}
+
+/// What one profile's part of a render produced.
+struct ProfileBuild {
+    screens: Vec<Screen>,
+    pictures: Vec<Pictures>,
+    overlays: OverlayPics,
+    numbers: BTreeMap<String, Target>,
 }
 
 /// A hash of everything that decides a screen's pictures.

@@ -205,3 +205,24 @@ fn screen_ids_are_stable_across_renders_and_reordering() {
     std::fs::rename(dir.path().join("01-第一栏目"), dir.path().join("05-第一栏目")).unwrap();
     assert_eq!(before, ids(dir.path()));
 }
+
+#[test]
+fn carousels_cycle_through_the_sub_item() {
+    let (site, _) = content::load(&common::fixture("basic"));
+    let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
+    let profile = Profile::new("sd", 720, 576);
+    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
+    let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), s)).collect();
+    let start = screens.iter().find(|s| s.title == "置顶的消息").unwrap();
+    let mut seen = vec![start.title.clone()];
+    let mut at = start;
+    for _ in 0..3 {
+        let (seconds, next) = at.carousel.clone().expect("every reading screen of the sub-item moves on");
+        assert_eq!(seconds, 3);
+        at = by_id[next.screen.as_str()];
+        seen.push(at.title.clone());
+    }
+    assert_eq!(seen, ["置顶的消息", "较新的消息", "较早的消息", "置顶的消息"], "in list order, then round again");
+    assert!(screens.iter().filter(|s| s.kind == Kind::List).all(|s| s.carousel.is_none()));
+    assert!(screens.iter().filter(|s| s.title == "标题来自一级标题").all(|s| s.carousel.is_none()));
+}

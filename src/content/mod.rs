@@ -36,6 +36,17 @@ pub struct Site {
     /// replace a good generation on air.
     pub config_ok: bool,
     pub columns: Vec<Column>,
+    /// An emergency notice shown on every box while `alert.txt` or `alert.md` exists.
+    pub alert: Option<Alert>,
+}
+
+/// The emergency notice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Paragraphs of the notice.
+    pub paragraphs: Vec<String>,
+    /// When the file was last written: boxes acknowledge one notice, not all.
+    pub since: DateTime<FixedOffset>,
 }
 
 /// A top-level folder: one tile of the home grid.
@@ -61,6 +72,8 @@ pub struct Item {
     pub photos: Vec<Photo>,
     /// Articles per list page, when item.toml sets it.
     pub page_size: Option<usize>,
+    /// Seconds per screen when the sub-item plays by itself (item.toml `carousel`).
+    pub carousel: Option<u32>,
     pub sort: Sort,
 }
 
@@ -144,6 +157,7 @@ struct ColumnToml {
 #[serde(deny_unknown_fields)]
 struct ItemToml {
     title: Option<String>,
+    carousel: Option<u32>,
     sort: Option<Sort>,
     page_size: Option<usize>,
 }
@@ -170,7 +184,8 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
         }
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
-    let mut site = Site { config, config_ok, columns: Vec::new() };
+    let alert = load_alert(root, &config, &mut problems);
+    let mut site = Site { config, config_ok, columns: Vec::new(), alert };
     let entries = match list_dir(root, Path::new(""), &mut problems) {
         Some(entries) => entries,
         None => return (site, problems),
@@ -189,6 +204,33 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
         }
     }
     (site, problems)
+}
+
+/// `alert.md` or `alert.txt` at the top of the channel, if present.
+fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Alert> {
+    for (name, markdown) in [("alert.md", true), ("alert.txt", false)] {
+        let path = Path::new(name);
+        let Some(text) = read_text(root, path, problems) else { continue };
+        let (parsed, found) = article::parse(name, &text, markdown, config.time_zone);
+        problems.extend(found);
+        let paragraphs: Vec<String> = parsed
+            .map(|p| {
+                let mut out: Vec<String> = p.heading_title.into_iter().collect();
+                out.extend(p.blocks.iter().map(|b| b.spans().iter().map(|s| s.text.as_str()).collect::<String>()));
+                out.retain(|t| !t.trim().is_empty());
+                out
+            })
+            .unwrap_or_default();
+        if paragraphs.is_empty() {
+            continue;
+        }
+        let modified = fs::metadata(root.join(path)).and_then(|m| m.modified()).ok();
+        let since = modified
+            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).with_timezone(&config.time_zone))
+            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&config.time_zone));
+        return Some(Alert { paragraphs, since });
+    }
+    None
 }
 
 fn is_root_file(name: &str) -> bool {
@@ -236,6 +278,7 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
         photos: Vec::new(),
         page_size: meta.page_size.filter(|&n| n > 0),
         sort: meta.sort.unwrap_or_default(),
+        carousel: meta.carousel.map(|s| s.clamp(3, 600)),
     };
     let files = list_dir(root, &entry.path, problems).unwrap_or_default();
     let ext_of =

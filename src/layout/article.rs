@@ -119,6 +119,7 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
             title: article.title.clone(),
             parent: Some(back.screen.clone()),
             number: None,
+            carousel: None,
             ops,
             states: vec![State { focus: None, keys }],
         });

@@ -172,12 +172,15 @@ impl Frame<'_> {
         ];
         let (sx, sy) = (g.safe.x as f32, g.safe.y as f32);
         let date = self.date_text();
+        // The shell draws a live clock at the right end of the date line.
+        let clock = self.clock_box();
+        let date_right = clock.x as f32 - g.small * 0.6;
         let date_w = fonts.measure(&date, g.small, Weight::Regular);
-        let title_w = g.safe.w as f32 - date_w - g.gap as f32;
+        let title_w = date_right - date_w - g.gap as f32 - sx;
         let title = super::text::ellipsize(fonts, &self.site.config.title, g.channel, Weight::Bold, title_w);
         ops.push(self.text(sx, sy, g.channel, Weight::Bold, t.text, &title));
         let date_y = sy + (line_box(g.channel) - line_box(g.small)) / 2.0;
-        ops.push(self.text_right(g.safe.right() as f32, date_y, g.small, Weight::Regular, t.dim, &date));
+        ops.push(self.text_right(date_right, date_y, g.small, Weight::Regular, t.dim, &date));
         let mut path = String::from("首页");
         for c in crumbs {
             path.push_str(" › ");
@@ -228,6 +231,26 @@ impl Frame<'_> {
             ops.push(self.text_right(g.safe.right() as f32, fy, g.small, Weight::Bold, t.text, &label));
         }
         ops
+    }
+
+    /// Width of one clock digit (all digits share it, so the clock never jiggles).
+    pub fn clock_digit_w(&self) -> i32 {
+        let g = self.geo;
+        ('0'..='9').map(|c| self.cx.fonts.advance(c, g.small, Weight::Bold)).fold(0.0, f32::max).ceil() as i32
+    }
+
+    /// Width of the clock's colon.
+    pub fn clock_colon_w(&self) -> i32 {
+        self.cx.fonts.advance(':', self.geo.small, Weight::Bold).ceil() as i32
+    }
+
+    /// Where the shell draws `HH:MM`: right-aligned on the date line.
+    pub fn clock_box(&self) -> Rect {
+        let g = self.geo;
+        let w = 4 * self.clock_digit_w() + self.clock_colon_w();
+        let h = line_box(g.small) as i32;
+        let y = g.safe.y as f32 + (line_box(g.channel) - line_box(g.small)) / 2.0;
+        Rect::new(g.safe.right() - w, y.round() as i32, w, h)
     }
 
     /// The colour keys that lead somewhere: (key, swatch colour, column index, label).

@@ -69,6 +69,7 @@ pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, acce
             title: photo.caption.clone(),
             parent: Some(back.screen.clone()),
             number: None,
+            carousel: None,
             ops,
             states: vec![State { focus: None, keys }],
         });

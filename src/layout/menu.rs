@@ -80,6 +80,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             title: spec.title.clone(),
             parent: spec.parent.as_ref().map(|t| t.screen.clone()),
             number: None,
+            carousel: None,
             ops,
             states,
         });
@@ -150,9 +151,13 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
             let title_h = line_box(g.tile);
             let cap_h = line_box(g.small);
             let top = y + (h - title_h - cap_h) / 2.0;
-            let title = ellipsize(fonts, &entry.title, g.tile, Weight::Bold, w - 2.0 * pad);
+            // Centred, but never under the number badge in the corner.
+            let badge_end =
+                entry.badge.as_ref().map_or(pad, |b| pad * 0.6 + fonts.measure(b, g.small, Weight::Bold) + pad * 0.3);
+            let title = ellipsize(fonts, &entry.title, g.tile, Weight::Bold, w - badge_end - pad * 0.6);
             let tw = fonts.measure(&title, g.tile, Weight::Bold);
-            ops.push(frame.text(x + (w - tw) / 2.0, top, g.tile, Weight::Bold, fg, &title));
+            let tx = (x + (w - tw) / 2.0).max(x + badge_end);
+            ops.push(frame.text(tx, top, g.tile, Weight::Bold, fg, &title));
             let cap = ellipsize(fonts, &entry.caption, g.small, Weight::Regular, w - 2.0 * pad);
             let cw = fonts.measure(&cap, g.small, Weight::Regular);
             ops.push(frame.text(x + (w - cw) / 2.0, top + title_h, g.small, Weight::Regular, dim, &cap));

@@ -8,6 +8,7 @@ mod article;
 mod frame;
 mod gallery;
 mod menu;
+pub mod overlay;
 mod table;
 pub mod text;
 
@@ -25,6 +26,7 @@ use crate::fonts::{Fonts, Weight};
 use crate::problem::Problem;
 
 pub use frame::Geometry;
+pub use overlay::{Overlays, Sprite};
 
 /// A rectangle in profile pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -232,6 +234,8 @@ pub struct Screen {
     pub parent: Option<String>,
     /// Three-digit page number of a sub-item's screens.
     pub number: Option<u16>,
+    /// Seconds until the shell moves on by itself, and where to.
+    pub carousel: Option<(u32, Target)>,
     /// The base picture, focus not drawn.
     pub ops: Vec<Op>,
     pub states: Vec<State>,
@@ -262,6 +266,29 @@ pub struct Context<'a> {
     /// The moment the screens are made for: the date on screen and which
     /// articles are published.
     pub now: DateTime<FixedOffset>,
+}
+
+/// The overlays the shell draws for one profile (clock, page-number entry,
+/// alert).
+pub fn overlays(site: &Site, cx: &Context) -> Overlays {
+    let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
+    let frame = frame::Frame { site, cx, geo: &geo };
+    overlay::overlays(&frame, site)
+}
+
+/// The page numbers of a profile's screens: a digit 1–9 opens a column,
+/// three digits a sub-item (column 7's are 701, 702, …).
+pub fn numbers(site: &Site, screens: &[Screen]) -> BTreeMap<String, Target> {
+    let mut out = BTreeMap::new();
+    for (ci, column) in site.columns.iter().enumerate().take(9) {
+        out.insert((ci + 1).to_string(), Target::new(screen_id("c", &column.key), 0));
+    }
+    for screen in screens {
+        if let Some(n) = screen.number {
+            out.entry(n.to_string()).or_insert_with(|| Target::new(screen.id.clone(), 0));
+        }
+    }
+    out
 }
 
 /// Lays out every screen of `site` for one profile.
@@ -388,6 +415,19 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
                 for (di, d) in docs.iter().enumerate() {
                     let row = Target::new(page_id(&list_id, di / rows), di % rows);
                     item_screens.extend(doc_screens(&frame, d, &crumbs, row, accent));
+                }
+            }
+            // A carousel steps through the sub-item's reading screens and
+            // starts again, pausing on any key (the shell's part).
+            if let Some(seconds) = item.carousel {
+                let reading: Vec<usize> =
+                    (0..item_screens.len()).filter(|&i| item_screens[i].kind != Kind::List).collect();
+                for (k, &i) in reading.iter().enumerate() {
+                    let next = reading[(k + 1) % reading.len()];
+                    if next != i {
+                        let target = Target::new(item_screens[next].id.clone(), 0);
+                        item_screens[i].carousel = Some((seconds, target));
+                    }
                 }
             }
             for screen in &mut item_screens {

@@ -106,6 +106,7 @@ pub fn screens(
             title: doc.title.clone(),
             parent: Some(back.screen.clone()),
             number: None,
+            carousel: None,
             ops,
             states: vec![State { focus: None, keys: paging_keys(&base, p, count, &back) }],
         });

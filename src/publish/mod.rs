@@ -4,7 +4,7 @@
 //! Invariant: a published [`Generation`] is never mutated. A rebuild makes a
 //! new one, and the swap on air replaces the whole value at once.
 
-mod shell;
+pub mod shell;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::config::Profile;
-use crate::layout::{Kind, Op, Rect, Screen};
+use crate::layout::{Kind, Op, Rect, Screen, Target};
 use crate::problem::Problem;
 use crate::raster::{Format, Rendered};
 
@@ -32,6 +32,10 @@ pub struct ScreenOut {
     pub parent: Option<String>,
     /// The HTML shell per focus state.
     pub shells: Vec<Bytes>,
+    /// Strong ETag of each shell, quoted, for conditional requests.
+    pub etags: Vec<String>,
+    /// Per state, key name → target (`screen#focus`), for `/nav/`.
+    pub keys: Vec<BTreeMap<String, String>>,
     /// `screens/{id}.json`: the text as laid out, per state.
     pub text_json: Bytes,
 }
@@ -42,6 +46,7 @@ pub struct ProfileOut {
     pub profile: Profile,
     pub start: String,
     pub graph_json: Bytes,
+    pub graph_etag: String,
     pub screens: HashMap<String, ScreenOut>,
 }
 
@@ -57,6 +62,9 @@ pub struct Generation {
     /// `{hash}.png` → bytes.
     pub assets: HashMap<String, Asset>,
     pub problems: Vec<Problem>,
+    pub alert: Option<AlertOut>,
+    /// The channel's UTC offset in minutes, for shells' clocks.
+    pub utc_offset_minutes: i32,
 }
 
 impl Generation {
@@ -105,6 +113,43 @@ pub struct ProfileInput<'a> {
     pub profile: &'a Profile,
     pub screens: &'a [Screen],
     pub pictures: &'a [Pictures],
+    pub overlays: &'a OverlayPics,
+    /// Page numbers typed on the remote → where they lead.
+    pub numbers: &'a BTreeMap<String, Target>,
+}
+
+/// The overlay pictures of a profile as asset URLs, with their places.
+#[derive(Debug, Clone)]
+pub struct OverlayPics {
+    pub clock: Rect,
+    /// 0–9 then `:`, each with its width.
+    pub clock_glyphs: Vec<(String, i32)>,
+    pub entry: Rect,
+    pub entry_box: String,
+    pub entry_slots: Vec<(i32, i32)>,
+    pub entry_glyphs: Vec<String>,
+    pub entry_glyph_size: (i32, i32),
+    pub nowhere: (Rect, String),
+    pub alert: Option<(Rect, String)>,
+}
+
+/// What every shell of a generation shares.
+#[derive(Debug, Clone, Default)]
+pub struct ShellSettings {
+    pub poll_seconds: u32,
+    /// Extra key codes: code → key name.
+    pub key_codes: Vec<(u32, String)>,
+    /// The alert on air: its paragraphs and since-when.
+    pub alert: Option<(Vec<String>, String)>,
+}
+
+/// The alert as `/api/v1/generation` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertOut {
+    pub text: String,
+    pub since: String,
+    /// The alert picture per profile.
+    pub images: BTreeMap<String, String>,
 }
 
 /// Builds the generation from laid-out screens and their pictures.
@@ -113,6 +158,7 @@ pub fn assemble(
     default_profile: &str,
     built_at: DateTime<FixedOffset>,
     inputs: &[ProfileInput],
+    settings: &ShellSettings,
     assets: AssetSet,
     problems: Vec<Problem>,
 ) -> Generation {
@@ -123,6 +169,8 @@ pub fn assemble(
         hasher.update(name.as_bytes());
         hasher.update(g.to_string().as_bytes());
     }
+    // Shell settings (alert, poll interval, key codes) change what boxes see too.
+    hasher.update(format!("{settings:?}").as_bytes());
     let id = hasher.finalize().to_hex()[..12].to_string();
 
     let mut profiles = BTreeMap::new();
@@ -131,14 +179,20 @@ pub fn assemble(
         let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
         let mut screens = HashMap::new();
         for (screen, pics) in input.screens.iter().zip(input.pictures) {
-            let shells = (0..screen.states.len())
-                .map(|f| Bytes::from(shell::render(&id, input.profile, screen, pics, f)))
+            let shells: Vec<Bytes> = (0..screen.states.len())
+                .map(|f| Bytes::from(shell::render(&id, input, settings, screen, pics, f)))
                 .collect();
             screens.insert(
                 screen.id.clone(),
                 ScreenOut {
                     kind: screen.kind,
                     parent: screen.parent.clone(),
+                    etags: shells.iter().map(|b: &Bytes| shell::version_of(b)).collect(),
+                    keys: screen
+                        .states
+                        .iter()
+                        .map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.to_string())).collect())
+                        .collect(),
                     shells,
                     text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
                 },
@@ -146,7 +200,13 @@ pub fn assemble(
         }
         profiles.insert(
             name,
-            ProfileOut { profile: input.profile.clone(), start: crate::layout::HOME.to_string(), graph_json, screens },
+            ProfileOut {
+                profile: input.profile.clone(),
+                start: crate::layout::HOME.to_string(),
+                graph_etag: etag(&graph_json),
+                graph_json,
+                screens,
+            },
         );
     }
     Generation {
@@ -157,7 +217,21 @@ pub fn assemble(
         profiles,
         assets: assets.into_inner(),
         problems,
+        alert: settings.alert.as_ref().map(|(paragraphs, since)| AlertOut {
+            text: paragraphs.join("\n"),
+            since: since.clone(),
+            images: inputs
+                .iter()
+                .filter_map(|i| Some((i.profile.name.clone(), i.overlays.alert.as_ref()?.1.clone())))
+                .collect(),
+        }),
+        utc_offset_minutes: built_at.offset().local_minus_utc() / 60,
     }
+}
+
+/// A strong ETag for `bytes`: a quoted content hash.
+pub fn etag(bytes: &[u8]) -> String {
+    format!("\"{}\"", &blake3::hash(bytes).to_hex()[..16])
 }
 
 /// graph.json of one profile (without the generation id).
@@ -185,6 +259,7 @@ fn graph(input: &ProfileInput) -> Value {
                 "kind": screen.kind,
                 "parent": screen.parent,
                 "number": screen.number,
+                "carousel": screen.carousel.as_ref().map(|(s, t)| json!({ "seconds": s, "next": t.to_string() })),
                 "states": states,
             }),
         );
@@ -195,6 +270,7 @@ fn graph(input: &ProfileInput) -> Value {
         "width": input.profile.width,
         "height": input.profile.height,
         "start": crate::layout::HOME,
+        "numbers": input.numbers.iter().map(|(n, t)| (n.clone(), json!(t.to_string()))).collect::<serde_json::Map<_, _>>(),
         "screens": screens,
     })
 }

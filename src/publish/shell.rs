@@ -1,59 +1,114 @@
 //! The HTML shell of one screen state: the picture, the focus laid over it,
 //! and the key handling, in script that old set-top box browsers run.
 //!
-//! Invariant: the script is ES3 — no `JSON`, `bind`, `Array.prototype.indexOf`,
-//! `addEventListener`-only wiring, `let`, arrow functions or `toFixed`.
+//! Invariant: the script is ES3 — no `JSON`, `bind`, `indexOf` on arrays,
+//! `addEventListener`-only wiring, `let`/`const`, arrow functions or
+//! `toFixed`; server data is read with `eval`, as box portals do.
 
 use std::fmt::Write;
 
-use crate::config::Profile;
 use crate::layout::Screen;
 
-use super::Pictures;
+use super::{Pictures, ProfileInput, ShellSettings};
 
-/// Key codes of the common middleware to protocol key names. DOM and Android
-/// codes, iPanel (arrows 1–4, back 340, page 372/373), Huawei/ZTE IPTV
-/// (colour keys 275–278, back 8 or 24) and HbbTV (`VK_*` 403–406, back 461).
+/// Key codes of the common middleware to protocol key names:
+/// - DOM / Android WebView: arrows 37–40, OK 13, back 8 (Backspace) and 27
+///   (Esc), page 33/34, home 36, digits 48–57;
+/// - iPanel cable browsers: arrows 1–4 (up, down, left, right), back 340,
+///   page 372/373, colour keys 275–278;
+/// - China Telecom-style Huawei/ZTE IPTV: back 8 and 24 (0x18), colour keys
+///   275–278 (0x113–0x116), portal/home 272 (0x110);
+/// - HbbTV: VK_RED…VK_BLUE 403–406, VK_BACK 461.
+///
+/// site.toml `[key_codes]` adds codes and overrides these.
 const KEY_MAP: &str = "{38:'up',40:'down',37:'left',39:'right',1:'up',2:'down',3:'left',4:'right',\
 13:'ok',8:'back',24:'back',27:'back',340:'back',461:'back',33:'pageup',34:'pagedown',\
-372:'pageup',373:'pagedown',36:'home',275:'red',276:'green',277:'yellow',278:'blue',\
+372:'pageup',373:'pagedown',36:'home',272:'home',275:'red',276:'green',277:'yellow',278:'blue',\
 403:'red',404:'green',405:'yellow',406:'blue'}";
 
-/// The script shared by every shell; the page defines `P`, `I`, `F` and `S` first.
+/// The script shared by every shell; the page defines its data first.
 const SCRIPT: &str = r#"
-var K=KEYMAP,d;for(d=0;d<10;d++){K[48+d]=''+d;}
-var pics=[],i,im;for(i=0;i<S.length;i++){if(S[i].i){im=new Image();im.src=S[i].i;pics[i]=im;}}
-var lastCode=-1,lastTime=0;
-function show(n){var s=S[n],f=document.getElementById('f');if(!s){return;}F=n;
-if(s.i){f.src=s.i;f.style.left=s.x+'px';f.style.top=s.y+'px';f.style.width=s.w+'px';f.style.height=s.h+'px';f.style.visibility='visible';}
-else{f.style.visibility='hidden';}}
+var K=KEYMAP,d,i,im,pics=[];for(d=0;d<10;d++){K[48+d]=''+d;}for(i in KX){K[i]=KX[i];}
+function el(id){return document.getElementById(id);}
+function pre(u){var m=new Image();m.src=u;pics[pics.length]=m;}
+for(i=0;i<S.length;i++){if(S[i].i){pre(S[i].i);}}
+for(i=0;i<10;i++){pre(E.d[i]);}pre(E.i);pre(NW.i);
+function place(e,x,y,w,h,src){e.src=src;e.style.left=x+'px';e.style.top=y+'px';e.style.width=w+'px';e.style.height=h+'px';e.style.visibility='visible';}
+function hide(e){e.style.visibility='hidden';}
+function show(n){var s=S[n],f=el('f');if(!s){return;}F=n;if(s.i){place(f,s.x,s.y,s.w,s.h,s.i);}else{hide(f);}}
 function go(t){var h=t.lastIndexOf('#'),id=t.substring(0,h),n=parseInt(t.substring(h+1),10);
 if(id==I){show(n);}else{window.location.href=P+id+'.html?f='+n;}}
+/* Page numbers typed like channel numbers: shown as typed, committed at three digits or after a pause. */
+var buf='',bufT=null,nwT=null;
+function drawEntry(){var k;hide(el('nw'));if(buf==''){hide(el('e'));for(k=0;k<3;k++){hide(el('e'+k));}return;}
+place(el('e'),E.x,E.y,E.w,E.h,E.i);for(k=0;k<3;k++){if(k<buf.length){place(el('e'+k),E.s[k][0],E.s[k][1],E.gw,E.gh,E.d[parseInt(buf.charAt(k),10)]);}else{hide(el('e'+k));}}}
+function commit(){var n=buf,t;buf='';if(bufT){clearTimeout(bufT);bufT=null;}drawEntry();t=N[n];
+if(t){go(t);}else if(n!=''){place(el('nw'),NW.x,NW.y,NW.w,NW.h,NW.i);if(nwT){clearTimeout(nwT);}nwT=setTimeout(function(){hide(el('nw'));},2500);}}
+function digit(c){if(bufT){clearTimeout(bufT);}buf=buf+c;drawEntry();if(buf.length>=3){commit();}else{bufT=setTimeout(commit,1600);}}
+/* The alert: shown over everything until OK; the OK is remembered per alert. */
+var alertOn=false,alertSince='';
+function acked(){var m=/(?:^|; *)infotv_ack=([^;]*)/.exec(document.cookie);return m?unescape(m[1]):'';}
+function setAlert(a){var e=el('al');if(a&&a.since!=acked()&&a.images[PR]){alertSince=a.since;place(e,A.x,A.y,A.w,A.h,a.images[PR]);alertOn=true;}else{hide(e);alertOn=false;}}
+/* Carousel: moves on by itself until a key is pressed. */
+var carT=null;if(CAR){carT=setTimeout(function(){go(CAR[1]);},CAR[0]*1000);}
+var lastCode=-1,lastTime=0;
 function stop(e){if(e.preventDefault){e.preventDefault();}e.returnValue=false;return false;}
-function handle(e,kind){e=e||window.event;var c=e.keyCode||e.which,now=(new Date()).getTime();
+function handle(e,kind){e=e||window.event;var c=e.keyCode||e.which,now=(new Date()).getTime(),name,t;
 if(kind=='press'&&c==lastCode&&now-lastTime<500){return stop(e);}
-var name=K[c];if(!name){return true;}
+name=K[c];if(!name){return true;}
 if(kind=='down'){lastCode=c;lastTime=now;}
-var t=S[F].k[name];if(t){go(t);}return stop(e);}
-(function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
+if(carT){clearTimeout(carT);carT=null;}
+if(alertOn){if(name=='ok'){document.cookie='infotv_ack='+escape(alertSince)+'; path=/';setAlert(null);}return stop(e);}
+if(name.length==1){digit(name);return stop(e);}
+if(buf!=''&&name=='ok'){commit();return stop(e);}
+if(buf!=''&&name=='back'){buf='';drawEntry();return stop(e);}
+t=S[F].k[name];if(t){go(t);}return stop(e);}
 document.onkeydown=function(e){return handle(e,'down');};
 document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};
 document.onsystemevent=function(e){return handle(e,'down');};
+/* Clock in the channel's time, from the server's, whatever the box's clock says. */
+var skew=null,tz=480;
+function two(n){return n<10?'0'+n:''+n;}
+function tick(){if(skew===null){return;}var t=new Date((new Date()).getTime()+skew+tz*60000),s=two(t.getUTCHours())+two(t.getUTCMinutes()),x=C.x,k,g;
+for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}}
+/* Polling: new content reloads this screen when it changed; alerts come and go. */
+function xhr(){try{return new XMLHttpRequest();}catch(x){return null;}}
+function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F,true);r.setRequestHeader('If-None-Match',V);
+r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){window.location.replace(P+I+'.html?f='+F);}};r.send(null);}
+function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);
+r.onreadystatechange=function(){var g;if(r.readyState!=4||r.status!=200){return;}
+try{g=eval('('+r.responseText+')');}catch(x){return;}
+skew=g.time-(new Date()).getTime();tz=g.utc_offset;tick();setAlert(g.alert);
+if(g.generation!=G){G=g.generation;recheck();}};r.send(null);}
+(function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
+setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 "#;
 
+/// The marker replaced by the shell's own version after hashing.
+const VERSION_MARK: &str = "@@VERSION@@";
+
 /// The shell of `screen` with state `focus` focused.
-pub fn render(generation: &str, profile: &Profile, screen: &Screen, pics: &Pictures, focus: usize) -> String {
+pub fn render(
+    generation: &str,
+    input: &ProfileInput,
+    settings: &ShellSettings,
+    screen: &Screen,
+    pics: &Pictures,
+    focus: usize,
+) -> String {
+    let profile = input.profile;
+    let ov = input.overlays;
     let (w, h) = (profile.width, profile.height);
-    let mut html = String::with_capacity(4096);
+    let mut html = String::with_capacity(8192);
     let _ = write!(
         html,
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html><head>\
 <meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\
 <meta name=\"page-view-size\" content=\"{w}*{h}\"><meta name=\"viewport\" content=\"width={w}, height={h}\">\
-<meta name=\"generation\" content=\"{generation}\"><title>{title}</title>\
+<title>{title}</title>\
 <style type=\"text/css\">body{{margin:0;padding:0;background:#000;overflow:hidden;width:{w}px;height:{h}px}}\
-#b{{position:absolute;left:0;top:0;width:{w}px;height:{h}px}}#f{{position:absolute;border:0}}</style>\
+img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</style>\
 </head><body>\n<img id=\"b\" src=\"{base}\" width=\"{w}\" height=\"{h}\" alt=\"{title}\">",
         title = escape(&screen.title),
         base = pics.base,
@@ -68,11 +123,16 @@ pub fn render(generation: &str, profile: &Profile, screen: &Screen, pics: &Pictu
         }
         None => html.push_str("<img id=\"f\" src=\"\" style=\"visibility:hidden\" alt=\"\">"),
     }
+    // Overlay slots: clock digits, entry box and digits, notice, alert.
+    for id in ["c0", "c1", "c2", "c3", "c4", "e", "e0", "e1", "e2", "nw", "al"] {
+        let _ = write!(html, "<img id=\"{id}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
+    }
     let _ = write!(
         html,
-        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',I='{}',F={focus},S=[",
-        profile.name, screen.id
+        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{generation}',V='{VERSION_MARK}',POLL={},",
+        profile.name, profile.name, screen.id, settings.poll_seconds
     );
+    html.push_str("S=[");
     for (i, (state, sprite)) in screen.states.iter().zip(&pics.sprites).enumerate() {
         if i > 0 {
             html.push(',');
@@ -90,10 +150,105 @@ pub fn render(generation: &str, profile: &Profile, screen: &Screen, pics: &Pictu
         }
         html.push_str("}}");
     }
-    html.push_str("];");
+    html.push_str("],\nN={");
+    for (j, (n, t)) in input.numbers.iter().enumerate() {
+        if j > 0 {
+            html.push(',');
+        }
+        let _ = write!(html, "'{n}':'{t}'");
+    }
+    html.push_str("},\nC={");
+    let _ = write!(html, "x:{},y:{},h:{},g:[", ov.clock.x, ov.clock.y, ov.clock.h);
+    for (j, (u, gw)) in ov.clock_glyphs.iter().enumerate() {
+        if j > 0 {
+            html.push(',');
+        }
+        let _ = write!(html, "['{u}',{gw}]");
+    }
+    let e = ov.entry;
+    let _ = write!(
+        html,
+        "]}},\nE={{x:{},y:{},w:{},h:{},i:'{}',gw:{},gh:{},s:[",
+        e.x, e.y, e.w, e.h, ov.entry_box, ov.entry_glyph_size.0, ov.entry_glyph_size.1
+    );
+    for (j, (x, y)) in ov.entry_slots.iter().enumerate() {
+        if j > 0 {
+            html.push(',');
+        }
+        let _ = write!(html, "[{x},{y}]");
+    }
+    html.push_str("],d:[");
+    for (j, u) in ov.entry_glyphs.iter().enumerate() {
+        if j > 0 {
+            html.push(',');
+        }
+        let _ = write!(html, "'{u}'");
+    }
+    let (nr, nu) = &ov.nowhere;
+    let _ = write!(html, "]}},\nNW={{x:{},y:{},w:{},h:{},i:'{nu}'}},\n", nr.x, nr.y, nr.w, nr.h);
+    match &ov.alert {
+        Some((r, _)) => {
+            let _ = write!(html, "A={{x:{},y:{},w:{},h:{}}},", r.x, r.y, r.w, r.h);
+        }
+        None => html.push_str("A={x:0,y:0,w:0,h:0},"),
+    }
+    match (&settings.alert, &ov.alert) {
+        (Some((_, since)), Some((_, u))) => {
+            let _ = write!(html, "AL={{since:'{}',images:{{'{}':'{u}'}}}},", escape_js(since), profile.name);
+        }
+        _ => html.push_str("AL=null,"),
+    }
+    match &screen.carousel {
+        Some((s, t)) => {
+            let _ = write!(html, "CAR=[{s},'{t}'],");
+        }
+        None => html.push_str("CAR=null,"),
+    }
+    html.push_str("KX={");
+    for (j, (code, name)) in settings.key_codes.iter().enumerate() {
+        if j > 0 {
+            html.push(',');
+        }
+        let _ = write!(html, "{code}:'{}'", escape_js(name));
+    }
+    html.push_str("};");
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
     html.push_str("</script>\n</body></html>\n");
-    html
+    // The shell names its own version (for conditional rechecks): a hash of
+    // everything but that name.
+    let version = &blake3::hash(html.as_bytes()).to_hex()[..16];
+    html.replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1)
+}
+
+/// The ETag of a rendered shell: the version it carries.
+pub fn version_of(shell: &[u8]) -> String {
+    let text = String::from_utf8_lossy(shell);
+    let v = text.split("V='").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or("");
+    v.replace("\\\"", "\"")
+}
+
+/// The keytest page: shows the raw code of every key event, so an operator
+/// maps a new box model in a minute.
+pub fn keytest() -> String {
+    let script = r#"
+var n=0,K=KEYMAP;
+function line(kind,e){e=e||window.event;var c=e.keyCode||e.which,name=K[c]||'?',l=document.getElementById('log'),t;
+n++;t=n+'  '+kind+'  keyCode='+e.keyCode+'  which='+e.which+'  -> '+name;
+l.innerHTML='<div>'+t+'</div>'+l.innerHTML;if(e.preventDefault){e.preventDefault();}e.returnValue=false;return false;}
+document.onkeydown=function(e){return line('keydown',e);};
+document.onkeypress=function(e){return line('keypress',e);};
+document.onirkeypress=function(e){return line('irkeypress',e);};
+document.onsystemevent=function(e){return line('systemevent',e);};
+"#;
+    format!(
+        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html><head>\
+<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>infotv keytest</title>\
+<style type=\"text/css\">body{{margin:36px;background:#122442;color:#ececE4;font:24px sans-serif}}#log div{{margin:4px 0}}</style>\
+</head><body><h1>infotv keytest</h1><p>Press keys on the remote: each event shows its raw code and the key infotv maps it to.\
+ Map unknown codes in site.toml under [key_codes].</p><div id=\"log\"></div>\n\
+<script type=\"text/javascript\">{}</script></body></html>\n",
+        script.replace("KEYMAP", KEY_MAP)
+    )
 }
 
 /// Escapes text for HTML content and attributes.
@@ -110,4 +265,14 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Escapes text for a single-quoted JavaScript string inside a script element.
+fn escape_js(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '\'' | '\\' | '<' | '>' | '\n' | '\r' => format!("\\x{:02x}", c as u32).chars().collect::<Vec<_>>(),
+            c => vec![c],
+        })
+        .collect()
 }

@@ -72,6 +72,15 @@ pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Render
     Rendered { base, format, sprites }
 }
 
+/// Renders an overlay sprite (softened like the screens of its profile) as PNG.
+pub fn render_sprite(sprite: &crate::layout::Sprite, profile: &Profile, cache: &RasterCache) -> Vec<u8> {
+    let mut canvas = draw(&sprite.ops, sprite.w.max(1) as u32, sprite.h.max(1) as u32, cache);
+    if profile.interlaced {
+        canvas.soften_vertical();
+    }
+    encode::png(&canvas)
+}
+
 fn clip(r: Rect, width: u32, height: u32) -> Option<Rect> {
     let x0 = r.x.max(0);
     let y0 = r.y.max(0);

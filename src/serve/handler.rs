@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::layout::HOME;
@@ -14,11 +14,38 @@ type Resp = Response<Full<Bytes>>;
 
 /// Answers one box request from the generation on air.
 pub fn handle(live: &Live, req: Request<Incoming>) -> Resp {
-    answer(live, req.method(), req.uri().path(), req.uri().query())
+    let if_none_match = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    answer(live, req.method(), req.uri().path(), req.uri().query(), if_none_match)
 }
 
 /// The routing, apart from hyper's request type so tests and tools can call it.
-pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp {
+pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>, if_none_match: Option<&str>) -> Resp {
+    let resp = route(live, method, path, query);
+    conditional(resp, if_none_match)
+}
+
+/// 304 when the client already holds what it asks for.
+fn conditional(resp: Resp, if_none_match: Option<&str>) -> Resp {
+    let (Some(tags), Some(etag)) = (if_none_match, resp.headers().get(ETAG)) else { return resp };
+    if resp.status() != StatusCode::OK {
+        return resp;
+    }
+    let etag = etag.as_bytes();
+    let matches = tags.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/").as_bytes() == etag);
+    if !matches {
+        return resp;
+    }
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    for name in [ETAG, CACHE_CONTROL] {
+        if let Some(v) = resp.headers().get(&name) {
+            r.headers_mut().insert(name, v.clone());
+        }
+    }
+    r
+}
+
+fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp {
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -46,13 +73,26 @@ pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>) -> 
     match parts.as_slice() {
         [] => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
         ["a", name] => asset(&g, name),
-        ["tv", profile, file] => shell(&g, profile, file, query),
+        ["tv", "keytest"] | ["tv", "keytest.html"] => {
+            bytes(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(crate::publish::shell::keytest()), "no-cache")
+        }
+        ["tv", profile, file] => shell(live, &g, profile, file, query),
+        ["nav", profile, screen, focus, key] => nav(live, &g, profile, screen, focus, key),
         ["api", "v1", "generation"] => {
-            let body = serde_json::json!({ "generation": g.id, "alert": null }).to_string();
-            bytes(StatusCode::OK, "application/json", Bytes::from(body), "no-cache")
+            // Not cached: it carries the server's time for the shells' clocks.
+            let time = chrono::Utc::now().timestamp_millis();
+            let body = serde_json::json!({
+                "generation": g.id,
+                "alert": g.alert,
+                "time": time,
+                "utc_offset": g.utc_offset_minutes,
+            });
+            bytes(StatusCode::OK, "application/json", Bytes::from(body.to_string()), "no-cache, no-store")
         }
         ["api", "v1", profile, "graph.json"] => match g.profiles.get(*profile) {
-            Some(p) => bytes(StatusCode::OK, "application/json", p.graph_json.clone(), "no-cache"),
+            Some(p) => {
+                with_etag(bytes(StatusCode::OK, "application/json", p.graph_json.clone(), "no-cache"), &p.graph_etag)
+            }
             None => not_found(),
         },
         ["api", "v1", profile, "screens", file] => {
@@ -84,12 +124,37 @@ fn split_path(path: &str) -> Option<Vec<String>> {
 
 fn asset(g: &Generation, name: &str) -> Resp {
     match g.assets.get(name) {
-        Some(a) => bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable"),
+        // The name is the content hash, so it is the ETag too.
+        Some(a) => with_etag(
+            bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable"),
+            &format!("\"{}\"", name.split('.').next().unwrap_or(name)),
+        ),
         None => not_found(),
     }
 }
 
-fn shell(g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp {
+/// For boxes that cannot run the shell's script: where `key` leads from state
+/// `focus` of `screen`, as a redirect to that state's shell. A key that does
+/// nothing there leaves the box where it is.
+fn nav(live: &Live, g: &Generation, profile: &str, screen: &str, focus: &str, key: &str) -> Resp {
+    let Some(p) = g.profiles.get(profile) else { return not_found() };
+    let Some(s) = p.screens.get(screen) else { return shell(live, g, profile, &format!("{screen}.html"), None) };
+    let f: usize = focus.parse().ok().filter(|&f| f < s.keys.len()).unwrap_or(0);
+    let location = match s.keys[f].get(key).and_then(|t| t.rsplit_once('#')) {
+        Some((id, tf)) => format!("/tv/{profile}/{id}.html?f={tf}"),
+        None => format!("/tv/{profile}/{screen}.html?f={f}"),
+    };
+    redirect(&location)
+}
+
+fn with_etag(mut r: Resp, etag: &str) -> Resp {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        r.headers_mut().insert(ETAG, v);
+    }
+    r
+}
+
+fn shell(live: &Live, g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp {
     let Some(p) = g.profiles.get(profile) else {
         return not_found();
     };
@@ -105,15 +170,22 @@ fn shell(g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp
     match p.screens.get(id) {
         Some(screen) => {
             let f = if focus < screen.shells.len() { focus } else { 0 };
-            bytes(StatusCode::OK, "text/html; charset=utf-8", screen.shells[f].clone(), "no-cache")
+            with_etag(
+                bytes(StatusCode::OK, "text/html; charset=utf-8", screen.shells[f].clone(), "no-cache"),
+                &screen.etags[f],
+            )
         }
-        // A screen that is gone: page n of an article or list falls back to
-        // its first page, anything else to the start screen — never a dead end.
+        // A screen that is gone leads to its nearest living ancestor (page n
+        // of a document to its first page), else the start screen: never a
+        // dead end.
         None => {
-            let first_page = id.rsplit_once('-').filter(|(base, n)| {
-                n.bytes().all(|b| b.is_ascii_digit()) && base.contains('-') && p.screens.contains_key(*base)
-            });
-            let target = first_page.map_or(p.start.as_str(), |(base, _)| base);
+            let first_page = id
+                .rsplit_once('-')
+                .filter(|(base, n)| {
+                    n.bytes().all(|b| b.is_ascii_digit()) && base.contains('-') && p.screens.contains_key(*base)
+                })
+                .map(|(base, _)| base.to_string());
+            let target = first_page.or_else(|| live.living_ancestor(profile, id)).unwrap_or_else(|| p.start.clone());
             redirect(&format!("/tv/{profile}/{target}.html"))
         }
     }

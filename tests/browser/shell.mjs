@@ -1,0 +1,138 @@
+// Drives the shell the way boxes send keys, in real headless Chromium at both
+// profile sizes: DOM keys, iPanel codes (1–4, 13, 340), HbbTV back (461) and
+// a site.toml code (283 → back), digits entered like channel numbers, and an
+// alert that arrives, is acknowledged, and clears.
+//
+// Usage: node shell.mjs BASE_URL CHANNEL_DIR
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [base, channel] = process.argv.slice(2);
+const fail = (msg) => { throw new Error(msg); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+
+async function run(profile, width, height) {
+  const graph = await (await fetch(`${base}/api/v1/${profile}/graph.json`)).json();
+  const screens = graph.screens;
+  const page = await browser.newPage({ viewport: { width, height } });
+  page.on('pageerror', (e) => errors.push(`${profile}: ${e}`));
+  const where = async () => [new URL(page.url()).pathname.split('/').pop().replace('.html', ''), await page.evaluate('F')];
+  const visible = (id) => page.evaluate((i) => document.getElementById(i).style.visibility === 'visible', id);
+  // A key as a box delivers it: a keydown event whose keyCode is the box's code.
+  const code = (c, type = 'keydown') => page.evaluate(([c, type]) => {
+    const e = document.createEvent('Event');
+    e.initEvent(type, true, true);
+    Object.defineProperty(e, 'keyCode', { get: () => c });
+    document.dispatchEvent(e);
+  }, [c, type]);
+  const navigates = async (act, id) => {
+    await Promise.all([page.waitForURL((u) => u.pathname.endsWith(`/${id}.html`)), act()]);
+    await page.waitForLoadState('load');
+  };
+  const expect = async (id, f, why) => {
+    const [sid, sf] = await where();
+    if (sid !== id || sf !== f) fail(`${profile} ${why}: expected ${id}#${f}, at ${sid}#${sf}`);
+  };
+
+  await page.goto(`${base}/tv/${profile}/home.html`);
+  await page.evaluate('window.__stay = 1');
+  // The clock appears once the first poll has given the server's time.
+  await page.waitForFunction(() => document.getElementById('c0').style.visibility === 'visible', null, { timeout: 10000 });
+
+  // Focus moves need no request: the page (and its marker) stays.
+  await page.keyboard.press('ArrowRight');
+  await expect('home', 1, 'DOM right');
+  await code(2); await expect('home', 3, 'iPanel down (2)');
+  await code(4); await expect('home', 3, 'iPanel right (4) at the row end');
+  await code(1); await expect('home', 0, 'iPanel up (1)');
+  await code(4); await expect('home', 1, 'iPanel right (4)');
+  if (await page.evaluate('window.__stay') !== 1) fail(`${profile}: focus moves reloaded the page`);
+  // A keypress following the keydown of one press is not a second press.
+  await code(4); await code(4, 'keypress');
+  await expect('home', 2, 'keydown + keypress of one press');
+
+  // OK by iPanel code 13, back by HbbTV 461: back restores the focus.
+  const column = screens.home.states[2].keys.ok.split('#')[0];
+  await navigates(() => code(13), column);
+  await navigates(() => code(461), 'home');
+  await expect('home', 2, 'HbbTV back (461) restores the focus');
+  // iPanel back 340, DOM Backspace and the site.toml code 283.
+  const first = screens.home.states[0].keys.ok.split('#')[0];
+  for (const [label, back] of [['iPanel 340', () => code(340)], ['Backspace', () => page.keyboard.press('Backspace')], ['site.toml 283', () => code(283)]]) {
+    await navigates(() => page.keyboard.press('1'), first);
+    await expect(first, 0, `digit 1 opens the first column after a pause (before ${label})`);
+    await navigates(back, 'home');
+    await expect('home', 0, `${label} goes back`);
+  }
+
+  // Digits: shown as typed, three digits commit at once, an unknown number says so.
+  const [n3, t3] = Object.entries(graph.numbers).find(([n]) => n.length === 3);
+  await page.keyboard.press(n3[0]);
+  if (!(await visible('e')) || !(await visible('e0'))) fail(`${profile}: typed digit not shown`);
+  await page.keyboard.press(n3[1]);
+  await navigates(() => page.keyboard.press(n3[2]), t3.split('#')[0]);
+  await page.keyboard.press('9'); await page.keyboard.press('9'); await page.keyboard.press('9');
+  await page.waitForTimeout(100);
+  if (!(await visible('nw'))) fail(`${profile}: 999 does not say there is no such page`);
+  await page.waitForTimeout(2700);
+  if (await visible('nw')) fail(`${profile}: the no-such-page notice stays`);
+  await page.close();
+}
+
+// A carousel moves on by itself, and any key pauses it.
+async function carousel() {
+  const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
+  const [id, s] = Object.entries(graph.screens).find(([, s]) => s.carousel);
+  const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
+  page.on('pageerror', (e) => errors.push(`carousel: ${e}`));
+  await page.goto(`${base}/tv/sd/${id}.html`);
+  const next = s.carousel.next.split('#')[0];
+  await page.waitForURL((u) => u.pathname.endsWith(`/${next}.html`), { timeout: (s.carousel.seconds + 5) * 1000 });
+  await page.waitForLoadState('load');
+  await page.keyboard.press('PageUp');
+  const here = page.url();
+  await page.waitForTimeout((graph.screens[next].carousel.seconds + 1.5) * 1000);
+  if (page.url() !== here) fail('a key did not pause the carousel');
+  await page.close();
+}
+await carousel();
+
+await run('sd', 720, 576);
+await run('hd', 1280, 720);
+
+// The alert: arrives on a box nobody touches, OK acknowledges it (and it stays
+// acknowledged on the next screen), a new alert shows again, and removing the
+// file clears it.
+const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
+page.on('pageerror', (e) => errors.push(`alert: ${e}`));
+await page.goto(`${base}/tv/sd/home.html`);
+const shown = () => page.evaluate(() => document.getElementById('al').style.visibility === 'visible');
+const waitShown = (want, why) => page.waitForFunction((w) => (document.getElementById('al').style.visibility === 'visible') === w, want, { timeout: 30000 })
+  .catch(() => fail(`alert ${why}`));
+const alertFile = path.join(channel, 'alert.txt');
+fs.writeFileSync(alertFile, '暴雨红色预警：今夜有大暴雨，请勿前往河边和山坡。\n');
+await waitShown(true, 'never arrived');
+await page.keyboard.press('ArrowRight');
+if ((await page.evaluate('F')) !== 0) fail('keys other than OK pass through the alert');
+await page.keyboard.press('Enter');
+if (await shown()) fail('OK did not acknowledge the alert');
+await page.reload();
+await page.waitForTimeout(1500);
+if (await shown()) fail('an acknowledged alert came back');
+await sleep(1100); // a new file time: a new alert
+fs.writeFileSync(alertFile, '第二条通知：明日停水。\n');
+await waitShown(true, 'second alert never arrived');
+fs.unlinkSync(alertFile);
+await waitShown(false, 'stayed after its file was removed');
+await browser.close();
+
+if (errors.length) fail(`script errors: ${errors.join('; ')}`);
+console.log('shell: DOM, iPanel, HbbTV and site.toml codes; digits; alert — all as expected');
