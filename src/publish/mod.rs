@@ -148,8 +148,8 @@ pub struct ShellSettings {
 pub struct AlertOut {
     pub text: String,
     pub since: String,
-    /// The alert picture per profile.
-    pub images: BTreeMap<String, String>,
+    /// The alert picture per profile, with where it goes: `[url, x, y, w, h]`.
+    pub images: BTreeMap<String, Value>,
 }
 
 /// Builds the generation from laid-out screens and their pictures.
@@ -222,7 +222,10 @@ pub fn assemble(
             since: since.clone(),
             images: inputs
                 .iter()
-                .filter_map(|i| Some((i.profile.name.clone(), i.overlays.alert.as_ref()?.1.clone())))
+                .filter_map(|i| {
+                    let (r, url) = i.overlays.alert.as_ref()?;
+                    Some((i.profile.name.clone(), json!([url, r.x, r.y, r.w, r.h])))
+                })
                 .collect(),
         }),
         utc_offset_minutes: built_at.offset().local_minus_utc() / 60,

@@ -48,7 +48,7 @@ function digit(c){if(bufT){clearTimeout(bufT);}buf=buf+c;drawEntry();if(buf.leng
 /* The alert: shown over everything until OK; the OK is remembered per alert. */
 var alertOn=false,alertSince='';
 function acked(){var m=/(?:^|; *)infotv_ack=([^;]*)/.exec(document.cookie);return m?unescape(m[1]):'';}
-function setAlert(a){var e=el('al');if(a&&a.since!=acked()&&a.images[PR]){alertSince=a.since;place(e,A.x,A.y,A.w,A.h,a.images[PR]);alertOn=true;}else{hide(e);alertOn=false;}}
+function setAlert(a){var e=el('al'),m;if(a&&a.since!=acked()&&a.images[PR]){m=a.images[PR];alertSince=a.since;place(e,m[1],m[2],m[3],m[4],m[0]);alertOn=true;}else{hide(e);alertOn=false;}}
 /* Carousel: moves on by itself until a key is pressed. */
 var carT=null;if(CAR){carT=setTimeout(function(){go(CAR[1]);},CAR[0]*1000);}
 var lastCode=-1,lastTime=0;
@@ -87,6 +87,10 @@ setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 
 /// The marker replaced by the shell's own version after hashing.
 const VERSION_MARK: &str = "@@VERSION@@";
+/// The marker replaced by the alert on air after hashing.
+const ALERT_MARK: &str = "@@ALERT@@";
+/// The marker replaced by the generation id after hashing.
+const GENERATION_MARK: &str = "@@GENERATION@@";
 
 /// The shell of `screen` with state `focus` focused.
 pub fn render(
@@ -129,7 +133,7 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
     }
     let _ = write!(
         html,
-        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{generation}',V='{VERSION_MARK}',POLL={},",
+        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{GENERATION_MARK}',V='{VERSION_MARK}',POLL={},",
         profile.name, profile.name, screen.id, settings.poll_seconds
     );
     html.push_str("S=[");
@@ -186,18 +190,7 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
     }
     let (nr, nu) = &ov.nowhere;
     let _ = write!(html, "]}},\nNW={{x:{},y:{},w:{},h:{},i:'{nu}'}},\n", nr.x, nr.y, nr.w, nr.h);
-    match &ov.alert {
-        Some((r, _)) => {
-            let _ = write!(html, "A={{x:{},y:{},w:{},h:{}}},", r.x, r.y, r.w, r.h);
-        }
-        None => html.push_str("A={x:0,y:0,w:0,h:0},"),
-    }
-    match (&settings.alert, &ov.alert) {
-        (Some((_, since)), Some((_, u))) => {
-            let _ = write!(html, "AL={{since:'{}',images:{{'{}':'{u}'}}}},", escape_js(since), profile.name);
-        }
-        _ => html.push_str("AL=null,"),
-    }
+    let _ = write!(html, "AL={ALERT_MARK},");
     match &screen.carousel {
         Some((s, t)) => {
             let _ = write!(html, "CAR=[{s},'{t}'],");
@@ -215,9 +208,25 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
     html.push_str("</script>\n</body></html>\n");
     // The shell names its own version (for conditional rechecks): a hash of
-    // everything but that name.
+    // everything but that name and the generation, so a new generation that
+    // leaves this screen as it was does not reload it on every box.
+    // The alert is left out too: polls show and clear it without reloading.
     let version = &blake3::hash(html.as_bytes()).to_hex()[..16];
+    let alert = match (&settings.alert, &ov.alert) {
+        (Some((_, since)), Some((r, u))) => format!(
+            "{{since:'{}',images:{{'{}':['{u}',{},{},{},{}]}}}}",
+            escape_js(since),
+            profile.name,
+            r.x,
+            r.y,
+            r.w,
+            r.h
+        ),
+        _ => "null".to_string(),
+    };
     html.replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1)
+        .replacen(GENERATION_MARK, generation, 1)
+        .replacen(ALERT_MARK, &alert, 1)
 }
 
 /// The ETag of a rendered shell: the version it carries.

@@ -105,6 +105,28 @@ async function carousel() {
 }
 await carousel();
 
+// New content: a box reloads only when its own screen changed.
+async function follows() {
+  const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
+  const [id] = Object.entries(graph.screens).find(([, s]) => s.title === '通知');
+  const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
+  page.on('pageerror', (e) => errors.push(`follows: ${e}`));
+  await page.goto(`${base}/tv/sd/${id}.html`);
+  await page.evaluate('window.__stay = 1');
+  const generation = async () => (await (await fetch(`${base}/api/v1/generation`)).json()).generation;
+  const before = await generation();
+  fs.writeFileSync(path.join(channel, '01-第一栏目/02-乙项/2026-11-27-别处的新消息.md'), '别处的正文。\n');
+  for (let i = 0; i < 150 && (await generation()) === before; i++) await sleep(100);
+  if ((await generation()) === before) fail('the new file never went on air');
+  await page.waitForTimeout(2500);
+  if ((await page.evaluate('window.__stay')) !== 1) fail('a change elsewhere reloaded this screen');
+  fs.writeFileSync(path.join(channel, '02-第二栏目/01-只有一篇/通知.txt'), '改过的通知。\n');
+  await page.waitForFunction(() => window.__stay === undefined, null, { timeout: 20000 })
+    .catch(() => fail('a change of this screen did not reach the box'));
+  await page.close();
+}
+await follows();
+
 await run('sd', 720, 576);
 await run('hd', 1280, 720);
 
