@@ -10,7 +10,7 @@ use crate::fonts::Weight;
 
 use super::frame::{line_box, page_label, Frame};
 use super::text::{ellipsize, wrap, Line};
-use super::{page_id, screen_id, Key, Kind, Op, Rect, Screen, State, Target, TextRun};
+use super::{page_id, screen_id, Key, Kind, Op, Rect, Screen, Target, TextRun};
 
 /// A unit of vertical space: lines and the gaps between paragraphs.
 struct Row {
@@ -113,16 +113,7 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
             }
         }
         let keys = paging_keys(&base, p, count, &back);
-        out.push(Screen {
-            id: page_id(&base, p),
-            kind: Kind::Article,
-            title: article.title.clone(),
-            parent: Some(back.screen.clone()),
-            number: None,
-            carousel: None,
-            ops,
-            states: vec![State { focus: None, keys }],
-        });
+        out.push(Screen::page(page_id(&base, p), Kind::Article, &article.title, &back, ops, keys));
     }
     out
 }

@@ -7,7 +7,7 @@ use crate::fonts::Weight;
 use super::article::paging_keys;
 use super::frame::{line_box, page_label, Frame};
 use super::text::ellipsize;
-use super::{screen_id, Kind, Op, Rect, Screen, State, Target};
+use super::{screen_id, Kind, Op, Rect, Screen, Target};
 
 /// The screens of a gallery sub-item: one per photo.
 pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
@@ -63,16 +63,7 @@ pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, acce
                 target.screen = ids[n].clone();
             }
         }
-        out.push(Screen {
-            id: ids[i].clone(),
-            kind: Kind::Gallery,
-            title: photo.caption.clone(),
-            parent: Some(back.screen.clone()),
-            number: None,
-            carousel: None,
-            ops,
-            states: vec![State { focus: None, keys }],
-        });
+        out.push(Screen::page(ids[i].clone(), Kind::Gallery, &photo.caption, &back, ops, keys));
     }
     out
 }

@@ -241,6 +241,30 @@ pub struct Screen {
     pub states: Vec<State>,
 }
 
+impl Screen {
+    /// A screen with nothing to focus, such as one page of an article: one
+    /// state, its keys, back to `parent`.
+    pub fn page(
+        id: String,
+        kind: Kind,
+        title: &str,
+        parent: &Target,
+        ops: Vec<Op>,
+        keys: BTreeMap<Key, Target>,
+    ) -> Screen {
+        Screen {
+            id,
+            kind,
+            title: title.to_string(),
+            parent: Some(parent.screen.clone()),
+            number: None,
+            carousel: None,
+            ops,
+            states: vec![State { focus: None, keys }],
+        }
+    }
+}
+
 /// The id of the start screen.
 pub const HOME: &str = "home";
 

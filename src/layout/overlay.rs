@@ -75,23 +75,7 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
     let h = line_box(size) as i32 + pad;
     let w = pad + label_w + pad / 2 + 3 * slot_w + pad;
     let entry = Rect::new(g.safe.right() - w - g.frame_w, g.body.y + g.frame_w, w, h);
-    let fw = g.frame_w;
-    let entry_box = Sprite {
-        w,
-        h,
-        ops: vec![
-            Op::Fill { rect: Rect::new(0, 0, w, h), color: t.focus_frame, radius: g.radius },
-            Op::Fill { rect: Rect::new(fw / 2, fw / 2, w - fw, h - fw), color: t.focus_fill, radius: g.radius },
-            run(
-                pad as f32,
-                (h as f32 - line_box(g.small)) / 2.0,
-                line_box(g.small),
-                (g.small, Weight::Bold, t.focus_text),
-                label,
-                label_w as f32,
-            ),
-        ],
-    };
+    let entry_box = boxed(frame, w, h, (g.small, label, label_w));
     let slot_y = entry.y + pad / 2;
     let entry_slots = (0..3).map(|i| (entry.x + pad + label_w + pad / 2 + i * slot_w, slot_y)).collect();
     let entry_glyphs = ('0'..='9').map(|c| glyph(c, slot_w, h - pad, size, t.focus_text, t.focus_fill)).collect();
@@ -100,22 +84,7 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
     let msg_w = fonts.measure(msg, g.item, Weight::Bold).ceil() as i32;
     let nw = msg_w + 2 * pad;
     let nowhere_rect = Rect::new(g.safe.right() - nw - g.frame_w, entry.y, nw, h);
-    let nowhere = Sprite {
-        w: nw,
-        h,
-        ops: vec![
-            Op::Fill { rect: Rect::new(0, 0, nw, h), color: t.focus_frame, radius: g.radius },
-            Op::Fill { rect: Rect::new(fw / 2, fw / 2, nw - fw, h - fw), color: t.focus_fill, radius: g.radius },
-            run(
-                pad as f32,
-                (h as f32 - line_box(g.item)) / 2.0,
-                line_box(g.item),
-                (g.item, Weight::Bold, t.focus_text),
-                msg,
-                msg_w as f32,
-            ),
-        ],
-    };
+    let nowhere = boxed(frame, nw, h, (g.item, msg, msg_w));
 
     let alert = site.alert.as_ref().map(|alert| alert_sprite(frame, &alert.paragraphs));
     Overlays {
@@ -127,6 +96,25 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
         entry_glyphs,
         nowhere: (nowhere_rect, nowhere),
         alert,
+    }
+}
+
+/// A box in the focus language (frame and fill) with one bold text at its
+/// left; `text` is (size, text, width).
+fn boxed(frame: &Frame, w: i32, h: i32, text: (f32, &str, i32)) -> Sprite {
+    let g = frame.geo;
+    let t = frame.theme();
+    let (size, label, label_w) = text;
+    let fw = g.frame_w;
+    let y = (h as f32 - line_box(size)) / 2.0;
+    Sprite {
+        w,
+        h,
+        ops: vec![
+            Op::Fill { rect: Rect::new(0, 0, w, h), color: t.focus_frame, radius: g.radius },
+            Op::Fill { rect: Rect::new(fw / 2, fw / 2, w - fw, h - fw), color: t.focus_fill, radius: g.radius },
+            run(g.gap as f32, y, line_box(size), (size, Weight::Bold, t.focus_text), label, label_w as f32),
+        ],
     }
 }
 

@@ -8,7 +8,7 @@ use crate::fonts::Weight;
 use super::article::paging_keys;
 use super::frame::{line_box, page_label, Frame};
 use super::text::{ellipsize, wrap, Line};
-use super::{page_id, screen_id, Kind, Op, Rect, Screen, State, TextRun};
+use super::{page_id, screen_id, Kind, Op, Rect, Screen, TextRun};
 
 /// One laid-out row: its height and each cell's lines.
 struct Row {
@@ -100,16 +100,14 @@ pub fn screens(
             draw_row(&mut ops, &rows[i], &widths, &numeric, x0, y, fill, t.text, size, pad_x, pad_y);
             y += rows[i].height;
         }
-        out.push(Screen {
-            id: page_id(&base, p),
-            kind: Kind::Table,
-            title: doc.title.clone(),
-            parent: Some(back.screen.clone()),
-            number: None,
-            carousel: None,
+        out.push(Screen::page(
+            page_id(&base, p),
+            Kind::Table,
+            &doc.title,
+            &back,
             ops,
-            states: vec![State { focus: None, keys: paging_keys(&base, p, count, &back) }],
-        });
+            paging_keys(&base, p, count, &back),
+        ));
     }
     out
 }
