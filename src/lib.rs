@@ -6,6 +6,7 @@
 //! and [`serve`] answers the boxes. [`pipeline`] runs the stages and swaps the
 //! generation on air; [`watch`] re-runs them when files change.
 
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod export;

@@ -26,6 +26,18 @@ enum Command {
     Serve(ServeArgs),
     /// Render the channel once and write a static export that any HTTP server can serve.
     Render(RenderArgs),
+    /// Check a channel folder and report its problems by file; exit 1 when there are any.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct CheckArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    channels: PathBuf,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    fonts: PathBuf,
 }
 
 #[derive(clap::Args, Clone)]
@@ -68,8 +80,19 @@ fn main() -> Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Render(args)) => render(args),
+        Some(Command::Check(args)) => check(args),
         None => serve(cli.serve),
     }
+}
+
+fn check(args: CheckArgs) -> Result<()> {
+    let fonts = Fonts::load(&args.fonts)?;
+    let (site, problems) = infotv::check::problems(&args.channels, &fonts);
+    print!("{}", infotv::check::report(&site, &problems));
+    if !problems.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 fn render(args: RenderArgs) -> Result<()> {

@@ -207,7 +207,7 @@ impl Renderer {
             key_codes: site.config.key_codes.clone(),
             alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
         };
-        let generation = publish::assemble(
+        let mut generation = publish::assemble(
             &site.config.title,
             &site.config.default_profile,
             now,
@@ -216,6 +216,15 @@ impl Renderer {
             assets,
             problems.clone(),
         );
+        generation.next_change = site
+            .columns
+            .iter()
+            .flat_map(|c| &c.items)
+            .flat_map(|i| &i.docs)
+            .flat_map(|d| [d.publish, d.expires])
+            .flatten()
+            .filter(|t| *t > now)
+            .min();
         let report = Report {
             trigger: trigger.to_string(),
             duration: started.elapsed(),

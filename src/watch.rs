@@ -71,10 +71,20 @@ pub async fn run(
     watcher.watch(&root, RecursiveMode::Recursive).with_context(|| format!("cannot watch {}", root.display()))?;
     tokio::pin!(shutdown);
     loop {
-        let midnight = until_midnight(live.current().map(|g| g.built_at));
+        // Wake for the date on screen at midnight, and for the next scheduled
+        // publish or expiry, whichever comes first.
+        let current = live.current();
+        let midnight = until_midnight(current.as_ref().map(|g| g.built_at));
+        let scheduled = current.as_ref().and_then(|g| g.next_change).map(|t| {
+            (t.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(50)
+        });
+        let (wake, why) = match scheduled {
+            Some(s) if s < midnight => (s, "clock:schedule"),
+            _ => (midnight, "clock:midnight"),
+        };
         let first = tokio::select! {
             () = &mut shutdown => return Ok(()),
-            () = tokio::time::sleep(midnight) => None,
+            () = tokio::time::sleep(wake) => None,
             event = rx.recv() => match event {
                 Some(e) => Some(e),
                 None => return Ok(()),
@@ -82,7 +92,7 @@ pub async fn run(
         };
         let mut changed = BTreeSet::new();
         let trigger = match first {
-            None => "clock:midnight".to_string(),
+            None => why.to_string(),
             Some((_, path)) => {
                 if relevant(&root, &path) {
                     changed.insert(path);

@@ -85,3 +85,23 @@ fn a_broken_site_toml_at_start_still_serves_with_defaults() {
     let graph = server.get("/api/v1/sd/graph.json").json();
     assert_eq!(graph["screens"]["home"]["title"], "信息频道");
 }
+
+#[test]
+fn scheduled_publish_and_expiry_take_effect_on_time_without_a_file_event() {
+    let dir = common::copy_fixture("basic");
+    let item = dir.path().join("01-第一栏目/02-乙项");
+    let at = |secs: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(secs))
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
+    std::fs::write(item.join("2026-11-27-定时发布.md"), format!("+++\npublish = {}\n+++\n到点才播出。\n", at(3)))
+        .unwrap();
+    std::fs::write(item.join("2026-11-27-到期撤下.md"), format!("+++\nexpires = {}\n+++\n到点就撤下。\n", at(4)))
+        .unwrap();
+    let server = Server::start(dir.path());
+    let has = |t: &str| titles(&server).contains(&t.to_string());
+    assert!(!has("定时发布") && has("到期撤下"));
+    wait_for(LIMIT, || (has("定时发布") && !has("到期撤下")).then_some(())).expect("publish and expiry happen on time");
+}

@@ -65,6 +65,9 @@ pub struct Generation {
     pub alert: Option<AlertOut>,
     /// The channel's UTC offset in minutes, for shells' clocks.
     pub utc_offset_minutes: i32,
+    /// The next scheduled publish or expiry after `built_at`: the moment this
+    /// generation goes out of date without any file changing.
+    pub next_change: Option<DateTime<FixedOffset>>,
 }
 
 impl Generation {
@@ -229,6 +232,7 @@ pub fn assemble(
                 .collect(),
         }),
         utc_offset_minutes: built_at.offset().local_minus_utc() / 60,
+        next_change: None,
     }
 }
 

@@ -1,0 +1,48 @@
+//! The command line: `infotv check` for staff and content CI, `infotv render
+//! --out` for a static export.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+fn infotv(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_infotv")).current_dir(common::root()).args(args).output().unwrap()
+}
+
+#[test]
+fn check_reports_by_file_and_fails_on_problems() {
+    let bad = common::fixture("bad-files");
+    let out = infotv(&["check", "--channels", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("01-栏目/01-子项/2026-11-02-坏前言.md\n  第 3 行：TOML 格式错误"), "{text}");
+    assert!(text.contains("孤立文件.txt\n"), "{text}");
+    assert!(text.contains("9 个问题，涉及 9 个文件"), "{text}");
+
+    let out = infotv(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "the shipped channel is clean: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("没有发现问题：9 个栏目"));
+}
+
+#[test]
+fn render_writes_an_export_that_mirrors_the_url_space() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let basic = common::fixture("basic");
+    let out = infotv(&["render", "--channels", basic.to_str().unwrap(), "--out", out_dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for profile in ["sd", "hd"] {
+        let graph: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out_dir.path().join(format!("api/v1/{profile}/graph.json"))).unwrap(),
+        )
+        .unwrap();
+        for (id, screen) in graph["screens"].as_object().unwrap() {
+            assert!(out_dir.path().join(format!("tv/{profile}/{id}.html")).exists());
+            for state in screen["states"].as_array().unwrap() {
+                let image = state["image"].as_str().unwrap().trim_start_matches('/');
+                assert!(out_dir.path().join(image).exists(), "{image}");
+            }
+        }
+    }
+    assert!(out_dir.path().join("index.html").exists());
+}
