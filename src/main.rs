@@ -85,10 +85,16 @@ fn main() -> Result<()> {
     }
 }
 
+/// Prints to stdout; a closed pipe (`infotv check | head`) is not an error.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn check(args: CheckArgs) -> Result<()> {
     let fonts = Fonts::load(&args.fonts)?;
     let (site, problems) = infotv::check::problems(&args.channels, &fonts);
-    print!("{}", infotv::check::report(&site, &problems));
+    say(&infotv::check::report(&site, &problems));
     if !problems.is_empty() {
         std::process::exit(1);
     }
@@ -99,13 +105,13 @@ fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&args.fonts)?);
     let renderer = Renderer::new(&args.channels, fonts);
     let (generation, report) = renderer.render_at("export", None, true);
-    println!("{}", report.line());
+    say(&format!("{}\n", report.line()));
     for p in &report.problems {
-        println!("  {p}");
+        say(&format!("  {p}\n"));
     }
     let generation = generation.context("nothing rendered")?;
     let files = infotv::export::write(&generation, &args.out)?;
-    println!("wrote {files} files to {}", args.out.display());
+    say(&format!("wrote {files} files to {}\n", args.out.display()));
     Ok(())
 }
 

@@ -182,3 +182,36 @@ fn characters_beyond_gb2312_come_from_the_fallback_font() {
     let tofu = report.problems.iter().find(|p| p.zh.contains("字体中没有")).expect("coverage problem");
     assert!(tofu.zh.contains('喆') && tofu.path.ends_with("人名用字.md"), "{tofu:?}");
 }
+
+#[test]
+fn word_documents_are_articles_with_headings_bold_lists_and_pictures() {
+    let (site, problems) = content::load(&common::fixture("kinds"));
+    let doc = &site.columns[2].items[1].docs[0];
+    assert_eq!(doc.title, "冬季供暖安全告知", "Heading 1 before the text is the title");
+    assert_eq!(doc.date.unwrap().to_string(), "2026-11-22");
+    let blocks = doc.blocks();
+    let kinds: Vec<&str> = blocks
+        .iter()
+        .map(|b| match b {
+            content::Block::Heading(_) => "h",
+            content::Block::Paragraph(_) => "p",
+            content::Block::Item { .. } => "li",
+            content::Block::Image { .. } => "img",
+            content::Block::Picture { .. } => "unresolved",
+        })
+        .collect();
+    assert_eq!(kinds, ["p", "h", "li", "li", "img", "p"]);
+    let spans = blocks[0].spans();
+    assert!(spans.iter().any(|s| s.strong && s.text == "请各家各户注意用火用电安全"), "{spans:?}");
+    let content::Block::Image { image, .. } = &blocks[4] else { unreachable!() };
+    assert_eq!((image.width, image.height), (120, 60));
+    assert!(problems.iter().all(|p| !p.path.contains("公文")), "{problems:#?}");
+
+    // A file that only pretends to be a Word document is a problem, not a crash.
+    let dir = common::copy_fixture("kinds");
+    std::fs::write(dir.path().join("03-文章/02-公文/坏文件.docx"), b"PK\x03\x04 not really a zip").unwrap();
+    let (_, problems) = content::load(dir.path());
+    let bad: Vec<_> = problems.iter().filter(|p| p.path.ends_with("坏文件.docx")).collect();
+    assert_eq!(bad.len(), 1, "{problems:#?}");
+    assert!(bad[0].zh.contains("Word"));
+}

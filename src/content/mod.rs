@@ -5,6 +5,7 @@
 //! the file, the line where it applies, and the reason.
 
 pub mod article;
+pub mod docx;
 pub mod names;
 pub mod photo;
 pub mod table;
@@ -317,6 +318,11 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
                     item.docs.push(doc);
                 }
             }
+            "docx" => {
+                if let Some(doc) = load_docx(root, file, &key, problems) {
+                    item.docs.push(doc);
+                }
+            }
             "csv" | "xlsx" => {
                 if let Some(doc) = load_table(root, file, &key, ext == "xlsx", problems) {
                     item.docs.push(doc);
@@ -356,6 +362,59 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
         item.photos.push(Photo { key: format!("{key}/{}", file.name), file_name: file.name.clone(), caption, image });
     }
     item
+}
+
+fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
+    let source = rel(&entry.path);
+    let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 25, problems)?;
+    let docx = match docx::parse(&source, &bytes) {
+        Ok(d) => d,
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
+    let mut images: HashMap<String, Arc<ImageData>> = HashMap::new();
+    for (name, bytes) in docx.media {
+        match photo::probe(&format!("{source}:{name}"), bytes) {
+            Ok(image) => {
+                images.insert(name, image);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let blocks: Vec<Block> = docx
+        .blocks
+        .into_iter()
+        .filter_map(|b| match b {
+            // Pictures of a Word file live inside it; unreadable ones were reported above.
+            Block::Picture { src, caption, .. } => {
+                images.get(&src).map(|image| Block::Image { image: image.clone(), caption })
+            }
+            other => Some(other),
+        })
+        .collect();
+    if blocks.is_empty() {
+        problems.push(Problem::new(
+            &entry.path,
+            "Word 文件里没有正文，已跳过",
+            "the Word file has no body text; skipped",
+        ));
+        return None;
+    }
+    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let (date, name_title) = split_name(&stem);
+    Some(Doc {
+        key: format!("{item_key}/{}", entry.name),
+        file_name: entry.name.clone(),
+        title: docx.title.unwrap_or_else(|| name_title.to_string()),
+        date,
+        publish: None,
+        expires: None,
+        pinned: false,
+        body: Body::Text(blocks),
+        source,
+    })
 }
 
 fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: &mut Vec<Problem>) -> Option<Doc> {

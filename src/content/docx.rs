@@ -1,0 +1,165 @@
+//! Word documents (`.docx`): paragraphs, headings, bold, lists and the
+//! pictures inside, read from the zip's `word/document.xml`.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::article::{Block, Span};
+use crate::problem::Problem;
+
+/// Parts larger than this are refused: a zip bomb must not exhaust memory.
+const MAX_PART_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A Word document's content.
+pub struct Docx {
+    /// The first Title or Heading 1 paragraph before any body text.
+    pub title: Option<String>,
+    /// Text blocks; pictures as [`Block::Picture`] naming an entry of `media`.
+    pub blocks: Vec<Block>,
+    /// Picture bytes by their path inside the zip.
+    pub media: HashMap<String, Vec<u8>>,
+}
+
+/// Reads a `.docx`; a problem when it is not a readable Word document.
+pub fn parse(path: &str, bytes: &[u8]) -> Result<Docx, Problem> {
+    let bad = |why: String| {
+        Problem::new(
+            path,
+            format!("Word 文件无法读取（{why}），请在 Word 中重新保存为 .docx"),
+            format!("the Word file cannot be read ({why}); save it again as .docx"),
+        )
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let document = read_part(&mut zip, "word/document.xml").map_err(bad)?;
+    let rels = read_part(&mut zip, "word/_rels/document.xml.rels").unwrap_or_default();
+    let targets = relationships(&rels);
+    let (title, blocks) = body(&document, &targets).map_err(|e| bad(e.to_string()))?;
+    let mut media = HashMap::new();
+    for block in &blocks {
+        if let Block::Picture { src, .. } = block {
+            if !media.contains_key(src) {
+                if let Ok(bytes) = read_part(&mut zip, src) {
+                    media.insert(src.clone(), bytes);
+                }
+            }
+        }
+    }
+    Ok(Docx { title, blocks, media })
+}
+
+fn read_part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Vec<u8>, String> {
+    let file = zip.by_name(name).map_err(|e| format!("{name}: {e}"))?;
+    if file.size() > MAX_PART_BYTES {
+        return Err(format!("{name} is larger than {} MB", MAX_PART_BYTES / 1024 / 1024));
+    }
+    let mut out = Vec::new();
+    file.take(MAX_PART_BYTES).read_to_end(&mut out).map_err(|e| format!("{name}: {e}"))?;
+    Ok(out)
+}
+
+/// Relationship id → zip path (`rId5` → `word/media/image1.png`).
+fn relationships(xml: &[u8]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    while let Ok(event) = reader.read_event_into(&mut buf) {
+        match event {
+            Event::Empty(e) | Event::Start(e) if e.local_name().as_ref() == b"Relationship" => {
+                if let (Some(id), Some(target)) = (attr(&e, b"Id"), attr(&e, b"Target")) {
+                    let target = target.trim_start_matches('/');
+                    let full = if target.starts_with("word/") { target.to_string() } else { format!("word/{target}") };
+                    out.insert(id, full);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
+}
+
+fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == local)
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+/// Paragraphs to blocks.
+fn body(xml: &[u8], targets: &HashMap<String, String>) -> Result<(Option<String>, Vec<Block>), quick_xml::Error> {
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut blocks = Vec::new();
+    let mut title = None;
+    let mut spans: Vec<Span> = Vec::new();
+    let mut style = String::new();
+    let mut list = false;
+    let mut bold = false;
+    let mut in_text = false;
+    let mut pictures: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf)? {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                b"p" => {
+                    spans.clear();
+                    style.clear();
+                    list = false;
+                }
+                b"pStyle" => style = attr(&e, b"val").unwrap_or_default(),
+                b"numPr" => list = true,
+                b"r" => bold = false,
+                b"b" => bold = !matches!(attr(&e, b"val").as_deref(), Some("0" | "false")),
+                b"t" => in_text = true,
+                b"tab" => push(&mut spans, " ", bold),
+                b"blip" => {
+                    if let Some(target) = attr(&e, b"embed").and_then(|id| targets.get(&id)) {
+                        pictures.push(target.clone());
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) if in_text => push(&mut spans, &t.unescape()?, bold),
+            Event::End(e) => match e.local_name().as_ref() {
+                b"t" => in_text = false,
+                b"p" => {
+                    let text: String = spans.iter().map(|s| s.text.as_str()).collect::<String>().trim().to_string();
+                    let lower = style.to_ascii_lowercase();
+                    let heading = lower == "title" || lower.starts_with("heading") || lower.starts_with('标');
+                    // Lists come as numbering properties or as list styles (ListBullet).
+                    let list = list || lower.starts_with("list");
+                    if !text.is_empty() {
+                        if heading && title.is_none() && blocks.is_empty() && (lower == "title" || lower.ends_with('1'))
+                        {
+                            title = Some(text);
+                        } else if heading {
+                            blocks.push(Block::Heading(std::mem::take(&mut spans)));
+                        } else if list {
+                            blocks.push(Block::Item { marker: "•".into(), spans: std::mem::take(&mut spans) });
+                        } else {
+                            blocks.push(Block::Paragraph(std::mem::take(&mut spans)));
+                        }
+                    }
+                    for src in pictures.drain(..) {
+                        blocks.push(Block::Picture { src, caption: String::new(), line: 0 });
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok((title, blocks))
+}
+
+fn push(spans: &mut Vec<Span>, text: &str, strong: bool) {
+    match spans.last_mut() {
+        Some(last) if last.strong == strong => last.text.push_str(text),
+        _ => spans.push(Span { text: text.to_string(), strong }),
+    }
+}
