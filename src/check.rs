@@ -14,9 +14,7 @@ use crate::problem::Problem;
 /// every profile (nothing is rasterised).
 pub fn problems(root: &Path, fonts: &Fonts) -> (content::Site, Vec<Problem>) {
     let (site, mut problems) = content::load(root);
-    if let Some(chain) = &site.config.fonts {
-        problems.extend(fonts.set_fallbacks(chain));
-    }
+    problems.extend(fonts.use_chain(site.config.fonts.as_deref()));
     problems.extend(layout::coverage_problems(&site, fonts));
     let now = chrono::Utc::now().with_timezone(&site.config.time_zone);
     for profile in &site.config.profiles {

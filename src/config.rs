@@ -257,14 +257,8 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         apply_theme(path, theme, &mut config.theme, &mut problems);
     }
     config.fonts = raw.fonts;
-    match raw.poll_seconds {
-        Some(n) if (1..=3600).contains(&n) => config.poll_seconds = n,
-        Some(n) => problems.push(Problem::new(
-            path,
-            format!("poll_seconds = {n} 超出范围，应在 1 到 3600 之间"),
-            format!("poll_seconds = {n} out of range 1..3600"),
-        )),
-        None => {}
+    if let Some(n) = in_range(path, "poll_seconds", raw.poll_seconds, 1..=3600, &mut problems) {
+        config.poll_seconds = n;
     }
     for (code, name) in raw.key_codes.unwrap_or_default() {
         let known = crate::layout::Key::from_name(&name).is_some();
@@ -310,14 +304,8 @@ fn apply_theme(path: &str, raw: RawTheme, theme: &mut Theme, problems: &mut Vec<
     set(raw.focus_frame, &mut theme.focus_frame, "focus_frame");
     set(raw.focus_fill, &mut theme.focus_fill, "focus_fill");
     set(raw.focus_text, &mut theme.focus_text, "focus_text");
-    match raw.text_scale {
-        Some(k) if (0.5..=2.0).contains(&k) => theme.text_scale = k,
-        Some(k) => problems.push(Problem::new(
-            path,
-            format!("text_scale = {k} 超出范围，应在 0.5 到 2.0 之间"),
-            format!("text_scale = {k} out of range 0.5..2.0"),
-        )),
-        None => {}
+    if let Some(k) = in_range(path, "text_scale", raw.text_scale, 0.5..=2.0, problems) {
+        theme.text_scale = k;
     }
     if let Some(list) = raw.accents {
         let parsed: Vec<Rgb> = list.iter().filter_map(|v| Rgb::parse(v)).collect();
@@ -327,6 +315,31 @@ fn apply_theme(path: &str, raw: RawTheme, theme: &mut Theme, problems: &mut Vec<
             problems.push(colour_problem(path, "accents", &list.join(", ")));
         }
     }
+}
+
+/// A numeric setting when it lies in `range`; outside it, a problem and `None`
+/// (the default stands).
+fn in_range<T>(
+    path: &str,
+    name: &str,
+    value: Option<T>,
+    range: std::ops::RangeInclusive<T>,
+    problems: &mut Vec<Problem>,
+) -> Option<T>
+where
+    T: PartialOrd + Copy + std::fmt::Display + std::fmt::Debug,
+{
+    let v = value?;
+    if range.contains(&v) {
+        return Some(v);
+    }
+    let (lo, hi) = (range.start(), range.end());
+    problems.push(Problem::new(
+        path,
+        format!("{name} = {v} 超出范围，应在 {lo:?} 到 {hi:?} 之间"),
+        format!("{name} = {v} out of range {lo:?}..{hi:?}"),
+    ));
+    None
 }
 
 pub fn colour_problem(path: &str, name: &str, value: &str) -> Problem {

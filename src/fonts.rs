@@ -103,13 +103,20 @@ impl Fonts {
         let regular = load_face(&dir.join(REGULAR_FILE))?;
         let bold = load_face(&dir.join(BOLD_FILE))?;
         let fonts = Fonts::from_faces(regular, bold, dir);
-        if dir.join(DEFAULT_FALLBACK).exists() {
-            let problems = fonts.set_fallbacks(&[DEFAULT_FALLBACK.to_string()]);
-            if let Some(p) = problems.first() {
-                anyhow::bail!("{p}");
-            }
+        if let Some(p) = fonts.use_chain(None).first() {
+            anyhow::bail!("{p}");
         }
         Ok(fonts)
+    }
+
+    /// Sets the fallback chain site.toml asks for, or, when it names none, the
+    /// shipped fallback if the fonts folder holds it.
+    pub fn use_chain(&self, configured: Option<&[String]>) -> Vec<Problem> {
+        match configured {
+            Some(chain) => self.set_fallbacks(chain),
+            None if self.dir.join(DEFAULT_FALLBACK).exists() => self.set_fallbacks(&[DEFAULT_FALLBACK.to_string()]),
+            None => Vec::new(),
+        }
     }
 
     /// Sets the fallback chain to the named files of the fonts folder, reusing
@@ -141,11 +148,6 @@ impl Fonts {
         }
         *self.fallbacks.write().unwrap_or_else(|e| e.into_inner()) = chain;
         problems
-    }
-
-    /// Whether the fonts folder holds the shipped fallback.
-    pub fn has_default_fallback(&self) -> bool {
-        self.dir.join(DEFAULT_FALLBACK).exists()
     }
 
     /// The first fallback that has `ch`.

@@ -139,10 +139,6 @@ impl Renderer {
         }
     }
 
-    fn fonts_dir_has_default(&self) -> bool {
-        self.fonts.has_default_fallback()
-    }
-
     pub fn channels(&self) -> &Path {
         &self.channels
     }
@@ -164,10 +160,7 @@ impl Renderer {
         let started = Instant::now();
         let (site, mut problems) = content::load(&self.channels);
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
-        let chain = site.config.fonts.clone().unwrap_or_else(|| vec![crate::fonts::DEFAULT_FALLBACK.to_string()]);
-        if site.config.fonts.is_some() || self.fonts_dir_has_default() {
-            problems.extend(self.fonts.set_fallbacks(&chain));
-        }
+        problems.extend(self.fonts.use_chain(site.config.fonts.as_deref()));
         problems.extend(layout::coverage_problems(&site, &self.fonts));
 
         let mut assets = AssetSet::default();

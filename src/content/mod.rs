@@ -284,8 +284,6 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
     let files = list_dir(root, &entry.path, problems).unwrap_or_default();
     let ext_of =
         |name: &str| Path::new(name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let stem_of =
-        |name: &str| Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     // Pictures first: articles refer to them, and a `.txt` beside a picture
     // is its caption rather than an article.
     let mut images: HashMap<String, Arc<ImageData>> = HashMap::new();
@@ -402,7 +400,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         ));
         return None;
     }
-    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = stem_of(&entry.name);
     let (date, name_title) = split_name(&stem);
     Some(Doc {
         key: format!("{item_key}/{}", entry.name),
@@ -426,7 +424,7 @@ fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: 
         let text = read_text(root, &entry.path, problems)?;
         table::parse_csv(&source, &text, problems)?
     };
-    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = stem_of(&entry.name);
     let (date, title) = split_name(&stem);
     Some(Doc {
         key: format!("{item_key}/{}", entry.name),
@@ -439,6 +437,11 @@ fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: 
         body: Body::Table(table),
         source,
     })
+}
+
+/// A file name without its extension.
+fn stem_of(name: &str) -> String {
+    Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// A document's date and title from its file stem: `2026-11-20-标题` or `01-标题`.
@@ -464,7 +467,7 @@ fn load_article(
     let (parsed, found) = article::parse(&source, &text, markdown, config.time_zone);
     problems.extend(found);
     let parsed = parsed?;
-    let stem = Path::new(&entry.name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = stem_of(&entry.name);
     let (name_date, name_title) = split_name(&stem);
     let blocks = parsed
         .blocks

@@ -6,7 +6,7 @@ use crate::fonts::Weight;
 
 use super::article::paging_keys;
 use super::frame::{line_box, page_label, Frame};
-use super::text::ellipsize;
+use super::text::{ellipsize, wrap_at_most};
 use super::{screen_id, Kind, Op, Rect, Screen, Target};
 
 /// The screens of a gallery sub-item: one per photo.
@@ -19,14 +19,7 @@ pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, acce
     let mut out = Vec::with_capacity(count);
     for (i, photo) in item.photos.iter().enumerate() {
         // Up to two lines of caption under the photo.
-        let mut lines =
-            super::text::wrap(fonts, &[(photo.caption.clone(), Weight::Regular)], g.row, g.body.w as f32, 0.0, false);
-        if lines.len() > 2 {
-            let rest: String = lines[1..].iter().flat_map(|l| l.pieces.iter().map(|p| p.text.as_str())).collect();
-            let second = ellipsize(fonts, &rest, g.row, Weight::Regular, g.body.w as f32);
-            lines.truncate(1);
-            lines.extend(super::text::wrap(fonts, &[(second, Weight::Regular)], g.row, g.body.w as f32, 0.0, false));
-        }
+        let lines = wrap_at_most(fonts, &photo.caption, Weight::Regular, g.row, g.body.w as f32, 2);
         let caption_h = lines.len() as f32 * line_box(g.row) + g.gap as f32 / 2.0;
         let area = Rect::new(g.body.x, g.body.y, g.body.w, g.body.h - caption_h as i32);
         let hints = if count > 1 {

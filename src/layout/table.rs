@@ -7,7 +7,7 @@ use crate::fonts::Weight;
 
 use super::article::paging_keys;
 use super::frame::{line_box, page_label, Frame};
-use super::text::{ellipsize, wrap, Line};
+use super::text::{ellipsize, wrap_at_most, Line};
 use super::{page_id, screen_id, Kind, Op, Rect, Screen, TextRun};
 
 /// One laid-out row: its height and each cell's lines.
@@ -46,15 +46,7 @@ pub fn screens(
                 // Numbers never wrap: their column is sized to the widest.
                 // Two pixels of the padding absorb rounding of measured widths.
                 let inner = if numeric[c] && weight == Weight::Regular { f32::MAX } else { w - 2.0 * pad_x + 2.0 };
-                let mut lines = wrap(fonts, &[(cell.clone(), weight)], size, inner, 0.0, false);
-                if lines.len() > max_lines {
-                    let rest: String =
-                        lines[max_lines - 1..].iter().flat_map(|l| l.pieces.iter().map(|p| p.text.as_str())).collect();
-                    lines.truncate(max_lines - 1);
-                    let cut = ellipsize(fonts, &rest, size, weight, inner);
-                    lines.extend(wrap(fonts, &[(cut, weight)], size, inner, 0.0, false));
-                }
-                lines
+                wrap_at_most(fonts, cell, weight, size, inner, max_lines)
             })
             .collect();
         let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);

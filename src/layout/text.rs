@@ -153,6 +153,20 @@ fn make_line(chars: &[(char, Weight, f32)], avail: f32, justify: bool, size: f32
     Line { pieces, width: (x - spacing).max(0.0) }
 }
 
+/// Unjustified lines of one-weight `text`, at most `max_lines` of them: what
+/// does not fit is cut with an ellipsis on the last line.
+pub fn wrap_at_most(fonts: &Fonts, text: &str, weight: Weight, size: f32, width: f32, max_lines: usize) -> Vec<Line> {
+    let mut lines = wrap(fonts, &[(text.to_string(), weight)], size, width, 0.0, false);
+    if lines.len() > max_lines {
+        let keep = max_lines.max(1) - 1;
+        let rest: String = lines[keep..].iter().flat_map(|l| l.pieces.iter().map(|p| p.text.as_str())).collect();
+        lines.truncate(keep);
+        let cut = ellipsize(fonts, &rest, size, weight, width);
+        lines.extend(wrap(fonts, &[(cut, weight)], size, width, 0.0, false));
+    }
+    lines
+}
+
 /// Shortens `text` with an ellipsis so it fits in `width`.
 pub fn ellipsize(fonts: &Fonts, text: &str, size: f32, weight: Weight, width: f32) -> String {
     if fonts.measure(text, size, weight) <= width {

@@ -182,15 +182,18 @@ pub fn assemble(
         let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
         let mut screens = HashMap::new();
         for (screen, pics) in input.screens.iter().zip(input.pictures) {
-            let shells: Vec<Bytes> = (0..screen.states.len())
-                .map(|f| Bytes::from(shell::render(&id, input, settings, screen, pics, f)))
-                .collect();
+            let (shells, etags): (Vec<Bytes>, Vec<String>) = (0..screen.states.len())
+                .map(|f| {
+                    let (html, etag) = shell::render(&id, input, settings, screen, pics, f);
+                    (Bytes::from(html), etag)
+                })
+                .unzip();
             screens.insert(
                 screen.id.clone(),
                 ScreenOut {
                     kind: screen.kind,
                     parent: screen.parent.clone(),
-                    etags: shells.iter().map(|b: &Bytes| shell::version_of(b)).collect(),
+                    etags,
                     keys: screen
                         .states
                         .iter()

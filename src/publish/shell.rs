@@ -92,7 +92,8 @@ const ALERT_MARK: &str = "@@ALERT@@";
 /// The marker replaced by the generation id after hashing.
 const GENERATION_MARK: &str = "@@GENERATION@@";
 
-/// The shell of `screen` with state `focus` focused.
+/// The shell of `screen` with state `focus` focused, and its version (the
+/// quoted ETag it is served with).
 pub fn render(
     generation: &str,
     input: &ProfileInput,
@@ -100,7 +101,7 @@ pub fn render(
     screen: &Screen,
     pics: &Pictures,
     focus: usize,
-) -> String {
+) -> (String, String) {
     let profile = input.profile;
     let ov = input.overlays;
     let (w, h) = (profile.width, profile.height);
@@ -224,16 +225,11 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
         ),
         _ => "null".to_string(),
     };
-    html.replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1)
+    let html = html
+        .replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1)
         .replacen(GENERATION_MARK, generation, 1)
-        .replacen(ALERT_MARK, &alert, 1)
-}
-
-/// The ETag of a rendered shell: the version it carries.
-pub fn version_of(shell: &[u8]) -> String {
-    let text = String::from_utf8_lossy(shell);
-    let v = text.split("V='").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or("");
-    v.replace("\\\"", "\"")
+        .replacen(ALERT_MARK, &alert, 1);
+    (html, format!("\"{version}\""))
 }
 
 /// The keytest page: shows the raw code of every key event, so an operator
