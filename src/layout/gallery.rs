@@ -6,7 +6,7 @@ use crate::fonts::Weight;
 
 use super::article::paging_keys;
 use super::frame::{line_box, page_label, Frame};
-use super::text::{ellipsize, wrap_at_most};
+use super::text::wrap_at_most;
 use super::{screen_id, Kind, Op, Rect, Screen, Target};
 
 /// The screens of a gallery sub-item: one per photo.
@@ -33,17 +33,13 @@ pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, acce
         let (w, h) = ((img.width as f32 * scale).round() as i32, (img.height as f32 * scale).round() as i32);
         let rect = Rect::new(area.x + (area.w - w) / 2, area.y + (area.h - h) / 2, w, h);
         ops.push(Op::Image { rect, image: img.clone() });
-        let caption = ellipsize(fonts, &photo.caption, g.row, Weight::Regular, g.body.w as f32);
-        let cw = fonts.measure(&caption, g.row, Weight::Regular);
-        let cy = (area.bottom() as f32 + g.gap as f32 / 2.0).round();
-        ops.push(frame.text(
-            g.body.x as f32 + (g.body.w as f32 - cw) / 2.0,
-            cy,
-            g.row,
-            Weight::Regular,
-            t.text,
-            &caption,
-        ));
+        let mut cy = (area.bottom() as f32 + g.gap as f32 / 2.0).round();
+        for line in &lines {
+            let text: String = line.pieces.iter().map(|p| p.text.as_str()).collect();
+            let x = g.body.x as f32 + (g.body.w as f32 - line.width) / 2.0;
+            ops.push(frame.text(x, cy, g.row, Weight::Regular, t.text, &text));
+            cy += line_box(g.row);
+        }
         // Paging keys, but by photo ids rather than page suffixes.
         let mut keys = paging_keys(&ids[0], i, count, &back);
         for target in keys.values_mut() {
