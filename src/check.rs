@@ -35,13 +35,17 @@ pub fn report(site: &content::Site, problems: &[Problem]) -> String {
         list.sort_by_key(|p| p.line);
         let _ = writeln!(out, "{file}");
         for p in list.iter() {
+            let (zh, en) = (p.zh_full(), p.en_full());
             match p.line {
                 Some(line) => {
-                    let _ = writeln!(out, "  第 {line} 行：{}\n    line {line}: {}", p.zh, p.en);
+                    let _ = writeln!(out, "  第 {line} 行：{zh}\n    line {line}: {en}");
                 }
                 None => {
-                    let _ = writeln!(out, "  {}\n    {}", p.zh, p.en);
+                    let _ = writeln!(out, "  {zh}\n    {en}");
                 }
+            }
+            if !p.hint_zh.is_empty() {
+                let _ = writeln!(out, "    提示：{}\n    hint: {}", p.hint_zh, p.hint_en);
             }
         }
     }

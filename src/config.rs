@@ -97,6 +97,20 @@ impl Default for Theme {
     }
 }
 
+/// How the channel folder is watched for changes (`[watch] mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchMode {
+    /// Kernel events, or polling when the folder is on a network file system.
+    #[default]
+    Auto,
+    /// Kernel events (inotify): instant, but blind to writes made on another
+    /// machine to a mounted share.
+    Events,
+    /// Scanning sizes and times every few seconds: works on SMB and NFS.
+    Poll,
+}
+
 /// The validated configuration the stages use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteConfig {
@@ -117,6 +131,9 @@ pub struct SiteConfig {
     /// Extra key codes of the boxes out there: code → key name; they add to
     /// and override the shell's built-in map.
     pub key_codes: Vec<(u32, String)>,
+    /// How the folder is watched, and how often it is scanned when polled.
+    pub watch: WatchMode,
+    pub watch_interval: Option<std::time::Duration>,
 }
 
 impl Default for SiteConfig {
@@ -131,6 +148,8 @@ impl Default for SiteConfig {
             fonts: None,
             poll_seconds: 30,
             key_codes: Vec::new(),
+            watch: WatchMode::Auto,
+            watch_interval: None,
         }
     }
 }
@@ -151,6 +170,14 @@ struct RawSite {
     fonts: Option<Vec<String>>,
     poll_seconds: Option<u32>,
     key_codes: Option<BTreeMap<String, String>>,
+    watch: Option<RawWatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatch {
+    mode: Option<WatchMode>,
+    interval_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +213,17 @@ pub fn line_of(text: &str, offset: usize) -> u32 {
 pub fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
     let message = err.message().trim().to_string();
     let problem = Problem::new(path, format!("TOML 格式错误：{message}"), format!("invalid TOML: {message}"));
+    let problem = if message.contains("date") || message.contains("time") {
+        problem.hint(
+            "日期写成 2026-11-20，时间写成 2026-11-20 08:00:00，月和日都用两位数",
+            "dates are 2026-11-20, times 2026-11-20 08:00:00, with two-digit months and days",
+        )
+    } else {
+        problem.hint(
+            "每行写成 名称 = 值；文字两边加英文双引号，例如 title = \"万源\"",
+            "each line is name = value; text goes in double quotes, e.g. title = \"万源\"",
+        )
+    };
     match err.span() {
         Some(span) => problem.at_line(line_of(text, span.start) + line_offset),
         None => problem,
@@ -210,11 +248,14 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if let Some(tz) = raw.time_zone {
         match parse_offset(&tz) {
             Some(offset) => config.time_zone = offset,
-            None => problems.push(Problem::new(
-                path,
-                format!("时区“{tz}”无法识别，应写成 +08:00 这样的格式"),
-                format!("time zone {tz:?} not understood, expected an offset like +08:00"),
-            )),
+            None => problems.push(
+                Problem::new(
+                    path,
+                    format!("时区“{tz}”无法识别，使用默认的北京时间"),
+                    format!("time zone {tz:?} not understood; Beijing time is used"),
+                )
+                .hint("写成 time_zone = \"+08:00\"", "write time_zone = \"+08:00\""),
+            ),
         }
     }
     if let Some(raw_profiles) = raw.profiles {
@@ -228,13 +269,17 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
                 profile.interlaced = p.interlaced.unwrap_or(profile.interlaced);
                 profiles.push(profile);
             } else {
-                problems.push(Problem::new(
-                    path,
-                    format!(
-                        "画面规格“{name}”无效：名称只能用小写字母、数字和连字符，尺寸须在 320x240 到 1920x1080 之间"
+                problems.push(
+                    Problem::new(
+                        path,
+                        format!("画面规格“{name}”无效，已忽略"),
+                        format!("profile {name:?} invalid; ignored"),
+                    )
+                    .hint(
+                        "名称只用小写字母、数字和连字符，尺寸在 320x240 到 1920x1080 之间",
+                        "name in lowercase ASCII, digits and hyphens; size within 320x240..1920x1080",
                     ),
-                    format!("profile {name:?} invalid: name must be lowercase ASCII, size within 320x240..1920x1080"),
-                ));
+                );
             }
         }
         if !profiles.is_empty() {
@@ -243,11 +288,17 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     }
     match raw.default_profile {
         Some(name) if config.profiles.iter().any(|p| p.name == name) => config.default_profile = name,
-        Some(name) => problems.push(Problem::new(
-            path,
-            format!("默认画面规格“{name}”不存在"),
-            format!("default profile {name:?} is not defined"),
-        )),
+        Some(name) => problems.push(
+            Problem::new(
+                path,
+                format!("默认画面规格“{name}”不存在"),
+                format!("default profile {name:?} is not defined"),
+            )
+            .hint(
+                "写 [profiles] 中已有的名称，例如 sd 或 hd",
+                "name a profile defined under [profiles], e.g. sd or hd",
+            ),
+        ),
         None => {}
     }
     if !config.profiles.iter().any(|p| p.name == config.default_profile) {
@@ -260,14 +311,23 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if let Some(n) = in_range(path, "poll_seconds", raw.poll_seconds, 1..=3600, &mut problems) {
         config.poll_seconds = n;
     }
+    if let Some(watch) = raw.watch {
+        config.watch = watch.mode.unwrap_or_default();
+        let interval = in_range(path, "watch.interval_seconds", watch.interval_seconds, 1..=60, &mut problems);
+        config.watch_interval = interval.map(|s| std::time::Duration::from_secs(s.into()));
+    }
     for (code, name) in raw.key_codes.unwrap_or_default() {
         let known = crate::layout::Key::from_name(&name).is_some();
         match code.parse::<u32>() {
             Ok(c) if known => config.key_codes.push((c, name)),
             _ => problems.push(Problem::new(
                 path,
-                format!("key_codes 中“{code} = {name}”无效：左边是按键码（数字），右边是 up、down、left、right、ok、back、home、pageup、pagedown、red、green、yellow、blue 或 0–9"),
-                format!("key_codes entry {code} = {name:?} invalid: a numeric code and a key name"),
+                format!("key_codes 中“{code} = {name}”无效，已忽略"),
+                format!("key_codes entry {code} = {name:?} invalid; ignored"),
+            )
+            .hint(
+                "左边是按键码（数字），右边是 up、down、left、right、ok、back、home、pageup、pagedown、red、green、yellow、blue 或 0–9",
+                "a numeric key code = a key name (up, down, left, right, ok, back, home, pageup, pagedown, colours, 0-9)",
             )),
         }
     }
@@ -275,11 +335,14 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         if ["red", "green", "yellow", "blue"].contains(&key.as_str()) {
             config.colour_keys.push((key, column));
         } else {
-            problems.push(Problem::new(
-                path,
-                format!("颜色键“{key}”不存在，只能是 red、green、yellow、blue"),
-                format!("colour key {key:?} unknown; use red, green, yellow or blue"),
-            ));
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("颜色键“{key}”不存在，已忽略"),
+                    format!("colour key {key:?} unknown; ignored"),
+                )
+                .hint("只能是 red、green、yellow、blue", "use red, green, yellow or blue"),
+            );
         }
     }
     // The remote's order, left to right.
@@ -334,20 +397,24 @@ where
         return Some(v);
     }
     let (lo, hi) = (range.start(), range.end());
-    problems.push(Problem::new(
-        path,
-        format!("{name} = {v} 超出范围，应在 {lo:?} 到 {hi:?} 之间"),
-        format!("{name} = {v} out of range {lo:?}..{hi:?}"),
-    ));
+    problems.push(
+        Problem::new(
+            path,
+            format!("{name} = {v} 超出范围，使用默认值"),
+            format!("{name} = {v} out of range; the default is used"),
+        )
+        .hint(format!("写 {lo:?} 到 {hi:?} 之间的数"), format!("use a value within {lo:?}..{hi:?}")),
+    );
     None
 }
 
 pub fn colour_problem(path: &str, name: &str, value: &str) -> Problem {
     Problem::new(
         path,
-        format!("颜色 {name} = “{value}” 无效，应写成 #1a2b3c 这样的格式"),
-        format!("colour {name} = {value:?} invalid, expected #rrggbb"),
+        format!("颜色 {name} = “{value}” 无效，使用默认颜色"),
+        format!("colour {name} = {value:?} invalid; the default is used"),
     )
+    .hint(format!("写成 {name} = \"#1a2b3c\" 这样的六位颜色"), format!("write {name} = \"#rrggbb\""))
 }
 
 /// Parses `+08:00`, `-05:30`, `UTC+8` or `Asia/Shanghai` (the zone every Chinese

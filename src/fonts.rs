@@ -139,11 +139,17 @@ impl Fonts {
             let read = if plain { Fallback::read(&self.dir.join(name)) } else { Err("not a plain file name".into()) };
             match read {
                 Ok(f) => chain.push(Arc::new(f)),
-                Err(err) => problems.push(Problem::new(
-                    "site.toml",
-                    format!("备用字体“{name}”无法读取（{err}），请把字体文件放进 fonts 文件夹"),
-                    format!("fallback font {name:?} cannot be read ({err}); put it in the fonts folder"),
-                )),
+                Err(err) => problems.push(
+                    Problem::new(
+                        "site.toml",
+                        format!("备用字体“{name}”无法读取（{err}）"),
+                        format!("fallback font {name:?} cannot be read ({err})"),
+                    )
+                    .hint(
+                        "把字体文件放进 fonts 文件夹，site.toml 里只写文件名",
+                        "put the font in the fonts folder and name only the file in site.toml",
+                    ),
+                ),
             }
         }
         *self.fallbacks.write().unwrap_or_else(|e| e.into_inner()) = chain;

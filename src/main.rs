@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
+use infotv::config::WatchMode;
 use infotv::fonts::Fonts;
 use infotv::pipeline::{rebuild, Live, Renderer};
 
@@ -67,6 +68,20 @@ struct ServeArgs {
     /// How long the channel folder must be quiet before a render, in ms.
     #[arg(long, env = "INFOTV_QUIET_MS", default_value_t = 300)]
     quiet_ms: u64,
+    /// How to notice changes: file events, polling (for SMB/NFS shares), or
+    /// auto (site.toml's [watch], else polling on network file systems).
+    #[arg(long, env = "INFOTV_WATCH", value_enum, default_value = "auto")]
+    watch: WatchArg,
+    /// Time between scans when polling, in ms.
+    #[arg(long, env = "INFOTV_POLL_MS", default_value_t = 2000)]
+    poll_ms: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum WatchArg {
+    Auto,
+    Events,
+    Poll,
 }
 
 fn main() -> Result<()> {
@@ -103,8 +118,30 @@ fn check(args: CheckArgs) -> Result<()> {
 
 fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&args.fonts)?);
-    let renderer = Renderer::new(&args.channels, fonts);
+    let mut renderer = Renderer::new(&args.channels, fonts);
+    // A progress bar for people at a terminal; scripts and logs get the summary only.
+    let bars = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(indicatif::MultiProgress::new);
+    if let Some(multi) = bars.clone() {
+        let style = indicatif::ProgressStyle::with_template("{prefix:>6} [{bar:40.cyan/blue}] {pos}/{len} screens")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let open: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>> = Default::default();
+        renderer = renderer.with_progress(Box::new(move |profile, done, total| {
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            let bar = open.entry(profile.to_string()).or_insert_with(|| {
+                let bar = multi.add(indicatif::ProgressBar::new(total as u64));
+                bar.set_style(style.clone());
+                bar.set_prefix(profile.to_string());
+                bar
+            });
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish();
+            }
+        }));
+    }
     let (generation, report) = renderer.render_at("export", None, true);
+    drop(bars);
     say(&format!("{}\n", report.line()));
     for p in &report.problems {
         say(&format!("  {p}\n"));
@@ -124,6 +161,19 @@ fn serve(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let live = Arc::new(Live::new());
         let renderer = Arc::new(Renderer::new(&args.channels, fonts));
+        let watch = infotv::watch::Watch::start(
+            renderer.clone(),
+            live.clone(),
+            infotv::watch::Options {
+                quiet: Duration::from_millis(args.quiet_ms),
+                mode: match args.watch {
+                    WatchArg::Auto => WatchMode::Auto,
+                    WatchArg::Events => WatchMode::Events,
+                    WatchArg::Poll => WatchMode::Poll,
+                },
+                poll_interval: Duration::from_millis(args.poll_ms.max(100)),
+            },
+        )?;
         let (r, l) = (renderer.clone(), live.clone());
         tokio::task::spawn_blocking(move || rebuild(&r, &l, "start")).await?;
         let addr = listener.local_addr()?;
@@ -133,12 +183,7 @@ fn serve(args: ServeArgs) -> Result<()> {
             args.channels.display(),
             addr.port()
         );
-        let watcher = tokio::spawn(infotv::watch::run(
-            renderer,
-            live.clone(),
-            Duration::from_millis(args.quiet_ms),
-            shutdown_signal(),
-        ));
+        let watcher = tokio::spawn(watch.run(shutdown_signal()));
         infotv::serve::run(listener, live, shutdown_signal()).await?;
         watcher.abort();
         Ok(())

@@ -4,7 +4,7 @@
 //! Invariant: the generation on air is replaced whole, never edited; a render
 //! that cannot be trusted (a broken site.toml) keeps the last good one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,7 +29,12 @@ pub struct Live {
     /// Every screen id ever on air, per profile, with its parent: a box asking
     /// for a screen that is gone is sent to its nearest living ancestor.
     ancestry: Mutex<HashMap<(String, String), Option<String>>>,
+    /// The most recent renders, newest last.
+    history: Mutex<VecDeque<Report>>,
 }
+
+/// How many render reports [`Live`] keeps.
+const HISTORY: usize = 500;
 
 impl Live {
     pub fn new() -> Live {
@@ -51,6 +56,20 @@ impl Live {
             }
         }
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(generation);
+    }
+
+    /// Records a finished render.
+    pub fn record(&self, report: Report) {
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(report);
+    }
+
+    /// The most recent renders, oldest first.
+    pub fn history(&self) -> Vec<Report> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 
     /// The nearest screen on air among `id`'s ancestors (as they were when
@@ -83,15 +102,20 @@ pub struct Report {
     pub generation: String,
     /// Whether the result went on air (false when the last good one was kept).
     pub published: bool,
+    /// From the first file event of the burst to the new generation on air.
+    pub change_to_air: Option<Duration>,
+    /// When the render finished.
+    pub finished: DateTime<Utc>,
 }
 
 impl Report {
     /// The one render-log line.
     pub fn line(&self) -> String {
         format!(
-            "render trigger={} duration={}ms screens={} rendered={} reused={} problems={} generation={}{}",
+            "render trigger={} duration={}ms{} screens={} rendered={} reused={} problems={} generation={}{}",
             self.trigger,
             self.duration.as_millis(),
+            self.change_to_air.map(|d| format!(" change_to_air={}ms", d.as_millis())).unwrap_or_default(),
             self.screens,
             self.rendered,
             self.reused,
@@ -110,7 +134,13 @@ pub struct Renderer {
     fonts: Arc<Fonts>,
     /// Pictures by a hash of what the screen draws and its size.
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
+    /// Each file's last good version, standing in when it breaks.
+    last_good: Mutex<content::LastGood>,
+    progress: Option<Progress>,
 }
+
+/// Told `(profile, screens done, screens to draw)` as rasterising goes.
+pub type Progress = Box<dyn Fn(&str, usize, usize) + Send + Sync>;
 
 impl Renderer {
     pub fn new(channels: &Path, fonts: Arc<Fonts>) -> Renderer {
@@ -119,7 +149,15 @@ impl Renderer {
             cache: RasterCache::new(fonts.clone()),
             fonts,
             memo: Mutex::new(HashMap::new()),
+            last_good: Mutex::new(content::LastGood::default()),
+            progress: None,
         }
+    }
+
+    /// Reports rasterising progress to `progress` (a progress bar).
+    pub fn with_progress(mut self, progress: Progress) -> Renderer {
+        self.progress = Some(progress);
+        self
     }
 
     /// Renders the overlays of a profile into assets.
@@ -158,7 +196,12 @@ impl Renderer {
         force: bool,
     ) -> (Option<Generation>, Report) {
         let started = Instant::now();
-        let (site, mut problems) = content::load(&self.channels);
+        let (site, mut problems) = {
+            let mut last = self.last_good.lock().unwrap_or_else(|e| e.into_inner());
+            let (site, problems) = content::load_with(&self.channels, &last);
+            last.remember(&site);
+            (site, problems)
+        };
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
         problems.extend(self.fonts.use_chain(site.config.fonts.as_deref()));
         problems.extend(layout::coverage_problems(&site, &self.fonts));
@@ -227,6 +270,8 @@ impl Renderer {
             problems,
             generation: generation.id.clone(),
             published: site.config_ok || force,
+            change_to_air: None,
+            finished: Utc::now(),
         };
         (report.published.then_some(generation), report)
     }
@@ -246,6 +291,7 @@ impl Renderer {
         let todo: Vec<usize> = (0..screens.len()).filter(|&i| out[i].is_none()).collect();
         let reused = screens.len() - todo.len();
         let next = AtomicUsize::new(0);
+        let done_count = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len().max(1));
         let done: Vec<Vec<(usize, Rendered)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -256,6 +302,9 @@ impl Renderer {
                             let n = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = todo.get(n) else { break };
                             mine.push((i, raster::render(&screens[i], profile, &self.cache)));
+                            if let Some(progress) = &self.progress {
+                                progress(&profile.name, done_count.fetch_add(1, Ordering::Relaxed) + 1, todo.len());
+                            }
                         }
                         mine
                     })
@@ -300,15 +349,23 @@ fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
 
 /// Renders, logs and publishes: the one path every trigger takes.
 pub fn rebuild(renderer: &Renderer, live: &Live, trigger: &str) -> Report {
+    rebuild_since(renderer, live, trigger, None)
+}
+
+/// [`rebuild`] for a change first seen at `changed`: the report carries the
+/// change → on-air time.
+pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: Option<Instant>) -> Report {
     // With nothing on air yet, a channel with defaults beats a black screen.
     let force = live.current().is_none();
-    let (generation, report) = renderer.render_at(trigger, None, force);
+    let (generation, mut report) = renderer.render_at(trigger, None, force);
     if let Some(g) = generation {
         live.swap(Arc::new(g));
     }
+    report.change_to_air = changed.map(|t| t.elapsed());
     tracing::info!("{}", report.line());
     for p in &report.problems {
         tracing::warn!("problem {p}");
     }
+    live.record(report.clone());
     report
 }

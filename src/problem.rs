@@ -20,16 +20,56 @@ pub struct Problem {
     pub zh: String,
     /// The same reason in English, for operators and logs.
     pub en: String,
+    /// What to do about it, in Chinese.
+    pub hint_zh: String,
+    /// What to do about it, in English.
+    pub hint_en: String,
+    /// Whether the file's last good version is still on air in its place.
+    pub last_good: bool,
 }
 
 impl Problem {
+    /// A problem with its reason; give it a [`hint`](Problem::hint) too.
     pub fn new(path: impl Into<PathBuf>, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Problem { path: slash_path(&path.into()), line: None, zh: zh.into(), en: en.into() }
+        Problem {
+            path: slash_path(&path.into()),
+            line: None,
+            zh: zh.into(),
+            en: en.into(),
+            hint_zh: String::new(),
+            hint_en: String::new(),
+            last_good: false,
+        }
     }
 
     pub fn at_line(mut self, line: u32) -> Self {
         self.line = Some(line);
         self
+    }
+
+    /// How the staff fix it, in both languages.
+    pub fn hint(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.hint_zh = zh.into();
+        self.hint_en = en.into();
+        self
+    }
+
+    /// The reason as staff read it, with the last-good note when it applies.
+    pub fn zh_full(&self) -> String {
+        if self.last_good {
+            format!("{}；电视上仍播出此文件上一次的正确内容", self.zh)
+        } else {
+            self.zh.clone()
+        }
+    }
+
+    /// The reason in English, with the last-good note when it applies.
+    pub fn en_full(&self) -> String {
+        if self.last_good {
+            format!("{}; its last good version stays on air", self.en)
+        } else {
+            self.en.clone()
+        }
     }
 }
 
@@ -39,11 +79,16 @@ pub fn slash_path(path: &Path) -> String {
 }
 
 impl fmt::Display for Problem {
-    /// `path:line: 中文原因 (english reason)`, the shape compilers and grep use.
+    /// `path:line: 中文原因 (english reason) 提示：… (hint: …)`, the shape
+    /// compilers and grep use.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{}:{}: {} ({})", self.path, line, self.zh, self.en),
-            None => write!(f, "{}: {} ({})", self.path, self.zh, self.en),
+            Some(line) => write!(f, "{}:{}: {} ({})", self.path, line, self.zh_full(), self.en_full())?,
+            None => write!(f, "{}: {} ({})", self.path, self.zh_full(), self.en_full())?,
         }
+        if !self.hint_zh.is_empty() {
+            write!(f, " 提示：{} (hint: {})", self.hint_zh, self.hint_en)?;
+        }
+        Ok(())
     }
 }

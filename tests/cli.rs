@@ -18,6 +18,8 @@ fn check_reports_by_file_and_fails_on_problems() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("01-栏目/01-子项/2026-11-02-坏前言.md\n  第 3 行：TOML 格式错误"), "{text}");
     assert!(text.contains("孤立文件.txt\n"), "{text}");
+    // Each problem says what to do about it.
+    assert!(text.contains("    提示：在 Word 或 WPS 中选“另存为”，保存类型选 .docx\n    hint: "), "{text}");
     assert!(text.contains("9 个问题，涉及 9 个文件"), "{text}");
 
     let out = infotv(&["check"]);
@@ -45,4 +47,24 @@ fn render_writes_an_export_that_mirrors_the_url_space() {
         }
     }
     assert!(out_dir.path().join("index.html").exists());
+}
+
+#[test]
+fn render_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let basic = common::fixture("basic");
+    let line = format!(
+        "{} render --channels {} --out {}",
+        env!("CARGO_BIN_EXE_infotv"),
+        basic.display(),
+        out_dir.path().display()
+    );
+    // util-linux `script` gives the command a pseudo-terminal, as a person has.
+    let tty = Command::new("script").args(["-qec", &line, "/dev/null"]).output().unwrap();
+    assert!(tty.status.success());
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("sd [") && shown.contains("hd [") && shown.contains("screens"), "{shown}");
+    let piped = infotv(&["render", "--channels", basic.to_str().unwrap(), "--out", out_dir.path().to_str().unwrap()]);
+    assert!(piped.status.success());
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("screens"), "no bar in a pipe");
 }

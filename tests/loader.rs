@@ -47,12 +47,16 @@ fn bad_files_are_problems_and_the_rest_loads() {
     assert_eq!(fm[0].line, Some(3), "{shown:#?}");
     assert!(fm[0].zh.contains("TOML"));
     assert_eq!(find("01-栏目/01-子项/2026-11-03-空文章.md")[0].line, Some(4));
-    assert!(find("01-栏目/01-子项/旧格式.doc")[0].zh.contains(".docx"));
+    assert!(find("01-栏目/01-子项/旧格式.doc")[0].hint_zh.contains(".docx"));
     assert!(find("01-栏目/01-子项/乱码.txt")[0].zh.contains("编码"));
     assert_eq!(find("01-栏目/01-子项/item.toml")[0].line, Some(1));
     assert!(find("01-栏目/column.toml")[0].zh.contains("颜色"));
     assert!(!find("01-栏目/放错位置.md").is_empty());
     assert!(!find("孤立文件.txt").is_empty());
+    // Every problem says how to fix it, in both languages.
+    for p in &problems {
+        assert!(!p.hint_zh.is_empty() && !p.hint_en.is_empty(), "no hint: {p:#?}");
+    }
     // Every problem prints as path:line: reason.
     assert!(shown.iter().any(|s| s.starts_with("01-栏目/01-子项/2026-11-02-坏前言.md:3: ")), "{shown:#?}");
     // The good article and the article with the broken front matter still load.
@@ -89,4 +93,218 @@ fn links_out_of_the_channel_are_refused() {
     let (site, problems) = content::load(dir.path());
     assert!(site.columns.iter().all(|c| c.title != "链接"));
     assert!(problems.iter().any(|p| p.path == "09-链接"), "{problems:#?}");
+}
+
+/// A channel with one sub-item holding `files`, in a temp folder.
+fn channel(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let item = dir.path().join("01-栏目/01-子项");
+    std::fs::create_dir_all(&item).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(item.join(name), bytes).unwrap();
+    }
+    dir
+}
+
+fn utf16(s: &str, little: bool, bom: bool) -> Vec<u8> {
+    let mut out = if !bom {
+        vec![]
+    } else if little {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for u in s.encode_utf16() {
+        out.extend(if little { u.to_le_bytes() } else { u.to_be_bytes() });
+    }
+    out
+}
+
+#[test]
+fn every_encoding_staff_save_in_reads_for_articles_and_tables() {
+    let text = "万源市便民服务中心\r\n办理时间：周一至周五 9:00-17:00\r\n";
+    let csv = "项目,电话\r\n便民服务中心,0818-8621234\r\n";
+    let (gbk_text, _, _) = encoding_rs::GBK.encode(text);
+    let (gbk_csv, _, _) = encoding_rs::GBK.encode(csv);
+    let encodings: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
+        ("utf8", text.as_bytes().to_vec(), csv.as_bytes().to_vec()),
+        ("utf8bom", [b"\xEF\xBB\xBF", text.as_bytes()].concat(), [b"\xEF\xBB\xBF", csv.as_bytes()].concat()),
+        ("gbk", gbk_text.into_owned(), gbk_csv.into_owned()),
+        ("utf16le", utf16(text, true, true), utf16(csv, true, true)),
+        ("utf16be", utf16(text, false, true), utf16(csv, false, true)),
+        ("utf16le-nobom", utf16(text, true, false), utf16(csv, true, false)),
+    ];
+    for (name, article, table) in encodings {
+        let a = format!("{name}.txt");
+        let t = format!("{name}.csv");
+        let dir = channel(&[(&a, &article)]);
+        let (site, problems) = content::load(dir.path());
+        assert!(problems.is_empty(), "{name}: {problems:#?}");
+        let doc = &site.columns[0].items[0].docs[0];
+        let shown: Vec<String> =
+            doc.blocks().iter().map(|b| b.spans().iter().map(|s| s.text.as_str()).collect()).collect();
+        assert_eq!(shown, ["万源市便民服务中心", "办理时间：周一至周五 9:00-17:00"], "{name}");
+
+        let dir = channel(&[(&t, &table)]);
+        let (site, problems) = content::load(dir.path());
+        assert!(problems.is_empty(), "{name}: {problems:#?}");
+        let content::Body::Table(table) = &site.columns[0].items[0].docs[0].body else { panic!("{name}: not a table") };
+        assert_eq!(table.header, ["项目", "电话"], "{name}");
+        assert_eq!(table.rows, [["便民服务中心", "0818-8621234"]], "{name}");
+    }
+}
+
+#[test]
+fn temp_hidden_and_partial_files_are_ignored_silently() {
+    let junk: &[&str] = &[
+        "~$通知.docx",
+        "~WRL0001.tmp",
+        "通知.tmp",
+        ".~lock.价格.xlsx#",
+        "Thumbs.db",
+        ".DS_Store",
+        "通知.md.swp",
+        ".隐藏.md",
+        "照片.jpg.part",
+        "下载.crdownload",
+    ];
+    let mut files: Vec<(&str, &[u8])> = junk.iter().map(|n| (*n, &b"\x00\x01half a file"[..])).collect();
+    files.push(("通知.md", "正文。\n".as_bytes()));
+    let dir = channel(&files);
+    let (site, problems) = content::load(dir.path());
+    assert!(problems.is_empty(), "{problems:#?}");
+    let docs: Vec<&str> = site.columns[0].items[0].docs.iter().map(|d| d.file_name.as_str()).collect();
+    assert_eq!(docs, ["通知.md"]);
+}
+
+/// The bytes of a PNG file of `w` x `h` pixels, whatever its data says.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::RgbImage::new(2, 2).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    // IHDR: length at 8, type at 12, width at 16, height at 20, CRC at 29.
+    bytes[16..20].copy_from_slice(&w.to_be_bytes());
+    bytes[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn decompression_bombs_and_truncated_pictures_are_refused() {
+    let good = std::fs::read(common::fixture("kinds/02-图集/01-照片/01-草地.jpg")).unwrap();
+    let cut = good[..good.len() / 2].to_vec();
+    let mut png = Vec::new();
+    image::RgbImage::new(64, 48).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let cut_png = png[..png.len() - 20].to_vec();
+    let dir = channel(&[
+        ("01-好.jpg", &good),
+        ("02-炸弹.png", &png_claiming(60_000, 60_000)),
+        ("03-半截.jpg", &cut),
+        ("04-半截.png", &cut_png),
+    ]);
+    let (site, problems) = content::load(dir.path());
+    let photos: Vec<&str> = site.columns[0].items[0].photos.iter().map(|p| p.file_name.as_str()).collect();
+    assert_eq!(photos, ["01-好.jpg"], "{problems:#?}");
+    let about = |name: &str| problems.iter().find(|p| p.path.ends_with(name)).unwrap_or_else(|| panic!("{name}"));
+    assert!(about("02-炸弹.png").zh.contains("60000x60000"), "{problems:#?}");
+    assert!(about("03-半截.jpg").zh.contains("不完整"), "{problems:#?}");
+    assert!(about("04-半截.png").zh.contains("不完整"), "{problems:#?}");
+}
+
+#[test]
+fn a_file_that_breaks_keeps_its_last_good_version_on_air() {
+    let good_jpg = std::fs::read(common::fixture("kinds/02-图集/01-照片/01-草地.jpg")).unwrap();
+    let dir = channel(&[
+        ("2026-11-20-通知.md", "+++\ntitle = \"停水通知\"\n+++\n明天停水。\n".as_bytes()),
+        ("价格.csv", "品名,价格\n土豆,1.2\n".as_bytes()),
+        ("图.jpg", &good_jpg),
+        ("2026-11-21-配图.md", "见图。\n\n![图](图.jpg)\n".as_bytes()),
+    ]);
+    let item = dir.path().join("01-栏目/01-子项");
+    let mut last = content::LastGood::default();
+    let (site, problems) = content::load_with(dir.path(), &last);
+    assert!(problems.is_empty(), "{problems:#?}");
+    last.remember(&site);
+
+    // Saved half-way: the article loses its body, the picture its end, the
+    // table becomes bytes no encoding reads.
+    std::fs::write(item.join("2026-11-20-通知.md"), "+++\ntitle = \"停水通知\"\n+++\n").unwrap();
+    std::fs::write(item.join("图.jpg"), &good_jpg[..good_jpg.len() / 3]).unwrap();
+    std::fs::write(item.join("价格.csv"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff").unwrap();
+    let (site, problems) = content::load_with(dir.path(), &last);
+    let item_now = &site.columns[0].items[0];
+    let mut titles: Vec<&str> = item_now.docs.iter().map(|d| d.title.as_str()).collect();
+    titles.sort();
+    assert_eq!(titles, ["价格", "停水通知", "配图"], "{problems:#?}");
+    let notice = item_now.docs.iter().find(|d| d.title == "停水通知").unwrap();
+    assert_eq!(notice.blocks().len(), 1, "the last good text, not an empty one");
+    let figure = item_now.docs.iter().find(|d| d.title == "配图").unwrap();
+    assert!(figure.blocks().iter().any(|b| matches!(b, content::Block::Image { .. })), "the last good picture");
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    for p in &problems {
+        assert!(p.last_good, "{p:#?}");
+        assert!(p.to_string().contains("上一次的正确内容") && p.to_string().contains("last good"), "{p}");
+    }
+
+    // Removed files are gone, not kept.
+    last.remember(&site);
+    std::fs::remove_file(item.join("2026-11-20-通知.md")).unwrap();
+    let (site, _) = content::load_with(dir.path(), &last);
+    assert!(site.columns[0].items[0].docs.iter().all(|d| d.title != "停水通知"));
+
+    // A file that never loaded has nothing to keep.
+    let fresh = channel(&[("坏.md", b"+++\ntitle = 1\n+++\n")]);
+    let (site, problems) = content::load_with(fresh.path(), &last);
+    assert!(site.columns[0].items[0].docs.is_empty());
+    assert!(problems.iter().all(|p| !p.last_good), "{problems:#?}");
+}
+
+#[test]
+fn publish_and_expiry_follow_the_clock_not_file_events() {
+    use infotv::pipeline::Renderer;
+    let dir = channel(&[
+        ("2026-11-20-常驻.md", "一直都在。\n".as_bytes()),
+        ("2026-11-27-早八点发布.md", "+++\npublish = 2026-11-28 08:00\n+++\n八点见。\n".as_bytes()),
+        ("2026-11-27-午夜撤下.md", "+++\nexpires = \"2026-11-28\"\n+++\n午夜前有效。\n".as_bytes()),
+    ]);
+    let renderer = Renderer::new(dir.path(), common::fonts());
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    // The clock stands still at each instant; no file changes in between.
+    let on_air = |now: &str| {
+        let (generation, _) = renderer.render_at("clock", Some(at(now)), true);
+        let generation = generation.unwrap();
+        let graph: serde_json::Value = serde_json::from_slice(&generation.profiles["sd"].graph_json).unwrap();
+        let mut titles: Vec<String> = graph["screens"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|s| s["kind"] == "article")
+            .map(|s| s["title"].as_str().unwrap().to_string())
+            .collect();
+        titles.sort();
+        titles.dedup();
+        (titles, generation.next_change)
+    };
+    let (titles, next) = on_air("2026-11-27T23:59:59+08:00");
+    assert_eq!(titles, ["午夜撤下", "常驻"]);
+    assert_eq!(next, Some(at("2026-11-28T00:00:00+08:00")), "the watcher wakes for the expiry");
+    let (titles, next) = on_air("2026-11-28T00:00:00+08:00");
+    assert_eq!(titles, ["常驻"]);
+    assert_eq!(next, Some(at("2026-11-28T08:00:00+08:00")));
+    let (titles, _) = on_air("2026-11-28T07:59:59+08:00");
+    assert_eq!(titles, ["常驻"]);
+    let (titles, next) = on_air("2026-11-28T08:00:00+08:00");
+    assert_eq!(titles, ["常驻", "早八点发布"]);
+    assert_eq!(next, None);
 }

@@ -83,6 +83,7 @@ pub fn parse(path: &str, text: &str, markdown: bool, zone: FixedOffset) -> (Opti
                     "开头的 +++ 没有对应的结束 +++，整篇已按正文处理",
                     "front matter opened with +++ is never closed; read as body",
                 )
+                .hint("在标题、日期等设置的下一行加上一行 +++", "add a line +++ after the settings")
                 .at_line(line),
             );
             (None, text, 1)
@@ -94,8 +95,14 @@ pub fn parse(path: &str, text: &str, markdown: bool, zone: FixedOffset) -> (Opti
     };
     let (heading_title, blocks) = if markdown { markdown_blocks(body) } else { (None, text_blocks(body)) };
     if blocks.is_empty() {
-        problems
-            .push(Problem::new(path, "文章没有正文，已跳过", "article has no body text; skipped").at_line(body_line));
+        problems.push(
+            Problem::new(path, "文章没有正文，已跳过", "article has no body text; skipped")
+                .hint(
+                    "写入正文后保存；如果文件还在复制，等复制完成即可",
+                    "add the text; if it is still copying, wait for the copy to finish",
+                )
+                .at_line(body_line),
+        );
         return (None, problems);
     }
     (Some(Parsed { front, heading_title, blocks }), problems)
@@ -133,33 +140,54 @@ fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Pro
     };
     let mut front = FrontMatter::default();
     for (key, value) in table {
-        let bad = |zh: &str, en: &str| {
-            Problem::new(path, format!("{key}：{zh}"), format!("{key}: {en}")).at_line(key_line(text, &key) + 1)
+        let bad = |zh: &str, en: &str, hint_zh: &str, hint_en: &str| {
+            Problem::new(path, format!("{key}：{zh}"), format!("{key}: {en}"))
+                .hint(hint_zh, hint_en)
+                .at_line(key_line(text, &key) + 1)
         };
         match key.as_str() {
             "title" => match value.as_str().map(str::trim) {
                 Some(t) if !t.is_empty() => front.title = Some(t.to_string()),
-                _ => problems.push(bad("标题应是一段文字", "title must be a string")),
+                _ => problems.push(bad(
+                    "标题不是文字，已忽略",
+                    "title is not text; ignored",
+                    "写成 title = \"标题\"，标题两边加英文双引号",
+                    "write title = \"…\" with double quotes",
+                )),
             },
             "pinned" => match value.as_bool() {
                 Some(b) => front.pinned = b,
-                None => problems.push(bad("应写 true 或 false", "expected true or false")),
+                None => problems.push(bad(
+                    "置顶设置无法识别，已忽略",
+                    "pinned not understood; ignored",
+                    "写成 pinned = true（置顶）或 pinned = false",
+                    "write pinned = true or pinned = false",
+                )),
             },
             "date" => match to_datetime(&value, zone) {
                 Some(dt) => front.date = Some(dt.date_naive()),
-                None => problems.push(bad("日期应写成 2026-11-20", "expected a date like 2026-11-20")),
+                None => problems.push(bad(
+                    "日期无法识别，已忽略",
+                    "date not understood; ignored",
+                    "写成 date = 2026-11-20",
+                    "write date = 2026-11-20",
+                )),
             },
             "publish" | "expires" => match to_datetime(&value, zone) {
                 Some(dt) if key == "publish" => front.publish = Some(dt),
                 Some(dt) => front.expires = Some(dt),
                 None => problems.push(bad(
-                    "时间应写成 2026-11-20 08:00 或 2026-11-20",
-                    "expected a time like 2026-11-20 08:00 or a date",
+                    "时间无法识别，已忽略",
+                    "time not understood; ignored",
+                    "写成 2026-11-20 08:00 或 2026-11-20（加英文双引号也可以）",
+                    "write a time like 2026-11-20 08:00 or a date like 2026-11-20",
                 )),
             },
             _ => problems.push(bad(
-                "不认识的字段（可用 title、date、publish、expires、pinned），已忽略",
-                "unknown field (title, date, publish, expires, pinned are known); ignored",
+                "不认识的设置，已忽略",
+                "unknown setting; ignored",
+                "可用的设置有 title、date、publish、expires、pinned，请检查拼写",
+                "the settings are title, date, publish, expires and pinned; check the spelling",
             )),
         }
     }

@@ -24,12 +24,18 @@ pub struct Docx {
 }
 
 /// Reads a `.docx`; a problem when it is not a readable Word document.
-pub fn parse(path: &str, bytes: &[u8]) -> Result<Docx, Problem> {
+pub fn parse(path: &str, bytes: &[u8]) -> Result<Docx, Box<Problem>> {
     let bad = |why: String| {
-        Problem::new(
-            path,
-            format!("Word 文件无法读取（{why}），请在 Word 中重新保存为 .docx"),
-            format!("the Word file cannot be read ({why}); save it again as .docx"),
+        Box::new(
+            Problem::new(
+                path,
+                format!("Word 文件无法读取（{why}），已跳过"),
+                format!("the Word file cannot be read ({why}); skipped"),
+            )
+            .hint(
+                "在 Word 中打开后“另存为” .docx；如果文件还在复制，等复制完成即可",
+                "open it in Word and Save As .docx; if it is still copying, wait for the copy to finish",
+            ),
         )
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;

@@ -71,6 +71,9 @@ pub struct Item {
     /// Pictures in name order. A sub-item with pictures and no documents is a
     /// gallery; otherwise its pictures are there for articles to show.
     pub photos: Vec<Photo>,
+    /// Every picture file that loaded, by its path: gallery photos and the
+    /// pictures articles show.
+    pub pictures: Vec<(String, Arc<ImageData>)>,
     /// Articles per list page, when item.toml sets it.
     pub page_size: Option<usize>,
     /// Seconds per screen when the sub-item plays by itself (item.toml `carousel`).
@@ -172,9 +175,53 @@ struct Entry {
     title: String,
 }
 
+/// What every file last loaded as: a file that used to render and then breaks
+/// (a half-finished copy, a bad edit) keeps its last good version on air, and
+/// its problems say so.
+#[derive(Debug, Default)]
+pub struct LastGood {
+    docs: HashMap<String, Doc>,
+    pictures: HashMap<String, Arc<ImageData>>,
+}
+
+impl LastGood {
+    /// Remembers every document and picture of `site`, forgetting files that
+    /// are gone.
+    pub fn remember(&mut self, site: &Site) {
+        self.docs.clear();
+        self.pictures.clear();
+        for item in site.columns.iter().flat_map(|c| &c.items) {
+            for doc in &item.docs {
+                self.docs.insert(doc.source.clone(), doc.clone());
+            }
+            for (source, image) in &item.pictures {
+                self.pictures.insert(source.clone(), image.clone());
+            }
+        }
+    }
+
+    /// The last good version of `source`, when loading it just failed with a
+    /// problem; those problems are marked as having it on air.
+    fn stand_in<T: Clone>(found: Option<&T>, source: &str, problems: &mut [Problem]) -> Option<T> {
+        let found = found?;
+        let mut any = false;
+        for p in problems.iter_mut().filter(|p| p.path == source) {
+            p.last_good = true;
+            any = true;
+        }
+        any.then(|| found.clone())
+    }
+}
+
 /// Loads the channel at `root`. Never fails: an unreadable root is a problem
 /// and an empty site.
 pub fn load(root: &Path) -> (Site, Vec<Problem>) {
+    load_with(root, &LastGood::default())
+}
+
+/// Loads the channel at `root`, standing in the `last` good version of each
+/// file that fails to load.
+pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
     let mut problems = Vec::new();
     let (config, config_ok) = match read_text(root, Path::new("site.toml"), &mut problems) {
         Some(text) => {
@@ -193,15 +240,21 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
     };
     for entry in entries {
         if entry.is_dir {
-            if let Some(column) = load_column(root, &entry, &site.config, &mut problems) {
+            if let Some(column) = load_column(root, &entry, &site.config, last, &mut problems) {
                 site.columns.push(column);
             }
         } else if !is_root_file(&entry.name) {
-            problems.push(Problem::new(
-                &entry.path,
-                "频道根目录只放栏目文件夹和 site.toml，此文件已忽略；文章请放进栏目下的子栏目文件夹",
-                "only column folders and site.toml belong at the top of the channel; file ignored",
-            ));
+            problems.push(
+                Problem::new(
+                    &entry.path,
+                    "频道根目录只放栏目文件夹和 site.toml，此文件已忽略",
+                    "only column folders and site.toml belong at the top of the channel; file ignored",
+                )
+                .hint(
+                    "把文章放进某个栏目下的子栏目文件夹，例如“01-要闻速递/01-时政要闻”",
+                    "move it into a sub-item folder, e.g. 01-要闻速递/01-时政要闻",
+                ),
+            );
         }
     }
     (site, problems)
@@ -238,7 +291,13 @@ fn is_root_file(name: &str) -> bool {
     matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt")
 }
 
-fn load_column(root: &Path, entry: &Entry, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Column> {
+fn load_column(
+    root: &Path,
+    entry: &Entry,
+    config: &SiteConfig,
+    last: &LastGood,
+    problems: &mut Vec<Problem>,
+) -> Option<Column> {
     let key = entry.title.clone();
     let meta: ColumnToml = read_toml(root, &entry.path.join("column.toml"), problems).unwrap_or_default();
     let accent = meta.accent.and_then(|a| {
@@ -256,20 +315,30 @@ fn load_column(root: &Path, entry: &Entry, config: &SiteConfig, problems: &mut V
     };
     for sub in list_dir(root, &entry.path, problems)? {
         if sub.is_dir {
-            let item = load_item(root, &sub, &key, config, problems);
+            let item = load_item(root, &sub, &key, config, last, problems);
             column.items.push(item);
         } else if sub.name != "column.toml" {
-            problems.push(Problem::new(
-                &sub.path,
-                "栏目文件夹里只放子栏目文件夹和 column.toml，此文件已忽略；请把它移到一个子栏目文件夹中",
-                "a column folder holds sub-item folders and column.toml only; file ignored",
-            ));
+            problems.push(
+                Problem::new(
+                    &sub.path,
+                    "栏目文件夹里只放子栏目文件夹和 column.toml，此文件已忽略",
+                    "a column folder holds sub-item folders and column.toml only; file ignored",
+                )
+                .hint("把它移到这个栏目下的一个子栏目文件夹中", "move it into one of this column's sub-item folders"),
+            );
         }
     }
     Some(column)
 }
 
-fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, problems: &mut Vec<Problem>) -> Item {
+fn load_item(
+    root: &Path,
+    entry: &Entry,
+    column_key: &str,
+    config: &SiteConfig,
+    last: &LastGood,
+    problems: &mut Vec<Problem>,
+) -> Item {
     let key = format!("{column_key}/{}", entry.title);
     let meta: ItemToml = read_toml(root, &entry.path.join("item.toml"), problems).unwrap_or_default();
     let mut item = Item {
@@ -277,6 +346,7 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
         title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
         docs: Vec::new(),
         photos: Vec::new(),
+        pictures: Vec::new(),
         page_size: meta.page_size.filter(|&n| n > 0),
         sort: meta.sort.unwrap_or_default(),
         carousel: meta.carousel.map(|s| s.clamp(3, 600)),
@@ -290,61 +360,75 @@ fn load_item(root: &Path, entry: &Entry, column_key: &str, config: &SiteConfig, 
     let mut picture_stems = std::collections::HashSet::new();
     for file in files.iter().filter(|f| !f.is_dir && photo::is_picture(&ext_of(&f.name))) {
         picture_stems.insert(stem_of(&file.name));
-        let Some(bytes) = read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) else { continue };
-        match photo::probe(&rel(&file.path), bytes) {
-            Ok(image) => {
-                images.insert(file.name.clone(), image);
-            }
-            Err(problem) => problems.push(problem),
+        let source = rel(&file.path);
+        let before = problems.len();
+        let probed = match read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) {
+            Some(bytes) => photo::probe(&source, bytes).map_err(|p| problems.push(*p)).ok(),
+            None => None,
+        };
+        let image = probed.or_else(|| LastGood::stand_in(last.pictures.get(&source), &source, &mut problems[before..]));
+        if let Some(image) = image {
+            item.pictures.push((source, image.clone()));
+            images.insert(file.name.clone(), image);
         }
     }
     for file in &files {
         let ext = ext_of(&file.name);
+        let before = problems.len();
         if file.is_dir {
-            problems.push(Problem::new(
-                &file.path,
-                "子栏目里不能再有文件夹，此文件夹已忽略",
-                "sub-items cannot contain folders; folder ignored",
-            ));
+            problems.push(
+                Problem::new(
+                    &file.path,
+                    "子栏目里不能再有文件夹（频道只有“栏目/子栏目/文件”三层），此文件夹已忽略",
+                    "sub-items cannot contain folders (a channel is column/sub-item/file); folder ignored",
+                )
+                .hint(
+                    "把其中的文件移到子栏目文件夹本身；要新增子栏目，请在栏目文件夹里新建文件夹",
+                    "move its files up into the sub-item folder; a new sub-item is a new folder in the column folder",
+                ),
+            );
             continue;
         }
         match ext.as_str() {
             _ if file.name == "item.toml" || photo::is_picture(&ext) => {}
             "txt" if picture_stems.contains(&stem_of(&file.name)) => {}
-            "md" | "markdown" | "txt" => {
-                if let Some(doc) = load_article(root, file, &key, ext != "txt", &images, config, problems) {
-                    item.docs.push(doc);
-                }
+            "md" | "markdown" | "txt" | "docx" | "csv" | "xlsx" => {
+                let doc = match ext.as_str() {
+                    "docx" => load_docx(root, file, &key, problems),
+                    "csv" | "xlsx" => load_table(root, file, &key, ext == "xlsx", problems),
+                    _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
+                };
+                let source = rel(&file.path);
+                let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
+                item.docs.extend(doc);
             }
-            "docx" => {
-                if let Some(doc) = load_docx(root, file, &key, problems) {
-                    item.docs.push(doc);
-                }
-            }
-            "csv" | "xlsx" => {
-                if let Some(doc) = load_table(root, file, &key, ext == "xlsx", problems) {
-                    item.docs.push(doc);
-                }
-            }
-            "doc" | "wps" => problems.push(Problem::new(
-                &file.path,
-                "旧版 Word 文件（.doc/.wps）无法读取，请在 Word 中另存为 .docx 或 .txt",
-                "legacy .doc/.wps cannot be read; save it as .docx or .txt",
-            )),
-            "xls" | "et" => problems.push(Problem::new(
-                &file.path,
-                "旧版 Excel 文件（.xls）无法读取，请在 Excel 中另存为 .xlsx 或 .csv",
-                "legacy .xls cannot be read; save it as .xlsx or .csv",
-            )),
-            _ => problems.push(Problem::new(
-                &file.path,
-                format!(
-                    "不支持的文件类型“.{ext}”，已忽略；文章用 .txt 或 .md，表格用 .csv 或 .xlsx，图片用 .jpg 或 .png"
+            "doc" | "wps" => problems.push(
+                Problem::new(
+                    &file.path,
+                    "旧版 Word 文件（.doc/.wps）无法读取，已跳过",
+                    "legacy .doc/.wps cannot be read; skipped",
+                )
+                .hint("在 Word 或 WPS 中选“另存为”，保存类型选 .docx", "in Word or WPS use Save As and choose .docx"),
+            ),
+            "xls" | "et" => problems.push(
+                Problem::new(
+                    &file.path,
+                    "旧版 Excel 文件（.xls）无法读取，已跳过",
+                    "legacy .xls cannot be read; skipped",
+                )
+                .hint("在 Excel 或 WPS 中选“另存为”，保存类型选 .xlsx", "in Excel or WPS use Save As and choose .xlsx"),
+            ),
+            _ => problems.push(
+                Problem::new(
+                    &file.path,
+                    format!("不支持的文件类型“.{ext}”，已忽略"),
+                    format!("unsupported file type .{ext}; ignored"),
+                )
+                .hint(
+                    "文章用 .docx、.txt 或 .md，表格用 .xlsx 或 .csv，图片用 .jpg 或 .png",
+                    "articles are .docx, .txt or .md; tables .xlsx or .csv; pictures .jpg or .png",
                 ),
-                format!(
-                    "unsupported file type .{ext}; ignored (articles .txt/.md, tables .csv/.xlsx, pictures .jpg/.png)"
-                ),
-            )),
+            ),
         }
     }
     let mut photos: Vec<(&Entry, Arc<ImageData>)> =
@@ -368,7 +452,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
     let docx = match docx::parse(&source, &bytes) {
         Ok(d) => d,
         Err(p) => {
-            problems.push(p);
+            problems.push(*p);
             return None;
         }
     };
@@ -378,7 +462,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
             Ok(image) => {
                 images.insert(name, image);
             }
-            Err(p) => problems.push(p),
+            Err(p) => problems.push(*p),
         }
     }
     let blocks: Vec<Block> = docx
@@ -393,11 +477,10 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         })
         .collect();
     if blocks.is_empty() {
-        problems.push(Problem::new(
-            &entry.path,
-            "Word 文件里没有正文，已跳过",
-            "the Word file has no body text; skipped",
-        ));
+        problems.push(
+            Problem::new(&entry.path, "Word 文件里没有正文，已跳过", "the Word file has no body text; skipped")
+                .hint("在 Word 中写好正文后保存，再放回这里", "write the text in Word, save, and copy it here again"),
+        );
         return None;
     }
     let stem = stem_of(&entry.name);
@@ -486,6 +569,10 @@ fn load_article(
                                 format!("引用的图片“{src}”不在本子栏目文件夹中，已略去"),
                                 format!("picture {src:?} is not in this sub-item's folder; left out"),
                             )
+                            .hint(
+                                format!("把图片“{name}”放进本子栏目文件夹，或改正文中的图片文件名"),
+                                format!("put {name:?} in this sub-item's folder, or correct the name in the text"),
+                            )
                             .at_line(line),
                         );
                         None
@@ -536,11 +623,17 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
                 _ => false,
             };
             if !inside {
-                problems.push(Problem::new(
-                    &path,
-                    "链接指向频道文件夹以外（或已失效），已忽略",
-                    "link leads outside the channel folder (or is broken); ignored",
-                ));
+                problems.push(
+                    Problem::new(
+                        &path,
+                        "链接指向频道文件夹以外（或已失效），已忽略",
+                        "link leads outside the channel folder (or is broken); ignored",
+                    )
+                    .hint(
+                        "把文件本身复制进频道文件夹，不要用快捷方式或链接",
+                        "copy the file itself into the channel folder instead of linking to it",
+                    ),
+                );
                 continue;
             }
             target.is_some_and(|t| t.is_dir())
@@ -573,11 +666,14 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
         }
     };
     if meta.len() > MAX_TEXT_BYTES {
-        problems.push(Problem::new(
-            path,
-            format!("文件过大（{} KB），文字文件最大 {} KB，已跳过", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
-            format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
-        ));
+        problems.push(
+            Problem::new(
+                path,
+                format!("文件过大（{} KB），文字文件最大 {} KB，已跳过", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
+                format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
+            )
+            .hint("把长文拆成几篇文章，或删去多余内容", "split it into several articles or shorten it"),
+        );
         return None;
     }
     let bytes = match fs::read(&full) {
@@ -590,11 +686,17 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
     match text::decode(&bytes) {
         Some(decoded) => Some(decoded.text),
         None => {
-            problems.push(Problem::new(
-                path,
-                "无法识别文字编码（支持 UTF-8、GBK/GB18030、带 BOM 的 UTF-16），已跳过",
-                "text encoding not recognised (UTF-8, GBK/GB18030, UTF-16 with BOM are read); skipped",
-            ));
+            problems.push(
+                Problem::new(
+                    path,
+                    "无法识别文字编码，或这不是文字文件，已跳过",
+                    "text encoding not recognised, or not a text file; skipped",
+                )
+                .hint(
+                    "用记事本打开后选“另存为”，编码选 UTF-8（也可读 GBK 和带 BOM 的 UTF-16）",
+                    "open it in Notepad, Save As, encoding UTF-8 (GBK and UTF-16 with BOM are read too)",
+                ),
+            );
             None
         }
     }
@@ -605,11 +707,14 @@ fn read_bytes(root: &Path, path: &Path, limit: u64, problems: &mut Vec<Problem>)
     let full = root.join(path);
     match fs::metadata(&full) {
         Ok(meta) if meta.len() > limit => {
-            problems.push(Problem::new(
-                path,
-                format!("文件过大（{} KB，上限 {} KB），已跳过", meta.len() / 1024, limit / 1024),
-                format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, limit / 1024),
-            ));
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("文件过大（{} KB，上限 {} KB），已跳过", meta.len() / 1024, limit / 1024),
+                    format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, limit / 1024),
+                )
+                .hint("缩小图片或压缩文件后再放入", "make the picture or file smaller and copy it again"),
+            );
             return None;
         }
         Ok(_) => {}
@@ -641,6 +746,7 @@ fn read_toml<T: for<'de> Deserialize<'de>>(root: &Path, path: &Path, problems: &
 fn io_problem(path: &Path, err: &std::io::Error) -> Problem {
     let shown = if path.as_os_str().is_empty() { Path::new(".") } else { path };
     Problem::new(shown, format!("无法读取：{err}"), format!("cannot read: {err}"))
+        .hint("检查文件的权限，或把文件重新复制一次", "check the file's permissions, or copy it again")
 }
 
 fn rel(path: &Path) -> String {

@@ -41,14 +41,34 @@ impl PartialEq for ImageData {
 }
 
 /// Reads a picture's header; a problem when it is not a picture infotv can show.
-pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Problem> {
+pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>> {
     let bad = |err: String| {
-        Problem::new(
-            path,
-            format!("图片无法读取（{err}），已跳过；支持 JPEG、PNG、GIF、BMP、WebP"),
-            format!("picture cannot be read ({err}); skipped (JPEG, PNG, GIF, BMP, WebP are shown)"),
+        let err = err.trim();
+        Box::new(
+            Problem::new(
+                path,
+                format!("图片无法读取（{err}），已跳过"),
+                format!("picture cannot be read ({err}); skipped"),
+            )
+            .hint(
+                "用看图软件打开确认图片完好，另存为 JPEG 或 PNG 后再放入",
+                "check that it opens in a picture viewer, save it as JPEG or PNG, copy it again",
+            ),
         )
     };
+    if truncated(&bytes) {
+        return Err(Box::new(
+            Problem::new(
+                path,
+                "图片不完整（文件末尾缺失），可能还没复制完，已跳过",
+                "picture is incomplete (its end is missing), perhaps still being copied; skipped",
+            )
+            .hint(
+                "等复制完成；如果一直这样，请重新复制这张图片",
+                "wait for the copy to finish, or copy the picture again",
+            ),
+        ));
+    }
     let ((w, h), orientation) = {
         let reader = ImageReader::new(Cursor::new(&bytes)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
         let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
@@ -58,10 +78,13 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Problem> {
         return Err(bad("0 px".into()));
     }
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(Problem::new(
-            path,
-            format!("图片太大（{w}x{h}），最大 4000 万像素，请缩小后再放入"),
-            format!("picture too large ({w}x{h}); the limit is 40 megapixels"),
+        return Err(Box::new(
+            Problem::new(
+                path,
+                format!("图片太大（{w}x{h}），超过 4000 万像素，已跳过"),
+                format!("picture too large ({w}x{h}); the limit is 40 megapixels; skipped"),
+            )
+            .hint("把图片缩小到 1920x1080 左右再放入，电视上一样清楚", "scale it to about 1920x1080; TV shows no more"),
         ));
     }
     let (width, height) = match orientation {
@@ -72,6 +95,27 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Problem> {
     };
     let hash = blake3::hash(&bytes).to_hex()[..20].to_string();
     Ok(Arc::new(ImageData { bytes, width, height, orientation, hash }))
+}
+
+/// Whether an encoded picture stops before its format's end marker — the mark
+/// of a copy cut short. JPEG: an end-of-image marker after the last scan
+/// (entropy-coded data escapes 0xFF, so the pair cannot occur by chance).
+/// PNG: the IEND chunk. GIF: the trailer byte. Other formats: not checked.
+pub fn truncated(bytes: &[u8]) -> bool {
+    let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let last_scan = find_last(&[0xFF, 0xDA]).unwrap_or(0);
+        return !bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9]);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return find_last(b"IEND").is_none();
+    }
+    if bytes.starts_with(b"GIF8") {
+        // Trailing zero padding after the trailer is common.
+        let end = bytes.iter().rposition(|&b| b != 0).unwrap_or(0);
+        return bytes[end] != 0x3B;
+    }
+    false
 }
 
 /// File types read as pictures.

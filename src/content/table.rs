@@ -36,7 +36,10 @@ impl Table {
         // Blank rows (a spreadsheet's trailing lines) carry nothing.
         rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
         if rows.is_empty() {
-            problems.push(Problem::new(path, "表格是空的，已跳过", "the table is empty; skipped"));
+            problems.push(
+                Problem::new(path, "表格是空的，已跳过", "the table is empty; skipped")
+                    .hint("第一行写表头，下面每行一条记录", "put the header in the first row and one record per row"),
+            );
             return None;
         }
         let width = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -70,6 +73,10 @@ pub fn parse_csv(path: &str, text: &str, problems: &mut Vec<Problem>) -> Option<
                 let line = err.position().map_or(i as u32 + 1, |p| p.line() as u32);
                 problems.push(
                     Problem::new(path, format!("CSV 格式错误：{err}，已跳过"), format!("invalid CSV: {err}; skipped"))
+                        .hint(
+                            "检查这一行的英文引号是否成对；用 Excel 打开后另存为 .xlsx 也可以",
+                            "check that quotes on this line are paired, or save it from Excel as .xlsx",
+                        )
                         .at_line(line),
                 );
                 return None;
@@ -84,8 +91,12 @@ pub fn parse_xlsx(path: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Op
     let bad = |err: String| {
         Problem::new(
             path,
-            format!("无法读取 Excel 文件：{err}，请确认是 .xlsx 格式"),
-            format!("cannot read the workbook: {err}; expected .xlsx"),
+            format!("无法读取 Excel 文件（{err}），已跳过"),
+            format!("cannot read the workbook ({err}); skipped"),
+        )
+        .hint(
+            "在 Excel 或 WPS 中打开后“另存为” .xlsx；如果文件还在复制，等复制完成即可",
+            "open it in Excel or WPS and Save As .xlsx; if it is still copying, wait for the copy to finish",
         )
     };
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {

@@ -538,9 +538,13 @@ pub fn floor_problems(screens: &[Screen], profile: &Profile) -> Vec<Problem> {
         .map(|(size, floor, text)| {
             Problem::new(
                 "site.toml",
-                format!("{} 画面的文字小于最低字号：“{text}”为 {size} 像素，不得小于 {floor} 像素；请调大 theme.text_scale", profile.name),
-                format!("{}: text below the legibility floor: {text:?} is {size} px, the floor is {floor} px; raise theme.text_scale", profile.name),
+                format!("{} 画面的文字小于最低字号：“{text}”为 {size} 像素，不得小于 {floor} 像素", profile.name),
+                format!(
+                    "{}: text below the legibility floor: {text:?} is {size} px, the floor is {floor} px",
+                    profile.name
+                ),
             )
+            .hint("调大 site.toml 里的 theme.text_scale", "raise theme.text_scale in site.toml")
         })
         .into_iter()
         .collect()
@@ -594,6 +598,10 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
                 path,
                 format!("字体中没有这些字：{list}（{}），屏幕上会显示为方框", codes.join(" ")),
                 format!("no font has these characters: {list} ({}); they show as boxes", codes.join(" ")),
+            )
+            .hint(
+                "换用常用字；生僻字确需显示时，请管理员在 site.toml 的 fonts 中加入含这些字的字体",
+                "use common characters, or have the operator add a font with them to fonts in site.toml",
             )
         })
         .collect()

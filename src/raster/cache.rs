@@ -91,7 +91,11 @@ impl RasterCache {
 }
 
 fn decode(image: &ImageData) -> Option<DynamicImage> {
-    let reader = ImageReader::new(Cursor::new(&image.bytes)).with_guessed_format().ok()?;
+    let mut reader = ImageReader::new(Cursor::new(&image.bytes)).with_guessed_format().ok()?;
+    // The loader refused bombs by their header; this bounds the decoder too.
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::content::photo::MAX_PIXELS * 4 + (64 << 20));
+    reader.limits(limits);
     let decoder = reader.into_decoder().ok()?;
     let mut img = DynamicImage::from_decoder(decoder).ok()?;
     img.apply_orientation(image.orientation);

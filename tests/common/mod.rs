@@ -56,9 +56,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(channels: &Path) -> Server {
+        Server::start_with(channels, infotv::watch::Options::new(Duration::from_millis(200)))
+    }
+
+    /// A server whose watcher runs with `options`.
+    pub fn start_with(channels: &Path, options: infotv::watch::Options) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let live = Arc::new(Live::new());
         let renderer = Arc::new(Renderer::new(channels, fonts()));
+        let watch = infotv::watch::Watch::start(renderer.clone(), live.clone(), options).unwrap();
         rebuild(&renderer, &live, "start");
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -70,7 +76,7 @@ impl Server {
             n1.notify_waiters();
         });
         runtime.spawn(infotv::serve::run(listener, live.clone(), async move { n2.notified().await }));
-        runtime.spawn(infotv::watch::run(renderer, live.clone(), Duration::from_millis(200), std::future::pending()));
+        runtime.spawn(watch.run(std::future::pending()));
         Server { addr, live, runtime: Some(runtime), stop: Some(stop) }
     }
 
