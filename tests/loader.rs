@@ -308,3 +308,47 @@ fn publish_and_expiry_follow_the_clock_not_file_events() {
     assert_eq!(titles, ["常驻", "早八点发布"]);
     assert_eq!(next, None);
 }
+
+/// A minimal .xlsx holding `cells` (reference, inline text) on its one sheet.
+fn xlsx(cells: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut part = |name: &str, body: String| {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    };
+    part("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.into());
+    part("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into());
+    part("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="表1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into());
+    part("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.into());
+    let mut rows: std::collections::BTreeMap<u32, String> = Default::default();
+    for (at, text) in cells {
+        let digits = at.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        rows.entry(digits.parse().unwrap())
+            .or_default()
+            .push_str(&format!(r#"<c r="{at}" t="inlineStr"><is><t>{text}</t></is></c>"#));
+    }
+    let body: String = rows.iter().map(|(r, cs)| format!(r#"<row r="{r}">{cs}</row>"#)).collect();
+    part(
+        "xl/worksheets/sheet1.xml",
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}</sheetData></worksheet>"#
+        ),
+    );
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn a_stray_cell_far_away_cannot_exhaust_memory() {
+    let book = xlsx(&[("B2", "品名"), ("C2", "价格"), ("B3", "土豆"), ("C3", "1.2"), ("XFD1048576", "误输入")]);
+    let dir = channel(&[("价格.xlsx", &book)]);
+    let (site, problems) = content::load(dir.path());
+    let content::Body::Table(table) = &site.columns[0].items[0].docs[0].body else { panic!("not a table") };
+    assert_eq!(table.header, ["品名", "价格"]);
+    assert_eq!(table.rows, [["土豆", "1.2"]]);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].zh.contains("超过 20000 行"), "{problems:#?}");
+}

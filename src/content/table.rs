@@ -99,6 +99,12 @@ pub fn parse_xlsx(path: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Op
             "open it in Excel or WPS and Save As .xlsx; if it is still copying, wait for the copy to finish",
         )
     };
+    // A workbook is a zip: refuse parts that inflate past what any table
+    // needs before calamine reads them (shared strings are read whole).
+    if let Err(why) = inflated_sizes_ok(&bytes) {
+        problems.push(bad(why));
+        return None;
+    }
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(book) => book,
         Err(err) => {
@@ -106,19 +112,90 @@ pub fn parse_xlsx(path: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Op
             return None;
         }
     };
-    let range = match book.worksheet_range_at(0) {
-        Some(Ok(range)) => range,
-        Some(Err(err)) => {
+    let Some(first) = book.sheet_names().first().cloned() else {
+        problems.push(bad("no sheet".into()));
+        return None;
+    };
+    // Cells are streamed, not read into calamine's dense range: one stray
+    // cell at XFD1048576 would make that 17 billion cells.
+    let mut reader = match book.worksheet_cells_reader(&first) {
+        Ok(reader) => reader,
+        Err(err) => {
             problems.push(bad(err.to_string()));
             return None;
         }
-        None => {
-            problems.push(bad("no sheet".into()));
-            return None;
-        }
     };
-    let rows = range.rows().map(|row| row.iter().map(cell_text).collect()).collect();
+    let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    let mut cut = false;
+    loop {
+        match reader.next_cell() {
+            Ok(Some(cell)) => {
+                let (row, col) = cell.get_position();
+                let text = cell_text(&Data::from(cell.get_value().clone()));
+                if text.is_empty() {
+                    continue;
+                }
+                if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                    cut = true;
+                    continue;
+                }
+                cells.entry(row).or_default().push((col, text));
+            }
+            Ok(None) => break,
+            Err(err) => {
+                problems.push(bad(err.to_string()));
+                return None;
+            }
+        }
+    }
+    if cut {
+        problems.push(
+            Problem::new(
+                path,
+                format!("表格超过 {MAX_ROWS} 行或 {MAX_COLUMNS} 列，超出的部分没有显示"),
+                format!("the sheet exceeds {MAX_ROWS} rows or {MAX_COLUMNS} columns; the rest is not shown"),
+            )
+            .hint(
+                "把表格拆成几个文件，或删去不需要的行和列",
+                "split the sheet into several files, or delete unused rows and columns",
+            ),
+        );
+    }
+    // The table starts at its first used column, wherever the sheet puts it.
+    let first_col = cells.values().flatten().map(|(c, _)| *c).min().unwrap_or(0);
+    let width = cells.values().flatten().map(|(c, _)| c + 1 - first_col).max().unwrap_or(0) as usize;
+    let rows = cells
+        .into_values()
+        .map(|row| {
+            let mut out = vec![String::new(); width];
+            for (c, text) in row {
+                out[(c - first_col) as usize] = text;
+            }
+            out
+        })
+        .collect();
     Table::from_rows(path, rows, problems)
+}
+
+/// Rows and columns of a spreadsheet that a table shows at most.
+const MAX_ROWS: u32 = 20_000;
+const MAX_COLUMNS: u32 = 64;
+
+/// Whether every part of a zip inflates to at most 32 MB, 100 MB in all.
+fn inflated_sizes_ok(bytes: &[u8]) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).map_err(|e| e.to_string())?;
+        if part.size() > 32 << 20 {
+            return Err(format!("{} inflates to {} MB", part.name(), part.size() >> 20));
+        }
+        total += part.size();
+    }
+    if total > 100 << 20 {
+        return Err(format!("the workbook inflates to {} MB", total >> 20));
+    }
+    Ok(())
 }
 
 fn cell_text(cell: &Data) -> String {
