@@ -134,6 +134,9 @@ pub struct SiteConfig {
     /// How the folder is watched, and how often it is scanned when polled.
     pub watch: WatchMode,
     pub watch_interval: Option<std::time::Duration>,
+    /// A column with nothing new for this many days shows as stale on the
+    /// operators' dashboard; 0 turns the warning off.
+    pub stale_days: u32,
 }
 
 impl Default for SiteConfig {
@@ -150,6 +153,7 @@ impl Default for SiteConfig {
             key_codes: Vec::new(),
             watch: WatchMode::Auto,
             watch_interval: None,
+            stale_days: 30,
         }
     }
 }
@@ -171,6 +175,7 @@ struct RawSite {
     poll_seconds: Option<u32>,
     key_codes: Option<BTreeMap<String, String>>,
     watch: Option<RawWatch>,
+    stale_days: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,6 +315,9 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     config.fonts = raw.fonts;
     if let Some(n) = in_range(path, "poll_seconds", raw.poll_seconds, 1..=3600, &mut problems) {
         config.poll_seconds = n;
+    }
+    if let Some(n) = in_range(path, "stale_days", raw.stale_days, 0..=3650, &mut problems) {
+        config.stale_days = n;
     }
     if let Some(watch) = raw.watch {
         config.watch = watch.mode.unwrap_or_default();

@@ -6,17 +6,20 @@
 //! and [`serve`] answers the boxes. [`pipeline`] runs the stages and swaps the
 //! generation on air; [`watch`] re-runs them when files change.
 
+pub mod admin;
 pub mod check;
 pub mod config;
 pub mod content;
 pub mod export;
 pub mod fonts;
 pub mod layout;
+pub mod metrics;
 pub mod pipeline;
 pub mod problem;
 pub mod publish;
 pub mod raster;
 pub mod serve;
+pub mod store;
 pub mod watch;
 
 pub use problem::Problem;

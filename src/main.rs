@@ -75,6 +75,16 @@ struct ServeArgs {
     /// Time between scans when polling, in ms.
     #[arg(long, env = "INFOTV_POLL_MS", default_value_t = 2000)]
     poll_ms: u64,
+    /// Where operators connect (status, history, problems, statistics).
+    #[arg(long, env = "INFOTV_ADMIN_LISTEN", default_value = "127.0.0.1:8081")]
+    admin_listen: SocketAddr,
+    /// The operators' token; when unset, the one saved in the data folder, or
+    /// a new one printed at first start.
+    #[arg(long, env = "INFOTV_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Render history, problems and viewing statistics live here.
+    #[arg(long, env = "INFOTV_DATA", default_value = "data")]
+    data: PathBuf,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -85,12 +95,16 @@ enum WatchArg {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_target(false)
+    // Plain key=value lines for journald by default; one JSON object per line
+    // for log shippers with INFOTV_LOG_FORMAT=json. The level comes from RUST_LOG.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if std::env::var("INFOTV_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().flatten_event(true).init();
+    } else {
         // Colour codes only on a terminal: under systemd, journald stores plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
@@ -159,8 +173,26 @@ fn serve(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let admin_listener = tokio::net::TcpListener::bind(args.admin_listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (--admin-listen)", args.admin_listen))?;
         let live = Arc::new(Live::new());
         let renderer = Arc::new(Renderer::new(&args.channels, fonts));
+
+        // The store is for operators: when the data folder is unusable the
+        // boxes are served anyway, and the admin pages say why.
+        let store = infotv::store::Store::open(&args.data).map(Arc::new).map_err(|e| {
+            tracing::error!("history and statistics are off: {e:#}");
+            format!("{e:#}")
+        });
+        let salt = store.as_ref().ok().and_then(|s| s.salt().ok()).unwrap_or_else(|| infotv::admin::random_hex(32));
+        let metrics = Arc::new(infotv::metrics::Metrics::new(salt));
+        let (token, made) = infotv::admin::token(args.admin_token.clone(), &args.data)?;
+        let admin = Arc::new(infotv::admin::Admin::new(live.clone(), store, metrics.clone(), token.clone()));
+        // Subscribed before the first render, so that one is recorded too.
+        let records = tokio::spawn(infotv::admin::keep_records(admin.clone(), live.subscribe()));
+        let flusher = tokio::spawn(infotv::admin::flush_views(admin.clone(), Duration::from_secs(10)));
+
         let watch = infotv::watch::Watch::start(
             renderer.clone(),
             live.clone(),
@@ -177,15 +209,38 @@ fn serve(args: ServeArgs) -> Result<()> {
         let (r, l) = (renderer.clone(), live.clone());
         tokio::task::spawn_blocking(move || rebuild(&r, &l, "start")).await?;
         let addr = listener.local_addr()?;
-        let shown = if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
-        println!(
-            "infotv: serving {} on http://{shown}/ (boxes: http://<this-host>:{}/)",
+        let admin_addr = admin_listener.local_addr()?;
+        let shown =
+            |a: SocketAddr| if a.ip().is_unspecified() { format!("127.0.0.1:{}", a.port()) } else { a.to_string() };
+        // One write: tests read these lines and may close the pipe after them.
+        let mut banner = format!(
+            "infotv: serving {} on http://{}/ (boxes: http://<this-host>:{}/)\ninfotv: operators on http://{}/",
             args.channels.display(),
-            addr.port()
+            shown(addr),
+            addr.port(),
+            shown(admin_addr)
         );
+        if made {
+            banner.push_str(&format!(
+                "\ninfotv: admin token {token} (saved in {})",
+                args.data.join("admin-token").display()
+            ));
+        }
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(format!("{banner}\n").as_bytes());
+            let _ = out.flush();
+        }
         let watcher = tokio::spawn(watch.run(shutdown_signal()));
-        infotv::serve::run(listener, live, shutdown_signal()).await?;
+        let admin_server = tokio::spawn(infotv::admin::run(admin_listener, admin.clone(), shutdown_signal()));
+        infotv::serve::run_with(listener, live, metrics, shutdown_signal()).await?;
         watcher.abort();
+        flusher.abort();
+        let _ = admin_server.await;
+        records.abort();
+        // Views counted since the last flush.
+        let _ = tokio::task::spawn_blocking(move || admin.flush()).await;
         Ok(())
     })
 }

@@ -21,8 +21,7 @@ use crate::problem::Problem;
 use crate::publish::{self, AssetSet, Generation, OverlayPics, Pictures, ProfileInput, ShellSettings};
 use crate::raster::{self, RasterCache, Rendered};
 
-/// The generation on air, swapped atomically.
-#[derive(Default)]
+/// The generation on air, swapped atomically, and what renders did.
 pub struct Live {
     // A std RwLock: readers clone the Arc and let go at once.
     current: RwLock<Option<Arc<Generation>>>,
@@ -31,6 +30,49 @@ pub struct Live {
     ancestry: Mutex<HashMap<(String, String), Option<String>>>,
     /// The most recent renders, newest last.
     history: Mutex<VecDeque<Report>>,
+    /// Every finished render, for the live log and the store.
+    events: tokio::sync::broadcast::Sender<Arc<Report>>,
+    /// Render durations for `/metrics`.
+    durations: Mutex<Histogram>,
+    started: Instant,
+}
+
+impl Default for Live {
+    fn default() -> Live {
+        Live {
+            current: RwLock::default(),
+            ancestry: Mutex::default(),
+            history: Mutex::default(),
+            events: tokio::sync::broadcast::channel(256).0,
+            durations: Mutex::new(Histogram::new(&[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A Prometheus histogram: cumulative counts per upper bound, in seconds.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    pub bounds: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Histogram {
+    pub fn new(bounds: &[f64]) -> Histogram {
+        Histogram { bounds: bounds.to_vec(), counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
+    }
+
+    pub fn observe(&mut self, value: f64) {
+        for (bound, count) in self.bounds.iter().zip(&mut self.counts) {
+            if value <= *bound {
+                *count += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
+    }
 }
 
 /// How many render reports [`Live`] keeps.
@@ -58,13 +100,34 @@ impl Live {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(generation);
     }
 
-    /// Records a finished render.
+    /// Records a finished render and tells every subscriber.
     pub fn record(&self, report: Report) {
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        if history.len() == HISTORY {
-            history.pop_front();
+        self.durations.lock().unwrap_or_else(|e| e.into_inner()).observe(report.duration.as_secs_f64());
+        let report = Arc::new(report);
+        {
+            let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+            if history.len() == HISTORY {
+                history.pop_front();
+            }
+            history.push_back((*report).clone());
         }
-        history.push_back(report);
+        // No subscriber is fine: nobody is watching the log.
+        let _ = self.events.send(report);
+    }
+
+    /// Every render from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Report>> {
+        self.events.subscribe()
+    }
+
+    /// Render durations so far.
+    pub fn durations(&self) -> Histogram {
+        self.durations.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Time since the server started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// The most recent renders, oldest first.
@@ -109,6 +172,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report as the admin API and the live log show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "finished": self.finished.to_rfc3339(),
+            "trigger": self.trigger,
+            "duration_ms": self.duration.as_millis() as u64,
+            "change_to_air_ms": self.change_to_air.map(|d| d.as_millis() as u64),
+            "screens": self.screens,
+            "rendered": self.rendered,
+            "reused": self.reused,
+            "problems": self.problems,
+            "generation": self.generation,
+            "published": self.published,
+        })
+    }
+
     /// The one render-log line.
     pub fn line(&self) -> String {
         format!(
@@ -222,8 +301,12 @@ impl Renderer {
             let numbers = layout::numbers(&site, &screens);
             laid_out.push(ProfileBuild { screens, pictures, overlays, numbers });
         }
-        // Keep only what this render used, so the memo never grows without bound.
-        *self.memo.lock().unwrap_or_else(|e| e.into_inner()) = memo_next;
+        // Keep only what this render used, so the memo never grows without
+        // bound — unless this render will not go on air (a broken site.toml
+        // drawn with defaults): then the pictures on air stay the ones to reuse.
+        if site.config_ok || force {
+            *self.memo.lock().unwrap_or_else(|e| e.into_inner()) = memo_next;
+        }
 
         let inputs: Vec<ProfileInput> = site
             .config
@@ -261,6 +344,12 @@ impl Renderer {
             .flatten()
             .filter(|t| *t > now)
             .min();
+        generation.stale_days = site.config.stale_days;
+        generation.columns = site
+            .columns
+            .iter()
+            .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(&self.channels, c) })
+            .collect();
         let report = Report {
             trigger: trigger.to_string(),
             duration: started.elapsed(),
@@ -336,6 +425,19 @@ struct ProfileBuild {
     numbers: BTreeMap<String, Target>,
 }
 
+/// The date of a column's newest content: a document's date, else the day its
+/// file (or a picture) was last written.
+fn newest_in(root: &Path, column: &content::Column) -> Option<chrono::NaiveDate> {
+    let written = |source: &str| {
+        let modified = std::fs::metadata(root.join(source)).and_then(|m| m.modified()).ok()?;
+        Some(DateTime::<Utc>::from(modified).date_naive())
+    };
+    let items = column.items.iter();
+    let docs = items.clone().flat_map(|i| &i.docs).filter_map(|d| d.date.or_else(|| written(&d.source)));
+    let pictures = items.flat_map(|i| &i.pictures).filter_map(|(source, _)| written(source));
+    docs.chain(pictures).max()
+}
+
 /// A hash of everything that decides a screen's pictures.
 fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
@@ -362,9 +464,20 @@ pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: O
         live.swap(Arc::new(g));
     }
     report.change_to_air = changed.map(|t| t.elapsed());
-    tracing::info!("{}", report.line());
+    tracing::info!(
+        trigger = %report.trigger,
+        duration_ms = report.duration.as_millis() as u64,
+        change_to_air_ms = report.change_to_air.map(|d| d.as_millis() as u64),
+        screens = report.screens,
+        rendered = report.rendered,
+        reused = report.reused,
+        problems = report.problems.len(),
+        generation = %report.generation,
+        published = report.published,
+        "render"
+    );
     for p in &report.problems {
-        tracing::warn!("problem {p}");
+        tracing::warn!(path = %p.path, line = p.line, last_good = p.last_good, "problem {p}");
     }
     live.record(report.clone());
     report

@@ -7,10 +7,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing wrong with one file, worded for the content staff who fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Problem {
     /// Path relative to the channel folder, with `/` separators.
     pub path: String,
@@ -26,6 +27,12 @@ pub struct Problem {
     pub hint_en: String,
     /// Whether the file's last good version is still on air in its place.
     pub last_good: bool,
+}
+
+impl Default for Problem {
+    fn default() -> Problem {
+        Problem::new("", "", "")
+    }
 }
 
 impl Problem {

@@ -32,3 +32,26 @@ fn every_sub_item_is_reachable_with_the_keys_alone() {
     let shot = image::open(shots.path().join("home-sd.png")).unwrap();
     assert_eq!((shot.width(), shot.height()), (720, 576));
 }
+
+#[test]
+fn the_operators_pages_load_in_chromium_without_script_errors() {
+    let browser_dir = common::root().join("tests/browser");
+    let server = common::Binary::start(&common::root().join("channels"));
+    // Some box traffic first, so the statistics have something to draw.
+    let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
+    for (i, id) in graph["screens"].as_object().unwrap().keys().enumerate().take(40) {
+        common::get(server.boxes, &format!("/tv/sd/{id}.html"), &[&format!("User-Agent: STB-{}", i % 7)]);
+    }
+    let out = Command::new("node")
+        .current_dir(&browser_dir)
+        .arg("admin.mjs")
+        .arg(format!("http://{}", server.admin))
+        .arg(common::ADMIN_TOKEN)
+        .args(std::env::var("ADMIN_SHOTS").ok())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "admin pages failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("admin pages ok"), "{stdout}");
+}

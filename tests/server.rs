@@ -4,48 +4,13 @@
 
 mod common;
 
+use common::{request, Binary};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-
-use common::request;
-
-/// The `infotv` binary serving the shipped channel; killed on drop.
-struct Binary {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Binary {
-    fn start() -> Binary {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_infotv"))
-            .current_dir(common::root())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        // "infotv: serving channels on http://127.0.0.1:PORT/ …"
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("{line}"));
-        let addr = url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
-        Binary { child, addr }
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn the_shipped_channel_walked_over_http() {
-    let server = Binary::start();
-    let addr = server.addr;
+    let server = Binary::start(&common::root().join("channels"));
+    let addr = server.boxes;
 
     let root = request(addr, "GET", "/");
     assert_eq!(root.status, 302);
@@ -106,8 +71,8 @@ fn the_shipped_channel_walked_over_http() {
 
 #[test]
 fn errors_and_methods() {
-    let server = Binary::start();
-    let addr = server.addr;
+    let server = Binary::start(&common::root().join("channels"));
+    let addr = server.boxes;
     assert_eq!(request(addr, "GET", "/nothing").status, 404);
     assert_eq!(request(addr, "GET", "/a/0000.png").status, 404);
     assert_eq!(request(addr, "GET", "/api/v1/xx/graph.json").status, 404);

@@ -80,6 +80,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             title: spec.title.clone(),
             parent: spec.parent.as_ref().map(|t| t.screen.clone()),
             number: None,
+            section: None,
             carousel: None,
             ops,
             states,

@@ -223,8 +223,16 @@ pub struct State {
     pub keys: BTreeMap<Key, Target>,
 }
 
-/// One screen of one profile.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a screen sits in the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Section {
+    pub column: String,
+    /// `None` on the column's own screens.
+    pub item: Option<String>,
+}
+
+/// One screen of one profile: what it draws, its focus states and their keys.
+#[derive(Debug, Clone)]
 pub struct Screen {
     /// Stable ASCII id derived from source paths, never positions.
     pub id: String,
@@ -234,6 +242,8 @@ pub struct Screen {
     pub parent: Option<String>,
     /// Three-digit page number of a sub-item's screens.
     pub number: Option<u16>,
+    /// The column and sub-item the screen belongs to, for viewing statistics.
+    pub section: Option<Section>,
     /// Seconds until the shell moves on by itself, and where to.
     pub carousel: Option<(u32, Target)>,
     /// The base picture, focus not drawn.
@@ -258,6 +268,7 @@ impl Screen {
             title: title.to_string(),
             parent: Some(parent.screen.clone()),
             number: None,
+            section: None,
             carousel: None,
             ops,
             states: vec![State { focus: None, keys }],
@@ -395,7 +406,10 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
         );
         // Where back from a sub-item leads: its tile in the column screens.
         let per_page = 2 * column_rows;
-        screens.extend(column_screens);
+        screens.extend(column_screens.into_iter().map(|mut s| {
+            s.section = Some(Section { column: column.title.clone(), item: None });
+            s
+        }));
 
         for (ii, item) in column.items.iter().enumerate() {
             let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
@@ -456,6 +470,7 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
             }
             for screen in &mut item_screens {
                 screen.number = number;
+                screen.section = Some(Section { column: column.title.clone(), item: Some(item.title.clone()) });
                 if let Some(n) = number {
                     screen.ops.extend(frame.number_badge(n, accent));
                 }

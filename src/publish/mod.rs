@@ -29,6 +29,9 @@ pub struct Asset {
 #[derive(Debug, Clone)]
 pub struct ScreenOut {
     pub kind: Kind,
+    pub title: String,
+    /// Column and sub-item, for viewing statistics.
+    pub section: Option<crate::layout::Section>,
     pub parent: Option<String>,
     /// The HTML shell per focus state.
     pub shells: Vec<Bytes>,
@@ -68,6 +71,17 @@ pub struct Generation {
     /// The next scheduled publish or expiry after `built_at`: the moment this
     /// generation goes out of date without any file changing.
     pub next_change: Option<DateTime<FixedOffset>>,
+    /// Each column's newest dated content, for the stale-column warning.
+    pub columns: Vec<ColumnFreshness>,
+    /// Days without anything new after which a column is stale; 0: never.
+    pub stale_days: u32,
+}
+
+/// A column and the date of its newest article, table or picture.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnFreshness {
+    pub title: String,
+    pub newest: Option<chrono::NaiveDate>,
 }
 
 impl Generation {
@@ -192,6 +206,8 @@ pub fn assemble(
                 screen.id.clone(),
                 ScreenOut {
                     kind: screen.kind,
+                    title: screen.title.clone(),
+                    section: screen.section.clone(),
                     parent: screen.parent.clone(),
                     etags,
                     keys: screen
@@ -236,6 +252,8 @@ pub fn assemble(
         }),
         utc_offset_minutes: built_at.offset().local_minus_utc() / 60,
         next_change: None,
+        columns: Vec::new(),
+        stale_days: 0,
     }
 }
 

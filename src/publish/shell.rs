@@ -74,7 +74,7 @@ function tick(){if(skew===null){return;}var t=new Date((new Date()).getTime()+sk
 for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}}
 /* Polling: new content reloads this screen when it changed; alerts come and go. */
 function xhr(){try{return new XMLHttpRequest();}catch(x){return null;}}
-function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F,true);r.setRequestHeader('If-None-Match',V);
+function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F,true);r.setRequestHeader('If-None-Match',V);r.setRequestHeader('X-Requested-With','XMLHttpRequest');
 r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){window.location.replace(P+I+'.html?f='+F);}};r.send(null);}
 function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);
 r.onreadystatechange=function(){var g;if(r.readyState!=4||r.status!=200){return;}

@@ -106,6 +106,24 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
     }
 }
 
+/// The route of a path, as metrics label it.
+pub fn route_label(path: &str) -> &'static str {
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match parts.as_slice() {
+        [] => "root",
+        ["healthz"] => "healthz",
+        ["favicon.ico"] => "favicon",
+        ["a", _] => "asset",
+        ["tv", "keytest" | "keytest.html"] => "keytest",
+        ["tv", _, _] => "shell",
+        ["nav", ..] => "nav",
+        ["api", "v1", "generation"] => "generation",
+        ["api", "v1", _, "graph.json"] => "graph",
+        ["api", "v1", _, "screens", _] => "screen_text",
+        _ => "other",
+    }
+}
+
 /// Splits a URL path into its segments, refusing anything but plain names.
 /// Screen ids, profiles and asset names are ASCII letters, digits, `-`, `_`
 /// and `.`; nothing else (no `..`, no escapes, no encoded separators) is ever

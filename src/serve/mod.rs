@@ -13,17 +13,28 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::metrics::{Metrics, ViewSeen};
 use crate::pipeline::Live;
 
-pub use handler::handle;
+pub use handler::{handle, route_label};
 
 /// Serves boxes on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish (up to ten seconds) before returning.
 pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run_with(listener, live, Arc::new(Metrics::default()), shutdown).await
+}
+
+/// [`run`], counting requests, bytes, connections and views in `metrics`.
+pub async fn run_with(
+    listener: TcpListener,
+    live: Arc<Live>,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(err) => {
@@ -36,10 +47,12 @@ pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<O
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let live = live.clone();
-        let service = service_fn(move |req| {
-            let live = live.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(&live, req)) }
+        let (live, metrics) = (live.clone(), metrics.clone());
+        let conn_metrics = metrics.clone();
+        let address = peer.ip().to_string();
+        let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (live, metrics, address) = (live.clone(), metrics.clone(), address.clone());
+            async move { Ok::<_, std::convert::Infallible>(observed(&live, &metrics, &address, req)) }
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -47,10 +60,12 @@ pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<O
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
+        conn_metrics.connection_opened();
         tokio::spawn(async move {
             if let Err(err) = conn.await {
                 tracing::debug!("connection ended: {err}");
             }
+            conn_metrics.connection_closed();
         });
     }
     tokio::select! {
@@ -58,4 +73,47 @@ pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<O
         () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("shutdown: connections still open after 10 s"),
     }
     Ok(())
+}
+
+/// Answers a request and counts it; a shell loaded by a box (not the shell's
+/// own background recheck) is a view of that screen.
+fn observed(
+    live: &Live,
+    metrics: &Metrics,
+    address: &str,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    use hyper::body::Body;
+    let path = req.uri().path().to_string();
+    let background = req.headers().contains_key("x-requested-with");
+    let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let head = req.method() == hyper::Method::HEAD;
+    let resp = handle(live, req);
+    let status = resp.status().as_u16();
+    let label = route_label(&path);
+    metrics.request(label, status, resp.body().size_hint().exact().unwrap_or(0));
+    if label == "shell" && matches!(status, 200 | 304) && !background && !head {
+        let mut parts = path.trim_start_matches("/tv/").splitn(2, '/');
+        let (Some(profile), Some(file)) = (parts.next(), parts.next()) else { return resp };
+        let screen = file.trim_end_matches(".html");
+        if let Some(g) = live.current() {
+            let section = g.profiles.get(profile).and_then(|p| p.screens.get(screen)).map(|s| s.section.clone());
+            if let Some(section) = section {
+                let (column, item) = match &section {
+                    Some(s) => (s.column.as_str(), s.item.as_deref().unwrap_or("")),
+                    None => ("", ""),
+                };
+                metrics.view(&ViewSeen {
+                    profile,
+                    screen,
+                    column,
+                    item,
+                    address,
+                    agent: &agent,
+                    utc_offset_minutes: g.utc_offset_minutes,
+                });
+            }
+        }
+    }
+    resp
 }

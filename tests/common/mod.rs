@@ -2,9 +2,10 @@
 //! copied to temp folders, servers on free ports and a plain HTTP client.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -149,4 +150,113 @@ pub fn wait_for<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The admin token test servers are started with.
+pub const ADMIN_TOKEN: &str = "test-token-5f2b9c";
+
+/// `infotv serve`, the real binary, on free ports; killed on drop.
+pub struct Binary {
+    child: Child,
+    pub boxes: SocketAddr,
+    pub admin: SocketAddr,
+    pub banner: String,
+    _data: Option<tempfile::TempDir>,
+}
+
+impl Binary {
+    /// The binary serving `channels`, with a data folder of its own.
+    pub fn start(channels: &Path) -> Binary {
+        let data = tempfile::tempdir().unwrap();
+        let mut b = Binary::start_with(channels, data.path(), Some(ADMIN_TOKEN));
+        b._data = Some(data);
+        b
+    }
+
+    pub fn start_with(channels: &Path, data: &Path, token: Option<&str>) -> Binary {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_infotv"));
+        cmd.current_dir(root())
+            .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--quiet-ms", "150"])
+            .arg("--channels")
+            .arg(channels)
+            .arg("--data")
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .env_remove("INFOTV_ADMIN_TOKEN")
+            .stdout(Stdio::piped());
+        if let Some(t) = token {
+            cmd.args(["--admin-token", t]);
+        }
+        let fresh = token.is_none() && !data.join("admin-token").exists();
+        let mut child = cmd.spawn().unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut banner = String::new();
+        while !banner.contains("operators on") {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "the server ended: {banner}");
+            banner.push_str(&line);
+        }
+        // A token made at this start is printed on a line of its own.
+        if fresh {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            banner.push_str(&line);
+        }
+        // Keep reading so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let url = |marker: &str| -> SocketAddr {
+            let line = banner.lines().find(|l| l.contains(marker)).unwrap();
+            let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
+            url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap()
+        };
+        Binary { boxes: url("serving"), admin: url("operators on"), banner: banner.clone(), child, _data: None }
+    }
+
+    /// Asks the server to stop as systemd does, and waits for it.
+    pub fn stop(mut self) {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "a clean shutdown: {status:?}");
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A request with extra header lines, read to the end (or only its head for
+/// endless streams).
+pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: &str, head_only: bool) -> Response {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    if !body.is_empty() {
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    if head_only {
+        let mut buf = [0u8; 4096];
+        while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0);
+            raw.extend_from_slice(&buf[..n]);
+        }
+    } else {
+        stream.read_to_end(&mut raw).unwrap();
+    }
+    parse_response(&raw)
+}
+
+pub fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> Response {
+    send(addr, "GET", path, headers, "", false)
 }

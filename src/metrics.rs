@@ -1,0 +1,158 @@
+//! Counters of the box-facing server and the views it saw, for `/metrics`
+//! and for the store. Everything here is cheap enough to touch on every
+//! request: atomics, and a short-held lock per request.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use chrono::{NaiveDate, Utc};
+
+use crate::pipeline::Live;
+use crate::store::{box_hash, local_hour, ViewKey};
+
+/// What the box port did since start.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    bytes: AtomicU64,
+    open: AtomicI64,
+    views: AtomicU64,
+    /// Views not yet written to the store.
+    pending: Mutex<Pending>,
+    salt: Mutex<String>,
+}
+
+#[derive(Default)]
+struct Pending {
+    views: HashMap<ViewKey, u64>,
+    boxes: HashSet<(NaiveDate, String)>,
+}
+
+/// One shell request, as the server saw it.
+pub struct ViewSeen<'a> {
+    pub profile: &'a str,
+    pub screen: &'a str,
+    pub column: &'a str,
+    pub item: &'a str,
+    pub address: &'a str,
+    pub agent: &'a str,
+    pub utc_offset_minutes: i32,
+}
+
+impl Metrics {
+    pub fn new(salt: String) -> Metrics {
+        Metrics { salt: Mutex::new(salt), ..Metrics::default() }
+    }
+
+    pub fn connection_opened(&self) {
+        self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts one answered request.
+    pub fn request(&self, route: &'static str, status: u16, bytes: u64) {
+        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((route, status)).or_default() += 1;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts a screen shown on a box.
+    pub fn view(&self, seen: &ViewSeen<'_>) {
+        self.views.fetch_add(1, Ordering::Relaxed);
+        let (day, hour) = local_hour(Utc::now(), seen.utc_offset_minutes);
+        let salt = self.salt.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let hash = box_hash(&salt, day, seen.address, seen.agent);
+        let key = ViewKey {
+            day,
+            hour,
+            profile: seen.profile.to_string(),
+            screen: seen.screen.to_string(),
+            column: seen.column.to_string(),
+            item: seen.item.to_string(),
+        };
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *pending.views.entry(key).or_default() += 1;
+        pending.boxes.insert((day, hash));
+    }
+
+    /// Views counted since the last call, for the store.
+    pub fn take_views(&self) -> (HashMap<ViewKey, u64>, HashSet<(NaiveDate, String)>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = std::mem::take(&mut *pending);
+        (taken.views, taken.boxes)
+    }
+
+    /// Puts views back when the store could not take them (a full disk).
+    pub fn restore_views(&self, views: HashMap<ViewKey, u64>, boxes: HashSet<(NaiveDate, String)>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (k, n) in views {
+            *pending.views.entry(k).or_default() += n;
+        }
+        pending.boxes.extend(boxes);
+    }
+
+    /// The Prometheus text exposition of everything: the box port's counters,
+    /// and the renders and generation from `live`.
+    pub fn render(&self, live: &Live) -> String {
+        let mut out = String::from(
+            "# HELP infotv_http_requests_total Box-port requests by route and status.\n\
+             # TYPE infotv_http_requests_total counter\n",
+        );
+        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "infotv_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        let mut simple = |name: &str, kind: &str, help: &str, value: String| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        simple(
+            "infotv_http_response_bytes_total",
+            "counter",
+            "Body bytes served to boxes.",
+            self.bytes.load(Ordering::Relaxed).to_string(),
+        );
+        simple(
+            "infotv_http_open_connections",
+            "gauge",
+            "Box connections open now.",
+            self.open.load(Ordering::Relaxed).to_string(),
+        );
+        simple(
+            "infotv_views_total",
+            "counter",
+            "Screens shown on boxes since start.",
+            self.views.load(Ordering::Relaxed).to_string(),
+        );
+        simple("infotv_uptime_seconds", "gauge", "Seconds since start.", live.uptime().as_secs().to_string());
+        let current = live.current();
+        let screens: usize = current.as_ref().map_or(0, |g| g.screen_count());
+        simple("infotv_screens", "gauge", "Screens on air, all profiles.", screens.to_string());
+        simple(
+            "infotv_problems",
+            "gauge",
+            "Problems reported by the last render.",
+            live.history().last().map_or(0, |r| r.problems.len()).to_string(),
+        );
+        simple(
+            "infotv_alert_on_air",
+            "gauge",
+            "1 while an emergency alert is on air.",
+            u8::from(current.as_ref().is_some_and(|g| g.alert.is_some())).to_string(),
+        );
+        let h = live.durations();
+        let _ = writeln!(
+            out,
+            "# HELP infotv_render_duration_seconds Time per render.\n# TYPE infotv_render_duration_seconds histogram"
+        );
+        for (bound, count) in h.bounds.iter().zip(&h.counts) {
+            let _ = writeln!(out, "infotv_render_duration_seconds_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "infotv_render_duration_seconds_bucket{{le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "infotv_render_duration_seconds_sum {}", h.sum);
+        let _ = writeln!(out, "infotv_render_duration_seconds_count {}", h.count);
+        out
+    }
+}

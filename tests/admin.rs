@@ -1,0 +1,218 @@
+//! The operators' port, with the real binary: the token guards every route,
+//! views counted from box requests reach stats.csv, renders are recorded with
+//! their triggers, and the SQLite store survives a restart.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{get, send, wait_for, Binary, ADMIN_TOKEN as TOKEN};
+
+fn bearer() -> String {
+    format!("Authorization: Bearer {TOKEN}")
+}
+
+#[test]
+fn the_token_guards_every_admin_route() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_with(&common::fixture("basic"), data.path(), Some(TOKEN));
+    let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
+    let asset = graph["screens"]["home"]["states"][0]["image"].as_str().unwrap().to_string();
+    let routes = [
+        "/",
+        "/renders",
+        "/renders/1",
+        "/problems",
+        "/preview",
+        "/preview/sd",
+        "/stats",
+        "/stats.csv",
+        "/stats.csv?from=2026-01-01&to=2026-12-31",
+        "/api/v1/status",
+        "/api/v1/renders",
+        "/api/v1/problems",
+        "/events",
+        "/metrics",
+        asset.as_str(),
+        "/no-such-page",
+    ];
+    let wrong = [
+        vec![],
+        vec!["Authorization: Bearer wrong-token".to_string()],
+        vec![format!("Authorization: Bearer {TOKEN}x")],
+        vec![format!("Authorization: Basic {TOKEN}")],
+        vec!["Cookie: infotv_admin=0123456789abcdef".to_string()],
+    ];
+    for route in routes {
+        for headers in &wrong {
+            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let r = get(server.admin, route, &h);
+            assert_eq!(r.status, 401, "{route} with {headers:?}: {}", r.text());
+            assert!(!r.text().contains("幸福") && !r.text().contains("测试频道"), "{route} leaks content");
+        }
+        // A person's browser is sent to the login form instead.
+        let r = get(server.admin, route, &["Accept: text/html"]);
+        assert_eq!(r.status, 303, "{route}");
+        assert!(r.header("location").unwrap().starts_with("/login?next="), "{route}");
+        let r = send(server.admin, "GET", route, &[&bearer()], "", route == "/events");
+        let want = if route == "/no-such-page" { 404 } else { 200 };
+        let want = if route == "/preview" { 303 } else { want };
+        assert_eq!(r.status, want, "{route} with the token");
+    }
+    // Nothing but GET behind the token either.
+    assert_eq!(send(server.admin, "POST", "/renders", &[], "x=1", false).status, 401);
+
+    // The login form: a wrong token is refused, the right one sets a session.
+    let r = send(server.admin, "POST", "/login", &[], "token=nope&next=%2Fstats", false);
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("令牌不正确"));
+    let r = send(server.admin, "POST", "/login", &[], &format!("token={TOKEN}&next=%2Fstats"), false);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/stats"));
+    let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert!(r.header("set-cookie").unwrap().contains("HttpOnly"));
+    let page = get(server.admin, "/", &[&format!("Cookie: {cookie}")]);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("运行状态"));
+    // Never an open redirect.
+    let r = send(server.admin, "POST", "/login", &[], &format!("token={TOKEN}&next=%2F%2Fevil.example"), false);
+    assert_eq!(r.header("location"), Some("/"));
+    // Logging out ends the session.
+    send(server.admin, "POST", "/logout", &[&format!("Cookie: {cookie}")], "x=1", false);
+    assert_eq!(get(server.admin, "/", &[&format!("Cookie: {cookie}")]).status, 401);
+}
+
+#[test]
+fn views_counted_from_box_requests_appear_in_stats_csv() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_with(&common::root().join("channels"), data.path(), Some(TOKEN));
+    let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
+    let screens = graph["screens"].as_object().unwrap();
+    let column = screens.iter().find(|(_, s)| s["kind"] == "column" && s["title"] == "便民万源").unwrap().0;
+    // The column's second tile opens 便民电话.
+    let item = screens[column]["states"][1]["keys"]["ok"].as_str().unwrap().split('#').next().unwrap();
+    let shell = |id: &str, headers: &[&str]| {
+        let r = get(server.boxes, &format!("/tv/sd/{id}.html"), headers);
+        assert!(r.status == 200 || r.status == 304);
+        r
+    };
+    // Box A opens the column twice and the sub-item once; box B the column once.
+    shell(column, &["User-Agent: STB-A"]);
+    let etag = shell(column, &["User-Agent: STB-A"]).header("etag").unwrap().to_string();
+    shell(item, &["User-Agent: STB-A"]);
+    // A box coming back to a screen it holds, answered 304, still saw it.
+    shell(column, &["User-Agent: STB-B", &format!("If-None-Match: {etag}")]);
+    // The shell's own background check for new content is not a view.
+    shell(column, &["User-Agent: STB-A", "X-Requested-With: XMLHttpRequest", &format!("If-None-Match: {etag}")]);
+    // Nor is anything but a shell.
+    get(server.boxes, "/api/v1/generation", &["User-Agent: STB-C"]);
+
+    let csv = get(server.admin, "/stats.csv", &[&bearer()]);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.body.starts_with(b"\xEF\xBB\xBF"), "a BOM, so Excel reads UTF-8");
+    let text = csv.text();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "日期,栏目,子栏目,浏览次数,当日机顶盒数");
+    let day = lines[1].split(',').next().unwrap().to_string();
+    assert_eq!(&lines[1..], [format!("{day},便民万源,,3,2"), format!("{day},便民万源,便民电话,1,2")], "{text}");
+
+    // The statistics page shows the same.
+    let page = get(server.admin, "/stats", &[&bearer()]).text();
+    assert!(page.contains("便民电话") && page.contains("<svg"), "{page}");
+    // And /metrics counts them with the requests.
+    let metrics = get(server.admin, "/metrics", &[&bearer()]).text();
+    assert!(metrics.contains("infotv_views_total 4"), "{metrics}");
+    assert!(metrics.contains("infotv_http_requests_total{route=\"shell\",status=\"200\"} 3"), "{metrics}");
+    assert!(metrics.contains("infotv_http_requests_total{route=\"shell\",status=\"304\"} 2"), "{metrics}");
+    assert!(metrics.contains("infotv_render_duration_seconds_count 1"), "{metrics}");
+    assert!(metrics.contains("# TYPE infotv_render_duration_seconds histogram"), "{metrics}");
+}
+
+#[test]
+fn renders_and_problems_are_recorded_with_their_triggers() {
+    let channel = common::copy_fixture("basic");
+    // A day without news makes a column stale here.
+    let site = std::fs::read_to_string(channel.path().join("site.toml")).unwrap();
+    std::fs::write(channel.path().join("site.toml"), format!("stale_days = 1\n{site}")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_with(channel.path(), data.path(), Some(TOKEN));
+    let item = channel.path().join("01-第一栏目/02-乙项");
+    std::fs::write(item.join("2026-11-27-坏文件.md"), "+++\ndate = 2026-13-01\n+++\n").unwrap();
+    let runs = wait_for(Duration::from_secs(10), || {
+        let runs = get(server.admin, "/api/v1/renders", &[&bearer()]).json();
+        (runs.as_array().unwrap().len() >= 2).then_some(runs)
+    })
+    .expect("a second render is recorded");
+    let newest = &runs[0];
+    assert_eq!(newest["trigger"], "files:01-第一栏目/02-乙项/2026-11-27-坏文件.md");
+    assert!(newest["change_to_air_ms"].as_i64().unwrap() > 0);
+    assert!(newest["problem_count"].as_i64().unwrap() >= 1);
+    assert_eq!(runs[1]["trigger"], "start");
+
+    let problems = get(server.admin, "/api/v1/problems", &[&bearer()]).json();
+    let open: Vec<&serde_json::Value> =
+        problems.as_array().unwrap().iter().filter(|p| p["path"].as_str().unwrap().ends_with("坏文件.md")).collect();
+    assert!(!open.is_empty(), "{problems}");
+    assert!(open.iter().all(|p| p["since"].as_str().is_some() && !p["hint_zh"].as_str().unwrap().is_empty()));
+    let page = get(server.admin, "/problems", &[&bearer()]).text();
+    assert!(page.contains("坏文件.md") && page.contains("提示"));
+    let run = get(server.admin, &format!("/renders/{}", newest["id"]), &[&bearer()]).text();
+    assert!(run.contains("坏文件.md"), "the drill-down lists the run's problems");
+
+    // Fixed: the problem is resolved, not open any more.
+    std::fs::remove_file(item.join("2026-11-27-坏文件.md")).unwrap();
+    wait_for(Duration::from_secs(10), || {
+        let problems = get(server.admin, "/api/v1/problems", &[&bearer()]).json();
+        problems.as_array().unwrap().iter().all(|p| !p["path"].as_str().unwrap().ends_with("坏文件.md")).then_some(())
+    })
+    .expect("a fixed file's problem is resolved");
+    let status = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+    assert_eq!(status["store"], "ok");
+    assert!(status["generation"].as_str().is_some());
+    // 新闻's newest article is dated 2026-11-20; 第二栏目's only file has no
+    // date and was written just now.
+    let stale: Vec<&str> =
+        status["stale_columns"].as_array().unwrap().iter().map(|c| c["column"].as_str().unwrap()).collect();
+    assert!(stale.contains(&"新闻") && !stale.contains(&"第二栏目"), "{status}");
+    assert!(get(server.admin, "/", &[&bearer()]).text().contains("「新闻」已"));
+}
+
+#[test]
+fn the_store_and_the_token_survive_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let channels = common::fixture("basic");
+    let server = Binary::start_with(&channels, data.path(), None);
+    // No token given: one is made, printed once and saved.
+    let token = std::fs::read_to_string(data.path().join("admin-token")).unwrap().trim().to_string();
+    assert_eq!(token.len(), 32);
+    assert!(server.banner.contains(&token), "{}", server.banner);
+    let auth = format!("Authorization: Bearer {token}");
+    let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
+    let column = graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["kind"] == "column").unwrap().0.clone();
+    for _ in 0..5 {
+        get(server.boxes, &format!("/tv/sd/{column}.html"), &["User-Agent: STB-A"]);
+    }
+    server.stop();
+
+    let server = Binary::start_with(&channels, data.path(), None);
+    assert!(!server.banner.contains(&token), "the saved token is not printed again");
+    let runs = get(server.admin, "/api/v1/renders", &[&auth]).json();
+    assert_eq!(runs.as_array().unwrap().len(), 2, "the first run's render and this one's: {runs}");
+    let csv = get(server.admin, "/stats.csv", &[&auth]).text();
+    assert!(csv.lines().any(|l| l.ends_with(",5,1")), "views counted before the restart: {csv}");
+}
+
+#[test]
+fn an_unusable_data_folder_still_serves_the_boxes() {
+    let data = tempfile::tempdir().unwrap();
+    // A file where the data folder should be: nothing can be stored there.
+    let blocked = data.path().join("data");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let server = Binary::start_with(&common::fixture("basic"), &blocked, Some(TOKEN));
+    assert_eq!(common::request(server.boxes, "GET", "/healthz").status, 200);
+    let status = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+    assert!(status["store"].as_str().unwrap().contains("cannot create the data folder"), "{status}");
+    let page = get(server.admin, "/", &[&bearer()]).text();
+    assert!(page.contains("数据库不可用"));
+}
