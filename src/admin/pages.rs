@@ -385,7 +385,7 @@ pub fn preview(admin: &Admin, profile: &str) -> Option<String> {
     let scale = 280.0 / w;
     let mut tabs = String::new();
     for name in g.profiles.keys() {
-        let on = if name == profile { " style=\"background:#16324f;color:#fff\"" } else { "" };
+        let on = if name == profile { " style=\"background:#f0a020;color:#16324f\"" } else { "" };
         let _ = write!(tabs, "<a class=\"btn\"{on} href=\"/preview/{0}\">{0}</a> ", esc(name));
     }
     let mut body = format!(
@@ -493,8 +493,8 @@ pub fn stats(admin: &Admin, from: NaiveDate, to: NaiveDate) -> String {
         "<div class=\"cards\"><div class=\"card\"><div class=\"k\">浏览次数</div><div class=\"v\">{total}</div><div class=\"s\">{from} 至 {to}</div></div>\
          <div class=\"card\"><div class=\"k\">日均浏览</div><div class=\"v\">{}</div><div class=\"s\">共 {days} 天</div></div>\
          <div class=\"card\"><div class=\"k\">日均机顶盒</div><div class=\"v\">{}</div><div class=\"s\">每天不重复的机顶盒数的平均</div></div></div>",
-        total / days,
-        boxes_total / days
+        average(total, days),
+        average(boxes_total, days)
     );
     body.push_str("<h2>每日浏览</h2>");
     body.push_str(&chart(&per_day, &stats.boxes));
@@ -503,6 +503,16 @@ pub fn stats(admin: &Admin, from: NaiveDate, to: NaiveDate) -> String {
     body.push_str("<h2>各子栏目</h2>");
     body.push_str(&share_table(per_item.into_iter().map(|((c, i), n)| (c, i, n)).collect(), total, true));
     page(admin, "统计", "/stats", &body)
+}
+
+/// `sum / days`, with a decimal while it is small.
+fn average(sum: i64, days: i64) -> String {
+    let avg = sum as f64 / days.max(1) as f64;
+    if avg < 10.0 {
+        format!("{avg:.1}")
+    } else {
+        format!("{avg:.0}")
+    }
 }
 
 /// Rows sorted by views, with a bar of each one's share.

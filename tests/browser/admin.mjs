@@ -22,6 +22,7 @@ if (!page.url().includes('/login')) fail(`no login form without the token: at ${
 await page.fill('input[name=token]', 'wrong');
 await Promise.all([page.waitForLoadState(), page.click('button')]);
 if (!(await page.content()).includes('令牌不正确')) fail('a wrong token is not refused');
+if (shots) await page.screenshot({ path: `${shots}/login.png` });
 await page.fill('input[name=token]', token);
 await Promise.all([page.waitForURL(`${base}/stats`), page.click('button')]);
 
