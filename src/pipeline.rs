@@ -284,21 +284,29 @@ impl Renderer {
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
         problems.extend(self.fonts.use_chain(site.config.fonts.as_deref()));
         problems.extend(layout::coverage_problems(&site, &self.fonts));
+        let loaded = started.elapsed();
+        let (mut t_layout, mut t_raster, mut t_assets) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
 
         let mut assets = AssetSet::default();
         let mut laid_out: Vec<ProfileBuild> = Vec::new();
         let (mut rendered, mut reused) = (0, 0);
         let mut memo_next = HashMap::new();
         for profile in &site.config.profiles {
+            let t = Instant::now();
             let cx = layout::Context { fonts: &self.fonts, profile, now };
             let screens = layout::build(&site, &cx);
             problems.extend(layout::floor_problems(&screens, profile));
+            t_layout += t.elapsed();
+            let t = Instant::now();
             let (pictures, r, u) = self.rasterise(&screens, profile, &mut memo_next);
             rendered += r;
             reused += u;
+            t_raster += t.elapsed();
+            let t = Instant::now();
             let pictures: Vec<Pictures> = pictures.iter().map(|p| assets.add_rendered(p)).collect();
             let overlays = self.overlay_pictures(&layout::overlays(&site, &cx), profile, &mut assets);
             let numbers = layout::numbers(&site, &screens);
+            t_assets += t.elapsed();
             laid_out.push(ProfileBuild { screens, pictures, overlays, numbers });
         }
         // Keep only what this render used, so the memo never grows without
@@ -321,6 +329,7 @@ impl Renderer {
                 numbers: &b.numbers,
             })
             .collect();
+        let t_publish = Instant::now();
         let settings = ShellSettings {
             poll_seconds: site.config.poll_seconds,
             key_codes: site.config.key_codes.clone(),
@@ -350,6 +359,15 @@ impl Renderer {
             .iter()
             .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(&self.channels, c) })
             .collect();
+        // Where the time went, for profiling (RUST_LOG=debug).
+        tracing::debug!(
+            load_ms = loaded.as_millis() as u64,
+            layout_ms = t_layout.as_millis() as u64,
+            raster_ms = t_raster.as_millis() as u64,
+            assets_ms = t_assets.as_millis() as u64,
+            publish_ms = t_publish.elapsed().as_millis() as u64,
+            "render stages"
+        );
         let report = Report {
             trigger: trigger.to_string(),
             duration: started.elapsed(),
@@ -404,12 +422,7 @@ impl Renderer {
         for (i, r) in done.into_iter().flatten() {
             out[i] = Some(r);
         }
-        let out: Vec<Rendered> = out
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| Rendered { base: Vec::new(), format: raster::Format::Png, sprites: Vec::new() })
-            })
-            .collect();
+        let out: Vec<Rendered> = out.into_iter().map(Option::unwrap_or_default).collect();
         for (k, r) in keys.into_iter().zip(&out) {
             memo_next.insert(k, r.clone());
         }
@@ -442,11 +455,38 @@ fn newest_in(root: &Path, column: &content::Column) -> Option<chrono::NaiveDate>
 fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(format!("{}x{}i{}", profile.width, profile.height, profile.interlaced).as_bytes());
-    h.update(format!("{:?}", screen.ops).as_bytes());
+    for op in &screen.ops {
+        op.digest(&mut h);
+    }
     for state in &screen.states {
-        h.update(format!("{:?}", state.focus).as_bytes());
+        match &state.focus {
+            Some(f) => {
+                h.update(b"S");
+                for v in [f.rect.x, f.rect.y, f.rect.w, f.rect.h] {
+                    h.update(&v.to_le_bytes());
+                }
+                for op in &f.ops {
+                    op.digest(&mut h);
+                }
+            }
+            None => {
+                h.update(b"N");
+            }
+        }
     }
     *h.finalize().as_bytes()
+}
+
+/// Returns the memory a render freed to the system. glibc keeps freed memory
+/// in per-thread arenas; after a render on every core that is tens of MB the
+/// server would otherwise hold while serving.
+#[allow(unsafe_code)] // The one unsafe call in infotv: a libc function with no preconditions.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Renders, logs and publishes: the one path every trigger takes.
@@ -464,6 +504,7 @@ pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: O
         live.swap(Arc::new(g));
     }
     report.change_to_air = changed.map(|t| t.elapsed());
+    give_back_memory();
     tracing::info!(
         trigger = %report.trigger,
         duration_ms = report.duration.as_millis() as u64,

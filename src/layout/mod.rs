@@ -110,6 +110,53 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// Feeds everything that decides this op's pixels into `h`: the memo's
+    /// key. Written field by field — formatting ops as text to hash them cost
+    /// more than drawing the few screens an edit changes.
+    pub fn digest(&self, h: &mut blake3::Hasher) {
+        let rect = |h: &mut blake3::Hasher, r: &Rect| {
+            for v in [r.x, r.y, r.w, r.h] {
+                h.update(&v.to_le_bytes());
+            }
+        };
+        let rgb = |h: &mut blake3::Hasher, c: &Rgb| {
+            h.update(&[c.0, c.1, c.2]);
+        };
+        match self {
+            Op::Fill { rect: r, color, radius } => {
+                h.update(b"F");
+                rect(h, r);
+                rgb(h, color);
+                h.update(&radius.to_le_bytes());
+            }
+            Op::Frame { rect: r, color, width, radius } => {
+                h.update(b"R");
+                rect(h, r);
+                rgb(h, color);
+                h.update(&width.to_le_bytes());
+                h.update(&radius.to_le_bytes());
+            }
+            Op::Text(t) => {
+                h.update(b"T");
+                for v in [t.x, t.y, t.w, t.h, t.size, t.spacing] {
+                    h.update(&v.to_bits().to_le_bytes());
+                }
+                h.update(&[t.weight as u8, u8::from(t.body)]);
+                rgb(h, &t.color);
+                h.update(&(t.text.len() as u64).to_le_bytes());
+                h.update(t.text.as_bytes());
+            }
+            Op::Image { rect: r, image } => {
+                h.update(b"I");
+                rect(h, r);
+                h.update(image.hash.as_bytes());
+                h.update(&[image.orientation.to_exif()]);
+            }
+        }
+    }
+}
+
 /// What a screen is, as graph.json names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::config::Profile;
 use crate::layout::{Kind, Op, Rect, Screen, Target};
 use crate::problem::Problem;
-use crate::raster::{Format, Rendered};
+use crate::raster::{Encoded, Format, Rendered};
 
 /// Bytes served under `/a/`, addressed by their content hash.
 #[derive(Debug, Clone)]
@@ -113,10 +113,18 @@ impl AssetSet {
         format!("/a/{name}")
     }
 
+    /// Adds pictures encoded (and named) before, sharing their bytes.
+    pub fn add_encoded(&mut self, e: &Encoded) -> String {
+        if !self.assets.contains_key(&e.name) {
+            self.assets.insert(e.name.clone(), Asset { bytes: e.bytes.clone(), content_type: e.format.content_type() });
+        }
+        format!("/a/{}", e.name)
+    }
+
     pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
         Pictures {
-            base: self.add(&rendered.base, rendered.format),
-            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, b)| (*r, self.add(b, Format::Png)))).collect(),
+            base: self.add_encoded(&rendered.base),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.add_encoded(e)))).collect(),
         }
     }
 
@@ -169,6 +177,26 @@ pub struct AlertOut {
     pub images: BTreeMap<String, Value>,
 }
 
+/// One screen's shells (one per focus state), keys and text.
+fn screen_out(id: &str, input: &ProfileInput, settings: &ShellSettings, screen: &Screen, pics: &Pictures) -> ScreenOut {
+    let (shells, etags): (Vec<Bytes>, Vec<String>) = (0..screen.states.len())
+        .map(|f| {
+            let (html, etag) = shell::render(id, input, settings, screen, pics, f);
+            (Bytes::from(html), etag)
+        })
+        .unzip();
+    ScreenOut {
+        kind: screen.kind,
+        title: screen.title.clone(),
+        section: screen.section.clone(),
+        parent: screen.parent.clone(),
+        etags,
+        keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.to_string())).collect()).collect(),
+        shells,
+        text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
+    }
+}
+
 /// Builds the generation from laid-out screens and their pictures.
 pub fn assemble(
     title: &str,
@@ -194,32 +222,24 @@ pub fn assemble(
     for (input, (name, mut g)) in inputs.iter().zip(graphs) {
         g["generation"] = json!(id);
         let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
-        let mut screens = HashMap::new();
-        for (screen, pics) in input.screens.iter().zip(input.pictures) {
-            let (shells, etags): (Vec<Bytes>, Vec<String>) = (0..screen.states.len())
-                .map(|f| {
-                    let (html, etag) = shell::render(&id, input, settings, screen, pics, f);
-                    (Bytes::from(html), etag)
+        // Shells are independent per screen: build them on every core.
+        let pairs: Vec<(&Screen, &Pictures)> = input.screens.iter().zip(input.pictures).collect();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let chunk = pairs.len().div_ceil(workers).max(1);
+        let screens: HashMap<String, ScreenOut> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pairs
+                .chunks(chunk)
+                .map(|part| {
+                    let id = &id;
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(screen, pics)| (screen.id.clone(), screen_out(id, input, settings, screen, pics)))
+                            .collect::<Vec<_>>()
+                    })
                 })
-                .unzip();
-            screens.insert(
-                screen.id.clone(),
-                ScreenOut {
-                    kind: screen.kind,
-                    title: screen.title.clone(),
-                    section: screen.section.clone(),
-                    parent: screen.parent.clone(),
-                    etags,
-                    keys: screen
-                        .states
-                        .iter()
-                        .map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.to_string())).collect())
-                        .collect(),
-                    shells,
-                    text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
-                },
-            );
-        }
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        });
         profiles.insert(
             name,
             ProfileOut {

@@ -10,8 +10,9 @@ use image::ExtendedColorType;
 use super::Canvas;
 
 /// What an asset is encoded as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
+    #[default]
     Png,
     Jpeg,
 }

@@ -12,15 +12,31 @@ pub use encode::Format;
 use crate::config::Profile;
 use crate::layout::{Op, Rect, Screen};
 
+/// Encoded bytes and their asset name (content hash and extension), hashed
+/// once when encoded: a render reuses most pictures and must not hash them
+/// again.
+#[derive(Debug, Clone, Default)]
+pub struct Encoded {
+    pub bytes: bytes::Bytes,
+    pub name: String,
+    pub format: Format,
+}
+
+impl Encoded {
+    pub fn new(bytes: Vec<u8>, format: Format) -> Encoded {
+        let name = format!("{}.{}", &blake3::hash(&bytes).to_hex()[..20], format.extension());
+        Encoded { bytes: bytes.into(), name, format }
+    }
+}
+
 /// The encoded pictures of one screen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Rendered {
     /// The whole screen with nothing focused.
-    pub base: Vec<u8>,
-    pub format: Format,
+    pub base: Encoded,
     /// Per state, the focused look of its element: a PNG crop the shell lays
     /// over the base at the focus rectangle (clipped to the screen).
-    pub sprites: Vec<Option<(Rect, Vec<u8>)>>,
+    pub sprites: Vec<Option<(Rect, Encoded)>>,
 }
 
 /// Draws `ops` onto a fresh canvas of the given size.
@@ -67,9 +83,14 @@ pub fn pictures(screen: &Screen, profile: &Profile, cache: &RasterCache) -> (Can
 pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Rendered {
     let (base, sprites) = pictures(screen, profile, cache);
     let photo = screen.ops.iter().any(|op| matches!(op, Op::Image { .. }));
-    let (base, format) = if photo { (encode::jpeg(&base), Format::Jpeg) } else { (encode::png(&base), Format::Png) };
-    let sprites = sprites.into_iter().map(|s| s.map(|(r, c)| (r, encode::png(&c)))).collect();
-    Rendered { base, format, sprites }
+    let base = if photo {
+        Encoded::new(encode::jpeg(&base), Format::Jpeg)
+    } else {
+        Encoded::new(encode::png(&base), Format::Png)
+    };
+    let sprites =
+        sprites.into_iter().map(|s| s.map(|(r, c)| (r, Encoded::new(encode::png(&c), Format::Png)))).collect();
+    Rendered { base, sprites }
 }
 
 /// Renders an overlay sprite (softened like the screens of its profile) as PNG.
