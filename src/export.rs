@@ -27,6 +27,15 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
         }
         files += 1;
     }
+    // What shells poll for new content; a static file has no clock to offer,
+    // so boxes behind an edge node show the time of their own clock.
+    let polled = serde_json::json!({
+        "generation": generation.id,
+        "alert": generation.alert,
+        "utc_offset": generation.utc_offset_minutes,
+    });
+    put(&out.join("api/v1/generation.json"), polled.to_string().as_bytes())?;
+    files += 1;
     let start = format!(
         "<!DOCTYPE html><html><head><meta http-equiv=\"refresh\" content=\"0; url=tv/{}/home.html\"></head><body></body></html>\n",
         generation.default_profile

@@ -2,7 +2,7 @@
 //! and for the store. Everything here is cheap enough to touch on every
 //! request: atomics, and a short-held lock per request.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -12,16 +12,30 @@ use chrono::{NaiveDate, Utc};
 use crate::pipeline::Live;
 use crate::store::{box_hash, local_hour, ViewKey};
 
-/// What the box port did since start.
-#[derive(Default)]
+/// Routes as `/metrics` labels them (see `serve::route_label`).
+const ROUTES: [&str; 11] =
+    ["root", "healthz", "favicon", "asset", "keytest", "shell", "nav", "generation", "graph", "screen_text", "other"];
+/// Statuses counted one by one; anything else counts as its class (`5xx`).
+const STATUSES: [u16; 12] = [200, 204, 301, 302, 303, 304, 400, 401, 404, 405, 500, 503];
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+const COLUMNS: usize = STATUSES.len() + CLASSES.len();
+
+/// What the box port did since start. Request counters are atomics in a fixed
+/// table: no lock is shared by every request.
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    requests: Vec<AtomicU64>,
     bytes: AtomicU64,
     open: AtomicI64,
     views: AtomicU64,
     /// Views not yet written to the store.
     pending: Mutex<Pending>,
-    salt: Mutex<String>,
+    salt: String,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new(String::new())
+    }
 }
 
 #[derive(Default)]
@@ -43,7 +57,14 @@ pub struct ViewSeen<'a> {
 
 impl Metrics {
     pub fn new(salt: String) -> Metrics {
-        Metrics { salt: Mutex::new(salt), ..Metrics::default() }
+        Metrics {
+            requests: (0..ROUTES.len() * COLUMNS).map(|_| AtomicU64::new(0)).collect(),
+            bytes: AtomicU64::default(),
+            open: AtomicI64::default(),
+            views: AtomicU64::default(),
+            pending: Mutex::default(),
+            salt,
+        }
     }
 
     pub fn connection_opened(&self) {
@@ -56,7 +77,12 @@ impl Metrics {
 
     /// Counts one answered request.
     pub fn request(&self, route: &'static str, status: u16, bytes: u64) {
-        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((route, status)).or_default() += 1;
+        let row = ROUTES.iter().position(|r| *r == route).unwrap_or(ROUTES.len() - 1);
+        let column = STATUSES
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or_else(|| STATUSES.len() + usize::from(status / 100).clamp(1, 5) - 1);
+        self.requests[row * COLUMNS + column].fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
@@ -64,8 +90,7 @@ impl Metrics {
     pub fn view(&self, seen: &ViewSeen<'_>) {
         self.views.fetch_add(1, Ordering::Relaxed);
         let (day, hour) = local_hour(Utc::now(), seen.utc_offset_minutes);
-        let salt = self.salt.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let hash = box_hash(&salt, day, seen.address, seen.agent);
+        let hash = box_hash(&self.salt, day, seen.address, seen.agent);
         let key = ViewKey {
             day,
             hour,
@@ -102,7 +127,16 @@ impl Metrics {
             "# HELP infotv_http_requests_total Box-port requests by route and status.\n\
              # TYPE infotv_http_requests_total counter\n",
         );
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (i, counter) in self.requests.iter().enumerate() {
+            let n = counter.load(Ordering::Relaxed);
+            if n == 0 {
+                continue;
+            }
+            let (route, column) = (ROUTES[i / COLUMNS], i % COLUMNS);
+            let status = match STATUSES.get(column) {
+                Some(s) => s.to_string(),
+                None => CLASSES[column - STATUSES.len()].to_string(),
+            };
             let _ = writeln!(out, "infotv_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
         }
         let mut simple = |name: &str, kind: &str, help: &str, value: String| {

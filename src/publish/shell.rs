@@ -79,7 +79,7 @@ r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){
 function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);
 r.onreadystatechange=function(){var g;if(r.readyState!=4||r.status!=200){return;}
 try{g=eval('('+r.responseText+')');}catch(x){return;}
-skew=g.time-(new Date()).getTime();tz=g.utc_offset;tick();setAlert(g.alert);
+skew=g.time?g.time-(new Date()).getTime():0;tz=g.utc_offset;tick();setAlert(g.alert);
 if(g.generation!=G){G=g.generation;recheck();}};r.send(null);}
 (function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
 setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);

@@ -54,7 +54,6 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
     let Some(parts) = split_path(path) else {
         return not_found();
     };
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     if parts == ["healthz"] {
         return match live.current() {
             Some(g) => text(StatusCode::OK, &format!("ok {}\n", g.id)),
@@ -108,8 +107,17 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
 
 /// The route of a path, as metrics label it.
 pub fn route_label(path: &str) -> &'static str {
-    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match parts.as_slice() {
+    // No allocation: this runs on every request.
+    let mut parts = [""; 6];
+    let mut n = 0;
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        if n == parts.len() {
+            return "other";
+        }
+        parts[n] = seg;
+        n += 1;
+    }
+    match &parts[..n] {
         [] => "root",
         ["healthz"] => "healthz",
         ["favicon.ico"] => "favicon",
@@ -128,14 +136,14 @@ pub fn route_label(path: &str) -> &'static str {
 /// Screen ids, profiles and asset names are ASCII letters, digits, `-`, `_`
 /// and `.`; nothing else (no `..`, no escapes, no encoded separators) is ever
 /// a valid route, so it is refused here rather than interpreted.
-fn split_path(path: &str) -> Option<Vec<String>> {
-    let mut parts = Vec::new();
+fn split_path(path: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::with_capacity(5);
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         let plain = seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if !plain || seg.starts_with('.') {
             return None;
         }
-        parts.push(seg.to_string());
+        parts.push(seg);
     }
     Some(parts)
 }
@@ -240,7 +248,7 @@ mod tests {
     #[test]
     fn paths_are_rebuilt_from_plain_segments() {
         assert_eq!(split_path("/tv/sd/home.html").unwrap(), vec!["tv", "sd", "home.html"]);
-        assert_eq!(split_path("/").unwrap(), Vec::<String>::new());
+        assert_eq!(split_path("/").unwrap(), Vec::<&str>::new());
         for bad in ["/a/../x", "/a/%2e%2e/x", "/a/..%2fx", "/a/x%00", "/a/.hidden", "/a/x\\y", "/tv/sd/主页.html"] {
             assert!(split_path(bad).is_none(), "{bad}");
         }

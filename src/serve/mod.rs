@@ -84,15 +84,27 @@ fn observed(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
     use hyper::body::Body;
-    let path = req.uri().path().to_string();
-    let background = req.headers().contains_key("x-requested-with");
-    let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let head = req.method() == hyper::Method::HEAD;
+    let label = route_label(req.uri().path());
+    // Only a shell is a view: only then is anything copied out of the request.
+    let seen =
+        (label == "shell" && req.method() == hyper::Method::GET && !req.headers().contains_key("x-requested-with"))
+            .then(|| {
+                let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+                // Behind a cache on this machine (deploy/nginx), the box is the one
+                // the proxy names; from anywhere else the header is not trusted.
+                let forwarded = address
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+                    .then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim))
+                    .flatten();
+                (req.uri().path().to_string(), agent.to_string(), forwarded.unwrap_or(address).to_string())
+            });
     let resp = handle(live, req);
     let status = resp.status().as_u16();
-    let label = route_label(&path);
     metrics.request(label, status, resp.body().size_hint().exact().unwrap_or(0));
-    if label == "shell" && matches!(status, 200 | 304) && !background && !head {
+    let Some((path, agent, address)) = seen else { return resp };
+    let address = address.as_str();
+    if matches!(status, 200 | 304) {
         let mut parts = path.trim_start_matches("/tv/").splitn(2, '/');
         let (Some(profile), Some(file)) = (parts.next(), parts.next()) else { return resp };
         let screen = file.trim_end_matches(".html");

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Serving speed, infotv against nginx on the same bytes, in the same run:
+# infotv serves the shipped channel; nginx 1.22 (Debian, one worker, the
+# shipped edge config) serves `infotv render --out` of the same channel from
+# disk. wrk (Debian) asks each for a shell and for a median-size picture at
+# 100 and 1,000 keep-alive connections and the script prints req/s, p99 and
+# the infotv/nginx ratios, then infotv's resident memory.
+#
+# Usage: bench/load.sh [SECONDS per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+ulimit -n 65536 2>/dev/null || ulimit -n 4096
+
+cargo build --release --quiet
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+cleanup() {
+  [ -n "${infotv_pid:-}" ] && kill "$infotv_pid" 2>/dev/null || true
+  [ -f "$tmp/nginx.pid" ] && kill -TERM "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+  sleep 0.5; rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+target/release/infotv render --out "$tmp/current" >/dev/null
+chmod -R a+rX "$tmp/current"
+RUST_LOG=warn target/release/infotv serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
+  --data "$tmp/data" --admin-token bench >/dev/null &
+infotv_pid=$!
+
+sed -e "s|listen 80;|listen 127.0.0.1:18490;|" -e "s|/srv/infotv/current|$tmp/current|" deploy/nginx/infotv-edge.conf > "$tmp/site.conf"
+cat > "$tmp/nginx.conf" <<CONF
+daemon on; worker_processes 1; pid $tmp/nginx.pid; error_log $tmp/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path $tmp/body; proxy_temp_path $tmp/proxy; fastcgi_temp_path $tmp/fcgi;
+  uwsgi_temp_path $tmp/uwsgi; scgi_temp_path $tmp/scgi;
+  include /etc/nginx/mime.types; include $tmp/site.conf; }
+CONF
+/usr/sbin/nginx -p "$tmp" -c "$tmp/nginx.conf"
+
+for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18480/healthz && break; sleep 0.2; done
+
+# The same screen and picture from both: the home shell and the median-size
+# base picture of the sd profile.
+read -r shell asset kb < <(python3 - "$tmp/current" <<'PY'
+import json, os, statistics, sys
+root = sys.argv[1]
+g = json.load(open(f"{root}/api/v1/sd/graph.json"))
+imgs = sorted({s["states"][0]["image"] for s in g["screens"].values()}, key=lambda i: os.path.getsize(root + i))
+mid = imgs[len(imgs) // 2]
+print("/tv/sd/home.html", mid, os.path.getsize(root + mid) // 1024)
+PY
+)
+echo "shell $shell, picture $asset ($kb KB); wrk -t2 ${secs}s per run, keep-alive"
+
+run() { # url conns -> "req/s p99ms"
+  wrk -t2 -c"$2" -d"${secs}s" --latency "$1" 2>/dev/null | python3 -c '
+import re, sys
+t = sys.stdin.read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
+p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+print(f"{rps:.0f} {p99:.2f}")'
+}
+
+printf '%-8s %6s %12s %10s %12s %10s %9s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms rps_ratio p99_ratio
+for conns in 100 1000; do
+  for what in shell asset; do
+    path=$([ "$what" = shell ] && echo "$shell" || echo "$asset")
+    read -r irps ip99 < <(run "http://127.0.0.1:18480$path" "$conns")
+    read -r nrps np99 < <(run "http://127.0.0.1:18490$path" "$conns")
+    python3 -c "
+i, ip, n, np_ = $irps, $ip99, $nrps, $np99
+print(f'%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f' % ('$what', $conns, i, ip, n, np_, i / n, ip / np_))"
+  done
+done
+echo "infotv resident memory after the load: $(grep VmRSS /proc/$infotv_pid/status | awk '{print $2/1024 " MB"}')"

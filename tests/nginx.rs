@@ -1,0 +1,161 @@
+//! Real nginx (Debian's) in front of infotv with the shipped cache config, and
+//! serving a static export with the shipped edge config: the whole graph of
+//! both profiles walked through each, every state's shell and picture.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use common::{get, request, wait_for, Binary};
+
+const NGINX: &str = "/usr/sbin/nginx";
+
+/// nginx with one site config from deploy/nginx, rewritten for this test's
+/// ports and folders; stopped on drop.
+struct Nginx {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(site: &str, rewrite: &[(&str, String)]) -> Nginx {
+        assert!(Path::new(NGINX).exists(), "nginx is missing: run tests/run, which installs it");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut conf = std::fs::read_to_string(common::root().join("deploy/nginx").join(site)).unwrap();
+        for (from, to) in rewrite {
+            assert!(conf.contains(from), "{site} no longer has {from:?}");
+            conf = conf.replace(from, to);
+        }
+        conf = conf.replace("listen 80;", &format!("listen {addr};"));
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("site.conf"), conf).unwrap();
+        let main = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+             include /etc/nginx/mime.types; include {d}/site.conf; }}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        // Workers may run as nobody: let them write their temp files.
+        Command::new("chmod").args(["-R", "a+rwX"]).arg(dir.path()).status().unwrap();
+        let child =
+            Command::new(NGINX).arg("-p").arg(dir.path()).arg("-c").arg(dir.path().join("nginx.conf")).spawn().unwrap();
+        let nginx = Nginx { child, addr, _dir: dir };
+        wait_for(Duration::from_secs(10), || std::net::TcpStream::connect(addr).ok()).unwrap_or_else(|| {
+            panic!(
+                "nginx did not start: {}",
+                std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default()
+            )
+        });
+        nginx
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // TERM lets the master stop its workers; KILL would orphan them.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        if wait_for(Duration::from_secs(5), || self.child.try_wait().ok().flatten()).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Every screen and state of every profile through `addr`: shells answer,
+/// their pictures decode at the right size, key targets exist. Returns the
+/// number of states walked.
+fn walk(addr: SocketAddr) -> usize {
+    let mut states = 0;
+    for (profile, w, h) in [("sd", 720, 576), ("hd", 1280, 720)] {
+        let graph = request(addr, "GET", &format!("/api/v1/{profile}/graph.json")).json();
+        let screens = graph["screens"].as_object().unwrap();
+        assert!(screens.len() > 100, "{profile}: {} screens", screens.len());
+        for (id, screen) in screens {
+            for (f, state) in screen["states"].as_array().unwrap().iter().enumerate() {
+                let shell = request(addr, "GET", &format!("/tv/{profile}/{id}.html?f={f}"));
+                assert_eq!(shell.status, 200, "{profile}/{id}#{f}");
+                let image = state["image"].as_str().unwrap();
+                assert!(shell.text().contains(image), "{profile}/{id}#{f} shows its picture");
+                for target in state["keys"].as_object().unwrap().values() {
+                    let target = target.as_str().unwrap().split('#').next().unwrap();
+                    assert!(screens.contains_key(target), "{profile}/{id}#{f} → {target}");
+                }
+                states += 1;
+            }
+            let image = screen["states"][0]["image"].as_str().unwrap();
+            let pic = request(addr, "GET", image);
+            assert_eq!(pic.status, 200, "{image}");
+            let decoded = image::load_from_memory(&pic.body).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (w, h), "{image}");
+        }
+    }
+    let polled = request(addr, "GET", "/api/v1/generation").json();
+    assert!(polled["generation"].as_str().unwrap().len() >= 8);
+    states
+}
+
+#[test]
+fn nginx_in_front_of_infotv_serves_the_whole_graph_from_its_cache() {
+    let server = Binary::start(&common::root().join("channels"));
+    let cache = tempfile::tempdir().unwrap();
+    Command::new("chmod").args(["a+rwx"]).arg(cache.path()).status().unwrap();
+    let nginx = Nginx::start(
+        "infotv-cache.conf",
+        &[
+            ("server 127.0.0.1:8080;", format!("server {};", server.boxes)),
+            ("/var/cache/nginx/infotv", cache.path().display().to_string()),
+        ],
+    );
+    let states = walk(nginx.addr);
+    println!("walked {states} states through nginx");
+    // Pictures come from nginx's cache the second time, marked so.
+    let graph = request(nginx.addr, "GET", "/api/v1/sd/graph.json").json();
+    let image = graph["screens"]["home"]["states"][0]["image"].as_str().unwrap().to_string();
+    let again = request(nginx.addr, "GET", &image);
+    assert_eq!(again.header("x-cache"), Some("HIT"));
+    assert_eq!(again.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    // A proxy on infotv's machine names the box in X-Real-IP (the config sets
+    // it): two boxes with the same browser behind it count as two.
+    let auth = format!("Authorization: Bearer {}", common::ADMIN_TOKEN);
+    let boxes_today = || {
+        let csv = get(server.admin, "/stats.csv", &[&auth]).text();
+        csv.lines().nth(1).and_then(|l| l.rsplit(',').next()).and_then(|n| n.parse::<u32>().ok()).unwrap_or(0)
+    };
+    let before = boxes_today();
+    for ip in ["10.20.0.1", "10.20.0.2", "10.20.0.2"] {
+        get(server.boxes, "/tv/sd/home.html", &["User-Agent: STB-Same", &format!("X-Real-IP: {ip}")]);
+    }
+    assert_eq!(boxes_today(), before + 2);
+    assert!(std::fs::read_to_string(common::root().join("deploy/nginx/infotv-cache.conf"))
+        .unwrap()
+        .contains("proxy_set_header X-Real-IP $remote_addr;"));
+}
+
+#[test]
+fn nginx_serves_a_static_export_on_an_edge_node() {
+    let out = tempfile::tempdir().unwrap();
+    let export = out.path().join("current");
+    let status = Command::new(env!("CARGO_BIN_EXE_infotv"))
+        .current_dir(common::root())
+        .args(["render", "--out"])
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    Command::new("chmod").args(["-R", "a+rX"]).arg(out.path()).status().unwrap();
+    let nginx = Nginx::start("infotv-edge.conf", &[("/srv/infotv/current", export.display().to_string())]);
+    let states = walk(nginx.addr);
+    println!("walked {states} states on the edge");
+    let gone = request(nginx.addr, "GET", "/tv/sd/a-0000000000.html");
+    assert_eq!(gone.status, 302);
+    assert!(gone.header("location").unwrap().ends_with('/'), "a gone screen leads home");
+}
