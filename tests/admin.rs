@@ -197,7 +197,12 @@ fn the_store_and_the_token_survive_a_restart() {
 
     let server = Binary::start_with(&channels, data.path(), None);
     assert!(!server.banner.contains(&token), "the saved token is not printed again");
-    let runs = get(server.admin, "/api/v1/renders", &[&auth]).json();
+    // Renders are written to the store just after they go on air.
+    let runs = wait_for(Duration::from_secs(10), || {
+        let runs = get(server.admin, "/api/v1/renders", &[&auth]).json();
+        (runs.as_array().unwrap().len() >= 2).then_some(runs)
+    })
+    .expect("this start's render is recorded");
     assert_eq!(runs.as_array().unwrap().len(), 2, "the first run's render and this one's: {runs}");
     let csv = get(server.admin, "/stats.csv", &[&auth]).text();
     assert!(csv.lines().any(|l| l.ends_with(",5,1")), "views counted before the restart: {csv}");
