@@ -168,7 +168,7 @@ impl Metrics {
             "infotv_problems",
             "gauge",
             "Problems reported by the last render.",
-            live.history().last().map_or(0, |r| r.problems.len()).to_string(),
+            live.last_report().map_or(0, |r| r.problems.len()).to_string(),
         );
         simple(
             "infotv_alert_on_air",

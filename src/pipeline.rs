@@ -132,7 +132,18 @@ impl Live {
 
     /// The most recent renders, oldest first.
     pub fn history(&self) -> Vec<Report> {
-        self.history.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.recent(HISTORY)
+    }
+
+    /// The last `n` renders, oldest first, without copying the rest.
+    pub fn recent(&self, n: usize) -> Vec<Report> {
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.iter().skip(history.len().saturating_sub(n)).cloned().collect()
+    }
+
+    /// The newest render, if any.
+    pub fn last_report(&self) -> Option<Report> {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).back().cloned()
     }
 
     /// The nearest screen on air among `id`'s ancestors (as they were when

@@ -184,17 +184,7 @@ pub async fn run(listener: TcpListener, admin: Arc<Admin>, shutdown: impl Future
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(err) => {
-                    tracing::warn!("admin accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+        let Some((stream, _)) = crate::serve::accept(&listener, &mut shutdown, "operators'").await else { break };
         let admin = admin.clone();
         let service = service_fn(move |req| {
             let admin = admin.clone();
@@ -411,7 +401,7 @@ fn stats_csv(admin: &Admin, from: NaiveDate, to: NaiveDate) -> Resp {
 fn events(admin: &Arc<Admin>) -> Resp {
     let (mut tx, body) = http_body_util::Channel::<Bytes, Infallible>::new(16);
     let mut rx = admin.live.subscribe();
-    let recent: Vec<Report> = admin.live.history().into_iter().rev().take(20).rev().collect();
+    let recent: Vec<Report> = admin.live.recent(20);
     let mut closing = admin.closing.subscribe();
     tokio::spawn(async move {
         let event = |r: &Report| Bytes::from(format!("event: render\ndata: {}\n\n", r.to_json()));

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::Admin;
 use crate::pipeline::Report;
+use crate::publish::shell::escape as esc;
 use crate::store::{ProblemRow, RenderRow};
 
 const STYLE: &str = r#"
@@ -62,11 +63,6 @@ form.range button,a.btn{font:inherit;background:#16324f;color:#fff;border:0;bord
 .error{color:#b3261e}
 svg text{font:11px sans-serif;fill:#46566a}
 "#;
-
-/// HTML-escapes text.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 fn page(admin: &Admin, title: &str, on: &str, body: &str) -> String {
     let channel = admin.live.current().map(|g| g.title.clone()).unwrap_or_else(|| "infotv".into());
@@ -152,7 +148,7 @@ pub fn open_problems(admin: &Admin) -> Vec<ProblemRow> {
             return rows;
         }
     }
-    let last = admin.live.history().pop();
+    let last = admin.live.last_report();
     let since = last.as_ref().map(|r| r.finished.to_rfc3339()).unwrap_or_default();
     last.map(|r| r.problems)
         .unwrap_or_default()
@@ -180,7 +176,7 @@ fn stale(admin: &Admin) -> Vec<(String, Option<NaiveDate>, i64)> {
 
 pub fn status_json(admin: &Admin) -> Value {
     let g = admin.live.current();
-    let last = admin.live.history().pop();
+    let last = admin.live.last_report();
     json!({
         "generation": g.as_ref().map(|g| g.id.clone()),
         "built_at": g.as_ref().map(|g| g.built_at.to_rfc3339()),
@@ -196,7 +192,7 @@ pub fn status_json(admin: &Admin) -> Value {
 
 pub fn status(admin: &Admin) -> String {
     let g = admin.live.current();
-    let last = admin.live.history().pop();
+    let last = admin.live.last_report();
     let problems = open_problems(admin).len();
     let mut body = String::from("<h1>运行状态</h1><div class=\"cards\">");
     let mut card = |class: &str, k: &str, v: &str, s: &str| {

@@ -256,8 +256,9 @@ document.onsystemevent=function(e){return line('systemevent',e);};
     )
 }
 
-/// Escapes text for HTML content and attributes.
-fn escape(s: &str) -> String {
+/// Escapes text for HTML content and attributes (shells and the operators'
+/// pages).
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -34,18 +34,7 @@ pub async fn run_with(
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(err) => {
-                    // Out of file descriptors and the like: back off, keep serving.
-                    tracing::warn!("accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+        let Some((stream, peer)) = accept(&listener, &mut shutdown, "box").await else { break };
         let _ = stream.set_nodelay(true);
         let (live, metrics) = (live.clone(), metrics.clone());
         let conn_metrics = metrics.clone();
@@ -73,6 +62,29 @@ pub async fn run_with(
         () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("shutdown: connections still open after 10 s"),
     }
     Ok(())
+}
+
+/// The next connection on `listener`, or `None` once `shutdown` completes.
+/// A failed accept (out of file descriptors and the like) is logged and
+/// retried after a short pause: the server keeps serving. Shared by the box
+/// and the operators' ports.
+pub(crate) async fn accept<F: Future<Output = ()>>(
+    listener: &TcpListener,
+    shutdown: &mut std::pin::Pin<&mut F>,
+    port: &str,
+) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => return Some(conn),
+                Err(err) => {
+                    tracing::warn!("{port} port: accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = shutdown.as_mut() => return None,
+        }
+    }
 }
 
 /// Answers a request and counts it; a shell loaded by a box (not the shell's
