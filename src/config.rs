@@ -34,7 +34,7 @@ impl Rgb {
 }
 
 /// One output size: every screen is laid out and rendered once per profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     /// ASCII name used in URLs: `sd`, `hd`, `iptv-sd`.
     pub name: String,

@@ -100,8 +100,13 @@ impl std::fmt::Debug for Fonts {
 impl Fonts {
     /// Loads the shipped faces from `dir`, naming the file that is missing or broken.
     pub fn load(dir: &Path) -> Result<Fonts> {
-        let regular = load_face(&dir.join(REGULAR_FILE))?;
-        let bold = load_face(&dir.join(BOLD_FILE))?;
+        // fontdue parses every glyph up front: the two faces on two cores.
+        let (regular, bold) = std::thread::scope(|s| {
+            let bold = s.spawn(|| load_face(&dir.join(BOLD_FILE)));
+            let regular = load_face(&dir.join(REGULAR_FILE));
+            (regular, bold.join().unwrap_or_else(|_| Err(anyhow::anyhow!("loading {BOLD_FILE} panicked"))))
+        });
+        let (regular, bold) = (regular?, bold?);
         let fonts = Fonts::from_faces(regular, bold, dir);
         if let Some(p) = fonts.use_chain(None).first() {
             anyhow::bail!("{p}");

@@ -105,6 +105,7 @@ fn main() -> Result<()> {
         // Colour codes only on a terminal: under systemd, journald stores plain text.
         builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).init();
     }
+    infotv::pipeline::tune_allocator();
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => serve(args),
@@ -169,7 +170,9 @@ fn render(args: RenderArgs) -> Result<()> {
 fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let fonts = Arc::new(Fonts::load(&args.fonts)?);
+        // The faces load while the saved generation is read.
+        let fonts_dir = args.fonts.clone();
+        let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -177,7 +180,34 @@ fn serve(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {} (--admin-listen)", args.admin_listen))?;
         let live = Arc::new(Live::new());
-        let renderer = Arc::new(Renderer::new(&args.channels, fonts));
+
+        // What was on air when the last run stopped (or was killed) goes on
+        // air again at once; the first render replaces it when it is done.
+        let t = std::time::Instant::now();
+        let saved = infotv::publish::disk::load(&args.data);
+        let fonts = fonts.join().map_err(|_| anyhow::anyhow!("loading the fonts panicked"))??;
+        let renderer = Arc::new(Renderer::new(&args.channels, Arc::new(fonts)));
+        let restored = match saved {
+            Ok(Some(r)) => {
+                tracing::info!(
+                    generation = %r.generation.id,
+                    screens = r.generation.screen_count(),
+                    bytes = r.bytes,
+                    memo = r.memo.len(),
+                    ms = t.elapsed().as_millis() as u64,
+                    "on air from the saved generation"
+                );
+                let id = r.generation.id.clone();
+                renderer.seed_memo(r.memo);
+                live.swap(Arc::new(r.generation));
+                Some(id)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                live.set_fault("onair-load", Some(format!("保存的播出版本无法读取，已忽略：{e:#}")));
+                None
+            }
+        };
 
         // The store is for operators: when the data folder is unusable the
         // boxes are served anyway, and the admin pages say why.
@@ -192,6 +222,13 @@ fn serve(args: ServeArgs) -> Result<()> {
         // Subscribed before the first render, so that one is recorded too.
         let records = tokio::spawn(infotv::admin::keep_records(admin.clone(), live.subscribe()));
         let flusher = tokio::spawn(infotv::admin::flush_views(admin.clone(), Duration::from_secs(10)));
+        let saver = tokio::spawn(infotv::pipeline::keep_on_disk(
+            live.clone(),
+            renderer.clone(),
+            args.data.clone(),
+            live.subscribe(),
+            restored.clone(),
+        ));
 
         let watch = infotv::watch::Watch::start(
             renderer.clone(),
@@ -207,7 +244,11 @@ fn serve(args: ServeArgs) -> Result<()> {
             },
         )?;
         let (r, l) = (renderer.clone(), live.clone());
-        tokio::task::spawn_blocking(move || rebuild(&r, &l, "start")).await?;
+        let first = tokio::task::spawn_blocking(move || rebuild(&r, &l, "start"));
+        if restored.is_none() {
+            // Nothing to serve until the first render is done.
+            first.await?;
+        }
         let addr = listener.local_addr()?;
         let admin_addr = admin_listener.local_addr()?;
         let shown =
@@ -237,6 +278,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         infotv::serve::run_with(listener, live, metrics, shutdown_signal()).await?;
         watcher.abort();
         flusher.abort();
+        saver.abort();
         let _ = admin_server.await;
         records.abort();
         // Views counted since the last flush.

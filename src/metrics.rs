@@ -171,6 +171,12 @@ impl Metrics {
             live.last_report().map_or(0, |r| r.problems.len()).to_string(),
         );
         simple(
+            "infotv_faults",
+            "gauge",
+            "Faults of the server itself (data folder, channel folder) now.",
+            live.faults().len().to_string(),
+        );
+        simple(
             "infotv_alert_on_air",
             "gauge",
             "1 while an emergency alert is on air.",

@@ -399,6 +399,7 @@ mod tests {
             published: true,
             change_to_air: Some(std::time::Duration::from_millis(420)),
             finished: Utc::now(),
+            unavailable: None,
         }
     }
 

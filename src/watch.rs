@@ -254,8 +254,18 @@ impl Watch {
     pub fn start(renderer: Arc<Renderer>, live: Arc<Live>, options: Options) -> Result<Watch> {
         let root = renderer.channels().to_path_buf();
         let (tx, rx) = mpsc::unbounded_channel::<PathBuf>();
-        let (plan, why) = choose(&options, site_setting(&root), &root);
-        let active = start(plan, &root, tx.clone())?;
+        let (mut plan, mut why) = choose(&options, site_setting(&root), &root);
+        let active = match start(plan, &root, tx.clone()) {
+            Ok(active) => active,
+            // A channel folder that is not there yet (a share not mounted):
+            // poll for it, so the channel appears when the folder does.
+            Err(err) if plan == Plan::Events => {
+                tracing::warn!("{err:#}: polling instead");
+                (plan, why) = (Plan::Poll(options.poll_interval), "the folder cannot be watched by events".into());
+                start(plan, &root, tx.clone())?
+            }
+            Err(err) => return Err(err),
+        };
         tracing::info!("watching {} by {} ({why})", root.display(), describe_plan(plan));
         Ok(Watch { renderer, live, options, root, tx, rx, plan, active })
     }
@@ -306,11 +316,21 @@ impl Watch {
                 }
             };
             let (r, l) = (self.renderer.clone(), self.live.clone());
-            if let Err(err) = tokio::task::spawn_blocking(move || rebuild_since(&r, &l, &trigger, since)).await {
-                tracing::error!("render task failed: {err}");
-            }
-            // site.toml may have asked for another way of watching.
-            let (next, why) = choose(&self.options, site_setting(&root), &root);
+            let unavailable = match tokio::task::spawn_blocking(move || rebuild_since(&r, &l, &trigger, since)).await {
+                Ok(report) => report.unavailable.is_some(),
+                Err(err) => {
+                    tracing::error!("render task failed: {err}");
+                    false
+                }
+            };
+            // site.toml may have asked for another way of watching. A channel
+            // folder that went away (deleted, unmounted) takes its kernel
+            // watch with it: poll until it is back, then watch it afresh.
+            let (next, why) = if unavailable {
+                (Plan::Poll(self.options.poll_interval), "the channel folder is unavailable".to_string())
+            } else {
+                choose(&self.options, site_setting(&root), &root)
+            };
             if next != self.plan {
                 self.active = start(next, &root, self.tx.clone())?;
                 self.plan = next;

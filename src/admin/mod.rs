@@ -76,9 +76,12 @@ impl Admin {
         if views.is_empty() && boxes.is_empty() {
             return;
         }
-        if let Err(err) = store.add_views(&views, &boxes) {
-            tracing::warn!("cannot store views, keeping them for the next try: {err:#}");
-            self.metrics.restore_views(views, boxes);
+        match store.add_views(&views, &boxes) {
+            Ok(()) => self.live.set_fault("store", None),
+            Err(err) => {
+                self.live.set_fault("store", Some(format!("无法写入数据库，浏览统计暂存内存，稍后重试：{err:#}")));
+                self.metrics.restore_views(views, boxes);
+            }
         }
     }
 
@@ -157,8 +160,10 @@ pub async fn keep_records(admin: Arc<Admin>, mut events: tokio::sync::broadcast:
                 let store = store.clone();
                 let written = tokio::task::spawn_blocking(move || store.record_render(&report)).await;
                 match written {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(err)) => tracing::warn!("cannot store the render: {err:#}"),
+                    Ok(Ok(_)) => admin.live.set_fault("store", None),
+                    Ok(Err(err)) => {
+                        admin.live.set_fault("store", Some(format!("无法写入数据库，这次渲染记录未保存：{err:#}")))
+                    }
                     Err(err) => tracing::warn!("render record task failed: {err}"),
                 }
             }

@@ -43,6 +43,7 @@ a{color:#1a5fa8}
 .en{color:#7a8896;font-size:12px}
 .notice{background:#fff;border-left:4px solid #f0a020;padding:10px 14px;border-radius:6px;margin:8px 0}
 .notice.ok{border-color:#2e9d57}
+.notice.fault{border-color:#b3261e;color:#7a1a14}
 pre#log{background:#0f1b28;color:#cfe3f7;border-radius:10px;padding:12px 14px;height:260px;overflow:auto;font:13px/1.5 "DejaVu Sans Mono",monospace;margin:0}
 .wall{display:grid;grid-template-columns:repeat(auto-fill,296px);gap:16px}
 .shot{background:#fff;border-radius:10px;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
@@ -73,10 +74,13 @@ fn page(admin: &Admin, title: &str, on: &str, body: &str) -> String {
         let class = if href == on { " class=\"on\"" } else { "" };
         let _ = write!(nav, "<a href=\"{href}\"{class}>{label}</a>");
     }
-    let store = match &admin.store_error {
+    let mut store = match &admin.store_error {
         Some(e) => format!("<div class=\"notice\">数据库不可用，历史和统计暂不保存：{}</div>", esc(e)),
         None => String::new(),
     };
+    for (_, message) in admin.live.faults() {
+        let _ = write!(store, "<div class=\"notice fault\">{}</div>", esc(&message));
+    }
     format!(
         "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>{} · {} · infotv 管理</title><style>{STYLE}</style></head><body><header><div class=\"brand\">{}<span>infotv 管理</span></div>\
@@ -187,6 +191,7 @@ pub fn status_json(admin: &Admin) -> Value {
         "alert": g.as_ref().and_then(|g| g.alert.as_ref().map(|a| json!({"text": a.text, "since": a.since}))),
         "stale_columns": stale(admin).iter().map(|(t, d, days)| json!({"column": t, "newest": d, "days": if *days == i64::MAX { Value::Null } else { json!(days) }})).collect::<Vec<_>>(),
         "store": admin.store_error.clone().map_or_else(|| json!("ok"), |e| json!(e)),
+        "faults": admin.live.faults().into_iter().map(|(k, m)| json!({"fault": k, "message": m})).collect::<Vec<_>>(),
     })
 }
 

@@ -37,6 +37,9 @@ pub struct Site {
     /// replace a good generation on air.
     pub config_ok: bool,
     pub columns: Vec<Column>,
+    /// Why the channel folder itself cannot be used (gone, unreadable, an
+    /// empty mount point): then nothing read from it may go on air.
+    pub unavailable: Option<String>,
     /// An emergency notice shown on every box while `alert.txt` or `alert.md` exists.
     pub alert: Option<Alert>,
 }
@@ -233,10 +236,27 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
     let alert = load_alert(root, &config, &mut problems);
-    let mut site = Site { config, config_ok, columns: Vec::new(), alert };
-    let entries = match list_dir(root, Path::new(""), &mut problems) {
-        Some(entries) => entries,
-        None => return (site, problems),
+    let mut site = Site { config, config_ok, columns: Vec::new(), unavailable: None, alert };
+    let entries = match fs::read_dir(root) {
+        Ok(_) => list_dir(root, Path::new(""), &mut problems),
+        Err(err) => {
+            problems.push(
+                Problem::new(
+                    "",
+                    format!("频道文件夹 {} 无法打开：{err}", root.display()),
+                    format!("the channel folder {} cannot be opened: {err}", root.display()),
+                )
+                .hint(
+                    "检查共享盘是否已连接、文件夹是否被移走；恢复后电视会自动更新，期间继续播出上一版",
+                    "check that the share is mounted and the folder was not moved; the last good channel stays on air meanwhile",
+                ),
+            );
+            None
+        }
+    };
+    let Some(entries) = entries else {
+        site.unavailable = Some(format!("频道文件夹 {} 无法打开", root.display()));
+        return (site, problems);
     };
     for entry in entries {
         if entry.is_dir {
@@ -256,6 +276,17 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
                 ),
             );
         }
+    }
+    if site.columns.is_empty() {
+        // An unmounted share leaves an empty mount point behind: a channel
+        // without a single column is never what staff meant to put on air.
+        site.unavailable = Some(format!("频道文件夹 {} 里没有任何栏目", root.display()));
+        problems.push(
+            Problem::new("", "频道文件夹里没有任何栏目文件夹", "the channel folder holds no column folders").hint(
+                "检查共享盘是否已连接；若是新频道，请先建一个栏目文件夹，例如“01-要闻速递”",
+                "check that the share is mounted; for a new channel, make a column folder such as 01-要闻速递",
+            ),
+        );
     }
     (site, problems)
 }

@@ -29,7 +29,7 @@ pub use frame::Geometry;
 pub use overlay::{Overlays, Sprite};
 
 /// A rectangle in profile pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Rect {
     pub x: i32,
     pub y: i32,
@@ -158,7 +158,7 @@ impl Op {
 }
 
 /// What a screen is, as graph.json names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Home,
@@ -271,7 +271,7 @@ pub struct State {
 }
 
 /// Where a screen sits in the channel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Section {
     pub column: String,
     /// `None` on the column's own screens.

@@ -4,13 +4,14 @@
 //! Invariant: a published [`Generation`] is never mutated. A rebuild makes a
 //! new one, and the swap on air replaces the whole value at once.
 
+pub mod disk;
 pub mod shell;
 
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::config::Profile;
@@ -78,7 +79,7 @@ pub struct Generation {
 }
 
 /// A column and the date of its newest article, table or picture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnFreshness {
     pub title: String,
     pub newest: Option<chrono::NaiveDate>,
@@ -169,7 +170,7 @@ pub struct ShellSettings {
 }
 
 /// The alert as `/api/v1/generation` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlertOut {
     pub text: String,
     pub since: String,

@@ -80,6 +80,14 @@ impl RasterCache {
         glyph
     }
 
+    /// Forgets decoded pictures. A full-screen photo decoded and scaled is
+    /// megabytes; between renders the memo holds what they became, so the
+    /// rare re-render of a photo screen decodes it again instead.
+    pub fn forget_pictures(&self) {
+        let mut pictures = self.pictures.lock().unwrap_or_else(|e| e.into_inner());
+        *pictures = HashMap::new();
+    }
+
     /// How many glyphs are cached.
     pub fn len(&self) -> usize {
         self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).len()

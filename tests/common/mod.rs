@@ -161,6 +161,8 @@ pub struct Binary {
     pub boxes: SocketAddr,
     pub admin: SocketAddr,
     pub banner: String,
+    /// Everything the server printed so far (the banner first).
+    pub log: Arc<std::sync::Mutex<String>>,
     _data: Option<tempfile::TempDir>,
 }
 
@@ -174,6 +176,12 @@ impl Binary {
     }
 
     pub fn start_with(channels: &Path, data: &Path, token: Option<&str>) -> Binary {
+        Binary::start_opts(channels, data, token, &[], "warn")
+    }
+
+    /// [`Binary::start_with`] with more arguments and a log level (its log
+    /// lines collect in `log`).
+    pub fn start_opts(channels: &Path, data: &Path, token: Option<&str>, extra: &[&str], level: &str) -> Binary {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_infotv"));
         cmd.current_dir(root())
             .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--quiet-ms", "150"])
@@ -181,7 +189,9 @@ impl Binary {
             .arg(channels)
             .arg("--data")
             .arg(data)
-            .env("RUST_LOG", "warn")
+            .args(extra)
+            .env("RUST_LOG", level)
+            .env("NO_COLOR", "1")
             .env_remove("INFOTV_ADMIN_TOKEN")
             .stdout(Stdio::piped());
         if let Some(t) = token {
@@ -191,10 +201,15 @@ impl Binary {
         let mut child = cmd.spawn().unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut banner = String::new();
+        let mut before = String::new();
         while !banner.contains("operators on") {
             let mut line = String::new();
-            assert!(reader.read_line(&mut line).unwrap() > 0, "the server ended: {banner}");
-            banner.push_str(&line);
+            assert!(reader.read_line(&mut line).unwrap() > 0, "the server ended: {before}{banner}");
+            if line.starts_with("infotv: ") {
+                banner.push_str(&line);
+            } else {
+                before.push_str(&line);
+            }
         }
         // A token made at this start is printed on a line of its own.
         if fresh {
@@ -203,13 +218,32 @@ impl Binary {
             banner.push_str(&line);
         }
         // Keep reading so the server never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let log = Arc::new(std::sync::Mutex::new(format!("{before}{banner}")));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
         let url = |marker: &str| -> SocketAddr {
             let line = banner.lines().find(|l| l.contains(marker)).unwrap();
             let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
             url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap()
         };
-        Binary { boxes: url("serving"), admin: url("operators on"), banner: banner.clone(), child, _data: None }
+        Binary { boxes: url("serving"), admin: url("operators on"), banner: banner.clone(), log, child, _data: None }
+    }
+
+    /// What the server logged so far.
+    pub fn logged(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Kills the server with SIGKILL, as a crash or the OOM killer would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Asks the server to stop as systemd does, and waits for it.

@@ -1,0 +1,389 @@
+//! The generation on air, kept on disk so that a restart — after a clean stop
+//! or a `kill -9` — serves the channel at once, before the first render ends.
+//!
+//! One file, `onair.bin` in the data folder, written whole under a temporary
+//! name, flushed to the disk and renamed over the old one, then the folder is
+//! flushed too: a reader finds the old file or the new one, never half of one.
+//! Layout: magic, two lengths, a blake3 of everything after the header, a
+//! JSON manifest, then one blob holding every asset, shell, graph and screen
+//! text back to back. A load reads the file once and serves slices of that one
+//! buffer, so a restored generation costs no more memory than a rendered one.
+//!
+//! The file also lists which pictures the render memo held, so the first
+//! render after a restart redraws only what changed while it was down — but
+//! only when the same binary drew them (a new build may draw differently).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::{AlertOut, Asset, ColumnFreshness, Generation, ProfileOut, ScreenOut};
+use crate::config::Profile;
+use crate::layout::{Kind, Rect, Section};
+use crate::problem::Problem;
+use crate::raster::{Encoded, Format, Rendered};
+
+const MAGIC: &[u8; 8] = b"INFOTVG1";
+/// Magic, manifest length, blob length, blake3 of manifest and blob.
+const HEADER: usize = 8 + 8 + 8 + 32;
+/// The file's name in the data folder.
+pub const FILE: &str = "onair.bin";
+
+/// A picture memo entry: what a screen drew (its drawing key) → its pictures.
+pub type MemoEntry = ([u8; 32], Rendered);
+
+/// What [`load`] gives back.
+pub struct Restored {
+    pub generation: Generation,
+    /// Memo entries, when the binary that drew them is this one.
+    pub memo: Vec<MemoEntry>,
+    pub bytes: u64,
+}
+
+/// An offset and a length in the blob.
+type Span = (u64, u64);
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    id: String,
+    built_at: DateTime<FixedOffset>,
+    title: String,
+    default_profile: String,
+    profiles: Vec<ProfileDisk>,
+    assets: Vec<AssetDisk>,
+    problems: Vec<Problem>,
+    alert: Option<AlertOut>,
+    utc_offset_minutes: i32,
+    next_change: Option<DateTime<FixedOffset>>,
+    columns: Vec<ColumnFreshness>,
+    stale_days: u32,
+    drawn_by: String,
+    memo: Vec<MemoDisk>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProfileDisk {
+    profile: Profile,
+    start: String,
+    graph: Span,
+    graph_etag: String,
+    screens: Vec<ScreenDisk>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ScreenDisk {
+    id: String,
+    kind: Kind,
+    title: String,
+    section: Option<Section>,
+    parent: Option<String>,
+    shells: Vec<Span>,
+    etags: Vec<String>,
+    keys: Vec<BTreeMap<String, String>>,
+    text: Span,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AssetDisk {
+    name: String,
+    content_type: String,
+    span: Span,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MemoDisk {
+    key: String,
+    base: String,
+    sprites: Vec<Option<(Rect, String)>>,
+}
+
+#[derive(Default)]
+struct Blob(Vec<u8>);
+
+impl Blob {
+    fn put(&mut self, bytes: &[u8]) -> Span {
+        let at = self.0.len() as u64;
+        self.0.extend_from_slice(bytes);
+        (at, bytes.len() as u64)
+    }
+}
+
+/// Who drew the pictures: a hash of this very executable, so a memo is only
+/// trusted by the build that made it.
+pub fn this_binary() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe()
+            .and_then(std::fs::read)
+            .map(|b| blake3::hash(&b).to_hex()[..24].to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// Writes `g` (and the memo entries whose pictures it holds) to `dir`,
+/// replacing what was there only once the new file is safely on disk.
+/// Returns the file's size.
+pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
+    let mut blob = Blob::default();
+    let mut names: Vec<&String> = g.assets.keys().collect();
+    names.sort();
+    let assets = names
+        .into_iter()
+        .map(|name| {
+            let a = &g.assets[name];
+            AssetDisk { name: name.clone(), content_type: a.content_type.to_string(), span: blob.put(&a.bytes) }
+        })
+        .collect();
+    let profiles = g
+        .profiles
+        .values()
+        .map(|p| {
+            let mut ids: Vec<&String> = p.screens.keys().collect();
+            ids.sort();
+            ProfileDisk {
+                profile: p.profile.clone(),
+                start: p.start.clone(),
+                graph: blob.put(&p.graph_json),
+                graph_etag: p.graph_etag.clone(),
+                screens: ids
+                    .into_iter()
+                    .map(|id| {
+                        let s = &p.screens[id];
+                        ScreenDisk {
+                            id: id.clone(),
+                            kind: s.kind,
+                            title: s.title.clone(),
+                            section: s.section.clone(),
+                            parent: s.parent.clone(),
+                            shells: s.shells.iter().map(|b| blob.put(b)).collect(),
+                            etags: s.etags.clone(),
+                            keys: s.keys.clone(),
+                            text: blob.put(&s.text_json),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let held = |e: &Encoded| g.assets.contains_key(&e.name);
+    let memo = memo
+        .iter()
+        .filter(|(_, r)| held(&r.base) && r.sprites.iter().flatten().all(|(_, e)| held(e)))
+        .map(|(key, r)| MemoDisk {
+            key: hex(key),
+            base: r.base.name.clone(),
+            sprites: r.sprites.iter().map(|s| s.as_ref().map(|(rect, e)| (*rect, e.name.clone()))).collect(),
+        })
+        .collect();
+    let manifest = Manifest {
+        id: g.id.clone(),
+        built_at: g.built_at,
+        title: g.title.clone(),
+        default_profile: g.default_profile.clone(),
+        profiles,
+        assets,
+        problems: g.problems.clone(),
+        alert: g.alert.clone(),
+        utc_offset_minutes: g.utc_offset_minutes,
+        next_change: g.next_change,
+        columns: g.columns.clone(),
+        stale_days: g.stale_days,
+        drawn_by: this_binary().to_string(),
+        memo,
+    };
+    let manifest = serde_json::to_vec(&manifest)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&manifest);
+    hasher.update(&blob.0);
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
+    header.extend_from_slice(&(blob.0.len() as u64).to_le_bytes());
+    header.extend_from_slice(hasher.finalize().as_bytes());
+    write_atomically(&dir.join(FILE), &[&header, &manifest, &blob.0])?;
+    Ok((HEADER + manifest.len() + blob.0.len()) as u64)
+}
+
+/// Writes `parts` to `path` so that `path` is either untouched or complete:
+/// temporary file, fsync, rename, fsync of the folder. A failure (a full
+/// disk) removes the temporary file and leaves the old one in place.
+pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = temp_name(path);
+    let written = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        for part in parts {
+            f.write_all(part)?;
+        }
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()));
+    }
+    // The rename itself is durable only once the folder is.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn temp_name(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Reads the generation saved in `dir`: `Ok(None)` when there is none, an
+/// error when the file is there but damaged (it is then never served).
+pub fn load(dir: &Path) -> Result<Option<Restored>> {
+    let path = dir.join(FILE);
+    let data = match std::fs::read(&path) {
+        Ok(d) => Bytes::from(d),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let bytes = data.len() as u64;
+    let generation_and_memo = parse(data).with_context(|| format!("{} is damaged", path.display()))?;
+    let (generation, memo) = generation_and_memo;
+    Ok(Some(Restored { generation, memo, bytes }))
+}
+
+fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
+    if data.len() < HEADER || &data[..8] != MAGIC {
+        bail!("not an infotv generation file");
+    }
+    let len = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap_or_default()) as usize;
+    let (manifest_len, blob_len) = (len(8), len(16));
+    if HEADER.checked_add(manifest_len).and_then(|n| n.checked_add(blob_len)) != Some(data.len()) {
+        bail!("cut short: {} bytes, the header says {}", data.len(), HEADER + manifest_len + blob_len);
+    }
+    if blake3::hash(&data[HEADER..]).as_bytes() != &data[24..56] {
+        bail!("checksum mismatch");
+    }
+    let manifest: Manifest = serde_json::from_slice(&data[HEADER..HEADER + manifest_len])?;
+    let blob = data.slice(HEADER + manifest_len..);
+    let slice = |(at, n): Span| -> Result<Bytes> {
+        let (at, n) = (at as usize, n as usize);
+        match at.checked_add(n) {
+            Some(end) if end <= blob.len() => Ok(blob.slice(at..end)),
+            _ => bail!("a span points outside the file"),
+        }
+    };
+    let mut assets = HashMap::with_capacity(manifest.assets.len());
+    for a in manifest.assets {
+        let content_type = content_type(&a.content_type);
+        assets.insert(a.name, Asset { bytes: slice(a.span)?, content_type });
+    }
+    let mut profiles = BTreeMap::new();
+    for p in manifest.profiles {
+        let mut screens = HashMap::with_capacity(p.screens.len());
+        for s in p.screens {
+            let shells = s.shells.into_iter().map(slice).collect::<Result<Vec<_>>>()?;
+            if shells.is_empty() || shells.len() != s.etags.len() || shells.len() != s.keys.len() {
+                bail!(
+                    "screen {} has {} shells, {} etags, {} key maps",
+                    s.id,
+                    shells.len(),
+                    s.etags.len(),
+                    s.keys.len()
+                );
+            }
+            let out = ScreenOut {
+                kind: s.kind,
+                title: s.title,
+                section: s.section,
+                parent: s.parent,
+                shells,
+                etags: s.etags,
+                keys: s.keys,
+                text_json: slice(s.text)?,
+            };
+            screens.insert(s.id, out);
+        }
+        if !screens.contains_key(&p.start) {
+            bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
+        }
+        let out = ProfileOut {
+            graph_json: slice(p.graph)?,
+            graph_etag: p.graph_etag,
+            start: p.start,
+            screens,
+            profile: p.profile.clone(),
+        };
+        profiles.insert(p.profile.name, out);
+    }
+    if !profiles.contains_key(&manifest.default_profile) {
+        bail!("the default profile {} is missing", manifest.default_profile);
+    }
+    let memo = if manifest.drawn_by == this_binary() {
+        manifest.memo.iter().filter_map(|m| memo_entry(m, &assets)).collect()
+    } else {
+        Vec::new()
+    };
+    let generation = Generation {
+        id: manifest.id,
+        built_at: manifest.built_at,
+        title: manifest.title,
+        default_profile: manifest.default_profile,
+        profiles,
+        assets,
+        problems: manifest.problems,
+        alert: manifest.alert,
+        utc_offset_minutes: manifest.utc_offset_minutes,
+        next_change: manifest.next_change,
+        columns: manifest.columns,
+        stale_days: manifest.stale_days,
+    };
+    Ok((generation, memo))
+}
+
+fn memo_entry(m: &MemoDisk, assets: &HashMap<String, Asset>) -> Option<MemoEntry> {
+    let encoded = |name: &str| -> Option<Encoded> {
+        let format = if name.ends_with(".jpg") { Format::Jpeg } else { Format::Png };
+        Some(Encoded { bytes: assets.get(name)?.bytes.clone(), name: name.to_string(), format })
+    };
+    let mut key = [0u8; 32];
+    if m.key.len() != 64 {
+        return None;
+    }
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(m.key.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    let sprites = m
+        .sprites
+        .iter()
+        .map(|s| match s {
+            Some((rect, name)) => encoded(name).map(|e| Some((*rect, e))),
+            None => Some(None),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((key, Rendered { base: encoded(&m.base)?, sprites }))
+}
+
+fn hex(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The served content type for a saved one (they are `'static` in memory).
+fn content_type(saved: &str) -> &'static str {
+    match saved {
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        "image/gif" => "image/gif",
+        "text/css" => "text/css",
+        "application/javascript" => "application/javascript",
+        "application/json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}

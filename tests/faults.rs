@@ -1,0 +1,242 @@
+//! Faults from outside: a crash at any moment, a channel folder that goes
+//! away, a data folder that cannot be written, a font that is missing. Each
+//! with the real binary (or the real renderer and files), never a mock.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{get, request, wait_for, Binary, ADMIN_TOKEN};
+use infotv::pipeline::{rebuild, Live, Renderer};
+use infotv::publish::disk;
+
+fn bearer() -> String {
+    format!("Authorization: Bearer {ADMIN_TOKEN}")
+}
+
+fn on_air(addr: std::net::SocketAddr) -> String {
+    let r = request(addr, "GET", "/healthz");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text().split_whitespace().nth(1).unwrap().to_string()
+}
+
+fn faults(server: &Binary) -> Vec<String> {
+    let status = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+    status["faults"].as_array().unwrap().iter().map(|f| f["fault"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn the_saved_generation_round_trips_and_damage_is_refused() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    let renderer = Renderer::new(channels.path(), common::fonts());
+    let live = Live::new();
+    rebuild(&renderer, &live, "start");
+    let g = live.current().unwrap();
+    assert!(disk::load(data.path()).unwrap().is_none(), "nothing saved yet");
+    let size = disk::save(data.path(), &g, &renderer.memo_entries()).unwrap();
+    assert_eq!(std::fs::metadata(data.path().join(disk::FILE)).unwrap().len(), size);
+
+    let restored = disk::load(data.path()).unwrap().unwrap();
+    let r = &restored.generation;
+    assert_eq!((&r.id, &r.title, &r.default_profile, r.built_at), (&g.id, &g.title, &g.default_profile, g.built_at));
+    assert_eq!(r.assets.len(), g.assets.len());
+    for (name, a) in &g.assets {
+        assert_eq!(r.assets[name].bytes, a.bytes, "{name}");
+        assert_eq!(r.assets[name].content_type, a.content_type);
+    }
+    for (name, p) in &g.profiles {
+        let q = &r.profiles[name];
+        assert_eq!(
+            (&q.graph_json, &q.graph_etag, &q.start, &q.profile),
+            (&p.graph_json, &p.graph_etag, &p.start, &p.profile)
+        );
+        assert_eq!(q.screens.len(), p.screens.len());
+        for (id, s) in &p.screens {
+            let t = &q.screens[id];
+            assert_eq!((&t.shells, &t.etags, &t.keys, &t.text_json), (&s.shells, &s.etags, &s.keys, &s.text_json));
+            assert_eq!((&t.title, &t.parent, &t.section, t.kind), (&s.title, &s.parent, &s.section, s.kind));
+        }
+    }
+    // The same binary reads its memo back: a restart redraws nothing unchanged.
+    assert_eq!(restored.memo.len(), renderer.memo_entries().len());
+    let again = Renderer::new(channels.path(), common::fonts());
+    again.seed_memo(restored.memo);
+    let live2 = Live::new();
+    live2.swap(std::sync::Arc::new(restored.generation));
+    let report = rebuild(&again, &live2, "start");
+    assert_eq!((report.rendered, report.generation.as_str()), (0, g.id.as_str()), "{}", report.line());
+
+    // Damage of every kind is refused, never served.
+    let file = data.path().join(disk::FILE);
+    let good = std::fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x40;
+    for (what, bytes) in [
+        ("cut short", good[..good.len() - 1000].to_vec()),
+        ("a bit flipped", flipped),
+        ("not ours", b"<html>".to_vec()),
+        ("empty", Vec::new()),
+    ] {
+        std::fs::write(&file, &bytes).unwrap();
+        let err = disk::load(data.path()).err().unwrap_or_else(|| panic!("{what}: loaded"));
+        assert!(format!("{err:#}").contains("damaged"), "{what}: {err:#}");
+    }
+
+    // A full disk: the write fails with the system's reason, the file on disk
+    // is the old one, whole, and no temporary file is left behind.
+    std::fs::write(&file, &good).unwrap();
+    std::os::unix::fs::symlink("/dev/full", data.path().join(format!("{}.tmp", disk::FILE))).unwrap();
+    let err = disk::save(data.path(), &g, &[]).unwrap_err();
+    assert!(format!("{err:#}").contains("No space left on device"), "{err:#}");
+    assert_eq!(std::fs::read(&file).unwrap(), good);
+    let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from(disk::FILE)]);
+}
+
+#[test]
+fn after_kill_9_at_any_moment_a_restart_serves_before_rendering() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    let start = || Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    let server = start();
+    let first = on_air(server.boxes);
+    wait_for(Duration::from_secs(20), || data.path().join(disk::FILE).exists().then_some(()))
+        .expect("the generation is saved");
+    // Killed right after a start, in the middle of a render after an edit,
+    // and while idle: every restart serves at once, from the saved file.
+    let article = channels.path().join("01-第一栏目/01-甲项/2026-11-03-第二篇.md");
+    assert!(article.exists());
+    let mut server = server;
+    for (round, delay_ms) in [0u64, 40, 120, 400, 900].into_iter().enumerate() {
+        std::fs::write(&article, format!("+++\ntitle = \"第 {round} 轮\"\n+++\n重启之前改过的文章。\n")).unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        server.kill();
+        server = start();
+        let log = server.logged();
+        assert!(log.contains("on air from the saved generation"), "round {round}: {log}");
+        // The banner — printed once boxes are served — comes before this
+        // start's render has finished.
+        let banner_at = log.find("infotv: serving").unwrap();
+        assert!(log.find("trigger=start").is_none_or(|r| r > banner_at), "round {round}: {log}");
+        assert!(!on_air(server.boxes).is_empty());
+        assert!(faults(&server).is_empty(), "round {round}: the saved file was whole: {:?}", faults(&server));
+    }
+    // The edit made while it was down is on air after the start render.
+    let edited = wait_for(Duration::from_secs(20), || {
+        let g = on_air(server.boxes);
+        (g != first).then_some(g)
+    });
+    assert!(edited.is_some(), "the start render put the last edit on air");
+    // SQLite in WAL mode kept its renders through every kill.
+    let runs = wait_for(Duration::from_secs(10), || {
+        let runs = get(server.admin, "/api/v1/renders", &[&bearer()]).json();
+        (runs.as_array().unwrap().len() >= 2).then_some(runs)
+    });
+    assert!(runs.is_some(), "render history survives kill -9");
+}
+
+fn wait_fault(server: &Binary, fault: &str, present: bool) {
+    let seen =
+        wait_for(Duration::from_secs(20), || (faults(server).iter().any(|f| f == fault) == present).then_some(()));
+    assert!(seen.is_some(), "fault {fault} present={present}: {:?}\n{}", faults(server), server.logged());
+}
+
+#[test]
+fn a_channel_folder_that_goes_away_keeps_the_last_good_channel_on_air() {
+    let dir = tempfile::tempdir().unwrap();
+    let channels = dir.path().join("channels");
+    common::copy_tree(&common::fixture("basic"), &channels);
+    let data = dir.path().join("data");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--poll-ms", "200"], "info");
+    let home = get(server.boxes, "/tv/sd/home.html", &[]);
+    let generation = on_air(server.boxes);
+
+    // Moved away (a share unmounted, a folder dragged elsewhere).
+    std::fs::rename(&channels, dir.path().join("away")).unwrap();
+    wait_fault(&server, "channels", true);
+    assert_eq!(on_air(server.boxes), generation, "the last good channel stays on air");
+    assert_eq!(get(server.boxes, "/tv/sd/home.html", &[]).body, home.body);
+    let page = get(server.admin, "/", &[&bearer()]).text();
+    assert!(page.contains("继续播出上一版"), "the dashboard says so");
+    let problems = get(server.admin, "/api/v1/problems", &[&bearer()]).text();
+    assert!(problems.contains("无法打开"), "{problems}");
+
+    // An empty mount point in its place is no channel either.
+    std::fs::create_dir(&channels).unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(on_air(server.boxes), generation);
+    assert!(faults(&server).iter().any(|f| f == "channels"));
+
+    // Back: recovered without a restart, and watched again.
+    std::fs::remove_dir(&channels).unwrap();
+    std::fs::rename(dir.path().join("away"), &channels).unwrap();
+    wait_fault(&server, "channels", false);
+    std::fs::write(
+        channels.join("01-第一栏目/01-甲项/2026-11-21-回来了.md"),
+        "+++\ntitle = \"回来了\"\n+++\n文件夹恢复后的新文章。\n",
+    )
+    .unwrap();
+    let changed = wait_for(Duration::from_secs(20), || (on_air(server.boxes) != generation).then_some(()));
+    assert!(changed.is_some(), "edits after the folder came back go on air:\n{}", server.logged());
+}
+
+#[test]
+fn a_data_folder_that_cannot_be_written_is_reported_and_serving_goes_on() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    // Where the saved generation's temporary file goes, a folder: every save fails.
+    let blocker = data.path().join(format!("{}.tmp", disk::FILE));
+    std::fs::create_dir(&blocker).unwrap();
+    let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    wait_fault(&server, "onair-save", true);
+    assert_eq!(request(server.boxes, "GET", "/healthz").status, 200);
+    let status = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+    assert!(status.to_string().contains("无法把播出版本保存到数据目录"), "{status}");
+    let metrics = get(server.admin, "/metrics", &[&bearer()]).text();
+    assert!(metrics.lines().any(|l| l == "infotv_faults 1"), "{metrics}");
+
+    // Space again: the next render saves, and the fault clears.
+    std::fs::remove_dir(&blocker).unwrap();
+    std::fs::write(
+        channels.path().join("01-第一栏目/01-甲项/2026-11-22-新.md"),
+        "+++\ntitle = \"新\"\n+++\n又一篇。\n",
+    )
+    .unwrap();
+    wait_fault(&server, "onair-save", false);
+    assert!(data.path().join(disk::FILE).exists());
+}
+
+#[test]
+fn a_missing_font_stops_the_start_with_the_file_named() {
+    let fonts = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(common::root().join("fonts")).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "NotoSansSC-Bold.otf" {
+            std::fs::copy(f.path(), fonts.path().join(f.file_name())).unwrap();
+        }
+    }
+    for cmd in ["serve", "render", "check"] {
+        let mut args = vec![cmd, "--fonts"];
+        let dir = fonts.path().to_str().unwrap();
+        args.push(dir);
+        if cmd == "serve" {
+            args.extend(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"]);
+        }
+        if cmd == "render" {
+            args.extend(["--out", dir]);
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_infotv"))
+            .current_dir(common::root())
+            .args(&args)
+            .env("INFOTV_DATA", Path::new(dir).join("data"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("NotoSansSC-Bold.otf") && err.contains("cannot read font file"), "{cmd}: {err}");
+    }
+}
