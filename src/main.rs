@@ -82,9 +82,16 @@ struct ServeArgs {
     /// a new one printed at first start.
     #[arg(long, env = "INFOTV_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
-    /// Render history, problems and viewing statistics live here.
+    /// Render history, problems, viewing statistics and the saved generation live here.
     #[arg(long, env = "INFOTV_DATA", default_value = "data")]
     data: PathBuf,
+    /// Open box connections before the oldest are asked to close.
+    #[arg(long, env = "INFOTV_MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds a box connection may wait without a whole request (idle
+    /// keep-alive, or headers trickling in) before it is closed.
+    #[arg(long, env = "INFOTV_IDLE_SECONDS", default_value_t = 10)]
+    idle_seconds: u64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -275,7 +282,11 @@ fn serve(args: ServeArgs) -> Result<()> {
         }
         let watcher = tokio::spawn(watch.run(shutdown_signal()));
         let admin_server = tokio::spawn(infotv::admin::run(admin_listener, admin.clone(), shutdown_signal()));
-        infotv::serve::run_with(listener, live, metrics, shutdown_signal()).await?;
+        let limits = infotv::serve::Limits {
+            max_connections: args.max_connections.max(1),
+            idle: Duration::from_secs(args.idle_seconds.max(1)),
+        };
+        infotv::serve::run_with(listener, live, metrics, limits, shutdown_signal()).await?;
         watcher.abort();
         flusher.abort();
         saver.abort();

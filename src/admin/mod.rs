@@ -198,6 +198,8 @@ pub async fn run(listener: TcpListener, admin: Arc<Admin>, shutdown: impl Future
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(Duration::from_secs(10))
+            .max_buf_size(crate::serve::MAX_HEAD)
+            .max_headers(100)
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

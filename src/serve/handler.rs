@@ -12,10 +12,40 @@ use crate::publish::Generation;
 
 type Resp = Response<Full<Bytes>>;
 
-/// Answers one box request from the generation on air.
+/// Longest path and query a box may ask for; every real one is far shorter.
+pub const MAX_URI: usize = 2048;
+
+/// Answers one box request from the generation on air. A request that is
+/// malformed for this server (too long, carrying a body) is refused before
+/// routing; a bug that panics answers 500 and the server serves on.
 pub fn handle(live: &Live, req: Request<Incoming>) -> Resp {
+    let uri = req.uri();
+    if uri.path().len() + uri.query().map_or(0, |q| q.len() + 1) > MAX_URI {
+        return closing(text(StatusCode::URI_TOO_LONG, "URI too long\n"));
+    }
+    let with_body = req.headers().get(hyper::header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key(hyper::header::TRANSFER_ENCODING);
+    if with_body && (req.method() == Method::GET || req.method() == Method::HEAD) {
+        return closing(text(StatusCode::BAD_REQUEST, "a request body is not accepted here\n"));
+    }
     let if_none_match = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-    answer(live, req.method(), req.uri().path(), req.uri().query(), if_none_match)
+    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        answer(live, req.method(), req.uri().path(), req.uri().query(), if_none_match)
+    }));
+    let resp = answered.unwrap_or_else(|_| {
+        tracing::error!(path = req.uri().path(), "answering panicked");
+        text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+    });
+    // A refused method's body is never read: end the connection after it.
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED && with_body {
+        return closing(resp);
+    }
+    resp
+}
+
+fn closing(mut r: Resp) -> Resp {
+    r.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// The routing, apart from hyper's request type so tests and tools can call it.

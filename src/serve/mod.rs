@@ -10,7 +10,6 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::metrics::{Metrics, ViewSeen};
@@ -18,24 +17,94 @@ use crate::pipeline::Live;
 
 pub use handler::{handle, route_label};
 
+/// How much the box port lets any one client hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Open connections before the oldest are asked to close.
+    pub max_connections: usize,
+    /// How long a connection may sit without a complete request head — idle
+    /// between keep-alive requests, or trickling headers (slowloris) — before
+    /// it is closed.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_connections: 10_000, idle: Duration::from_secs(10) }
+    }
+}
+
+/// Longest request head (request line and headers) accepted; more is 431.
+/// Boxes send a few hundred bytes.
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
+
 /// Serves boxes on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish (up to ten seconds) before returning.
 pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    run_with(listener, live, Arc::new(Metrics::default()), shutdown).await
+    run_with(listener, live, Arc::new(Metrics::default()), Limits::default(), shutdown).await
 }
 
-/// [`run`], counting requests, bytes, connections and views in `metrics`.
+/// The connections open now, oldest first, each with its way to be asked to
+/// close.
+#[derive(Default)]
+struct Open {
+    next: std::sync::atomic::AtomicU64,
+    conns: std::sync::Mutex<std::collections::BTreeMap<u64, Arc<tokio::sync::Notify>>>,
+}
+
+impl Open {
+    fn add(&self) -> (u64, Arc<tokio::sync::Notify>, usize) {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let shed = Arc::new(tokio::sync::Notify::new());
+        let mut conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        conns.insert(id, shed.clone());
+        (id, shed, conns.len())
+    }
+
+    fn remove(&self, id: u64) {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
+
+    /// Asks the `n` oldest connections to close: an idle one closes at once,
+    /// one answering a request closes after its answer.
+    fn shed_oldest(&self, n: usize) {
+        let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        for shed in conns.values().take(n) {
+            shed.notify_one();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// [`run`], counting requests, bytes, connections and views in `metrics`,
+/// within `limits`.
+///
+/// Past `max_connections`, the oldest connections are asked to close — idle
+/// keep-alives and trickling heads first in practice, since they are the ones
+/// held longest — so a flood of idle sockets can never lock out a box that
+/// connects now. Every connection also closes after `idle` without a whole
+/// request head.
 pub async fn run_with(
     listener: TcpListener,
     live: Arc<Live>,
     metrics: Arc<Metrics>,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let graceful = GracefulShutdown::new();
+    let open = Arc::new(Open::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let Some((stream, peer)) = accept(&listener, &mut shutdown, "box").await else { break };
         let _ = stream.set_nodelay(true);
+        let (id, shed, count) = open.add();
+        if count > limits.max_connections {
+            // A sixteenth at a time, so a flood does not shed on every accept.
+            open.shed_oldest(count - limits.max_connections + limits.max_connections / 16);
+        }
         let (live, metrics) = (live.clone(), metrics.clone());
         let conn_metrics = metrics.clone();
         let address = peer.ip().to_string();
@@ -45,21 +114,43 @@ pub async fn run_with(
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
+            .header_read_timeout(limits.idle)
+            .max_buf_size(MAX_HEAD)
+            .max_headers(64)
             .keep_alive(true)
             .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let (open, mut stop) = (open.clone(), stop_rx.clone());
         conn_metrics.connection_opened();
         tokio::spawn(async move {
-            if let Err(err) = conn.await {
+            tokio::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => Some(ended),
+                () = shed.notified() => None,
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(err) = ended {
                 tracing::debug!("connection ended: {err}");
             }
+            open.remove(id);
             conn_metrics.connection_closed();
         });
     }
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("shutdown: connections still open after 10 s"),
+    // In-flight requests finish; idle connections close now.
+    let _ = stop_tx.send(true);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while open.len() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("shutdown: {} connections still open after 10 s", open.len());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
 }
