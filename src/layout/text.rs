@@ -75,9 +75,21 @@ pub fn wrap(fonts: &Fonts, runs: &[(String, Weight)], size: f32, width: f32, ind
             allowed[i] = true;
         }
     }
-    // Our own kinsoku on top of UAX #14.
+    // Our own kinsoku on top of UAX #14, looking past spaces: they vanish at
+    // a break, so “ before a space would still end the line (found by the
+    // line-breaking property test).
+    let mut next_seen = vec![None; chars.len() + 1];
+    for i in (0..chars.len()).rev() {
+        next_seen[i] = if chars[i].0 == ' ' { next_seen[i + 1] } else { Some(chars[i].0) };
+    }
+    let mut prev_seen = vec![None; chars.len() + 1];
+    for i in 1..=chars.len() {
+        prev_seen[i] = if chars[i - 1].0 == ' ' { prev_seen[i - 1] } else { Some(chars[i - 1].0) };
+    }
     for i in 1..chars.len() {
-        if NO_START.contains(chars[i].0) || NO_END.contains(chars[i - 1].0) {
+        let starts = next_seen[i].is_some_and(|c| NO_START.contains(c));
+        let ends = prev_seen[i].is_some_and(|c| NO_END.contains(c));
+        if starts || ends {
             allowed[i] = false;
         }
     }
@@ -103,8 +115,12 @@ pub fn wrap(fonts: &Fonts, runs: &[(String, Weight)], size: f32, width: f32, ind
                 end = brk;
             } else {
                 // No break fits (a long number or URL): cut it, pushing a
-                // closing mark along so it never starts the next line.
-                while end > start + 1 && NO_START.contains(chars[end].0) {
+                // closing mark along so it never starts the next line, and
+                // an opening one down so it never ends this one.
+                while end > start + 1
+                    && (next_seen[end].is_some_and(|c| NO_START.contains(c))
+                        || prev_seen[end].is_some_and(|c| NO_END.contains(c)))
+                {
                     end -= 1;
                 }
             }

@@ -166,7 +166,7 @@ pub fn route_label(path: &str) -> &'static str {
 /// Screen ids, profiles and asset names are ASCII letters, digits, `-`, `_`
 /// and `.`; nothing else (no `..`, no escapes, no encoded separators) is ever
 /// a valid route, so it is refused here rather than interpreted.
-fn split_path(path: &str) -> Option<Vec<&str>> {
+pub fn split_path(path: &str) -> Option<Vec<&str>> {
     let mut parts = Vec::with_capacity(5);
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         let plain = seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));

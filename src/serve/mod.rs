@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use crate::metrics::{Metrics, ViewSeen};
 use crate::pipeline::Live;
 
-pub use handler::{handle, route_label};
+pub use handler::{handle, route_label, split_path};
 
 /// How much the box port lets any one client hold.
 #[derive(Debug, Clone, Copy)]
