@@ -48,7 +48,7 @@ impl RasterCache {
         if let Some(p) = self.pictures.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return p.clone();
         }
-        let decoded = decode(image).map(|img| {
+        let decoded = decode_picture(image).map(|img| {
             let scaled = if (img.width(), img.height()) == (w, h) {
                 img.to_rgb8()
             } else {
@@ -98,7 +98,9 @@ impl RasterCache {
     }
 }
 
-fn decode(image: &ImageData) -> Option<DynamicImage> {
+/// Decodes a picture the loader accepted, upright, within memory bounds;
+/// `None` when it cannot be decoded.
+pub fn decode_picture(image: &ImageData) -> Option<DynamicImage> {
     let mut reader = ImageReader::new(Cursor::new(&image.bytes)).with_guessed_format().ok()?;
     // The loader refused bombs by their header; this bounds the decoder too.
     let mut limits = image::Limits::default();

@@ -5,7 +5,7 @@ mod cache;
 mod canvas;
 pub mod encode;
 
-pub use cache::RasterCache;
+pub use cache::{decode_picture, RasterCache};
 pub use canvas::Canvas;
 pub use encode::Format;
 
