@@ -235,6 +235,13 @@ impl Binary {
         Binary { boxes: url("serving"), admin: url("operators on"), banner: banner.clone(), log, child, _data: None }
     }
 
+    /// The server's resident memory now, in KB (VmRSS).
+    pub fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// What the server logged so far.
     pub fn logged(&self) -> String {
         self.log.lock().unwrap().clone()
