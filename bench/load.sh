@@ -21,7 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 ulimit -n 65536 2>/dev/null || ulimit -n 4096
 
-cargo build --release --quiet
+# INFOTV_BIN: another build to measure (an older commit, for a same-run baseline).
+bin=${INFOTV_BIN:-target/release/infotv}
+[ -n "${INFOTV_BIN:-}" ] || cargo build --release --quiet
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 cleanup() {
@@ -31,9 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target/release/infotv render --out "$tmp/current" >/dev/null
+"$bin" render --out "$tmp/current" >/dev/null
 chmod -R a+rX "$tmp/current"
-RUST_LOG=warn target/release/infotv serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
+RUST_LOG=warn "$bin" serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
   --data "$tmp/data" --admin-token bench >/dev/null &
 infotv_pid=$!
 

@@ -25,7 +25,13 @@ struct Tally {
 }
 
 /// One keep-alive connection asking for `paths` in turn until `stop`.
-async fn client(addr: std::net::SocketAddr, paths: Arc<Vec<String>>, start: usize, stop: Arc<AtomicBool>, tally: Arc<Tally>) {
+async fn client(
+    addr: std::net::SocketAddr,
+    paths: Arc<Vec<String>>,
+    start: usize,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Tally>,
+) {
     let Ok(stream) = TcpStream::connect(addr).await else {
         tally.errors.fetch_add(1, Ordering::Relaxed);
         return;

@@ -283,7 +283,8 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
     let mut assets = HashMap::with_capacity(manifest.assets.len());
     for a in manifest.assets {
         let content_type = content_type(&a.content_type);
-        assets.insert(a.name, Asset { bytes: slice(a.span)?, content_type });
+        let asset = Asset::new(&a.name, slice(a.span)?, content_type);
+        assets.insert(a.name, asset);
     }
     let mut profiles = BTreeMap::new();
     for p in manifest.profiles {

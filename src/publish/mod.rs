@@ -24,6 +24,18 @@ use crate::raster::{Encoded, Format, Rendered};
 pub struct Asset {
     pub bytes: Bytes,
     pub content_type: &'static str,
+    /// The name's hash, quoted: made once, sent with every answer.
+    pub etag: hyper::header::HeaderValue,
+}
+
+impl Asset {
+    /// An asset named `name` (`{hash}.{ext}`).
+    pub fn new(name: &str, bytes: Bytes, content_type: &'static str) -> Asset {
+        let hash = name.split('.').next().unwrap_or(name);
+        let etag = hyper::header::HeaderValue::from_str(&format!("\"{hash}\""))
+            .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("\"\""));
+        Asset { bytes, content_type, etag }
+    }
 }
 
 /// One screen of one profile, ready to serve.
@@ -110,14 +122,14 @@ impl AssetSet {
         let name = format!("{}.{}", &blake3::hash(bytes).to_hex()[..20], format.extension());
         self.assets
             .entry(name.clone())
-            .or_insert_with(|| Asset { bytes: Bytes::copy_from_slice(bytes), content_type: format.content_type() });
+            .or_insert_with_key(|name| Asset::new(name, Bytes::copy_from_slice(bytes), format.content_type()));
         format!("/a/{name}")
     }
 
     /// Adds pictures encoded (and named) before, sharing their bytes.
     pub fn add_encoded(&mut self, e: &Encoded) -> String {
         if !self.assets.contains_key(&e.name) {
-            self.assets.insert(e.name.clone(), Asset { bytes: e.bytes.clone(), content_type: e.format.content_type() });
+            self.assets.insert(e.name.clone(), Asset::new(&e.name, e.bytes.clone(), e.format.content_type()));
         }
         format!("/a/{}", e.name)
     }

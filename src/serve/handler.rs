@@ -181,10 +181,11 @@ pub fn split_path(path: &str) -> Option<Vec<&str>> {
 fn asset(g: &Generation, name: &str) -> Resp {
     match g.assets.get(name) {
         // The name is the content hash, so it is the ETag too.
-        Some(a) => with_etag(
-            bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable"),
-            &format!("\"{}\"", name.split('.').next().unwrap_or(name)),
-        ),
+        Some(a) => {
+            let mut r = bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable");
+            r.headers_mut().insert(ETAG, a.etag.clone());
+            r
+        }
         None => not_found(),
     }
 }
