@@ -240,3 +240,34 @@ fn a_missing_font_stops_the_start_with_the_file_named() {
         assert!(err.contains("NotoSansSC-Bold.otf") && err.contains("cannot read font file"), "{cmd}: {err}");
     }
 }
+
+#[test]
+fn a_restart_while_the_share_is_not_mounted_serves_the_saved_channel_until_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let channels = dir.path().join("channels");
+    common::copy_tree(&common::fixture("basic"), &channels);
+    let data = dir.path().join("data");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &[], "info");
+    let generation = on_air(server.boxes);
+    wait_for(Duration::from_secs(20), || data.join(disk::FILE).exists().then_some(()))
+        .expect("the generation is saved");
+    server.kill();
+
+    // The machine comes back before the share does.
+    std::fs::rename(&channels, dir.path().join("away")).unwrap();
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--poll-ms", "200"], "info");
+    assert_eq!(on_air(server.boxes), generation, "the saved channel is on air");
+    wait_fault(&server, "channels", true);
+    assert_eq!(on_air(server.boxes), generation, "and stays on air");
+
+    // The share is mounted: rendered from it, then watched by events again.
+    std::fs::rename(dir.path().join("away"), &channels).unwrap();
+    wait_fault(&server, "channels", false);
+    std::fs::write(
+        channels.join("01-第一栏目/01-甲项/2026-11-23-挂载后.md"),
+        "+++\ntitle = \"挂载后\"\n+++\n共享盘恢复后的文章。\n",
+    )
+    .unwrap();
+    let changed = wait_for(Duration::from_secs(20), || (on_air(server.boxes) != generation).then_some(()));
+    assert!(changed.is_some(), "edits after the share came back go on air:\n{}", server.logged());
+}
