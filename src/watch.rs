@@ -399,8 +399,16 @@ async fn settle(
 
 /// `files:a.md,b.md(+3)` for the render log.
 fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> String {
-    let names: Vec<String> =
-        changed.iter().take(3).map(|p| crate::problem::slash_path(p.strip_prefix(root).unwrap_or(p))).collect();
+    // The channel folder itself (moved away, mounted) is named by its own path.
+    let names: Vec<String> = changed
+        .iter()
+        .take(3)
+        .map(|p| match p.strip_prefix(root) {
+            Ok(rel) if rel.as_os_str().is_empty() => p.display().to_string(),
+            Ok(rel) => crate::problem::slash_path(rel),
+            Err(_) => crate::problem::slash_path(p),
+        })
+        .collect();
     let more = changed.len().saturating_sub(3);
     let mut s = format!("files:{}", names.join(","));
     if more > 0 {
@@ -496,6 +504,13 @@ mod tests {
         diff.sort();
         let names: Vec<_> = diff.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a.md", "b.md", "c.md"]);
+    }
+
+    #[test]
+    fn a_trigger_names_files_inside_and_the_folder_itself() {
+        let root = Path::new("/srv/channels");
+        let changed: BTreeSet<PathBuf> = [root.join("01-新闻/a.md"), root.to_path_buf()].into_iter().collect();
+        assert_eq!(describe(root, &changed), "files:/srv/channels,01-新闻/a.md");
     }
 
     #[test]
