@@ -91,7 +91,6 @@ struct ScreenDisk {
 #[derive(Serialize, Deserialize)]
 struct AssetDisk {
     name: String,
-    content_type: String,
     span: Span,
 }
 
@@ -136,7 +135,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         .into_iter()
         .map(|name| {
             let a = &g.assets[name];
-            AssetDisk { name: name.clone(), content_type: a.content_type.to_string(), span: blob.put(&a.bytes) }
+            AssetDisk { name: name.clone(), span: blob.put(&a.bytes) }
         })
         .collect();
     let profiles = g
@@ -175,7 +174,8 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         .iter()
         .filter(|(_, r)| held(&r.base) && r.sprites.iter().flatten().all(|(_, e)| held(e)))
         .map(|(key, r)| MemoDisk {
-            key: hex(key),
+            // The key is a blake3 digest: its own hex form reads back.
+            key: blake3::Hash::from_bytes(*key).to_hex().to_string(),
             base: r.base.name.clone(),
             sprites: r.sprites.iter().map(|s| s.as_ref().map(|(rect, e)| (*rect, e.name.clone()))).collect(),
         })
@@ -282,8 +282,8 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
     };
     let mut assets = HashMap::with_capacity(manifest.assets.len());
     for a in manifest.assets {
-        let content_type = content_type(&a.content_type);
-        let asset = Asset::new(&a.name, slice(a.span)?, content_type);
+        // The name says the format, as it did when the asset was made.
+        let asset = Asset::new(&a.name, slice(a.span)?, Format::of_name(&a.name).content_type());
         assets.insert(a.name, asset);
     }
     let mut profiles = BTreeMap::new();
@@ -351,16 +351,9 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
 
 fn memo_entry(m: &MemoDisk, assets: &HashMap<String, Asset>) -> Option<MemoEntry> {
     let encoded = |name: &str| -> Option<Encoded> {
-        let format = if name.ends_with(".jpg") { Format::Jpeg } else { Format::Png };
-        Some(Encoded { bytes: assets.get(name)?.bytes.clone(), name: name.to_string(), format })
+        Some(Encoded { bytes: assets.get(name)?.bytes.clone(), name: name.to_string(), format: Format::of_name(name) })
     };
-    let mut key = [0u8; 32];
-    if m.key.len() != 64 {
-        return None;
-    }
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(m.key.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
+    let key = *blake3::Hash::from_hex(&m.key).ok()?.as_bytes();
     let sprites = m
         .sprites
         .iter()
@@ -370,21 +363,4 @@ fn memo_entry(m: &MemoDisk, assets: &HashMap<String, Asset>) -> Option<MemoEntry
         })
         .collect::<Option<Vec<_>>>()?;
     Some((key, Rendered { base: encoded(&m.base)?, sprites }))
-}
-
-fn hex(key: &[u8; 32]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The served content type for a saved one (they are `'static` in memory).
-fn content_type(saved: &str) -> &'static str {
-    match saved {
-        "image/png" => "image/png",
-        "image/jpeg" => "image/jpeg",
-        "image/gif" => "image/gif",
-        "text/css" => "text/css",
-        "application/javascript" => "application/javascript",
-        "application/json" => "application/json",
-        _ => "application/octet-stream",
-    }
 }

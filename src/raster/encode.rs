@@ -25,6 +25,15 @@ impl Format {
         }
     }
 
+    /// The format of an asset named `{hash}.{extension}`.
+    pub fn of_name(name: &str) -> Format {
+        if name.ends_with(".jpg") {
+            Format::Jpeg
+        } else {
+            Format::Png
+        }
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Png => "image/png",
