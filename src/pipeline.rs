@@ -579,10 +579,10 @@ pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: O
         live.swap(Arc::new(g));
     }
     report.change_to_air = changed.map(|t| t.elapsed());
-    live.set_fault(
-        "channels",
-        report.unavailable.as_ref().map(|why| format!("{why}：继续播出上一版，文件夹恢复后自动更新")),
-    );
+    // With nothing on air before, the (empty) render went on air: there is
+    // no last version to speak of.
+    let kept = if report.published { "电视上暂无内容" } else { "继续播出上一版" };
+    live.set_fault("channels", report.unavailable.as_ref().map(|why| format!("{why}：{kept}，文件夹恢复后自动更新")));
     give_back_memory();
     tracing::info!(
         trigger = %report.trigger,
