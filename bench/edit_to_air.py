@@ -6,24 +6,18 @@ generation. Prints each edit, the median, and the render time infotv logged.
 
 Usage: bench/edit_to_air.py [EDITS, default 11]
 """
-import json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, re, shutil, statistics, subprocess, sys, time, urllib.request
 
-root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+from benchlib import BINARY, ROOT as root, channel_copy, free_port, release_build
+
 edits = int(sys.argv[1]) if len(sys.argv) > 1 else 11
-subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
-tmp = tempfile.mkdtemp()
-channels = os.path.join(tmp, "channels")
-shutil.copytree(os.path.join(root, "channels"), channels)
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+release_build()
+tmp, channels = channel_copy()
 
 port, admin = free_port(), free_port()
 log = open(os.path.join(tmp, "serve.log"), "w+")
 server = subprocess.Popen(
-    [os.path.join(root, "target/release/infotv"), "serve", "--channels", channels, "--data", os.path.join(tmp, "data"),
+    [BINARY, "serve", "--channels", channels, "--data", os.path.join(tmp, "data"),
      "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}", "--admin-token", "bench"],
     cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "info"})
 

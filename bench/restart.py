@@ -8,25 +8,19 @@ nothing saved, the first render must finish) is the baseline.
 
 Usage: bench/restart.py [RESTARTS, default 9]
 """
-import os, random, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import os, random, shutil, signal, statistics, subprocess, sys, time, urllib.request
 
-root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+from benchlib import BINARY, ROOT as root, channel_copy, free_port, release_build
+
 restarts = int(sys.argv[1]) if len(sys.argv) > 1 else 9
-subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=root, check=True)
-tmp = tempfile.mkdtemp()
-channels = os.path.join(tmp, "channels")
-shutil.copytree(os.path.join(root, "channels"), channels)
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+release_build()
+tmp, channels = channel_copy()
 
 def start(data):
     port = free_port()
     began = time.monotonic()
     p = subprocess.Popen(
-        [os.path.join(root, "target/release/infotv"), "serve", "--channels", channels, "--data", data,
+        [BINARY, "serve", "--channels", channels, "--data", data,
          "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0", "--admin-token", "bench"],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:

@@ -175,13 +175,16 @@ fn a_channel_folder_that_goes_away_keeps_the_last_good_channel_on_air() {
     std::fs::remove_dir(&channels).unwrap();
     std::fs::rename(dir.path().join("away"), &channels).unwrap();
     wait_fault(&server, "channels", false);
-    std::fs::write(
-        channels.join("01-第一栏目/01-甲项/2026-11-21-回来了.md"),
-        "+++\ntitle = \"回来了\"\n+++\n文件夹恢复后的新文章。\n",
-    )
-    .unwrap();
-    let changed = wait_for(Duration::from_secs(20), || (on_air(server.boxes) != generation).then_some(()));
-    assert!(changed.is_some(), "edits after the folder came back go on air:\n{}", server.logged());
+    a_new_article_goes_on_air(&server, &channels, "回来了", &generation);
+}
+
+/// Writes an article into `channels` and waits for a generation other than
+/// `before` on air: the folder is watched and rendered again.
+fn a_new_article_goes_on_air(server: &Binary, channels: &Path, title: &str, before: &str) {
+    let article = channels.join(format!("01-第一栏目/01-甲项/2026-11-21-{title}.md"));
+    std::fs::write(article, format!("+++\ntitle = \"{title}\"\n+++\n文件夹恢复后的新文章。\n")).unwrap();
+    let changed = wait_for(Duration::from_secs(20), || (on_air(server.boxes) != before).then_some(()));
+    assert!(changed.is_some(), "a new article goes on air:\n{}", server.logged());
 }
 
 #[test]
@@ -263,11 +266,5 @@ fn a_restart_while_the_share_is_not_mounted_serves_the_saved_channel_until_it_is
     // The share is mounted: rendered from it, then watched by events again.
     std::fs::rename(dir.path().join("away"), &channels).unwrap();
     wait_fault(&server, "channels", false);
-    std::fs::write(
-        channels.join("01-第一栏目/01-甲项/2026-11-23-挂载后.md"),
-        "+++\ntitle = \"挂载后\"\n+++\n共享盘恢复后的文章。\n",
-    )
-    .unwrap();
-    let changed = wait_for(Duration::from_secs(20), || (on_air(server.boxes) != generation).then_some(()));
-    assert!(changed.is_some(), "edits after the share came back go on air:\n{}", server.logged());
+    a_new_article_goes_on_air(&server, &channels, "挂载后", &generation);
 }
