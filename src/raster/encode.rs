@@ -226,9 +226,9 @@ impl Lanes {
     fn nearest(&self, c: [u8; 3]) -> u8 {
         let (r, g, b) = (c[0] as f32, c[1] as f32, c[2] as f32);
         let mut dist = [0f32; 256];
-        for i in 0..256 {
+        for (i, d) in dist.iter_mut().enumerate() {
             let (dr, dg, db) = (self.r[i] - r, self.g[i] - g, self.b[i] - b);
-            dist[i] = 2.0 * dr * dr + 4.0 * dg * dg + 3.0 * db * db;
+            *d = 2.0 * dr * dr + 4.0 * dg * dg + 3.0 * db * db;
         }
         let dist = &dist[..self.len];
         let best = dist.iter().copied().fold(f32::INFINITY, f32::min);
