@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::FixedOffset;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::problem::Problem;
 
@@ -137,6 +137,25 @@ pub struct SiteConfig {
     /// A column with nothing new for this many days shows as stale on the
     /// operators' dashboard; 0 turns the warning off.
     pub stale_days: u32,
+    /// The broadcast loop for one-way boxes: `[loop]`; `None` runs none.
+    pub broadcast: Option<LoopConfig>,
+}
+
+/// `[loop]` of site.toml: what the broadcast loop plays and where it goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopConfig {
+    /// Seconds each screen stays on.
+    pub seconds: u32,
+    /// Column titles or `column/sub-item` titles, in playing order; empty:
+    /// every column in channel order.
+    pub items: Vec<String>,
+    /// Documents per sub-item, newest first (as the lists show them); 0: all.
+    pub newest: u32,
+    /// Profiles streamed as HLS at `/live/{profile}/index.m3u8`.
+    pub profiles: Vec<String>,
+    /// Where the cable headend's MPEG-TS goes (MPEG-2, 720x576, 25 fps):
+    /// `udp://…`, or a file or named pipe; `None`: no TS.
+    pub ts: Option<String>,
 }
 
 impl Default for SiteConfig {
@@ -154,6 +173,7 @@ impl Default for SiteConfig {
             watch: WatchMode::Auto,
             watch_interval: None,
             stale_days: 30,
+            broadcast: None,
         }
     }
 }
@@ -176,6 +196,18 @@ struct RawSite {
     key_codes: Option<BTreeMap<String, String>>,
     watch: Option<RawWatch>,
     stale_days: Option<u32>,
+    #[serde(rename = "loop")]
+    broadcast: Option<RawLoop>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLoop {
+    seconds: Option<u32>,
+    items: Option<Vec<String>>,
+    newest: Option<u32>,
+    profiles: Option<Vec<String>>,
+    ts: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,6 +356,9 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         let interval = in_range(path, "watch.interval_seconds", watch.interval_seconds, 1..=60, &mut problems);
         config.watch_interval = interval.map(|s| std::time::Duration::from_secs(s.into()));
     }
+    if let Some(raw_loop) = raw.broadcast {
+        config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
+    }
     for (code, name) in raw.key_codes.unwrap_or_default() {
         let known = crate::layout::Key::from_name(&name).is_some();
         match code.parse::<u32>() {
@@ -357,6 +392,45 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     let order = |k: &str| ["red", "green", "yellow", "blue"].iter().position(|c| *c == k);
     config.colour_keys.sort_by_key(|(k, _)| order(k));
     (config, problems)
+}
+
+fn loop_config(path: &str, raw: RawLoop, profiles: &[Profile], problems: &mut Vec<Problem>) -> LoopConfig {
+    let seconds = in_range(path, "loop.seconds", raw.seconds, 3..=600, problems).unwrap_or(10);
+    let newest = in_range(path, "loop.newest", raw.newest, 0..=100, problems).unwrap_or(3);
+    let mut chosen = Vec::new();
+    for name in raw.profiles.unwrap_or_default() {
+        if profiles.iter().any(|p| p.name == name) {
+            chosen.push(name);
+        } else {
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("[loop] 的画面规格“{name}”不存在，已忽略"),
+                    format!("[loop] profile {name:?} is not defined; ignored"),
+                )
+                .hint("写 [profiles] 中已有的名称，例如 sd 或 hd", "name a profile defined under [profiles], e.g. sd"),
+            );
+        }
+    }
+    if chosen.is_empty() {
+        // The SD picture is what cable carries; HD costs more to encode.
+        let sd = profiles.iter().find(|p| p.width == 720 && p.height == 576).or(profiles.first());
+        chosen.extend(sd.map(|p| p.name.clone()));
+    }
+    let ts = raw.ts.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    LoopConfig {
+        seconds,
+        items: raw
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .collect(),
+        newest,
+        profiles: chosen,
+        ts,
+    }
 }
 
 fn apply_theme(path: &str, raw: RawTheme, theme: &mut Theme, problems: &mut Vec<Problem>) {

@@ -7,6 +7,7 @@
 //! generation on air; [`watch`] re-runs them when files change.
 
 pub mod admin;
+pub mod broadcast;
 pub mod check;
 pub mod config;
 pub mod content;

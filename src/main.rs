@@ -92,6 +92,19 @@ struct ServeArgs {
     /// keep-alive, or headers trickling in) before it is closed.
     #[arg(long, env = "INFOTV_IDLE_SECONDS", default_value_t = 10)]
     idle_seconds: u64,
+    /// The ffmpeg that encodes the broadcast loop (site.toml's [loop]).
+    #[arg(long, env = "INFOTV_FFMPEG", default_value = "ffmpeg")]
+    ffmpeg: PathBuf,
+    /// Whether this server encodes the broadcast loop site.toml asks for
+    /// (off: a second server, or one whose loop another machine encodes).
+    #[arg(long = "loop", env = "INFOTV_LOOP", value_enum, default_value = "on")]
+    broadcast: OnOff,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -193,7 +206,8 @@ fn serve(args: ServeArgs) -> Result<()> {
         let t = std::time::Instant::now();
         let saved = infotv::publish::disk::load(&args.data);
         let fonts = fonts.join().map_err(|_| anyhow::anyhow!("loading the fonts panicked"))??;
-        let renderer = Arc::new(Renderer::new(&args.channels, Arc::new(fonts)));
+        let fonts = Arc::new(fonts);
+        let renderer = Arc::new(Renderer::new(&args.channels, fonts.clone()));
         let restored = match saved {
             Ok(Some(r)) => {
                 tracing::info!(
@@ -281,12 +295,31 @@ fn serve(args: ServeArgs) -> Result<()> {
             let _ = out.flush();
         }
         let watcher = tokio::spawn(watch.run(shutdown_signal()));
+        let live_dir = args.data.join("live");
+        live.set_live_dir(live_dir.clone());
+        let encoders = infotv::broadcast::encoder::run(
+            live.clone(),
+            fonts,
+            infotv::broadcast::encoder::Options {
+                ffmpeg: args.ffmpeg.clone(),
+                live: live_dir,
+                data: args.data.clone(),
+            },
+            shutdown_signal(),
+        );
+        let broadcast = tokio::spawn(async move {
+            if args.broadcast == OnOff::On {
+                encoders.await;
+            }
+        });
         let admin_server = tokio::spawn(infotv::admin::run(admin_listener, admin.clone(), shutdown_signal()));
         let limits = infotv::serve::Limits {
             max_connections: args.max_connections.max(1),
             idle: Duration::from_secs(args.idle_seconds.max(1)),
         };
         infotv::serve::run_with(listener, live, metrics, limits, shutdown_signal()).await?;
+        // The loop's encoders end their segments and stop.
+        let _ = tokio::time::timeout(Duration::from_secs(5), broadcast).await;
         watcher.abort();
         flusher.abort();
         saver.abort();

@@ -13,8 +13,20 @@ use crate::pipeline::Live;
 use crate::store::{box_hash, local_hour, ViewKey};
 
 /// Routes as `/metrics` labels them (see `serve::route_label`).
-const ROUTES: [&str; 11] =
-    ["root", "healthz", "favicon", "asset", "keytest", "shell", "nav", "generation", "graph", "screen_text", "other"];
+const ROUTES: [&str; 12] = [
+    "root",
+    "healthz",
+    "favicon",
+    "asset",
+    "keytest",
+    "shell",
+    "nav",
+    "generation",
+    "graph",
+    "screen_text",
+    "live",
+    "other",
+];
 /// Statuses counted one by one; anything else counts as its class (`5xx`).
 const STATUSES: [u16; 12] = [200, 204, 301, 302, 303, 304, 400, 401, 404, 405, 500, 503];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
@@ -182,6 +194,38 @@ impl Metrics {
             "1 while an emergency alert is on air.",
             u8::from(current.as_ref().is_some_and(|g| g.alert.is_some())).to_string(),
         );
+        let loops = live.loop_statuses();
+        let _ = writeln!(
+            out,
+            "# HELP infotv_loop_playing 1 while the broadcast loop's encoder for an output is playing.\n\
+             # TYPE infotv_loop_playing gauge"
+        );
+        for l in &loops {
+            let _ = writeln!(out, "infotv_loop_playing{{output=\"{}\"}} {}", l.output, u8::from(l.state == "playing"));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP infotv_loop_position Place of the screen playing in the loop (1-based).\n# TYPE infotv_loop_position gauge"
+        );
+        for l in &loops {
+            let _ =
+                writeln!(out, "infotv_loop_position{{output=\"{}\",screen=\"{}\"}} {}", l.output, l.screen, l.position);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP infotv_loop_encoder_restarts_total Times an encoder of the loop died and was restarted.\n\
+             # TYPE infotv_loop_encoder_restarts_total counter"
+        );
+        for l in &loops {
+            let _ = writeln!(out, "infotv_loop_encoder_restarts_total{{output=\"{}\"}} {}", l.output, l.restarts);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP infotv_loop_frames_total Frames fed to an encoder of the loop.\n# TYPE infotv_loop_frames_total counter"
+        );
+        for l in &loops {
+            let _ = writeln!(out, "infotv_loop_frames_total{{output=\"{}\"}} {}", l.output, l.frames);
+        }
         let h = live.durations();
         let _ = writeln!(
             out,

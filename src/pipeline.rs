@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::broadcast::{self, LoopStatus};
 use crate::config::Profile;
 use crate::content;
 use crate::fonts::Fonts;
@@ -37,6 +38,10 @@ pub struct Live {
     /// What is wrong with the server itself (not the content): the data
     /// folder unwritable, the channel folder gone. Key → message in Chinese.
     faults: Mutex<BTreeMap<&'static str, String>>,
+    /// The broadcast loop's encoders, by output name.
+    loops: Mutex<BTreeMap<String, LoopStatus>>,
+    /// Where the loop's HLS is written (`{dir}/{profile}/`), once set.
+    live_dir: std::sync::OnceLock<PathBuf>,
     started: Instant,
 }
 
@@ -49,6 +54,8 @@ impl Default for Live {
             events: tokio::sync::broadcast::channel(256).0,
             durations: Mutex::new(Histogram::new(&[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])),
             faults: Mutex::default(),
+            loops: Mutex::default(),
+            live_dir: std::sync::OnceLock::new(),
             started: Instant::now(),
         }
     }
@@ -151,6 +158,29 @@ impl Live {
     /// The server's faults now, by key.
     pub fn faults(&self) -> Vec<(&'static str, String)> {
         self.faults.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    /// Sets (`Some`) or removes (`None`) what an encoder of the loop reports.
+    pub fn set_loop_status(&self, output: &str, status: Option<LoopStatus>) {
+        let mut loops = self.loops.lock().unwrap_or_else(|e| e.into_inner());
+        match status {
+            Some(s) => loops.insert(output.to_string(), s),
+            None => loops.remove(output),
+        };
+    }
+
+    /// The loop's encoders now, by output name.
+    pub fn loop_statuses(&self) -> Vec<LoopStatus> {
+        self.loops.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    /// Sets where the loop's HLS is written (once; later calls are ignored).
+    pub fn set_live_dir(&self, dir: PathBuf) {
+        let _ = self.live_dir.set(dir);
+    }
+
+    pub fn live_dir(&self) -> Option<&Path> {
+        self.live_dir.get().map(PathBuf::as_path)
     }
 
     /// Time since the server started.
@@ -388,10 +418,17 @@ impl Renderer {
             })
             .collect();
         let t_publish = Instant::now();
+        let laid: Vec<broadcast::Laid> = inputs
+            .iter()
+            .map(|i| broadcast::Laid { profile: i.profile, screens: i.screens, pictures: i.pictures })
+            .collect();
+        let plan =
+            broadcast::plan(site.config.broadcast.as_ref(), &site.config.theme, &self.channels, &laid, &mut problems);
         let settings = ShellSettings {
             poll_seconds: site.config.poll_seconds,
             key_codes: site.config.key_codes.clone(),
             alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
+            broadcast: plan,
         };
         let mut generation = publish::assemble(
             &site.config.title,

@@ -141,6 +141,44 @@ fn nginx_in_front_of_infotv_serves_the_whole_graph_from_its_cache() {
 }
 
 #[test]
+fn nginx_in_front_serves_the_broadcast_loop_hls() {
+    let work = tempfile::tempdir().unwrap();
+    let channels = work.path().join("channels");
+    let item = channels.join("01-便民万源/01-便民电话");
+    std::fs::create_dir_all(&item).unwrap();
+    std::fs::write(channels.join("site.toml"), "[loop]\nseconds = 3\n").unwrap();
+    std::fs::write(item.join("常用电话.txt"), "常用服务电话\n火警 119\n").unwrap();
+    let server =
+        Binary::start_opts(&channels, &work.path().join("data"), Some(common::ADMIN_TOKEN), &["--loop", "on"], "warn");
+    let cache = tempfile::tempdir().unwrap();
+    Command::new("chmod").args(["a+rwx"]).arg(cache.path()).status().unwrap();
+    let nginx = Nginx::start(
+        "infotv-cache.conf",
+        &[
+            ("server 127.0.0.1:8080;", format!("server {};", server.boxes)),
+            ("/var/cache/nginx/infotv", cache.path().display().to_string()),
+        ],
+    );
+    let segment = wait_for(Duration::from_secs(30), || {
+        let playlist = request(nginx.addr, "GET", "/live/sd/index.m3u8");
+        (playlist.status == 200).then_some(())?;
+        assert_eq!(playlist.header("content-type"), Some("application/vnd.apple.mpegurl"));
+        playlist.text().lines().find(|l| l.ends_with(".ts")).map(String::from)
+    })
+    .expect("the playlist through nginx");
+    let first = request(nginx.addr, "GET", &format!("/live/sd/{segment}"));
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("video/mp2t"));
+    assert_eq!(&first.body[..1], &[0x47], "an MPEG-TS packet");
+    let again = request(nginx.addr, "GET", &format!("/live/sd/{segment}"));
+    assert_eq!(again.header("x-cache"), Some("HIT"), "segments are cached at the edge");
+    assert_eq!(again.body, first.body);
+    // The playlist moves: never served stale from the cache.
+    let playlist = request(nginx.addr, "GET", "/live/sd/index.m3u8");
+    assert_ne!(playlist.header("x-cache"), Some("HIT"));
+}
+
+#[test]
 fn nginx_serves_a_static_export_on_an_edge_node() {
     let out = tempfile::tempdir().unwrap();
     let export = out.path().join("current");

@@ -192,6 +192,7 @@ pub fn status_json(admin: &Admin) -> Value {
         "stale_columns": stale(admin).iter().map(|(t, d, days)| json!({"column": t, "newest": d, "days": if *days == i64::MAX { Value::Null } else { json!(days) }})).collect::<Vec<_>>(),
         "store": admin.store_error.clone().map_or_else(|| json!("ok"), |e| json!(e)),
         "faults": admin.live.faults().into_iter().map(|(k, m)| json!({"fault": k, "message": m})).collect::<Vec<_>>(),
+        "loop": admin.live.loop_statuses(),
     })
 }
 
@@ -239,7 +240,9 @@ pub fn status(admin: &Admin) -> String {
         Some(a) => card("warn", "紧急通知", "播出中", &esc(&a.text.chars().take(60).collect::<String>())),
         None => card("", "紧急通知", "无", "在频道根目录放入 alert.txt 即可播出"),
     }
-    body.push_str("</div><h2>栏目更新</h2>");
+    body.push_str("</div>");
+    loop_section(admin, g.as_deref(), &mut body);
+    body.push_str("<h2>栏目更新</h2>");
     let stale = stale(admin);
     let days = g.as_ref().map_or(0, |g| g.stale_days);
     if days == 0 {
@@ -274,6 +277,61 @@ pub fn status(admin: &Admin) -> String {
          else{log.textContent='此浏览器不支持实时日志。';}})();</script>",
     );
     page(admin, "运行状态", "/", &body)
+}
+
+/// The broadcast loop: each encoder's state, the screen playing, restarts.
+fn loop_section(admin: &Admin, g: Option<&crate::publish::Generation>, body: &mut String) {
+    body.push_str("<h2>轮播频道（单向机顶盒）</h2>");
+    let Some(plan) = g.and_then(|g| g.broadcast.as_ref()) else {
+        body.push_str(
+            "<div class=\"notice ok\">未启用轮播（在 site.toml 中加入 [loop] 即可把频道做成轮播节目）。</div>",
+        );
+        return;
+    };
+    let music = match &plan.music {
+        Some((path, _)) => {
+            format!("背景音乐 {}", esc(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()))
+        }
+        None => "无背景音乐（静音）".to_string(),
+    };
+    let _ = write!(
+        body,
+        "<p class=\"hint\">每屏 {} 秒 · {} · HLS：{}{}</p>",
+        plan.config.seconds,
+        music,
+        plan.config
+            .profiles
+            .iter()
+            .map(|p| format!("<code>/live/{}/index.m3u8</code>", esc(p)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        plan.config.ts.as_ref().map(|t| format!(" · MPEG-TS：<code>{}</code>", esc(t))).unwrap_or_default(),
+    );
+    body.push_str(
+        "<table><tr><th>输出</th><th>状态</th><th>当前画面</th><th class=\"n\">位置</th>\
+         <th class=\"n\">已送帧</th><th class=\"n\">重启</th><th>最近错误</th></tr>",
+    );
+    for l in admin.live.loop_statuses() {
+        let state = match l.state.as_str() {
+            "playing" if l.alert => "<span class=\"tag keep\">播出紧急通知</span>",
+            "playing" => "<span class=\"tag ok\">播出中</span>",
+            "starting" => "<span class=\"tag\">启动中</span>",
+            "restarting" => "<span class=\"tag no\">等待重启</span>",
+            _ => "<span class=\"tag\">已停止</span>",
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{state}</td><td>{}</td><td class=\"n\">{}/{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&l.output),
+            esc(&l.title),
+            l.position,
+            l.total,
+            l.frames,
+            l.restarts,
+            esc(l.last_error.as_deref().unwrap_or("—")),
+        );
+    }
+    body.push_str("</table>");
 }
 
 fn renders_table(admin: &Admin, rows: &[RenderRow]) -> String {

@@ -319,7 +319,14 @@ fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
 }
 
 fn is_root_file(name: &str) -> bool {
-    matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt")
+    matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt") || music_name(name)
+}
+
+/// `loop.mp3` (or .m4a, .aac, .ogg, .wav, .flac) at the top of the channel:
+/// the broadcast loop's music.
+pub fn music_name(name: &str) -> bool {
+    name.strip_prefix("loop.")
+        .is_some_and(|ext| ["mp3", "m4a", "aac", "ogg", "wav", "flac"].contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 fn load_column(

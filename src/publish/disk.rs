@@ -62,6 +62,8 @@ struct Manifest {
     next_change: Option<DateTime<FixedOffset>>,
     columns: Vec<ColumnFreshness>,
     stale_days: u32,
+    #[serde(default)]
+    broadcast: Option<crate::broadcast::Plan>,
     drawn_by: String,
     memo: Vec<MemoDisk>,
 }
@@ -193,6 +195,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         next_change: g.next_change,
         columns: g.columns.clone(),
         stale_days: g.stale_days,
+        broadcast: g.broadcast.clone(),
         drawn_by: this_binary().to_string(),
         memo,
     };
@@ -345,6 +348,7 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
         next_change: manifest.next_change,
         columns: manifest.columns,
         stale_days: manifest.stale_days,
+        broadcast: manifest.broadcast,
     };
     Ok((generation, memo))
 }

@@ -88,6 +88,8 @@ pub struct Generation {
     pub columns: Vec<ColumnFreshness>,
     /// Days without anything new after which a column is stale; 0: never.
     pub stale_days: u32,
+    /// What the broadcast loop plays; `None` when site.toml has no `[loop]`.
+    pub broadcast: Option<crate::broadcast::Plan>,
 }
 
 /// A column and the date of its newest article, table or picture.
@@ -179,6 +181,9 @@ pub struct ShellSettings {
     pub key_codes: Vec<(u32, String)>,
     /// The alert on air: its paragraphs and since-when.
     pub alert: Option<(Vec<String>, String)>,
+    /// The broadcast loop: not in any shell, but part of the generation's
+    /// id, so a changed `[loop]` is a new generation (and is saved).
+    pub broadcast: Option<crate::broadcast::Plan>,
 }
 
 /// The alert as `/api/v1/generation` reports it.
@@ -287,6 +292,7 @@ pub fn assemble(
         next_change: None,
         columns: Vec::new(),
         stale_days: 0,
+        broadcast: settings.broadcast.clone(),
     }
 }
 

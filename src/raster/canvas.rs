@@ -18,6 +18,30 @@ impl Canvas {
         Canvas { width, height, pixels: vec![0; width as usize * height as usize * 3] }
     }
 
+    /// A canvas over RGB pixels, row by row; `None` when the sizes disagree.
+    pub fn from_rgb(width: u32, height: u32, pixels: Vec<u8>) -> Option<Canvas> {
+        (pixels.len() == width as usize * height as usize * 3).then_some(Canvas { width, height, pixels })
+    }
+
+    /// Copies `other` onto this canvas with its top-left at (x, y), clipped.
+    pub fn paste(&mut self, other: &Canvas, x: i32, y: i32) {
+        for row in 0..other.height as i32 {
+            let ty = y + row;
+            if ty < 0 || ty >= self.height as i32 {
+                continue;
+            }
+            let x0 = x.max(0);
+            let x1 = (x + other.width as i32).min(self.width as i32);
+            if x1 <= x0 {
+                return;
+            }
+            let src = (row as usize * other.width as usize + (x0 - x) as usize) * 3;
+            let dst = (ty as usize * self.width as usize + x0 as usize) * 3;
+            let n = (x1 - x0) as usize * 3;
+            self.pixels[dst..dst + n].copy_from_slice(&other.pixels[src..src + n]);
+        }
+    }
+
     pub fn width(&self) -> u32 {
         self.width
     }

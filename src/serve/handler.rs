@@ -107,6 +107,7 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
         }
         ["tv", profile, file] => shell(live, &g, profile, file, query),
         ["nav", profile, screen, focus, key] => nav(live, &g, profile, screen, focus, key),
+        ["live", profile, file] => stream(live, &g, profile, file),
         ["api", "v1", "generation"] => {
             // Not cached: it carries the server's time for the shells' clocks.
             let time = chrono::Utc::now().timestamp_millis();
@@ -152,6 +153,7 @@ pub fn route_label(path: &str) -> &'static str {
         ["healthz"] => "healthz",
         ["favicon.ico"] => "favicon",
         ["a", _] => "asset",
+        ["live", _, _] => "live",
         ["tv", "keytest" | "keytest.html"] => "keytest",
         ["tv", _, _] => "shell",
         ["nav", ..] => "nav",
@@ -187,6 +189,32 @@ fn asset(g: &Generation, name: &str) -> Resp {
             r
         }
         None => not_found(),
+    }
+}
+
+/// The broadcast loop's HLS, as ffmpeg writes it: the playlist (never
+/// cached: it moves every segment) and its segments (named by the clock, so
+/// a name is never reused and caches may keep them).
+fn stream(live: &Live, g: &Generation, profile: &str, file: &str) -> Resp {
+    let streamed = g.broadcast.as_ref().is_some_and(|p| p.config.profiles.iter().any(|n| n == profile));
+    let (Some(dir), true) = (live.live_dir(), streamed) else { return not_found() };
+    let segment = file
+        .strip_prefix("seg-")
+        .and_then(|f| f.strip_suffix(".ts"))
+        .is_some_and(|n| !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit()));
+    let (content_type, cache) = match file {
+        "index.m3u8" => ("application/vnd.apple.mpegurl", "no-cache"),
+        _ if segment => ("video/mp2t", "public, max-age=3600"),
+        _ => return not_found(),
+    };
+    match std::fs::read(dir.join(profile).join(file)) {
+        Ok(body) => bytes(StatusCode::OK, content_type, Bytes::from(body), cache),
+        Err(_) if file == "index.m3u8" => {
+            let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "the loop is starting\n");
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("2"));
+            r
+        }
+        Err(_) => not_found(),
     }
 }
 

@@ -190,6 +190,8 @@ impl Binary {
             .arg("--data")
             .arg(data)
             .args(extra)
+            // The broadcast loop (ffmpeg) only where a test asks for it.
+            .args(if extra.contains(&"--loop") { &[][..] } else { &["--loop", "off"][..] })
             .env("RUST_LOG", level)
             .env("NO_COLOR", "1")
             .env_remove("INFOTV_ADMIN_TOKEN")

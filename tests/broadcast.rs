@@ -1,0 +1,368 @@
+//! The broadcast loop for one-way boxes, for real: the binary runs Debian's
+//! ffmpeg, ffprobe reads what it made, decoded frames are compared with the
+//! screens they show, an edit reaches the stream, a killed encoder comes back.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{get, wait_for, Binary, ADMIN_TOKEN};
+
+/// A decoded frame matching its screen: measured here, H.264 at CRF 21 and
+/// MPEG-2 at 4 Mbit/s give 37–39 dB against the screen the frame shows and
+/// 16 dB against the other screen of the loop (same theme, same header).
+/// 30 dB sits between with a wide margin each way; the test also asserts
+/// the other screen stays 5 dB below it.
+const SAME_SCREEN_DB: f64 = 30.0;
+
+fn ffprobe(target: &str) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_streams", "-show_format", target])
+        .output()
+        .expect("ffprobe is missing: run tests/run, which installs ffmpeg");
+    assert!(out.status.success(), "ffprobe {target}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stream<'a>(probe: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    probe["streams"].as_array().unwrap().iter().find(|s| s["codec_type"] == kind).unwrap()
+}
+
+/// A small channel whose loop plays one article (after the home screen).
+fn channel(dir: &Path, ts: &Path, body: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("site.toml"),
+        format!(
+            "title = \"万源测试频道\"\n[loop]\nseconds = 3\nitems = [\"便民万源/便民电话\"]\nprofiles = [\"sd\"]\nts = \"{}\"\n",
+            ts.display()
+        ),
+    )
+    .unwrap();
+    let item = dir.join("01-便民万源/01-便民电话");
+    std::fs::create_dir_all(&item).unwrap();
+    std::fs::create_dir_all(dir.join("02-要闻速递/01-时政要闻")).unwrap();
+    std::fs::write(dir.join("02-要闻速递/01-时政要闻/2026-11-20-冬季供暖.txt"), "冬季供暖\n城区集中供暖今日开始。\n")
+        .unwrap();
+    write_article(&item, body);
+}
+
+fn write_article(item: &Path, body: &str) {
+    let tmp = item.join(".常用电话.txt.tmp");
+    std::fs::write(&tmp, format!("常用服务电话\n{body}\n")).unwrap();
+    std::fs::rename(tmp, item.join("常用电话.txt")).unwrap();
+}
+
+fn status(admin: SocketAddr) -> serde_json::Value {
+    get(admin, "/api/v1/status", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).json()
+}
+
+fn loop_of(admin: SocketAddr, output: &str) -> serde_json::Value {
+    let s = status(admin);
+    s["loop"].as_array().unwrap().iter().find(|l| l["output"] == output).cloned().unwrap_or_default()
+}
+
+/// The base picture of a screen as RGB, from the box port.
+fn screen_picture(boxes: SocketAddr, id: &str) -> image::RgbImage {
+    let graph = get(boxes, "/api/v1/sd/graph.json", &[]).json();
+    let url = graph["screens"][id]["states"][0]["image"].as_str().unwrap().to_string();
+    image::load_from_memory(&get(boxes, &url, &[]).body).unwrap().to_rgb8()
+}
+
+/// The loop's article screen: the one screen of the loop that is not home.
+fn article_id(boxes: SocketAddr) -> String {
+    let graph = get(boxes, "/api/v1/sd/graph.json", &[]).json();
+    let screens = graph["screens"].as_object().unwrap();
+    screens
+        .iter()
+        .find(|(_, s)| s["title"].as_str().is_some_and(|t| t.contains("常用")) && s["kind"] == "article")
+        .map(|(id, _)| id.clone())
+        .unwrap()
+}
+
+/// PSNR over the body of the screen (below the header with its clock,
+/// above the strip the loop draws over the footer).
+fn psnr(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let (mut sum, mut n) = (0f64, 0f64);
+    for y in 100..480 {
+        for x in 0..a.width() {
+            for c in 0..3 {
+                let d = a.get_pixel(x, y)[c] as f64 - b.get_pixel(x, y)[c] as f64;
+                sum += d * d;
+                n += 1.0;
+            }
+        }
+    }
+    let mse = sum / n;
+    if mse == 0.0 {
+        99.0
+    } else {
+        10.0 * (255.0 * 255.0 / mse).log10()
+    }
+}
+
+/// Every frame of a video file at one a second, decoded by ffmpeg.
+fn frames(video: &Path, out: &Path) -> Vec<image::RgbImage> {
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).unwrap();
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(video)
+        .args(["-vf", "fps=1"])
+        .arg(out.join("f%03d.png"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut names: Vec<PathBuf> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    names.iter().map(|p| image::open(p).unwrap().to_rgb8()).collect()
+}
+
+/// The newest whole segment named by the playlist, saved to `to`.
+fn newest_segment(boxes: SocketAddr, to: &Path) -> (u64, PathBuf) {
+    let playlist = get(boxes, "/live/sd/index.m3u8", &[]).text();
+    let name = playlist.lines().rfind(|l| l.ends_with(".ts")).unwrap().to_string();
+    let number: u64 = name.trim_start_matches("seg-").trim_end_matches(".ts").parse().unwrap();
+    let seg = get(boxes, &format!("/live/sd/{name}"), &[]);
+    assert_eq!(seg.status, 200);
+    assert_eq!(seg.header("content-type"), Some("video/mp2t"));
+    let path = to.join(&name);
+    std::fs::write(&path, &seg.body).unwrap();
+    (number, path)
+}
+
+/// Waits for a segment newer than `after` and returns it.
+fn segment_after(boxes: SocketAddr, after: u64, dir: &Path) -> (u64, PathBuf) {
+    wait_for(Duration::from_secs(40), || {
+        let r = get(boxes, "/live/sd/index.m3u8", &[]);
+        if r.status != 200 {
+            return None;
+        }
+        let (n, p) = newest_segment(boxes, dir);
+        (n > after).then_some((n, p))
+    })
+    .expect("a new segment within 40 s")
+}
+
+#[test]
+fn the_loop_streams_hls_and_ts_that_show_the_screens_and_follow_edits() {
+    let work = tempfile::tempdir().unwrap();
+    let channels = work.path().join("channels");
+    let ts = work.path().join("headend.ts");
+    channel(&channels, &ts, "火警 119\n匪警 110\n急救 120\n");
+    let data = work.path().join("data");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--loop", "on"], "info");
+    let boxes = server.boxes;
+
+    // HLS: the playlist through the box port, then ffprobe on it and a segment.
+    let (first, seg) = segment_after(boxes, 0, work.path());
+    let playlist = get(boxes, "/live/sd/index.m3u8", &[]);
+    assert_eq!(playlist.header("content-type"), Some("application/vnd.apple.mpegurl"));
+    assert_eq!(playlist.header("cache-control"), Some("no-cache"));
+    let probe = ffprobe(&format!("http://{boxes}/live/sd/index.m3u8"));
+    let video = stream(&probe, "video");
+    assert_eq!(
+        (video["codec_name"].as_str(), video["width"].as_u64(), video["height"].as_u64()),
+        (Some("h264"), Some(720), Some(576))
+    );
+    let probe = ffprobe(seg.to_str().unwrap());
+    let video = stream(&probe, "video");
+    assert_eq!(video["codec_name"], "h264");
+    assert_eq!(video["r_frame_rate"], "25/1");
+    let seconds: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((3.5..=4.5).contains(&seconds), "segments of about 4 s: {seconds}");
+    assert_eq!(stream(&probe, "audio")["codec_name"], "aac");
+
+    // MPEG-TS for the headend: MPEG-2, 720x576, 25 fps, 4:3, MP2 sound.
+    wait_for(Duration::from_secs(20), || (std::fs::metadata(&ts).ok()?.len() > 500_000).then_some(())).unwrap();
+    let probe = ffprobe(ts.to_str().unwrap());
+    let video = stream(&probe, "video");
+    assert_eq!(video["codec_name"], "mpeg2video");
+    assert_eq!((video["width"].as_u64(), video["height"].as_u64()), (Some(720), Some(576)));
+    assert_eq!(video["r_frame_rate"], "25/1");
+    assert_eq!(video["display_aspect_ratio"], "4:3");
+    assert_eq!(stream(&probe, "audio")["codec_name"], "mp2");
+
+    // Decoded frames show the screens: each second of a segment is the home
+    // screen or the article, and over a few segments the article shows.
+    let article = article_id(boxes);
+    let article_pic = screen_picture(boxes, &article);
+    let home_pic = screen_picture(boxes, "home");
+    let decoded = work.path().join("frames");
+    let mut best_article = 0f64;
+    let mut after = first;
+    for _ in 0..3 {
+        let (n, seg) = segment_after(boxes, after, work.path());
+        after = n;
+        for frame in frames(&seg, &decoded) {
+            let (a, h) = (psnr(&frame, &article_pic), psnr(&frame, &home_pic));
+            eprintln!("H.264 frame: article {a:.1} dB, home {h:.1} dB");
+            assert!(a.max(h) > SAME_SCREEN_DB, "every frame is one of the loop's screens: {a:.1} / {h:.1} dB");
+            assert!(a.min(h) < SAME_SCREEN_DB - 5.0, "and clearly not the other: {a:.1} / {h:.1} dB");
+            best_article = best_article.max(a);
+        }
+    }
+    assert!(best_article > SAME_SCREEN_DB, "the article was on: {best_article:.1} dB");
+    // The TS shows the same pages.
+    let ts_frames = frames(&ts, &work.path().join("ts-frames"));
+    let best = ts_frames.iter().map(|f| psnr(f, &article_pic).max(psnr(f, &home_pic))).fold(0.0, f64::max);
+    eprintln!("MPEG-2 frames: best {best:.1} dB");
+    assert!(best > SAME_SCREEN_DB, "MPEG-2 frames match a screen: {best:.1} dB");
+
+    // An edit: the stream shows the new article, without a restart.
+    let pid = loop_of(server.admin, "hls-sd")["pid"].as_u64().unwrap();
+    write_article(
+        &channels.join("01-便民万源/01-便民电话"),
+        "供电抢修 95598\n燃气抢修 96777\n自来水 0818-8621234\n市民热线 12345\n",
+    );
+    let new_pic = wait_for(Duration::from_secs(20), || {
+        let pic = screen_picture(boxes, &article);
+        (psnr(&pic, &article_pic) < SAME_SCREEN_DB).then_some(pic)
+    })
+    .expect("the edit renders");
+    let mut seen = false;
+    for _ in 0..6 {
+        let (n, seg) = segment_after(boxes, after, work.path());
+        after = n;
+        if frames(&seg, &decoded).iter().any(|f| psnr(f, &new_pic) > SAME_SCREEN_DB) {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the edited article shows in the stream");
+    assert_eq!(loop_of(server.admin, "hls-sd")["pid"].as_u64(), Some(pid), "the encoder was not restarted");
+    assert_eq!(loop_of(server.admin, "hls-sd")["restarts"], 0);
+
+    // A killed encoder is restarted, reported meanwhile, and streams again.
+    Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    let fault = wait_for(Duration::from_secs(10), || {
+        let s = status(server.admin);
+        s["faults"].as_array().unwrap().iter().find(|f| f["fault"] == "loop-hls-sd").cloned()
+    })
+    .expect("the dead encoder is a fault");
+    assert!(fault["message"].as_str().unwrap().contains("重启"), "{fault}");
+    let restarted = wait_for(Duration::from_secs(20), || {
+        let l = loop_of(server.admin, "hls-sd");
+        (l["state"] == "playing" && l["pid"].as_u64().is_some_and(|p| p != pid)).then_some(l)
+    })
+    .expect("a new encoder plays");
+    assert_eq!(restarted["restarts"], 1);
+    let (n, _) = segment_after(boxes, after, work.path());
+    assert!(n > after);
+    let metrics = get(server.admin, "/metrics", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
+    assert!(metrics.contains("infotv_loop_encoder_restarts_total{output=\"hls-sd\"} 1"), "{metrics}");
+    assert!(metrics.contains("infotv_loop_playing{output=\"ts\"} 1"));
+    wait_for(Duration::from_secs(15), || {
+        let s = status(server.admin);
+        (!s["faults"].as_array().unwrap().iter().any(|f| f["fault"] == "loop-hls-sd")).then_some(())
+    })
+    .expect("the fault ends once the new encoder runs");
+    // The dashboard names the loop's state.
+    let dash = get(server.admin, "/", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
+    assert!(dash.contains("轮播频道") && dash.contains("播出中"), "{dash}");
+    server.stop();
+}
+
+#[test]
+fn a_missing_encoder_is_a_fault_and_the_boxes_are_served() {
+    let work = tempfile::tempdir().unwrap();
+    let channels = work.path().join("channels");
+    channel(&channels, &work.path().join("out.ts"), "火警 119\n");
+    let server = Binary::start_opts(
+        &channels,
+        &work.path().join("data"),
+        Some(ADMIN_TOKEN),
+        &["--loop", "on", "--ffmpeg", "/nonexistent/ffmpeg"],
+        "warn",
+    );
+    let fault = wait_for(Duration::from_secs(10), || {
+        let s = status(server.admin);
+        s["faults"].as_array().unwrap().iter().find(|f| f["fault"] == "loop-hls-sd").cloned()
+    })
+    .expect("a fault for the missing encoder");
+    assert!(fault["message"].as_str().unwrap().contains("/nonexistent/ffmpeg"), "{fault}");
+    assert_eq!(get(server.boxes, "/healthz", &[]).status, 200);
+    assert_eq!(get(server.boxes, "/tv/sd/home.html", &[]).status, 200);
+    let r = get(server.boxes, "/live/sd/index.m3u8", &[]);
+    assert_eq!(r.status, 503, "the playlist is not there yet");
+    assert_eq!(r.header("retry-after"), Some("2"));
+    // Back-off: 1 s, 2 s, 4 s… so a few seconds see a few attempts, not hundreds.
+    std::thread::sleep(Duration::from_secs(4));
+    let restarts = loop_of(server.admin, "hls-sd")["restarts"].as_u64().unwrap();
+    assert!((2..=4).contains(&restarts), "backing off: {restarts} attempts in ~5 s");
+    server.stop();
+}
+
+#[test]
+fn without_a_loop_section_no_encoder_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let server =
+        Binary::start_opts(&common::fixture("basic"), data.path(), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(status(server.admin)["loop"], serde_json::json!([]));
+    assert_eq!(get(server.boxes, "/live/sd/index.m3u8", &[]).status, 404);
+    assert!(get(server.admin, "/", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text().contains("未启用轮播"));
+}
+
+#[test]
+fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
+    let renderer = infotv::pipeline::Renderer::new(&common::root().join("channels"), common::fonts());
+    let (generation, report) = renderer.render("test");
+    let generation = generation.unwrap();
+    assert!(report.problems.iter().all(|p| !p.zh.contains("[loop]")), "{:?}", report.problems);
+    let plan = generation.broadcast.as_ref().expect("the shipped channel turns the loop on");
+    assert_eq!(plan.config.profiles, ["sd"]);
+    let entries = &plan.profiles["sd"].entries;
+    let sd = &generation.profiles["sd"];
+    assert_eq!(entries[0].screen, "home", "every round opens with the index");
+    // Every entry is a screen on air, drawn by its own base picture.
+    for e in entries {
+        assert!(sd.screens.contains_key(&e.screen), "{}", e.screen);
+        assert!(generation.assets.contains_key(&e.asset), "{}", e.asset);
+    }
+    // 要闻速递 first (its column screen, then its articles), as listed.
+    assert_eq!(entries[1].title, "要闻速递");
+    let kind = |id: &str| sd.screens[id].kind;
+    let in_item = |s: &infotv::publish::ScreenOut, item: &str| {
+        s.section.as_ref().is_some_and(|x| x.item.as_deref() == Some(item))
+    };
+    assert_eq!(kind(&entries[1].screen), infotv::layout::Kind::Column);
+    // At most `newest` documents of a sub-item, the newest first: the first
+    // ones its list leads to, in the list's order.
+    let list = sd.screens.values().find(|s| s.kind == infotv::layout::Kind::List && in_item(s, "时政要闻")).unwrap();
+    let listed: Vec<String> =
+        list.keys.iter().filter_map(|k| k.get("ok")?.split('#').next().map(String::from)).collect();
+    let played: Vec<&str> =
+        entries.iter().map(|e| e.screen.as_str()).filter(|id| listed.iter().any(|l| l == id)).collect();
+    let n = (plan.config.newest as usize).min(listed.len());
+    assert_eq!(played, listed[..n].iter().map(String::as_str).collect::<Vec<_>>());
+    // A gallery plays whole: every photo of 美景图集.
+    let photos = entries.iter().filter(|e| kind(&e.screen) == infotv::layout::Kind::Gallery).count();
+    let shown =
+        sd.screens.values().filter(|s| s.kind == infotv::layout::Kind::Gallery && in_item(s, "美景图集")).count();
+    assert_eq!(photos, shown);
+}
+
+#[test]
+fn loop_items_that_name_nothing_are_problems_of_site_toml() {
+    let dir = common::copy_fixture("basic");
+    let site = dir.path().join("site.toml");
+    let mut text = std::fs::read_to_string(&site).unwrap();
+    text.push_str("\n[loop]\nseconds = 1\nitems = [\"没有这个栏目\"]\nprofiles = [\"fhd\"]\n");
+    std::fs::write(&site, text).unwrap();
+    let renderer = infotv::pipeline::Renderer::new(dir.path(), common::fonts());
+    let (generation, report) = renderer.render_at("test", None, true);
+    let zh: Vec<&str> = report.problems.iter().map(|p| p.zh.as_str()).collect();
+    assert!(zh.iter().any(|p| p.contains("没有这个栏目")), "{zh:?}");
+    assert!(zh.iter().any(|p| p.contains("loop.seconds = 1")), "{zh:?}");
+    assert!(zh.iter().any(|p| p.contains("fhd")), "{zh:?}");
+    let plan = generation.unwrap().broadcast.unwrap();
+    assert_eq!((plan.config.seconds, plan.config.profiles.as_slice()), (10, &["sd".to_string()][..]));
+    // Nothing matched: the loop is the index alone, never empty.
+    assert_eq!(plan.profiles["sd"].entries.len(), 1);
+}
