@@ -7,7 +7,8 @@ CPU share and resident memory of each ffmpeg and of infotv itself.
 
 CPU share is of one core (100 % = one core busy) and of the machine (all
 cores), from /proc/<pid>/stat between the first and last sample; memory is
-VmRSS, median and maximum over the samples."""
+VmRSS, median and maximum over the samples, and PSS (shared libraries split
+among the processes that map them)."""
 import os, re, statistics, subprocess, sys, time
 
 from benchlib import BINARY, channel_copy, free_port, release_build
@@ -26,6 +27,12 @@ def cpu(pid):
 def rss(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+def pss(pid):
+    """Proportional set size: shared libraries split among their users."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return int(re.search(r"Pss:\s+(\d+)", f.read()).group(1)) / 1024
 
 
 def children(pid):
@@ -56,10 +63,12 @@ def main():
             procs["ffmpeg " + ("ts" if "mpegts" in cmd else "hls")] = pid
         start = {name: cpu(pid) for name, pid in procs.items()}
         memory = {name: [] for name in procs}
+        shared = {name: [] for name in procs}
         began = time.time()
         while time.time() - began < SECONDS:
             for name, pid in procs.items():
                 memory[name].append(rss(pid))
+                shared[name].append(pss(pid))
             time.sleep(5)
         elapsed = time.time() - began
         print(f"loop for {elapsed:.0f} s on {CORES} cores (sd HLS + MPEG-TS, shipped channel)")
@@ -68,7 +77,8 @@ def main():
             used = cpu(pid) - start[name]
             total += used
             print(f"  {name:12} CPU {100 * used / elapsed:5.1f} % of a core ({100 * used / elapsed / CORES:4.1f} % of the machine)"
-                  f"   RSS median {statistics.median(memory[name]):6.1f} MB, max {max(memory[name]):6.1f} MB")
+                  f"   RSS median {statistics.median(memory[name]):6.1f} MB, max {max(memory[name]):6.1f} MB"
+                  f" (PSS median {statistics.median(shared[name]):6.1f} MB)")
         print(f"  {'all':12} CPU {100 * total / elapsed:5.1f} % of a core ({100 * total / elapsed / CORES:4.1f} % of the machine)")
         still = children(server.pid)
         print(f"  encoders still the same processes: {sorted(still) == sorted(p for n, p in procs.items() if n != 'infotv')}")

@@ -262,9 +262,22 @@ fn the_loop_streams_hls_and_ts_that_show_the_screens_and_follow_edits() {
         (!s["faults"].as_array().unwrap().iter().any(|f| f["fault"] == "loop-hls-sd")).then_some(())
     })
     .expect("the fault ends once the new encoder runs");
+    // An alert interrupts the loop at once: the next segment shows its page,
+    // which is neither screen of the loop.
+    std::fs::write(channels.join("alert.txt"), "今晚有大风降温，请关好门窗。\n").unwrap();
+    let since = std::time::Instant::now();
+    wait_for(Duration::from_secs(15), || (loop_of(server.admin, "hls-sd")["alert"] == true).then_some(()))
+        .expect("the loop turns to the alert");
+    println!("alert on the loop {} ms after it was written", since.elapsed().as_millis());
+    let (k, _) = newest_segment(boxes, work.path());
+    let (_, seg) = segment_after(boxes, k, work.path());
+    let current = screen_picture(boxes, &article);
+    let last = frames(&seg, &decoded).pop().unwrap();
+    let (a, h) = (psnr(&last, &current), psnr(&last, &home_pic));
+    assert!(a < SAME_SCREEN_DB && h < SAME_SCREEN_DB, "the alert page, not a screen: {a:.1} / {h:.1} dB");
     // The dashboard names the loop's state.
     let dash = get(server.admin, "/", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
-    assert!(dash.contains("轮播频道") && dash.contains("播出中"), "{dash}");
+    assert!(dash.contains("轮播频道") && dash.contains("播出紧急通知"), "{dash}");
     server.stop();
 }
 
@@ -365,4 +378,52 @@ fn loop_items_that_name_nothing_are_problems_of_site_toml() {
     assert_eq!((plan.config.seconds, plan.config.profiles.as_slice()), (10, &["sd".to_string()][..]));
     // Nothing matched: the loop is the index alone, never empty.
     assert_eq!(plan.profiles["sd"].entries.len(), 1);
+}
+
+/// The mean loudness of a video file's sound, by ffmpeg's volumedetect.
+fn mean_volume(video: &Path) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-nostats", "-i"])
+        .arg(video)
+        .args(["-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log.lines().find(|l| l.contains("mean_volume:")).unwrap_or_else(|| panic!("{log}"));
+    line.split("mean_volume:").nth(1).unwrap().trim().trim_end_matches(" dB").parse().unwrap()
+}
+
+#[test]
+fn loop_mp3_at_the_top_of_the_channel_is_the_music_else_silence() {
+    let work = tempfile::tempdir().unwrap();
+    let channels = work.path().join("channels");
+    channel(&channels, &work.path().join("out.ts"), "火警 119\n");
+    let data = work.path().join("data");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    let (n, seg) = segment_after(server.boxes, 0, work.path());
+    let silent = mean_volume(&seg);
+    assert!(silent < -80.0, "no music file: silence ({silent} dB)");
+    // Staff drop a tune in: the encoders restart with it.
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "libmp3lame"])
+        .arg(channels.join("loop.mp3"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut loud = f64::MIN;
+    let mut after = n;
+    for _ in 0..8 {
+        let (n, seg) = segment_after(server.boxes, after, work.path());
+        after = n;
+        loud = mean_volume(&seg);
+        if loud > -40.0 {
+            break;
+        }
+    }
+    assert!(loud > -40.0, "the music plays: {loud} dB");
+    let status = status(server.admin);
+    assert!(status["faults"].as_array().unwrap().is_empty(), "{status}");
+    // No problem for the music file: it belongs at the top of the channel.
+    let problems = get(server.admin, "/api/v1/problems", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
+    assert!(!problems.contains("loop.mp3"), "{problems}");
 }

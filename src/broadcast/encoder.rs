@@ -117,7 +117,7 @@ pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
             // so every 4 s segment starts with one, bitrate capped for IPTV.
             push(&["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-profile:v", "main"]);
             push(&["-crf", "21", "-maxrate", "2500k", "-bufsize", "5000k"]);
-            push(&["-g", "50", "-keyint_min", "50", "-sc_threshold", "0"]);
+            push(&["-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-threads", "1"]);
             push(&["-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2"]);
             push(&["-f", "hls", "-hls_time", "4", "-hls_list_size", "6"]);
             // Segment numbers from the clock: a restarted encoder never
@@ -131,7 +131,7 @@ pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
             // at a constant 4 Mbit/s, MPEG-1 layer II sound.
             push(&["-vf", "fps=25,scale=720:576,setsar=16/15,format=yuv420p"]);
             push(&["-c:v", "mpeg2video", "-b:v", "4000k", "-minrate", "4000k", "-maxrate", "4000k"]);
-            push(&["-bufsize", "1835k", "-g", "12", "-bf", "2", "-aspect", "4:3"]);
+            push(&["-bufsize", "1835k", "-g", "12", "-bf", "2", "-aspect", "4:3", "-threads", "1"]);
             push(&["-c:a", "mp2", "-b:a", "192k", "-ar", "48000", "-ac", "2"]);
             push(&["-f", "mpegts", "-mpegts_service_id", "1"]);
             push(&["-metadata", &format!("service_name={}", spec.service), "-metadata", "service_provider=infotv"]);
