@@ -269,8 +269,10 @@ fn the_loop_streams_hls_and_ts_that_show_the_screens_and_follow_edits() {
     wait_for(Duration::from_secs(15), || (loop_of(server.admin, "hls-sd")["alert"] == true).then_some(()))
         .expect("the loop turns to the alert");
     println!("alert on the loop {} ms after it was written", since.elapsed().as_millis());
+    // The segment being written when the alert came may end just before it
+    // (the encoder runs a second or two behind): the one after is all alert.
     let (k, _) = newest_segment(boxes, work.path());
-    let (_, seg) = segment_after(boxes, k, work.path());
+    let (_, seg) = segment_after(boxes, k + 1, work.path());
     let current = screen_picture(boxes, &article);
     let last = frames(&seg, &decoded).pop().unwrap();
     let (a, h) = (psnr(&last, &current), psnr(&last, &home_pic));
@@ -426,4 +428,57 @@ fn loop_mp3_at_the_top_of_the_channel_is_the_music_else_silence() {
     // No problem for the music file: it belongs at the top of the channel.
     let problems = get(server.admin, "/api/v1/problems", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
     assert!(!problems.contains("loop.mp3"), "{problems}");
+}
+
+/// Whether `bytes` hold MPEG-TS packets: 188 bytes each, each starting 0x47.
+fn is_transport_stream(bytes: &[u8]) -> bool {
+    bytes.len() >= 188 * 4 && bytes.chunks_exact(188).all(|p| p[0] == 0x47)
+}
+
+#[test]
+fn the_headend_ts_goes_to_a_udp_address() {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let target = format!("udp://{}?pkt_size=1316", socket.local_addr().unwrap());
+    let work = tempfile::tempdir().unwrap();
+    let channels = work.path().join("channels");
+    channel(&channels, Path::new(&target), "火警 119\n");
+    let server = Binary::start_opts(&channels, &work.path().join("data"), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    let mut datagram = [0u8; 2048];
+    let (n, _) = socket.recv_from(&mut datagram).expect("TS datagrams within 20 s");
+    assert_eq!(n, 1316, "seven TS packets a datagram");
+    assert!(is_transport_stream(&datagram[..n]));
+    let pid = loop_of(server.admin, "ts")["pid"].as_u64().unwrap();
+    assert_eq!(loop_of(server.admin, "ts")["state"], "playing");
+    // A server killed outright leaves no encoder behind: its pipe closes and
+    // ffmpeg ends with the frames (the silence alone would run for ever).
+    server.kill();
+    let running = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for a reaper: either way it runs no more.
+        !stat.is_empty() && stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    };
+    wait_for(Duration::from_secs(10), || (!running()).then_some(())).expect("the encoder exits with its server");
+}
+
+#[test]
+fn the_headend_ts_goes_to_a_named_pipe_and_waits_for_its_reader() {
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("headend.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let channels = work.path().join("channels");
+    channel(&channels, &fifo, "火警 119\n");
+    let server = Binary::start_opts(&channels, &work.path().join("data"), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    // Nobody reads yet: the TS encoder waits, HLS plays regardless.
+    segment_after(server.boxes, 0, work.path());
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut pipe = std::fs::File::open(&fifo).unwrap();
+        let mut got = vec![0u8; 188 * 100];
+        pipe.read_exact(&mut got).unwrap();
+        got
+    });
+    let got = reader.join().unwrap();
+    assert!(is_transport_stream(&got));
+    assert_eq!(loop_of(server.admin, "ts")["state"], "playing");
 }

@@ -108,7 +108,9 @@ pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
         Some(path) => push(&["-stream_loop", "-1", "-i", &path.to_string_lossy()]),
         None => push(&["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000"]),
     }
-    push(&["-map", "0:v:0", "-map", "1:a:0"]);
+    // The sound never ends by itself: end with the frames, so an encoder
+    // whose server died (its pipe closed) exits instead of running on.
+    push(&["-map", "0:v:0", "-map", "1:a:0", "-shortest"]);
     match &spec.kind {
         Kind::Hls => {
             let dir = options.live.join(&p.name);
