@@ -70,6 +70,21 @@ impl Drop for Nginx {
     }
 }
 
+/// nginx with the shipped cache config in front of `server`, its cache in a
+/// temporary folder (kept while the returned guard lives).
+fn cache_front(server: &Binary) -> (Nginx, tempfile::TempDir) {
+    let cache = tempfile::tempdir().unwrap();
+    Command::new("chmod").args(["a+rwx"]).arg(cache.path()).status().unwrap();
+    let nginx = Nginx::start(
+        "infotv-cache.conf",
+        &[
+            ("server 127.0.0.1:8080;", format!("server {};", server.boxes)),
+            ("/var/cache/nginx/infotv", cache.path().display().to_string()),
+        ],
+    );
+    (nginx, cache)
+}
+
 /// Every screen and state of every profile through `addr`: shells answer,
 /// their pictures decode at the right size, key targets exist. Returns the
 /// number of states walked.
@@ -106,15 +121,7 @@ fn walk(addr: SocketAddr) -> usize {
 #[test]
 fn nginx_in_front_of_infotv_serves_the_whole_graph_from_its_cache() {
     let server = Binary::start(&common::root().join("channels"));
-    let cache = tempfile::tempdir().unwrap();
-    Command::new("chmod").args(["a+rwx"]).arg(cache.path()).status().unwrap();
-    let nginx = Nginx::start(
-        "infotv-cache.conf",
-        &[
-            ("server 127.0.0.1:8080;", format!("server {};", server.boxes)),
-            ("/var/cache/nginx/infotv", cache.path().display().to_string()),
-        ],
-    );
+    let (nginx, _cache) = cache_front(&server);
     let states = walk(nginx.addr);
     println!("walked {states} states through nginx");
     // Pictures come from nginx's cache the second time, marked so.
@@ -150,15 +157,7 @@ fn nginx_in_front_serves_the_broadcast_loop_hls() {
     std::fs::write(item.join("常用电话.txt"), "常用服务电话\n火警 119\n").unwrap();
     let server =
         Binary::start_opts(&channels, &work.path().join("data"), Some(common::ADMIN_TOKEN), &["--loop", "on"], "warn");
-    let cache = tempfile::tempdir().unwrap();
-    Command::new("chmod").args(["a+rwx"]).arg(cache.path()).status().unwrap();
-    let nginx = Nginx::start(
-        "infotv-cache.conf",
-        &[
-            ("server 127.0.0.1:8080;", format!("server {};", server.boxes)),
-            ("/var/cache/nginx/infotv", cache.path().display().to_string()),
-        ],
-    );
+    let (nginx, _cache) = cache_front(&server);
     let segment = wait_for(Duration::from_secs(30), || {
         let playlist = request(nginx.addr, "GET", "/live/sd/index.m3u8");
         (playlist.status == 200).then_some(())?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::config::{Profile, Rgb};
 use crate::fonts::{Fonts, Weight};
 use crate::layout::text::{ellipsize, wrap};
-use crate::layout::{Geometry, Op, Rect, TextRun};
+use crate::layout::{line_box, text_run, Geometry, Op, Rect, TextRun};
 use crate::publish::Generation;
 use crate::raster::{Canvas, RasterCache};
 
@@ -228,19 +228,7 @@ impl Composer {
     }
 
     fn text(&self, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
-        let w = self.fonts.measure(text, size, weight);
-        Op::Text(TextRun {
-            x,
-            y,
-            w,
-            h: line_box(size),
-            size,
-            weight,
-            color,
-            spacing: 0.0,
-            text: text.to_string(),
-            body: false,
-        })
+        text_run(&self.fonts, x, y, size, weight, color, text)
     }
 
     fn text_right(&self, right: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
@@ -251,8 +239,4 @@ impl Composer {
 
 fn rgb(c: [u8; 3]) -> Rgb {
     Rgb(c[0], c[1], c[2])
-}
-
-fn line_box(size: f32) -> f32 {
-    crate::layout::line_box(size)
 }

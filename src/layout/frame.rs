@@ -3,7 +3,7 @@
 
 use crate::config::{Profile, Rgb, Theme};
 use crate::content::Site;
-use crate::fonts::Weight;
+use crate::fonts::{Fonts, Weight};
 
 use super::{Context, Op, Rect, TextRun};
 
@@ -115,6 +115,23 @@ pub struct Frame<'a> {
 /// The keys a footer names, as (key label, what it does).
 pub type Hints = Vec<(&'static str, &'static str)>;
 
+/// A one-line text run at (x, y), measured with `fonts`.
+pub fn text_run(fonts: &Fonts, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
+    let w = fonts.measure(text, size, weight);
+    Op::Text(TextRun {
+        x,
+        y,
+        w,
+        h: line_box(size),
+        size,
+        weight,
+        color,
+        spacing: 0.0,
+        text: text.to_string(),
+        body: false,
+    })
+}
+
 /// `第 2/5 页` when there is more than one page.
 pub fn page_label(n: usize, m: usize, unit: &str) -> Option<String> {
     (m > 1).then(|| format!("第 {n}/{m} {unit}"))
@@ -133,19 +150,7 @@ impl Frame<'_> {
 
     /// A text run at (x, y) measured with the channel's fonts.
     pub fn text(&self, x: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
-        let w = self.cx.fonts.measure(text, size, weight);
-        Op::Text(TextRun {
-            x,
-            y,
-            w,
-            h: line_box(size),
-            size,
-            weight,
-            color,
-            spacing: 0.0,
-            text: text.to_string(),
-            body: false,
-        })
+        text_run(self.cx.fonts, x, y, size, weight, color, text)
     }
 
     /// A text run ending at `right`.

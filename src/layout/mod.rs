@@ -25,7 +25,7 @@ use crate::content::{Body, Doc, ImageData, Item, Site, Sort};
 use crate::fonts::{Fonts, Weight};
 use crate::problem::Problem;
 
-pub use frame::{line_box, Geometry};
+pub use frame::{line_box, text_run, Geometry};
 pub use overlay::{Overlays, Sprite};
 
 /// A rectangle in profile pixels.
