@@ -36,7 +36,7 @@ trap cleanup EXIT
 "$bin" render --out "$tmp/current" >/dev/null
 chmod -R a+rX "$tmp/current"
 RUST_LOG=warn "$bin" serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
-  --data "$tmp/data" --admin-token bench >/dev/null &
+  --data "$tmp/data" --admin-token bench --loop off >/dev/null &
 infotv_pid=$!
 
 sed -e "s|listen 80;|listen 127.0.0.1:18490;|" -e "s|/srv/infotv/current|$tmp/current|" deploy/nginx/infotv-edge.conf > "$tmp/site.conf"

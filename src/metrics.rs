@@ -161,6 +161,12 @@ impl Metrics {
             self.bytes.load(Ordering::Relaxed).to_string(),
         );
         simple(
+            "infotv_http_sendfile_bytes_total",
+            "counter",
+            "Of those, bytes sent from the saved generation file with sendfile(2), not copied from memory.",
+            crate::serve::sent_from_file().to_string(),
+        );
+        simple(
             "infotv_http_open_connections",
             "gauge",
             "Box connections open now.",

@@ -591,7 +591,7 @@ pub fn tune_allocator() {
 /// Returns the memory a render freed to the system. glibc keeps freed memory
 /// in per-thread arenas; after a render on every core that is tens of MB the
 /// server would otherwise hold while serving.
-#[allow(unsafe_code)] // A libc function with no preconditions (with tune_allocator, infotv's only unsafe).
+#[allow(unsafe_code)] // A libc function with no preconditions (with tune_allocator and the two system calls of serve::sendfile, infotv's only unsafe).
 fn give_back_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it touches no live allocation.

@@ -60,6 +60,15 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
             assert_eq!((&t.title, &t.parent, &t.section, t.kind), (&s.title, &s.parent, &s.section, s.kind));
         }
     }
+    // Every picture, saved or read back, knows where its bytes lie in the
+    // file, for sendfile: the file there holds exactly those bytes.
+    let on_disk = std::fs::read(data.path().join(disk::FILE)).unwrap();
+    for (which, assets) in [("saved", &g.assets), ("loaded", &r.assets)] {
+        for (name, a) in assets {
+            let at = a.saved.get().unwrap_or_else(|| panic!("{which} {name}: not marked")).offset as usize;
+            assert_eq!(&on_disk[at..at + a.bytes.len()], &a.bytes[..], "{which} {name}");
+        }
+    }
     // The same binary reads its memo back: a restart redraws nothing unchanged.
     assert_eq!(restored.memo.len(), renderer.memo_entries().len());
     let again = Renderer::new(channels.path(), common::fonts());
@@ -95,6 +104,73 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     assert_eq!(std::fs::read(&file).unwrap(), good);
     let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from(disk::FILE)]);
+}
+
+/// Every picture the graphs of both profiles name, as served: each must
+/// hash to its name (names are content hashes).
+fn every_picture_is_right(server: &Binary) -> usize {
+    fn pictures(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::String(s) if s.starts_with("/a/") => {
+                out.insert(s.clone());
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| pictures(v, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|v| pictures(v, out)),
+            _ => {}
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for profile in ["sd", "hd"] {
+        pictures(&request(server.boxes, "GET", &format!("/api/v1/{profile}/graph.json")).json(), &mut names);
+    }
+    assert!(names.len() > 5, "{names:?}");
+    for path in &names {
+        let r = request(server.boxes, "GET", path);
+        assert_eq!(r.status, 200, "{path}");
+        let hash = path.trim_start_matches("/a/").split('.').next().unwrap();
+        assert_eq!(&blake3::hash(&r.body).to_hex()[..hash.len()], hash, "{path}: wrong bytes");
+    }
+    names.len()
+}
+
+fn sent_from_file(server: &Binary) -> u64 {
+    let metrics = get(server.admin, "/metrics", &[&bearer()]).text();
+    let line = metrics.lines().find(|l| l.starts_with("infotv_http_sendfile_bytes_total ")).expect("metric");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn pictures_go_out_from_the_saved_file_and_never_from_a_file_changed_under_the_server() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    let file = data.path().join(disk::FILE);
+    wait_for(Duration::from_secs(20), || file.exists().then_some(())).expect("the generation is saved");
+    // Saving marks the pictures a moment after the file appears.
+    let sent = wait_for(Duration::from_secs(10), || {
+        every_picture_is_right(&server);
+        Some(sent_from_file(&server)).filter(|&n| n > 0)
+    })
+    .expect("pictures are sent from the saved file");
+    let n = every_picture_is_right(&server);
+    let sent_again = sent_from_file(&server);
+    assert!(sent_again > sent, "{sent} then {sent_again}");
+
+    // Somebody copies over the file in place (same inode, other bytes):
+    // pictures come from memory, still right, and nothing from the file.
+    std::thread::sleep(Duration::from_millis(50));
+    let len = std::fs::metadata(&file).unwrap().len() as usize;
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+        f.write_all(&vec![0x55; len]).unwrap();
+    }
+    assert_eq!(every_picture_is_right(&server), n);
+    assert_eq!(sent_from_file(&server), sent_again, "a changed file is not sent from");
+    // Cut short in place: the same.
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(100).unwrap();
+    assert_eq!(every_picture_is_right(&server), n);
+    assert_eq!(sent_from_file(&server), sent_again);
 }
 
 #[test]

@@ -9,6 +9,11 @@
 //! text back to back. A load reads the file once and serves slices of that one
 //! buffer, so a restored generation costs no more memory than a rendered one.
 //!
+//! Pictures are then sent from this file with sendfile(2) (see
+//! [`SavedAt`]): the file is never written in place after its rename, so its
+//! bytes stay those of the generation in memory; a file changed all the same
+//! (a copy over it) is noticed by its size and time and no longer used.
+//!
 //! The file also lists which pictures the render memo held, so the first
 //! render after a restart redraws only what changed while it was down — but
 //! only when the same binary drew them (a new build may draw differently).
@@ -43,6 +48,42 @@ pub struct Restored {
     /// Memo entries, when the binary that drew them is this one.
     pub memo: Vec<MemoEntry>,
     pub bytes: u64,
+}
+
+/// The saved generation file, held open: it stays readable when a newer
+/// file is renamed over it or the folder is removed.
+#[derive(Debug)]
+pub struct SavedFile {
+    file: std::fs::File,
+    /// Size and modification time when it was written or read: a file that
+    /// no longer shows them was changed by somebody else and is not used.
+    stamp: (u64, i64, i64),
+}
+
+impl SavedFile {
+    fn new(file: std::fs::File) -> std::io::Result<SavedFile> {
+        let stamp = Self::stamp_of(&file)?;
+        Ok(SavedFile { file, stamp })
+    }
+
+    fn stamp_of(file: &std::fs::File) -> std::io::Result<(u64, i64, i64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata()?;
+        Ok((m.size(), m.mtime(), m.mtime_nsec()))
+    }
+
+    /// The descriptor to send from, when the file is still as it was.
+    pub fn fd_if_unchanged(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        (Self::stamp_of(&self.file).ok()? == self.stamp).then(|| self.file.as_raw_fd())
+    }
+}
+
+/// Where an asset's bytes lie in a saved generation file.
+#[derive(Debug, Clone)]
+pub struct SavedAt {
+    pub file: std::sync::Arc<SavedFile>,
+    pub offset: u64,
 }
 
 /// An offset and a length in the blob.
@@ -139,7 +180,8 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
             let a = &g.assets[name];
             AssetDisk { name: name.clone(), span: blob.put(&a.bytes) }
         })
-        .collect();
+        .collect::<Vec<AssetDisk>>();
+    let assets_at: Vec<AssetDisk> = assets.iter().map(|a| AssetDisk { name: a.name.clone(), span: a.span }).collect();
     let profiles = g
         .profiles
         .values()
@@ -208,28 +250,41 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
     header.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
     header.extend_from_slice(&(blob.0.len() as u64).to_le_bytes());
     header.extend_from_slice(hasher.finalize().as_bytes());
-    write_atomically(&dir.join(FILE), &[&header, &manifest, &blob.0])?;
+    let file = write_atomically(&dir.join(FILE), &[&header, &manifest, &blob.0])?;
+    // The pictures may now be sent from the file.
+    if let Ok(file) = SavedFile::new(file).map(std::sync::Arc::new) {
+        let blob_at = (HEADER + manifest.len()) as u64;
+        for a in &assets_at {
+            let saved = SavedAt { file: file.clone(), offset: blob_at + a.span.0 };
+            let _ = g.assets[&a.name].saved.set(saved);
+        }
+    }
     Ok((HEADER + manifest.len() + blob.0.len()) as u64)
 }
 
 /// Writes `parts` to `path` so that `path` is either untouched or complete:
 /// temporary file, fsync, rename, fsync of the folder. A failure (a full
-/// disk) removes the temporary file and leaves the old one in place.
-pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<()> {
+/// disk) removes the temporary file and leaves the old one in place. Returns
+/// the file written, open for reading.
+pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<std::fs::File> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = temp_name(path);
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+    let written = (|| -> std::io::Result<std::fs::File> {
+        let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp)?;
         for part in parts {
             f.write_all(part)?;
         }
-        f.sync_all()
+        f.sync_all()?;
+        Ok(f)
     })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
-    }
+    let file = match written {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+        }
+    };
     if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()));
@@ -238,7 +293,7 @@ pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<()> {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(file)
 }
 
 fn temp_name(path: &Path) -> PathBuf {
@@ -251,13 +306,27 @@ fn temp_name(path: &Path) -> PathBuf {
 /// error when the file is there but damaged (it is then never served).
 pub fn load(dir: &Path) -> Result<Option<Restored>> {
     let path = dir.join(FILE);
-    let data = match std::fs::read(&path) {
-        Ok(d) => Bytes::from(d),
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut data).with_context(|| format!("cannot read {}", path.display()))?;
+    let data = Bytes::from(data);
     let bytes = data.len() as u64;
+    let read = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
     let generation_and_memo = parse(data).with_context(|| format!("{} is damaged", path.display()))?;
+    // The assets are slices of what was read through this very descriptor:
+    // where they lie in memory is where they lie in the file.
+    if let Ok(file) = SavedFile::new(file).map(std::sync::Arc::new) {
+        for a in generation_and_memo.0.assets.values() {
+            let at = a.bytes.as_ptr() as usize;
+            if read.contains(&at) && at + a.bytes.len() <= read.end {
+                let _ = a.saved.set(SavedAt { file: file.clone(), offset: (at - read.start) as u64 });
+            }
+        }
+    }
     let (generation, memo) = generation_and_memo;
     Ok(Some(Restored { generation, memo, bytes }))
 }

@@ -26,6 +26,10 @@ pub struct Asset {
     pub content_type: &'static str,
     /// The name's hash, quoted: made once, sent with every answer.
     pub etag: hyper::header::HeaderValue,
+    /// Where the same bytes lie in the saved generation file, once it is
+    /// written (or when they were read from it): the server then sends them
+    /// from there with sendfile(2) instead of copying them out of memory.
+    pub saved: std::sync::OnceLock<disk::SavedAt>,
 }
 
 impl Asset {
@@ -34,7 +38,7 @@ impl Asset {
         let hash = name.split('.').next().unwrap_or(name);
         let etag = hyper::header::HeaderValue::from_str(&format!("\"{hash}\""))
             .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("\"\""));
-        Asset { bytes, content_type, etag }
+        Asset { bytes, content_type, etag, saved: std::sync::OnceLock::new() }
     }
 }
 

@@ -186,6 +186,9 @@ fn asset(g: &Generation, name: &str) -> Resp {
         Some(a) => {
             let mut r = bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable");
             r.headers_mut().insert(ETAG, a.etag.clone());
+            if let Some(at) = a.saved.get() {
+                r.extensions_mut().insert(super::sendfile::Backed { body: a.bytes.clone(), at: at.clone() });
+            }
             r
         }
         None => not_found(),
