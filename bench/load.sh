@@ -3,13 +3,18 @@
 # infotv serves the shipped channel; nginx 1.22 (Debian, one worker, the
 # shipped edge config) serves `infotv render --out` of the same channel from
 # disk. wrk (Debian) asks each for a shell and for a median-size picture at
-# 100 and 1,000 keep-alive connections and the script prints req/s, p99 and
-# the infotv/nginx ratios, then infotv's resident memory.
+# 100 and 1,000 keep-alive connections, RUNS times each (infotv and nginx
+# alternating, the machine is shared and noisy), and the script prints the
+# medians of req/s and p99 and the infotv/nginx ratios of those medians, then
+# infotv's resident memory.
 #
 # Usage: bench/load.sh [SECONDS per run, default 10]
+#   RUNS=N (default 3); INFOTV_BIN=path (another build, for a same-run
+#   baseline); INFOTV_ARGS="--workers 1" (extra serve options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
+runs=${RUNS:-3}
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
@@ -36,7 +41,7 @@ trap cleanup EXIT
 "$bin" render --out "$tmp/current" >/dev/null
 chmod -R a+rX "$tmp/current"
 RUST_LOG=warn "$bin" serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
-  --data "$tmp/data" --admin-token bench --loop off >/dev/null &
+  --data "$tmp/data" --admin-token bench --loop off ${INFOTV_ARGS:-} >/dev/null &
 infotv_pid=$!
 
 sed -e "s|listen 80;|listen 127.0.0.1:18490;|" -e "s|/srv/infotv/current|$tmp/current|" deploy/nginx/infotv-edge.conf > "$tmp/site.conf"
@@ -75,15 +80,23 @@ p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 print(f"{rps:.0f} {p99:.2f}")'
 }
 
+echo "medians of $runs runs each"
 printf '%-8s %6s %12s %10s %12s %10s %9s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms rps_ratio p99_ratio
 for conns in 100 1000; do
   for what in shell asset; do
     path=$([ "$what" = shell ] && echo "$shell" || echo "$asset")
-    read -r irps ip99 < <(run "http://127.0.0.1:18480$path" "$conns")
-    read -r nrps np99 < <(run "http://127.0.0.1:18490$path" "$conns")
-    python3 -c "
-i, ip, n, np_ = $irps, $ip99, $nrps, $np99
-print(f'%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f' % ('$what', $conns, i, ip, n, np_, i / n, ip / np_))"
+    results=()
+    for _ in $(seq "$runs"); do
+      results+=("$(run "http://127.0.0.1:18480$path" "$conns")" "$(run "http://127.0.0.1:18490$path" "$conns")")
+    done
+    python3 - "$what" "$conns" "${results[@]}" <<'PY'
+import statistics as st, sys
+what, conns, rest = sys.argv[1], int(sys.argv[2]), [tuple(map(float, r.split())) for r in sys.argv[3:]]
+inf, ngx = rest[0::2], rest[1::2]
+i, ip = st.median(r[0] for r in inf), st.median(r[1] for r in inf)
+n, np_ = st.median(r[0] for r in ngx), st.median(r[1] for r in ngx)
+print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f' % (what, conns, i, ip, n, np_, i / n, ip / np_))
+PY
   done
 done
 echo "infotv resident memory after the load: $(grep VmRSS /proc/$infotv_pid/status | awk '{print $2/1024 " MB"}')"

@@ -92,6 +92,10 @@ struct ServeArgs {
     /// keep-alive, or headers trickling in) before it is closed.
     #[arg(long, env = "INFOTV_IDLE_SECONDS", default_value_t = 10)]
     idle_seconds: u64,
+    /// Threads answering boxes, each serving its connections in turn
+    /// (0: one per core).
+    #[arg(long, env = "INFOTV_WORKERS", default_value_t = 0)]
+    workers: usize,
     /// The ffmpeg that encodes the broadcast loop (site.toml's [loop]).
     #[arg(long, env = "INFOTV_FFMPEG", default_value = "ffmpeg")]
     ffmpeg: PathBuf,
@@ -316,6 +320,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         let limits = infotv::serve::Limits {
             max_connections: args.max_connections.max(1),
             idle: Duration::from_secs(args.idle_seconds.max(1)),
+            workers: args.workers,
         };
         infotv::serve::run_with(listener, live, metrics, limits, shutdown_signal()).await?;
         // The loop's encoders end their segments and stop.

@@ -69,6 +69,16 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
             assert_eq!(&on_disk[at..at + a.bytes.len()], &a.bytes[..], "{which} {name}");
         }
     }
+    for (which, generation) in [("saved", &*g), ("loaded", r)] {
+        for (id, s) in generation.profiles.values().flat_map(|p| &p.screens) {
+            let saved = s.saved.get().unwrap_or_else(|| panic!("{which} {id}: shells not marked"));
+            assert_eq!(saved.len(), s.shells.len());
+            for (shell, at) in s.shells.iter().zip(saved) {
+                let at = at.offset as usize;
+                assert_eq!(&on_disk[at..at + shell.len()], &shell[..], "{which} {id}");
+            }
+        }
+    }
     // The same binary reads its memo back: a restart redraws nothing unchanged.
     assert_eq!(restored.memo.len(), renderer.memo_entries().len());
     let again = Renderer::new(channels.path(), common::fonts());
@@ -107,7 +117,7 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
 }
 
 /// Every picture the graphs of both profiles name, as served: each must
-/// hash to its name (names are content hashes).
+/// hash to its name (names are content hashes); every shell whole.
 fn every_picture_is_right(server: &Binary) -> usize {
     fn pictures(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
         match v {
@@ -124,6 +134,17 @@ fn every_picture_is_right(server: &Binary) -> usize {
         pictures(&request(server.boxes, "GET", &format!("/api/v1/{profile}/graph.json")).json(), &mut names);
     }
     assert!(names.len() > 5, "{names:?}");
+    // And every shell: whole HTML, naming its screen.
+    for profile in ["sd", "hd"] {
+        let graph = request(server.boxes, "GET", &format!("/api/v1/{profile}/graph.json")).json();
+        for id in graph["screens"].as_object().unwrap().keys() {
+            let r = request(server.boxes, "GET", &format!("/tv/{profile}/{id}.html"));
+            let html = String::from_utf8(r.body).unwrap_or_default();
+            assert_eq!(r.status, 200, "{profile}/{id}");
+            assert!(html.starts_with("<!DOCTYPE HTML") && html.ends_with("</html>\n"), "{profile}/{id}: {html:.80}");
+            assert!(html.contains(id.as_str()), "{profile}/{id}");
+        }
+    }
     for path in &names {
         let r = request(server.boxes, "GET", path);
         assert_eq!(r.status, 200, "{path}");

@@ -182,10 +182,11 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         })
         .collect::<Vec<AssetDisk>>();
     let assets_at: Vec<AssetDisk> = assets.iter().map(|a| AssetDisk { name: a.name.clone(), span: a.span }).collect();
+    let mut shells_at: Vec<(&String, &String, Vec<Span>)> = Vec::new();
     let profiles = g
         .profiles
-        .values()
-        .map(|p| {
+        .iter()
+        .map(|(name, p)| {
             let mut ids: Vec<&String> = p.screens.keys().collect();
             ids.sort();
             ProfileDisk {
@@ -203,7 +204,11 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
                             title: s.title.clone(),
                             section: s.section.clone(),
                             parent: s.parent.clone(),
-                            shells: s.shells.iter().map(|b| blob.put(b)).collect(),
+                            shells: {
+                                let spans: Vec<Span> = s.shells.iter().map(|b| blob.put(b)).collect();
+                                shells_at.push((name, id, spans.clone()));
+                                spans
+                            },
                             etags: s.etags.clone(),
                             keys: s.keys.clone(),
                             text: blob.put(&s.text_json),
@@ -254,9 +259,12 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
     // The pictures may now be sent from the file.
     if let Ok(file) = SavedFile::new(file).map(std::sync::Arc::new) {
         let blob_at = (HEADER + manifest.len()) as u64;
+        let at = |span: Span| SavedAt { file: file.clone(), offset: blob_at + span.0 };
         for a in &assets_at {
-            let saved = SavedAt { file: file.clone(), offset: blob_at + a.span.0 };
-            let _ = g.assets[&a.name].saved.set(saved);
+            let _ = g.assets[&a.name].saved.set(at(a.span));
+        }
+        for (profile, screen, spans) in &shells_at {
+            let _ = g.profiles[*profile].screens[*screen].saved.set(spans.iter().map(|&s| at(s)).collect());
         }
     }
     Ok((HEADER + manifest.len() + blob.0.len()) as u64)
@@ -320,10 +328,20 @@ pub fn load(dir: &Path) -> Result<Option<Restored>> {
     // The assets are slices of what was read through this very descriptor:
     // where they lie in memory is where they lie in the file.
     if let Ok(file) = SavedFile::new(file).map(std::sync::Arc::new) {
-        for a in generation_and_memo.0.assets.values() {
-            let at = a.bytes.as_ptr() as usize;
-            if read.contains(&at) && at + a.bytes.len() <= read.end {
-                let _ = a.saved.set(SavedAt { file: file.clone(), offset: (at - read.start) as u64 });
+        let at = |b: &Bytes| {
+            let at = b.as_ptr() as usize;
+            (read.contains(&at) && at + b.len() <= read.end)
+                .then(|| SavedAt { file: file.clone(), offset: (at - read.start) as u64 })
+        };
+        let g = &generation_and_memo.0;
+        for a in g.assets.values() {
+            if let Some(saved) = at(&a.bytes) {
+                let _ = a.saved.set(saved);
+            }
+        }
+        for s in g.profiles.values().flat_map(|p| p.screens.values()) {
+            if let Some(saved) = s.shells.iter().map(at).collect::<Option<Vec<_>>>() {
+                let _ = s.saved.set(saved);
             }
         }
     }
@@ -381,6 +399,7 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
                 etags: s.etags,
                 keys: s.keys,
                 text_json: slice(s.text)?,
+                saved: std::sync::OnceLock::new(),
             };
             screens.insert(s.id, out);
         }

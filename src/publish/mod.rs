@@ -58,6 +58,9 @@ pub struct ScreenOut {
     pub keys: Vec<BTreeMap<String, String>>,
     /// `screens/{id}.json`: the text as laid out, per state.
     pub text_json: Bytes,
+    /// Where each shell lies in the saved generation file (see
+    /// [`Asset::saved`]).
+    pub saved: std::sync::OnceLock<Vec<disk::SavedAt>>,
 }
 
 /// Everything of one profile.
@@ -216,6 +219,7 @@ fn screen_out(id: &str, input: &ProfileInput, settings: &ShellSettings, screen: 
         keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.to_string())).collect()).collect(),
         shells,
         text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
+        saved: std::sync::OnceLock::new(),
     }
 }
 

@@ -258,10 +258,14 @@ fn shell(live: &Live, g: &Generation, profile: &str, file: &str, query: Option<&
     match p.screens.get(id) {
         Some(screen) => {
             let f = if focus < screen.shells.len() { focus } else { 0 };
-            with_etag(
+            let mut r = with_etag(
                 bytes(StatusCode::OK, "text/html; charset=utf-8", screen.shells[f].clone(), "no-cache"),
                 &screen.etags[f],
-            )
+            );
+            if let Some(at) = screen.saved.get().and_then(|s| s.get(f)) {
+                r.extensions_mut().insert(super::sendfile::Backed { body: screen.shells[f].clone(), at: at.clone() });
+            }
+            r
         }
         // A screen that is gone leads to its nearest living ancestor (page n
         // of a document to its first page), else the start screen: never a

@@ -20,7 +20,7 @@ use crate::pipeline::Live;
 pub use handler::{handle, route_label, split_path};
 pub use sendfile::sent_from_file;
 
-/// How much the box port lets any one client hold.
+/// How much the box port lets any one client hold, and how many threads answer.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Open connections before the oldest are asked to close.
@@ -29,11 +29,13 @@ pub struct Limits {
     /// between keep-alive requests, or trickling headers (slowloris) — before
     /// it is closed.
     pub idle: Duration,
+    /// Box workers (threads); 0 is one per core.
+    pub workers: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_connections: 10_000, idle: Duration::from_secs(10) }
+        Limits { max_connections: 10_000, idle: Duration::from_secs(10), workers: 0 }
     }
 }
 
@@ -99,7 +101,10 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let open = Arc::new(Open::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match limits.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let shared = Shared { live, metrics, limits, open: open.clone(), stop: stop_rx };
     let workers = (0..threads).map(|n| Worker::start(n, shared.clone())).collect::<std::io::Result<Vec<_>>>()?;
     tokio::pin!(shutdown);
