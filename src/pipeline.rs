@@ -499,17 +499,21 @@ impl Renderer {
         let done: Vec<Vec<(usize, Rendered)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
+                    // Each worker reuses its canvases and encode buffers
+                    // from screen to screen (raster::scratch).
                     scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let n = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&i) = todo.get(n) else { break };
-                            mine.push((i, raster::render(&screens[i], profile, &self.cache)));
-                            if let Some(progress) = &self.progress {
-                                progress(&profile.name, done_count.fetch_add(1, Ordering::Relaxed) + 1, todo.len());
+                        raster::scratch::pooled(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let n = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(&i) = todo.get(n) else { break };
+                                mine.push((i, raster::render(&screens[i], profile, &self.cache)));
+                                if let Some(progress) = &self.progress {
+                                    progress(&profile.name, done_count.fetch_add(1, Ordering::Relaxed) + 1, todo.len());
+                                }
                             }
-                        }
-                        mine
+                            mine
+                        })
                     })
                 })
                 .collect();

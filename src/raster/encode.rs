@@ -6,7 +6,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::ExtendedColorType;
 
-use super::Canvas;
+use super::{scratch, Canvas};
 
 /// What an asset is encoded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,18 +62,28 @@ pub fn jpeg(canvas: &Canvas) -> Vec<u8> {
 pub fn png(canvas: &Canvas) -> Vec<u8> {
     let (palette, indices) = quantise(canvas);
     let width = canvas.width() as usize;
-    let mut raw = Vec::with_capacity((width + 1) * canvas.height() as usize);
+    let mut raw = scratch::take((width + 1) * canvas.height() as usize);
     for row in indices.chunks_exact(width.max(1)) {
         raw.push(0); // filter type None
         raw.extend_from_slice(row);
     }
-    let level = libdeflater::CompressionLvl::new(2).expect("2 is a libdeflate level");
-    let mut deflate = libdeflater::Compressor::new(level);
-    let mut data = vec![0; deflate.zlib_compress_bound(raw.len())];
-    let used = deflate.zlib_compress(&raw, &mut data).expect("the bound always fits");
-    data.truncate(used);
+    scratch::give(indices);
+    // A compressor holds hundreds of KB of tables: one per thread.
+    thread_local! {
+        static DEFLATE: std::cell::RefCell<libdeflater::Compressor> = std::cell::RefCell::new(
+            libdeflater::Compressor::new(libdeflater::CompressionLvl::new(2).expect("2 is a libdeflate level")),
+        );
+    }
+    let data = DEFLATE.with(|d| {
+        let mut deflate = d.borrow_mut();
+        let mut data = scratch::zeroed(deflate.zlib_compress_bound(raw.len()));
+        let used = deflate.zlib_compress(&raw, &mut data).expect("the bound always fits");
+        data.truncate(used);
+        data
+    });
+    scratch::give(raw);
 
-    let mut out = Vec::with_capacity(used + 3 * palette.len() + 64);
+    let mut out = Vec::with_capacity(data.len() + 3 * palette.len() + 64);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     let mut header = [0u8; 13];
     header[..4].copy_from_slice(&canvas.width().to_be_bytes());
@@ -84,6 +94,7 @@ pub fn png(canvas: &Canvas) -> Vec<u8> {
     chunk(&mut out, b"PLTE", &palette.concat());
     chunk(&mut out, b"IDAT", &data);
     chunk(&mut out, b"IEND", &[]);
+    scratch::give(data);
     out
 }
 
@@ -134,7 +145,7 @@ fn quantise(canvas: &Canvas) -> (Vec<[u8; 3]>, Vec<u8>) {
     for (rank, &id) in ranked.iter().enumerate() {
         remap[id as usize] = if rank < 256 { rank as u8 } else { lanes.nearest(rgb(table.colours[id as usize])) };
     }
-    let mut indices = Vec::with_capacity(pixels.len() / 3);
+    let mut indices = scratch::take(pixels.len() / 3);
     for (len, id) in runs {
         indices.resize(indices.len() + len as usize, remap[id as usize]);
     }

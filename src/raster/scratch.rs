@@ -1,0 +1,93 @@
+//! Big scratch buffers reused within a render's worker threads.
+//!
+//! Every text screen needs a canvas (1.2 MB on SD, 2.8 MB on HD), a copy for
+//! the interlace filter, palette indices, raw rows and deflate output — each
+//! past glibc's mmap threshold (kept low on purpose, see
+//! `pipeline::tune_allocator`), so each was mapped, faulted in page by page
+//! and unmapped again: 16 % of a cold render's time went to page faults and
+//! munmap. Inside [`pooled`] the buffers go back to a per-thread pool instead
+//! and the next screen takes them up again; outside it (the serving process's
+//! long-lived threads) they are plain allocations, so nothing is held after
+//! a render.
+
+use std::cell::RefCell;
+
+/// Buffers a thread keeps at most.
+const KEEP: usize = 8;
+
+thread_local! {
+    static POOL: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's pool on; the pool is dropped at the end.
+pub fn pooled<T>(f: impl FnOnce() -> T) -> T {
+    POOL.with(|p| *p.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    POOL.with(|p| *p.borrow_mut() = None);
+    out
+}
+
+/// An empty buffer with room for `len` bytes: a pooled one when there is one
+/// big enough.
+pub fn take(len: usize) -> Vec<u8> {
+    let found = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let pool = p.as_mut()?;
+        // The smallest that fits, so a big buffer is not spent on a small need.
+        let i = (0..pool.len()).filter(|&i| pool[i].capacity() >= len).min_by_key(|&i| pool[i].capacity())?;
+        Some(pool.swap_remove(i))
+    });
+    match found {
+        Some(mut v) => {
+            v.clear();
+            v
+        }
+        None => Vec::with_capacity(len),
+    }
+}
+
+/// `len` zero bytes.
+pub fn zeroed(len: usize) -> Vec<u8> {
+    let mut v = take(len);
+    v.resize(len, 0);
+    v
+}
+
+/// Gives a buffer back to the pool (or frees it when pooling is off).
+pub fn give(v: Vec<u8>) {
+    if v.capacity() < 64 * 1024 {
+        return;
+    }
+    POOL.with(|p| {
+        if let Some(pool) = p.borrow_mut().as_mut() {
+            if pool.len() < KEEP {
+                pool.push(v);
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_come_back_only_inside_pooled() {
+        let outside = take(1 << 20);
+        let at = outside.as_ptr();
+        give(outside);
+        // Not pooled: a new buffer (it may or may not land at the same
+        // address, so only the pooled case is checked by address).
+        let _ = at;
+        pooled(|| {
+            let v = zeroed(1 << 20);
+            let at = v.as_ptr();
+            give(v);
+            let again = zeroed(1 << 19);
+            assert_eq!(again.as_ptr(), at, "the pooled buffer is reused");
+            assert!(again.iter().all(|&b| b == 0) && again.len() == 1 << 19);
+            give(again);
+        });
+        POOL.with(|p| assert!(p.borrow().is_none(), "nothing is kept after"));
+    }
+}
