@@ -2,12 +2,15 @@
 //! both profiles, with a warm and a cold glyph cache: `cargo bench`.
 //!
 //! Compare with the Chromium figure in issue 7 (84–151 ms a page warm): the
-//! per-screen total here is layout share + raster + encode.
+//! per-screen total here is layout share + raster + encode; `channel/…`
+//! renders the whole shipped channel (both profiles, every screen drawn, on
+//! all cores) and reports screens a second, whose inverse is the time per
+//! screen.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use infotv::config::Profile;
 use infotv::content;
 use infotv::fonts::Fonts;
@@ -49,6 +52,28 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// The whole channel as a render on air does it (load, layout, raster and
+/// encode on all cores, publish), every screen drawn: with the glyph cache
+/// cold (a new renderer, as at start) and warm (as in a warm browser).
+fn channel(c: &mut Criterion) {
+    let fonts = Arc::new(Fonts::load(&root().join("fonts")).expect("fonts"));
+    let channels = root().join("channels");
+    let renderer = infotv::pipeline::Renderer::new(&channels, fonts.clone());
+    let screens = renderer.render("bench").1.screens as u64;
+    let mut group = c.benchmark_group("channel");
+    group.throughput(Throughput::Elements(screens));
+    group.bench_function("cold-glyphs/both-profiles", |b| {
+        b.iter(|| infotv::pipeline::Renderer::new(&channels, fonts.clone()).render("bench"))
+    });
+    group.bench_function("warm-glyphs/both-profiles", |b| {
+        b.iter(|| {
+            renderer.forget_memo();
+            renderer.render("bench")
+        })
+    });
+    group.finish();
+}
+
 /// Characters on a screen: how much there is to draw.
 fn weight(screen: &Screen) -> usize {
     screen
@@ -67,4 +92,10 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(2));
     targets = benches
 }
-criterion_main!(render);
+criterion_group! {
+    name = whole;
+    config = Criterion::default().sample_size(10).warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(20));
+    targets = channel
+}
+criterion_main!(render, whole);
