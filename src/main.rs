@@ -194,6 +194,16 @@ fn render(args: RenderArgs) -> Result<()> {
 fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        // One listener for SIGTERM/Ctrl-C, registered before anything else
+        // runs, fanned out to every part that must stop: a listener of its
+        // own per part could register after the signal came and never stop.
+        let stopping = stop_on_signal()?;
+        let shutdown_signal = move || {
+            let mut rx = stopping.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
         // The faces load while the saved generation is read.
         let fonts_dir = args.fonts.clone();
         let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
@@ -337,23 +347,22 @@ fn serve(args: ServeArgs) -> Result<()> {
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Starts listening for SIGTERM and Ctrl-C now; the receiver turns true
+/// when either comes.
+fn stop_on_signal() -> Result<tokio::sync::watch::Receiver<bool>> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let term = term.recv();
+        #[cfg(not(unix))]
+        let term = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
+        let _ = tx.send(true);
+    });
+    Ok(rx)
 }

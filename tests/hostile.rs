@@ -204,6 +204,24 @@ fn idle_and_slowloris_connections_cannot_starve_a_box() {
     assert_eq!(request(addr, "GET", "/healthz").status, 200);
 }
 
+/// Every part of the server stops on the one SIGTERM, whenever it comes:
+/// found when the operators' port, listening for the signal on its own,
+/// missed a SIGTERM and kept the process up until a second one.
+#[test]
+fn a_sigterm_at_any_moment_after_the_start_stops_every_part() {
+    for (round, delay_ms) in [0u64, 1, 3, 10, 30, 0, 1, 3].into_iter().enumerate() {
+        let server = Binary::start(&common::fixture("basic"));
+        if round % 2 == 1 {
+            // Both ports busy when the stop comes.
+            let _ = request(server.boxes, "GET", "/tv/sd/home.html");
+            let _ = common::get(server.admin, "/healthz", &[]);
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let status = server.stop_within(Duration::from_secs(15));
+        assert!(status.is_some_and(|s| s.success()), "round {round} ({delay_ms} ms): {status:?}");
+    }
+}
+
 #[test]
 fn sigterm_lets_answers_in_flight_finish_then_exits() {
     let server = Binary::start(&common::fixture("basic"));

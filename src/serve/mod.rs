@@ -212,8 +212,10 @@ impl Worker {
                     shared.metrics.connection_closed();
                     held2.fetch_sub(1, Ordering::Relaxed);
                 }
-                // Let answers in flight finish before the runtime goes.
-                while held2.load(Ordering::Relaxed) > 0 {
+                // Let answers in flight finish (as long as the acceptor
+                // waits) before the runtime goes.
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                while held2.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             });

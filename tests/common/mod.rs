@@ -255,6 +255,20 @@ impl Binary {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM and waits up to `limit` for the exit: its status, or
+    /// `None` if it was still running (it is then killed).
+    pub fn stop_within(mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Asks the server to stop as systemd does, and waits for it.
     pub fn stop(mut self) {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
