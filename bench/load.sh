@@ -10,7 +10,9 @@
 #
 # Usage: bench/load.sh [SECONDS per run, default 10]
 #   RUNS=N (default 3); INFOTV_BIN=path (another build, for a same-run
-#   baseline); INFOTV_ARGS="--workers 1" (extra serve options).
+#   baseline); INFOTV_ARGS (serve options, default "--workers 1": one thread
+#   answering, like the one nginx worker it is measured against, with wrk
+#   on the same two cores; "--workers 0" is one per core, as served).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -41,7 +43,7 @@ trap cleanup EXIT
 "$bin" render --out "$tmp/current" >/dev/null
 chmod -R a+rX "$tmp/current"
 RUST_LOG=warn "$bin" serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
-  --data "$tmp/data" --admin-token bench --loop off ${INFOTV_ARGS:-} >/dev/null &
+  --data "$tmp/data" --admin-token bench --loop off ${INFOTV_ARGS---workers 1} >/dev/null &
 infotv_pid=$!
 
 sed -e "s|listen 80;|listen 127.0.0.1:18490;|" -e "s|/srv/infotv/current|$tmp/current|" deploy/nginx/infotv-edge.conf > "$tmp/site.conf"
