@@ -18,7 +18,7 @@ port, admin = free_port(), free_port()
 log = open(os.path.join(tmp, "serve.log"), "w+")
 server = subprocess.Popen(
     [BINARY, "serve", "--channels", channels, "--data", os.path.join(tmp, "data"),
-     "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}", "--admin-token", "bench"],
+     "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}", "--admin-token", "bench", "--loop", "off"],
     cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "info"})
 
 def generation():

@@ -21,7 +21,7 @@ def start(data):
     began = time.monotonic()
     p = subprocess.Popen(
         [BINARY, "serve", "--channels", channels, "--data", data,
-         "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0", "--admin-token", "bench"],
+         "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0", "--admin-token", "bench", "--loop", "off"],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
