@@ -68,27 +68,17 @@ impl Conn {
         Some((i, fd, backed.at.offset + (bufs[i].as_ptr() as usize - start) as u64))
     }
 
-    /// Writes `bufs` with "more to come" (the body follows at once), so the
-    /// head and the body's start share a packet.
-    #[allow(unsafe_code)] // sendmsg(2) on buffers borrowed for the call.
-    fn poll_send_more(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    /// Runs the write system call `call` on the socket (its result as
+    /// `ssize_t`) once the socket can take bytes, again after each "would
+    /// block".
+    fn poll_syscall(&self, cx: &mut Context<'_>, call: impl Fn(i32) -> isize) -> Poll<io::Result<usize>> {
         use std::os::fd::AsRawFd;
         let fd = self.stream.as_raw_fd();
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
-            let sent = self.stream.try_io(Interest::WRITABLE, || {
-                // SAFETY: IoSlice is guaranteed ABI-compatible with iovec on
-                // Unix; the message names only those buffers, alive for the
-                // call.
-                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-                msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-                msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
-                let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_MORE | libc::MSG_NOSIGNAL) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+            let sent = self.stream.try_io(Interest::WRITABLE, || match call(fd) {
+                n if n < 0 => Err(io::Error::last_os_error()),
+                n => Ok(n as usize),
             });
             match sent {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -97,30 +87,30 @@ impl Conn {
         }
     }
 
+    /// Writes `bufs` with "more to come" (the body follows at once), so the
+    /// head and the body's start share a packet.
+    #[allow(unsafe_code)] // sendmsg(2) on buffers borrowed for the call.
+    fn poll_send_more(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        self.poll_syscall(cx, |fd| {
+            // SAFETY: IoSlice is guaranteed ABI-compatible with iovec on
+            // Unix; the message names only those buffers, alive for the call.
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+            unsafe { libc::sendmsg(fd, &msg, libc::MSG_MORE | libc::MSG_NOSIGNAL) }
+        })
+    }
+
     /// Sends `len` bytes of `file` from `offset`; `Ok(0)` when the file ends
     /// before them (it was cut short under us).
     #[allow(unsafe_code)] // sendfile(2) between two open descriptors.
     fn poll_sendfile(&self, cx: &mut Context<'_>, file: i32, offset: u64, len: usize) -> Poll<io::Result<usize>> {
-        use std::os::fd::AsRawFd;
-        let fd = self.stream.as_raw_fd();
-        loop {
-            ready!(self.stream.poll_write_ready(cx))?;
-            let sent = self.stream.try_io(Interest::WRITABLE, || {
-                let mut off = offset as libc::off_t;
-                // SAFETY: both descriptors are open for the call; the kernel
-                // writes only `off`.
-                let n = unsafe { libc::sendfile(fd, file, &mut off, len) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            match sent {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return Poll::Ready(other),
-            }
-        }
+        self.poll_syscall(cx, |fd| {
+            let mut off = offset as libc::off_t;
+            // SAFETY: both descriptors are open for the call; the kernel
+            // writes only `off`.
+            unsafe { libc::sendfile(fd, file, &mut off, len) }
+        })
     }
 }
 
