@@ -180,13 +180,11 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
             let a = &g.assets[name];
             AssetDisk { name: name.clone(), span: blob.put(&a.bytes) }
         })
-        .collect::<Vec<AssetDisk>>();
-    let assets_at: Vec<AssetDisk> = assets.iter().map(|a| AssetDisk { name: a.name.clone(), span: a.span }).collect();
-    let mut shells_at: Vec<(&String, &String, Vec<Span>)> = Vec::new();
+        .collect();
     let profiles = g
         .profiles
-        .iter()
-        .map(|(name, p)| {
+        .values()
+        .map(|p| {
             let mut ids: Vec<&String> = p.screens.keys().collect();
             ids.sort();
             ProfileDisk {
@@ -204,11 +202,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
                             title: s.title.clone(),
                             section: s.section.clone(),
                             parent: s.parent.clone(),
-                            shells: {
-                                let spans: Vec<Span> = s.shells.iter().map(|b| blob.put(b)).collect();
-                                shells_at.push((name, id, spans.clone()));
-                                spans
-                            },
+                            shells: s.shells.iter().map(|b| blob.put(b)).collect(),
                             etags: s.etags.clone(),
                             keys: s.keys.clone(),
                             text: blob.put(&s.text_json),
@@ -229,7 +223,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
             sprites: r.sprites.iter().map(|s| s.as_ref().map(|(rect, e)| (*rect, e.name.clone()))).collect(),
         })
         .collect();
-    let manifest = Manifest {
+    let listed = Manifest {
         id: g.id.clone(),
         built_at: g.built_at,
         title: g.title.clone(),
@@ -246,7 +240,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         drawn_by: this_binary().to_string(),
         memo,
     };
-    let manifest = serde_json::to_vec(&manifest)?;
+    let manifest = serde_json::to_vec(&listed)?;
     let mut hasher = blake3::Hasher::new();
     hasher.update(&manifest);
     hasher.update(&blob.0);
@@ -256,15 +250,18 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
     header.extend_from_slice(&(blob.0.len() as u64).to_le_bytes());
     header.extend_from_slice(hasher.finalize().as_bytes());
     let file = write_atomically(&dir.join(FILE), &[&header, &manifest, &blob.0])?;
-    // The pictures may now be sent from the file.
+    // The pictures and shells may now be sent from the file, where the
+    // manifest says they lie.
     if let Ok(file) = SavedFile::new(file).map(std::sync::Arc::new) {
         let blob_at = (HEADER + manifest.len()) as u64;
         let at = |span: Span| SavedAt { file: file.clone(), offset: blob_at + span.0 };
-        for a in &assets_at {
+        for a in &listed.assets {
             let _ = g.assets[&a.name].saved.set(at(a.span));
         }
-        for (profile, screen, spans) in &shells_at {
-            let _ = g.profiles[*profile].screens[*screen].saved.set(spans.iter().map(|&s| at(s)).collect());
+        for p in &listed.profiles {
+            for s in &p.screens {
+                let _ = g.profiles[&p.profile.name].screens[&s.id].saved.set(s.shells.iter().map(|&s| at(s)).collect());
+            }
         }
     }
     Ok((HEADER + manifest.len() + blob.0.len()) as u64)
