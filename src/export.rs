@@ -23,10 +23,13 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
     for (name, profile) in &generation.profiles {
         files.push((out.join("api/v1").join(name).join("graph.json"), &profile.graph_json));
         for (id, screen) in &profile.screens {
+            // The shell reads `?f=` itself, so one file per screen serves every state.
             files.push((out.join("tv").join(name).join(format!("{id}.html")), &screen.shells[0]));
             files.push((out.join("api/v1").join(name).join("screens").join(format!("{id}.json")), &screen.text_json));
         }
     }
+    // What shells poll for new content; a static file has no clock to offer,
+    // so boxes behind an edge node show the time of their own clock.
     let polled = serde_json::json!({
         "generation": generation.id,
         "alert": generation.alert,
