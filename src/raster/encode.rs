@@ -1,10 +1,7 @@
 //! Encoding canvases: palette PNG for text screens (small and crisp), JPEG
 //! for screens that show photos.
 
-use std::io::Cursor;
-
-use image::codecs::jpeg::JpegEncoder;
-use image::ExtendedColorType;
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 use super::{scratch, Canvas};
 
@@ -41,11 +38,20 @@ impl Format {
     }
 }
 
-/// JPEG at a quality where captions over photos stay clean.
+/// Baseline JPEG at a quality where captions over photos stay clean, colour
+/// at full resolution (4:4:4) so red and blue text keeps its edges.
+///
+/// jpeg-encoder rather than image's encoder: the same tables and sampling,
+/// its transform and colour conversion in AVX2 where the processor has it —
+/// image's took a third of the time of a photo screen.
 pub fn jpeg(canvas: &Canvas) -> Vec<u8> {
     let mut out = Vec::with_capacity(96 * 1024);
-    JpegEncoder::new_with_quality(Cursor::new(&mut out), 88)
-        .encode(canvas.pixels(), canvas.width(), canvas.height(), ExtendedColorType::Rgb8)
+    let mut encoder = Encoder::new(&mut out, 88);
+    encoder.set_sampling_factor(SamplingFactor::F_1_1);
+    let (w, h) = (canvas.width(), canvas.height());
+    let side = |n: u32| u16::try_from(n).expect("screens are far smaller than JPEG's 65,535 pixels a side");
+    encoder
+        .encode(canvas.pixels(), side(w), side(h), ColorType::Rgb)
         .expect("encoding JPEG into memory cannot fail for a well-sized canvas");
     out
 }
