@@ -49,7 +49,7 @@ impl RasterCache {
             return p.clone();
         }
         let decoded = decode_picture(image).map(|img| {
-            let mut rgb = img.to_rgb8();
+            let mut rgb = img.into_rgb8();
             if (rgb.width(), rgb.height()) != (w, h) {
                 // Halved (2x2 averages) while still at least twice the size
                 // wanted, then Catmull-Rom for the last step: as sharp, and

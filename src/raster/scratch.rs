@@ -14,6 +14,11 @@ use std::cell::RefCell;
 
 /// Buffers a thread keeps at most.
 const KEEP: usize = 8;
+/// Below this a buffer is neither pooled nor taken from the pool: glibc
+/// serves it from its heap without mapping.
+const SMALL: usize = 64 * 1024;
+/// How many times bigger than asked a pooled buffer may be.
+const SPARE: usize = 4;
 
 thread_local! {
     static POOL: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
@@ -28,16 +33,21 @@ pub fn pooled<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// An empty buffer with room for `len` bytes: a pooled one when there is one
-/// big enough.
+/// big enough and not more than [`SPARE`] times too big, so that a focus
+/// sprite's crop does not take a whole canvas's buffer while the screen's
+/// next big need then has to map a fresh one.
 pub fn take(len: usize) -> Vec<u8> {
-    let found = POOL.with(|p| {
-        let mut p = p.borrow_mut();
-        let pool = p.as_mut()?;
-        // The smallest that fits, so a big buffer is not spent on a small need.
-        let i = (0..pool.len()).filter(|&i| pool[i].capacity() >= len).min_by_key(|&i| pool[i].capacity())?;
-        Some(pool.swap_remove(i))
+    let found = (len >= SMALL).then(|| {
+        POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            let pool = p.as_mut()?;
+            let fits = |i: &usize| (len..=len.saturating_mul(SPARE)).contains(&pool[*i].capacity());
+            // The smallest that fits, so a big buffer is not spent on a small need.
+            let i = (0..pool.len()).filter(fits).min_by_key(|&i| pool[i].capacity())?;
+            Some(pool.swap_remove(i))
+        })
     });
-    match found {
+    match found.flatten() {
         Some(mut v) => {
             v.clear();
             v
@@ -53,15 +63,21 @@ pub fn zeroed(len: usize) -> Vec<u8> {
     v
 }
 
-/// Gives a buffer back to the pool (or frees it when pooling is off).
+/// Gives a buffer back to the pool (or frees it when pooling is off). A full
+/// pool keeps its biggest buffers: those are the ones that cost most to map
+/// and fault in again.
 pub fn give(v: Vec<u8>) {
-    if v.capacity() < 64 * 1024 {
+    if v.capacity() < SMALL {
         return;
     }
     POOL.with(|p| {
         if let Some(pool) = p.borrow_mut().as_mut() {
             if pool.len() < KEEP {
                 pool.push(v);
+            } else if let Some(smallest) = (0..pool.len()).min_by_key(|&i| pool[i].capacity()) {
+                if pool[smallest].capacity() < v.capacity() {
+                    pool[smallest] = v;
+                }
             }
         }
     });
@@ -86,5 +102,39 @@ mod tests {
             give(again);
         });
         POOL.with(|p| assert!(p.borrow().is_none(), "nothing is kept after"));
+    }
+
+    #[test]
+    fn a_small_need_leaves_the_big_buffers_for_big_ones() {
+        pooled(|| {
+            let canvas = zeroed(4 << 20);
+            let at = canvas.as_ptr();
+            give(canvas);
+            // A sprite's crop, far smaller: not served from the canvas's buffer.
+            let crop = zeroed(200 << 10);
+            assert_ne!(crop.as_ptr(), at);
+            let next = zeroed(3 << 20);
+            assert_eq!(next.as_ptr(), at, "the next screen's canvas reuses it");
+            give(crop);
+            give(next);
+        });
+    }
+
+    #[test]
+    fn a_full_pool_keeps_its_biggest_buffers() {
+        pooled(|| {
+            for _ in 0..KEEP {
+                give(Vec::with_capacity(SMALL));
+            }
+            let big = Vec::<u8>::with_capacity(8 << 20);
+            let at = big.as_ptr();
+            give(big);
+            POOL.with(|p| {
+                let p = p.borrow();
+                let pool = p.as_ref().expect("pooling is on");
+                assert_eq!(pool.len(), KEEP);
+                assert!(pool.iter().any(|v| v.as_ptr() == at), "the big buffer displaced a small one");
+            });
+        });
     }
 }
