@@ -622,6 +622,10 @@ pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: O
     let force = live.current().is_none();
     let (generation, mut report) = renderer.render_at(trigger, None, force);
     if let Some(g) = generation {
+        // Nothing changed: the saved file holds this generation already.
+        if let Some(old) = live.current().filter(|old| old.id == g.id) {
+            publish::disk::adopt_marks(&old, &g);
+        }
         live.swap(Arc::new(g));
     }
     report.change_to_air = changed.map(|t| t.elapsed());

@@ -195,6 +195,30 @@ fn pictures_go_out_from_the_saved_file_and_never_from_a_file_changed_under_the_s
 }
 
 #[test]
+fn after_a_restart_pictures_still_go_out_from_the_saved_file() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    let start = || Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    let server = start();
+    wait_for(Duration::from_secs(20), || data.path().join(disk::FILE).exists().then_some(()))
+        .expect("the generation is saved");
+    let first = on_air(server.boxes);
+    server.stop();
+
+    // On air from the file at once; then the start render finds nothing
+    // changed and puts an equal generation on air, which is not saved again:
+    // its pictures and shells must still be sent from the file.
+    let server = start();
+    wait_for(Duration::from_secs(20), || server.logged().contains("trigger=start").then_some(()))
+        .expect("the start render finishes");
+    assert_eq!(on_air(server.boxes), first, "nothing changed");
+    let before = sent_from_file(&server);
+    every_picture_is_right(&server);
+    let after = sent_from_file(&server);
+    assert!(after > before, "sent from the file after the start render: {before} then {after}");
+}
+
+#[test]
 fn after_kill_9_at_any_moment_a_restart_serves_before_rendering() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();

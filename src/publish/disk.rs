@@ -267,6 +267,30 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
     Ok((HEADER + manifest.len() + blob.0.len()) as u64)
 }
 
+/// Gives `to` the places in the saved file that `from` knows, for every
+/// picture and shell the two share: a render that found nothing changed
+/// (the first one after a restart, above all) makes a new generation with
+/// the same id, which is not saved again, and without this its answers
+/// would all be copied from memory until the next real change. A picture
+/// is the same when its name (a content hash) and length are; a shell when
+/// its ETag (a hash of its bytes) is.
+pub fn adopt_marks(from: &Generation, to: &Generation) {
+    for (name, a) in &to.assets {
+        let old = from.assets.get(name).filter(|old| old.bytes.len() == a.bytes.len());
+        if let Some(at) = old.and_then(|old| old.saved.get()) {
+            let _ = a.saved.set(at.clone());
+        }
+    }
+    for (profile, p) in &to.profiles {
+        for (id, s) in &p.screens {
+            let old = from.profiles.get(profile).and_then(|q| q.screens.get(id)).filter(|old| old.etags == s.etags);
+            if let Some(at) = old.and_then(|old| old.saved.get()) {
+                let _ = s.saved.set(at.clone());
+            }
+        }
+    }
+}
+
 /// Writes `parts` to `path` so that `path` is either untouched or complete:
 /// temporary file, fsync, rename, fsync of the folder. A failure (a full
 /// disk) removes the temporary file and leaves the old one in place. Returns
