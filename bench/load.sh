@@ -5,8 +5,10 @@
 # disk. wrk (Debian) asks each for a shell and for a median-size picture at
 # 100 and 1,000 keep-alive connections, RUNS times each (infotv and nginx
 # alternating, the machine is shared and noisy), and the script prints the
-# medians of req/s and p99 and the infotv/nginx ratios of those medians, then
-# infotv's resident memory.
+# medians of req/s and p99 and the infotv/nginx ratios of those medians, the
+# server's CPU time per request (user + system, from /proc: far steadier
+# than req/s on a shared machine, as it does not depend on who else got the
+# cores), then infotv's resident memory.
 #
 # Usage: bench/load.sh [SECONDS per run, default 10]
 #   RUNS=N (default 3); INFOTV_BIN=path (another build, for a same-run
@@ -72,24 +74,34 @@ PY
 )
 echo "shell $shell, picture $asset ($kb KB); wrk -t2 ${secs}s per run, keep-alive"
 
-run() { # url conns -> "req/s p99ms"
-  wrk -t2 -c"$2" -d"${secs}s" --latency "$1" 2>/dev/null | python3 -c '
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+hz=$(getconf CLK_TCK)
+run() { # url conns pid -> "req/s p99ms cpu-us-per-request"
+  local before after
+  before=$(ticks "$3")
+  out=$(wrk -t2 -c"$2" -d"${secs}s" --latency "$1" 2>/dev/null)
+  after=$(ticks "$3")
+  python3 -c '
 import re, sys
-t = sys.stdin.read()
+t, cpu, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
 p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-print(f"{rps:.0f} {p99:.2f}")'
+n = int(re.search(r"(\d+) requests in", t).group(1))
+print(f"{rps:.0f} {p99:.2f} {cpu / hz * 1e6 / max(n, 1):.2f}")' "$out" "$((after - before))" "$hz"
 }
 
-echo "medians of $runs runs each"
-printf '%-8s %6s %12s %10s %12s %10s %9s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms rps_ratio p99_ratio
+nginx_worker=$(pgrep -P "$(cat "$tmp/nginx.pid")" | head -1)
+echo "medians of $runs runs each; cpu = the server's CPU time per request, in microseconds"
+printf '%-8s %6s %12s %10s %12s %10s %9s %9s %8s %8s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms \
+  rps_ratio p99_ratio cpu_inf cpu_ngx cpu_ratio
 for conns in 100 1000; do
   for what in shell asset; do
     path=$([ "$what" = shell ] && echo "$shell" || echo "$asset")
     results=()
     for _ in $(seq "$runs"); do
-      results+=("$(run "http://127.0.0.1:18480$path" "$conns")" "$(run "http://127.0.0.1:18490$path" "$conns")")
+      results+=("$(run "http://127.0.0.1:18480$path" "$conns" "$infotv_pid")"
+        "$(run "http://127.0.0.1:18490$path" "$conns" "$nginx_worker")")
     done
     python3 - "$what" "$conns" "${results[@]}" <<'PY'
 import statistics as st, sys
@@ -97,7 +109,9 @@ what, conns, rest = sys.argv[1], int(sys.argv[2]), [tuple(map(float, r.split()))
 inf, ngx = rest[0::2], rest[1::2]
 i, ip = st.median(r[0] for r in inf), st.median(r[1] for r in inf)
 n, np_ = st.median(r[0] for r in ngx), st.median(r[1] for r in ngx)
-print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f' % (what, conns, i, ip, n, np_, i / n, ip / np_))
+ic, nc = st.median(r[2] for r in inf), st.median(r[2] for r in ngx)
+print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f %8.2f %8.2f %9.2f'
+      % (what, conns, i, ip, n, np_, i / n, ip / np_, ic, nc, ic / nc))
 PY
   done
 done
