@@ -4,13 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
 
 use crate::pipeline::Live;
-use crate::store::{box_hash, local_hour, ViewKey};
+use crate::store::{box_id, hex, local_hour, unhex, ViewKey};
 
 /// Routes as `/metrics` labels them (see `serve::route_label`).
 const ROUTES: [&str; 12] = [
@@ -50,10 +51,66 @@ impl Default for Metrics {
     }
 }
 
+/// Views not yet written, kept so that counting a screen already seen this
+/// hour, or a box already seen today, allocates nothing: the maps are looked
+/// up with the request's own text ([`ViewRef`]) and hashed by foldhash.
 #[derive(Default)]
 struct Pending {
-    views: HashMap<ViewKey, u64>,
-    boxes: HashSet<(NaiveDate, String)>,
+    views: hashbrown::HashMap<ViewKey, u64>,
+    boxes: hashbrown::HashSet<(NaiveDate, [u8; 12])>,
+}
+
+/// A [`ViewKey`] borrowed from a request. The same fields in the same order,
+/// and `&str` hashes as `String` does, so it hashes as the key it stands for.
+#[derive(Hash)]
+struct ViewRef<'a> {
+    day: NaiveDate,
+    hour: u32,
+    profile: &'a str,
+    screen: &'a str,
+    column: &'a str,
+    item: &'a str,
+}
+
+impl hashbrown::Equivalent<ViewKey> for ViewRef<'_> {
+    fn equivalent(&self, k: &ViewKey) -> bool {
+        (self.day, self.hour, self.profile, self.screen, self.column, self.item)
+            == (k.day, k.hour, k.profile.as_str(), k.screen.as_str(), k.column.as_str(), k.item.as_str())
+    }
+}
+
+impl ViewRef<'_> {
+    fn to_key(&self) -> ViewKey {
+        ViewKey {
+            day: self.day,
+            hour: self.hour,
+            profile: self.profile.to_string(),
+            screen: self.screen.to_string(),
+            column: self.column.to_string(),
+            item: self.item.to_string(),
+        }
+    }
+}
+
+/// The box last seen on one connection and its id. A keep-alive connection
+/// is one box, so its id (a keyed hash) is worked out once, not on every
+/// view: it was half of counting one.
+#[derive(Default)]
+pub struct BoxMemo {
+    last: Option<(NaiveDate, String, String, [u8; 12])>,
+}
+
+impl BoxMemo {
+    fn id(&mut self, salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12] {
+        match &self.last {
+            Some((d, a, u, id)) if (*d, a.as_str(), u.as_str()) == (day, address, agent) => *id,
+            _ => {
+                let id = box_id(salt, day, address, agent);
+                self.last = Some((day, address.to_string(), agent.to_string(), id));
+                id
+            }
+        }
+    }
 }
 
 /// One shell request, as the server saw it.
@@ -98,29 +155,28 @@ impl Metrics {
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    /// Counts a screen shown on a box.
-    pub fn view(&self, seen: &ViewSeen<'_>) {
+    /// Counts a screen shown on a box; `memo` is its connection's.
+    pub fn view(&self, seen: &ViewSeen<'_>, memo: &mut BoxMemo) {
         self.views.fetch_add(1, Ordering::Relaxed);
         let (day, hour) = local_hour(Utc::now(), seen.utc_offset_minutes);
-        let hash = box_hash(&self.salt, day, seen.address, seen.agent);
-        let key = ViewKey {
-            day,
-            hour,
-            profile: seen.profile.to_string(),
-            screen: seen.screen.to_string(),
-            column: seen.column.to_string(),
-            item: seen.item.to_string(),
-        };
+        let id = memo.id(&self.salt, day, seen.address, seen.agent);
+        let seen =
+            ViewRef { day, hour, profile: seen.profile, screen: seen.screen, column: seen.column, item: seen.item };
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        *pending.views.entry(key).or_default() += 1;
-        pending.boxes.insert((day, hash));
+        match pending.views.get_mut(&seen) {
+            Some(n) => *n += 1,
+            None => {
+                pending.views.insert(seen.to_key(), 1);
+            }
+        }
+        pending.boxes.insert((day, id));
     }
 
     /// Views counted since the last call, for the store.
     pub fn take_views(&self) -> (HashMap<ViewKey, u64>, HashSet<(NaiveDate, String)>) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let taken = std::mem::take(&mut *pending);
-        (taken.views, taken.boxes)
+        (taken.views.into_iter().collect(), taken.boxes.into_iter().map(|(day, id)| (day, hex(&id))).collect())
     }
 
     /// Puts views back when the store could not take them (a full disk).
@@ -129,7 +185,7 @@ impl Metrics {
         for (k, n) in views {
             *pending.views.entry(k).or_default() += n;
         }
-        pending.boxes.extend(boxes);
+        pending.boxes.extend(boxes.into_iter().filter_map(|(day, id)| Some((day, unhex(&id)?))));
     }
 
     /// The Prometheus text exposition of everything: the box port's counters,
@@ -244,5 +300,76 @@ impl Metrics {
         let _ = writeln!(out, "infotv_render_duration_seconds_sum {}", h.sum);
         let _ = writeln!(out, "infotv_render_duration_seconds_count {}", h.count);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    fn seen<'a>(screen: &'a str, address: &'a str) -> ViewSeen<'a> {
+        ViewSeen {
+            profile: "sd",
+            screen,
+            column: "要闻速递",
+            item: "时政要闻",
+            address,
+            agent: "box",
+            utc_offset_minutes: 480,
+        }
+    }
+
+    #[test]
+    fn a_borrowed_view_hashes_and_compares_as_its_key() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let r = ViewRef { day, hour: 9, profile: "sd", screen: "a-1", column: "便民万源", item: "" };
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        assert_eq!(hasher.hash_one(&r), hasher.hash_one(r.to_key()));
+        assert!(hashbrown::Equivalent::equivalent(&r, &r.to_key()));
+        let other = ViewRef { screen: "a-2", ..r };
+        assert!(!hashbrown::Equivalent::equivalent(&other, &r.to_key()));
+    }
+
+    #[test]
+    fn views_are_counted_per_screen_and_boxes_once_a_day() {
+        let metrics = Metrics::new("salt".into());
+        for (screen, address) in [("home", "10.0.0.1"), ("home", "10.0.0.1"), ("home", "10.0.0.2"), ("a-1", "10.0.0.1")]
+        {
+            metrics.view(&seen(screen, address), &mut BoxMemo::default());
+        }
+        let (views, boxes) = metrics.take_views();
+        let count = |screen: &str| views.iter().filter(|(k, _)| k.screen == screen).map(|(_, n)| *n).sum::<u64>();
+        assert_eq!((views.len(), count("home"), count("a-1")), (2, 3, 1));
+        let day = views.keys().next().unwrap().day;
+        let expected: HashSet<_> = ["10.0.0.1", "10.0.0.2"]
+            .into_iter()
+            .map(|a| (day, crate::store::box_hash("salt", day, a, "box")))
+            .collect();
+        assert_eq!(boxes, expected, "the store's box hashes, as before");
+        assert!(metrics.take_views().0.is_empty(), "taken");
+
+        // Put back (the store was full): counted again with what comes next.
+        metrics.restore_views(views, boxes.clone());
+        metrics.view(&seen("home", "10.0.0.3"), &mut BoxMemo::default());
+        let (views, again) = metrics.take_views();
+        assert_eq!(views.iter().filter(|(k, _)| k.screen == "home").map(|(_, n)| *n).sum::<u64>(), 4);
+        assert_eq!(again.len(), 3);
+        assert!(boxes.is_subset(&again));
+    }
+
+    #[test]
+    fn a_connection_remembers_its_box_until_the_box_or_the_day_changes() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let mut memo = BoxMemo::default();
+        for (day, address, agent) in [
+            (day, "10.0.0.1", "box"),
+            (day, "10.0.0.1", "box"),
+            (day, "10.0.0.9", "box"),
+            (day, "10.0.0.9", "other"),
+            (day.succ_opt().unwrap(), "10.0.0.9", "other"),
+        ] {
+            assert_eq!(memo.id("salt", day, address, agent), box_id("salt", day, address, agent));
+        }
     }
 }

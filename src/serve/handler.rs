@@ -18,7 +18,7 @@ pub const MAX_URI: usize = 2048;
 /// Answers one box request from the generation on air. A request that is
 /// malformed for this server (too long, carrying a body) is refused before
 /// routing; a bug that panics answers 500 and the server serves on.
-pub fn handle(live: &Live, req: Request<Incoming>) -> Resp {
+pub fn handle(live: &Live, req: &Request<Incoming>) -> Resp {
     let uri = req.uri();
     if uri.path().len() + uri.query().map_or(0, |q| q.len() + 1) > MAX_URI {
         return closing(text(StatusCode::URI_TOO_LONG, "URI too long\n"));

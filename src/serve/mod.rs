@@ -234,12 +234,12 @@ async fn connection(
     held: Arc<AtomicUsize>,
 ) {
     let Shared { live, metrics, limits, open, mut stop } = shared;
-    let address = peer.ip().to_string();
+    let peer = Peer { address: peer.ip().to_string(), loopback: peer.ip().is_loopback(), boxes: Default::default() };
     let conn_metrics = metrics.clone();
     let mark = sendfile::Mark::default();
     let stream = sendfile::Conn::new(stream, mark.clone());
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let mut resp = observed(&live, &metrics, &address, req);
+        let mut resp = observed(&live, &metrics, &peer, req);
         // The body hyper writes next: sent from the saved file when it is there.
         *mark.lock().unwrap_or_else(|e| e.into_inner()) = resp.extensions_mut().remove::<sendfile::Backed>();
         std::future::ready(Ok::<_, std::convert::Infallible>(resp))
@@ -296,56 +296,59 @@ pub(crate) async fn accept<F: Future<Output = ()>>(
 }
 
 /// Answers a request and counts it; a shell loaded by a box (not the shell's
-/// own background recheck) is a view of that screen.
+/// own background recheck) is a view of that screen. Nothing is copied out
+/// of the request: the view is counted from its own text after answering.
 fn observed(
     live: &Live,
     metrics: &Metrics,
-    address: &str,
+    peer: &Peer,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
     use hyper::body::Body;
     let label = route_label(req.uri().path());
-    // Only a shell is a view: only then is anything copied out of the request.
-    let seen =
-        (label == "shell" && req.method() == hyper::Method::GET && !req.headers().contains_key("x-requested-with"))
-            .then(|| {
-                let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-                // Behind a cache on this machine (deploy/nginx), the box is the one
-                // the proxy names; from anywhere else the header is not trusted.
-                let forwarded = address
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-                    .then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim))
-                    .flatten();
-                (req.uri().path().to_string(), agent.to_string(), forwarded.unwrap_or(address).to_string())
-            });
-    let resp = handle(live, req);
+    let resp = handle(live, &req);
     let status = resp.status().as_u16();
     metrics.request(label, status, resp.body().size_hint().exact().unwrap_or(0));
-    let Some((path, agent, address)) = seen else { return resp };
-    let address = address.as_str();
-    if matches!(status, 200 | 304) {
-        let mut parts = path.trim_start_matches("/tv/").splitn(2, '/');
-        let (Some(profile), Some(file)) = (parts.next(), parts.next()) else { return resp };
-        let screen = file.trim_end_matches(".html");
-        if let Some(g) = live.current() {
-            let section = g.profiles.get(profile).and_then(|p| p.screens.get(screen)).map(|s| s.section.clone());
-            if let Some(section) = section {
-                let (column, item) = match &section {
-                    Some(s) => (s.column.as_str(), s.item.as_deref().unwrap_or("")),
-                    None => ("", ""),
-                };
-                metrics.view(&ViewSeen {
-                    profile,
-                    screen,
-                    column,
-                    item,
-                    address,
-                    agent: &agent,
-                    utc_offset_minutes: g.utc_offset_minutes,
-                });
-            }
-        }
+    let view = label == "shell"
+        && matches!(status, 200 | 304)
+        && req.method() == hyper::Method::GET
+        && !req.headers().contains_key("x-requested-with");
+    if !view {
+        return resp;
     }
+    let mut parts = req.uri().path().trim_start_matches("/tv/").splitn(2, '/');
+    let (Some(profile), Some(file)) = (parts.next(), parts.next()) else { return resp };
+    let screen = file.trim_end_matches(".html");
+    let Some(g) = live.current() else { return resp };
+    let Some(section) = g.profiles.get(profile).and_then(|p| p.screens.get(screen)).map(|s| &s.section) else {
+        return resp;
+    };
+    let (column, item) = match section {
+        Some(s) => (s.column.as_str(), s.item.as_deref().unwrap_or("")),
+        None => ("", ""),
+    };
+    let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Behind a cache on this machine (deploy/nginx), the box is the one the
+    // proxy names; from anywhere else the header is not trusted.
+    let forwarded =
+        peer.loopback.then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim)).flatten();
+    let seen = ViewSeen {
+        profile,
+        screen,
+        column,
+        item,
+        address: forwarded.unwrap_or(&peer.address),
+        agent,
+        utc_offset_minutes: g.utc_offset_minutes,
+    };
+    metrics.view(&seen, &mut peer.boxes.borrow_mut());
     resp
+}
+
+/// Who is at the other end of a connection, worked out once for all its
+/// requests.
+struct Peer {
+    address: String,
+    loopback: bool,
+    boxes: std::cell::RefCell<crate::metrics::BoxMemo>,
 }
