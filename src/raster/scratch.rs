@@ -33,7 +33,7 @@ pub fn pooled<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// An empty buffer with room for `len` bytes: a pooled one when there is one
-/// big enough and not more than [`SPARE`] times too big, so that a focus
+/// big enough and not more than `SPARE` (4) times too big, so that a focus
 /// sprite's crop does not take a whole canvas's buffer while the screen's
 /// next big need then has to map a fresh one.
 pub fn take(len: usize) -> Vec<u8> {
