@@ -619,11 +619,14 @@ pub fn rebuild(renderer: &Renderer, live: &Live, trigger: &str) -> Report {
 pub fn rebuild_since(renderer: &Renderer, live: &Live, trigger: &str, changed: Option<Instant>) -> Report {
     let _one_at_a_time = renderer.serial.lock().unwrap_or_else(|e| e.into_inner());
     // With nothing on air yet, a channel with defaults beats a black screen.
-    let force = live.current().is_none();
+    // Renders are one at a time (above) and only they put a generation on
+    // air, so what is on air now is what the new one replaces.
+    let on_air = live.current();
+    let force = on_air.is_none();
     let (generation, mut report) = renderer.render_at(trigger, None, force);
     if let Some(g) = generation {
         // Nothing changed: the saved file holds this generation already.
-        if let Some(old) = live.current().filter(|old| old.id == g.id) {
+        if let Some(old) = on_air.filter(|old| old.id == g.id) {
             publish::disk::adopt_marks(&old, &g);
         }
         live.swap(Arc::new(g));
