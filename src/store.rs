@@ -371,13 +371,8 @@ fn fingerprint(p: &Problem) -> String {
 
 /// A box's identity for one day: its address and browser hashed with the
 /// install's salt and the day, so no raw address is kept and days cannot be
-/// linked.
-pub fn box_hash(salt: &str, day: NaiveDate, address: &str, agent: &str) -> String {
-    hex(&box_id(salt, day, address, agent))
-}
-
-/// [`box_hash`] as its 12 bytes, without allocating: the server counts one
-/// on every view.
+/// linked. 12 bytes, made without allocating (the server counts one on every
+/// view); the store keeps them as [`hex`].
 pub fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12] {
     use std::io::Write;
     let mut hasher = blake3::Hasher::new();
@@ -387,6 +382,12 @@ pub fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12
     let mut id = [0u8; 12];
     id.copy_from_slice(&hasher.finalize().as_bytes()[..12]);
     id
+}
+
+/// [`box_id`] as the store keeps it.
+#[cfg(test)]
+pub fn box_hash(salt: &str, day: NaiveDate, address: &str, agent: &str) -> String {
+    hex(&box_id(salt, day, address, agent))
 }
 
 /// Lower-case hex of `bytes`.
