@@ -20,14 +20,11 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 runs=${RUNS:-3}
 
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+source bench/need.sh
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need_packages "${missing[@]}"
 ulimit -n 65536 2>/dev/null || ulimit -n 4096
 
 # INFOTV_BIN: another build to measure (an older commit, for a same-run baseline).
