@@ -68,14 +68,7 @@ pub fn jpeg(canvas: &Canvas) -> Vec<u8> {
 /// 2), for pictures 2.8 % bigger; zlib-rs's level 1 was 0.8 ms but 26 %
 /// bigger, past what a set-top box should fetch for a text screen.
 pub fn png(canvas: &Canvas) -> Vec<u8> {
-    let (palette, indices) = quantise(canvas);
-    let width = canvas.width() as usize;
-    let mut raw = scratch::take((width + 1) * canvas.height() as usize);
-    for row in indices.chunks_exact(width.max(1)) {
-        raw.push(0); // filter type None
-        raw.extend_from_slice(row);
-    }
-    scratch::give(indices);
+    let (palette, raw) = quantise(canvas);
     let data = deflate(&raw);
     scratch::give(raw);
 
@@ -131,34 +124,44 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// Palette and indices in one pass over the pixels: each new colour gets a
-/// provisional number from an open-addressed table and is counted; the
-/// numbers are then ranked by count and mapped to palette indices.
+/// The palette, and the pixels as PNG rows of palette indices (each row led
+/// by its filter type, 0: none), in one pass over the pixels: each new colour
+/// gets a provisional number from an open-addressed table and is counted;
+/// the numbers are then ranked by count and mapped to palette indices.
 fn quantise(canvas: &Canvas) -> (Vec<[u8; 3]>, Vec<u8>) {
     let pixels = canvas.pixels();
     let mut table = Colours::new();
     // A screen is mostly runs of one colour: find each run's end comparing
     // four pixels at a time, and number its colour once. Runs are kept as
     // (length, number) pairs of little-endian u32s in a scratch buffer: a
-    // text screen has ~100,000 of them, and a fresh vector grown to that
+    // text screen has ~50,000 of them, and a fresh vector grown to that
     // was a third of a cold render's page faults.
     let mut runs = scratch::take(pixels.len() / 3 * 8);
     let mut at = 0;
     while at < pixels.len() {
         let p = [pixels[at], pixels[at + 1], pixels[at + 2]];
-        let four = [p[0], p[1], p[2], p[0], p[1], p[2], p[0], p[1], p[2], p[0], p[1], p[2]];
+        let key = u32::from_le_bytes([p[0], p[1], p[2], 0]);
+        // Four pixels of this colour as the twelve bytes they would be:
+        // p0 p1 p2 p0 p1 p2 p0 p1 | p2 p0 p1 p2.
+        let k = u64::from(key);
+        let (head, tail) = (k | k << 24 | k << 48, key >> 16 | key << 8);
         let mut end = at + 3;
-        while end + 12 <= pixels.len() && pixels[end..end + 12] == four {
+        while let Some(next) = pixels.get(end..end + 12) {
+            let (a, b) = next.split_at(8);
+            if u64::from_le_bytes(a.try_into().expect("8 bytes")) != head
+                || u32::from_le_bytes(b.try_into().expect("4 bytes")) != tail
+            {
+                break;
+            }
             end += 12;
         }
         while end + 3 <= pixels.len() && pixels[end..end + 3] == p {
             end += 3;
         }
-        let id = table.id(u32::from_le_bytes([p[0], p[1], p[2], 0]));
+        let id = table.id(key);
         let len = ((end - at) / 3) as u32;
         table.count(id, len);
-        runs.extend_from_slice(&len.to_le_bytes());
-        runs.extend_from_slice(&id.to_le_bytes());
+        runs.extend_from_slice(&(u64::from(len) | u64::from(id) << 32).to_le_bytes());
         at = end;
     }
     let mut ranked: Vec<u32> = (0..table.colours.len() as u32).collect();
@@ -168,18 +171,35 @@ fn quantise(canvas: &Canvas) -> (Vec<[u8; 3]>, Vec<u8>) {
     });
     let palette: Vec<[u8; 3]> = ranked.iter().take(256).map(|&i| rgb(table.colours[i as usize])).collect();
     let mut remap = vec![0u8; table.colours.len()];
-    let lanes = Lanes::of(&palette);
+    let search = Nearest::of(&palette);
     for (rank, &id) in ranked.iter().enumerate() {
-        remap[id as usize] = if rank < 256 { rank as u8 } else { lanes.nearest(rgb(table.colours[id as usize])) };
+        remap[id as usize] = if rank < 256 { rank as u8 } else { search.nearest(rgb(table.colours[id as usize])) };
     }
-    let mut indices = scratch::take(pixels.len() / 3);
+    // Most runs in text are a single pixel (anti-aliased edges, softened on
+    // interlaced profiles): those are pushed, longer ones filled; a run that
+    // passes a row's end goes on after the next row's filter byte.
+    let width = canvas.width() as usize;
+    let mut raw = scratch::take((width + 1) * canvas.height() as usize);
+    let mut left = 0; // pixels still to come in the current row
     for run in runs.chunks_exact(8) {
-        let len = u32::from_le_bytes(run[..4].try_into().expect("four bytes"));
-        let id = u32::from_le_bytes(run[4..].try_into().expect("four bytes"));
-        indices.resize(indices.len() + len as usize, remap[id as usize]);
+        let run = u64::from_le_bytes(run.try_into().expect("eight bytes"));
+        let (mut len, value) = ((run & 0xFFFF_FFFF) as usize, remap[(run >> 32) as usize]);
+        while len > 0 {
+            if left == 0 {
+                raw.push(0); // filter type None
+                left = width;
+            }
+            let n = len.min(left);
+            if n == 1 {
+                raw.push(value);
+            } else {
+                raw.resize(raw.len() + n, value);
+            }
+            (left, len) = (left - n, len - n);
+        }
     }
     scratch::give(runs);
-    (palette, indices)
+    (palette, raw)
 }
 
 /// Colours seen so far, numbered in order of first sight.
@@ -243,37 +263,65 @@ fn rgb(k: u32) -> [u8; 3] {
     [b[0], b[1], b[2]]
 }
 
-/// The palette as three planes, so the nearest-colour search runs as vector
-/// arithmetic: with anti-aliased text a screen has a few thousand colours
-/// past the 256 kept, each compared with every palette entry.
-struct Lanes {
-    r: [f32; 256],
-    g: [f32; 256],
-    b: [f32; 256],
-    len: usize,
+/// The palette sorted by green, the channel weighted most, for a nearest
+/// search that starts at the colour's green and walks outward: once green
+/// alone is farther than the best so far, nothing past it can be nearer.
+/// With anti-aliased text a screen has a few thousand colours past the 256
+/// kept; comparing each with all 256 was a tenth of a render.
+struct Nearest {
+    /// (green, red, blue, palette index), by green then index.
+    by_green: Vec<(u8, u8, u8, u8)>,
 }
 
-impl Lanes {
-    fn of(palette: &[[u8; 3]]) -> Lanes {
-        let mut lanes = Lanes { r: [f32::MAX; 256], g: [f32::MAX; 256], b: [f32::MAX; 256], len: palette.len() };
-        for (i, p) in palette.iter().enumerate() {
-            (lanes.r[i], lanes.g[i], lanes.b[i]) = (p[0] as f32, p[1] as f32, p[2] as f32);
-        }
-        lanes
+impl Nearest {
+    fn of(palette: &[[u8; 3]]) -> Nearest {
+        let mut by_green: Vec<(u8, u8, u8, u8)> =
+            palette.iter().enumerate().map(|(i, p)| (p[1], p[0], p[2], i as u8)).collect();
+        by_green.sort_unstable_by_key(|e| (e.0, e.3));
+        Nearest { by_green }
     }
 
-    /// The same answer as [`nearest`] (distances are integers well inside
-    /// f32's exact range; the first of equals wins).
+    /// The same answer as [`nearest`]: the least weighted distance, the
+    /// lowest palette index among equals.
     fn nearest(&self, c: [u8; 3]) -> u8 {
-        let (r, g, b) = (c[0] as f32, c[1] as f32, c[2] as f32);
-        let mut dist = [0f32; 256];
-        for (i, d) in dist.iter_mut().enumerate() {
-            let (dr, dg, db) = (self.r[i] - r, self.g[i] - g, self.b[i] - b);
-            *d = 2.0 * dr * dr + 4.0 * dg * dg + 3.0 * db * db;
+        let entries = &self.by_green;
+        let at = entries.partition_point(|e| e.0 < c[1]);
+        let (mut below, mut above) = (at, at); // entries[below..above] are done
+        let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).pow(2);
+        let mut best = (i32::MAX, 0u8);
+        loop {
+            // The unvisited entry nearer in green: below or above.
+            let down = below.checked_sub(1).map(|i| (i, d(entries[i].0, c[1])));
+            let up = entries.get(above).map(|e| (above, d(e.0, c[1])));
+            let (i, green) = match (down, up) {
+                (Some(a), Some(b)) => {
+                    if a.1 <= b.1 {
+                        a
+                    } else {
+                        b
+                    }
+                }
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) => break,
+            };
+            // Green only grows from here, on both sides: no nearer entry,
+            // and an equal one would need red and blue both exact.
+            if 4 * green > best.0 {
+                break;
+            }
+            if i < below {
+                below = i;
+            } else {
+                above = i + 1;
+            }
+            let (_, r, b, index) = entries[i];
+            let dist = 2 * d(r, c[0]) + 4 * green + 3 * d(b, c[2]);
+            if (dist, index) < best {
+                best = (dist, index);
+            }
         }
-        let dist = &dist[..self.len];
-        let best = dist.iter().copied().fold(f32::INFINITY, f32::min);
-        dist.iter().position(|&d| d == best).unwrap_or(0) as u8
+        best.1
     }
 }
 
@@ -365,6 +413,17 @@ mod tests {
         }
     }
 
+    /// The indices of PNG rows, without their filter bytes (which must be 0).
+    fn unfiltered(raw: &[u8], width: u32) -> Vec<u8> {
+        let rows = raw.chunks_exact(width as usize + 1);
+        assert!(rows.remainder().is_empty(), "whole rows");
+        rows.flat_map(|row| {
+            assert_eq!(row[0], 0, "filter type none");
+            row[1..].to_vec()
+        })
+        .collect()
+    }
+
     fn screen_like(width: u32, height: u32, seed: u32) -> Canvas {
         // Flat fields, ramps and noise: more than 256 colours, runs of
         // every length.
@@ -391,14 +450,16 @@ mod tests {
     fn fast_quantiser_matches_the_reference() {
         for (w, h, seed) in [(64, 48, 1), (720, 20, 7), (33, 17, 99), (1, 1, 3)] {
             let canvas = screen_like(w, h, seed);
-            assert_eq!(quantise(&canvas), reference(&canvas), "{w}x{h} seed {seed}");
+            let (palette, raw) = quantise(&canvas);
+            assert_eq!((palette, unfiltered(&raw, w)), reference(&canvas), "{w}x{h} seed {seed}");
         }
     }
 
     #[test]
     fn png_decodes_to_the_quantised_screen() {
         let canvas = screen_like(200, 120, 5);
-        let (palette, indices) = quantise(&canvas);
+        let (palette, raw) = quantise(&canvas);
+        let indices = unfiltered(&raw, 200);
         assert_eq!(palette.len(), 256, "the test screen must need the nearest search");
         let decoded = image::load_from_memory(&png(&canvas)).expect("a valid PNG").to_rgb8();
         assert_eq!(decoded.dimensions(), (200, 120));
@@ -429,5 +490,46 @@ mod tests {
         let mut back = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&small[..]), &mut back).expect("a valid stream");
         assert_eq!(back, raw[..1000]);
+    }
+
+    #[test]
+    fn nearest_search_matches_the_full_one() {
+        let mut state = 7u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for round in 0..200 {
+            // Palettes of every size, some with few distinct greens and a
+            // coarse grid of values, so equal distances (ties) are common.
+            let coarse = round % 2 == 0;
+            let size = 1 + next() as usize % if coarse { 75 } else { 256 };
+            let mut palette: Vec<[u8; 3]> = Vec::new();
+            while palette.len() < size {
+                let v = next();
+                let p = if coarse {
+                    [(v % 5 * 60) as u8, (v / 5 % 3 * 120) as u8, (v / 15 % 5 * 60) as u8]
+                } else {
+                    [v as u8, (v >> 8) as u8, (v >> 16) as u8]
+                };
+                if !palette.contains(&p) {
+                    palette.push(p);
+                }
+            }
+            let search = Nearest::of(&palette);
+            for _ in 0..300 {
+                let v = next();
+                // Coarse colours sit on the grid, greens half-way between
+                // the palette's too: ties of red and blue exact.
+                let c = if coarse {
+                    [(v % 5 * 60) as u8, (v / 5 % 5 * 60) as u8, (v / 25 % 5 * 60) as u8]
+                } else {
+                    [v as u8, (v >> 8) as u8, (v >> 16) as u8]
+                };
+                assert_eq!(search.nearest(c), nearest(&palette, c), "palette {palette:?} colour {c:?}");
+            }
+        }
     }
 }
