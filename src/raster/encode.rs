@@ -133,7 +133,7 @@ fn quantise(canvas: &Canvas) -> (Vec<[u8; 3]>, Vec<u8>) {
     let mut table = Colours::new();
     // A screen is mostly runs of one colour: find each run's end comparing
     // four pixels at a time, and number its colour once. Runs are kept as
-    // (length, number) pairs of little-endian u32s in a scratch buffer: a
+    // little-endian u64s (length low, number high) in a scratch buffer: a
     // text screen has ~50,000 of them, and a fresh vector grown to that
     // was a third of a cold render's page faults.
     let mut runs = scratch::take(pixels.len() / 3 * 8);
@@ -424,6 +424,14 @@ mod tests {
         .collect()
     }
 
+    /// The next number of a xorshift sequence: repeatable noise for tests.
+    fn xorshift(state: &mut u32) -> u32 {
+        *state ^= *state << 13;
+        *state ^= *state >> 17;
+        *state ^= *state << 5;
+        *state
+    }
+
     fn screen_like(width: u32, height: u32, seed: u32) -> Canvas {
         // Flat fields, ramps and noise: more than 256 colours, runs of
         // every length.
@@ -431,9 +439,7 @@ mod tests {
         let mut state = seed;
         let pixels = canvas.pixels_mut();
         for (i, p) in pixels.chunks_exact_mut(3).enumerate() {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
+            xorshift(&mut state);
             let (x, y) = (i as u32 % width, i as u32 / width);
             let colour = match state % 7 {
                 0 => [(x * 255 / width) as u8, (y * 255 / height) as u8, 200],
@@ -472,35 +478,23 @@ mod tests {
         // Noise does not compress: the stream outgrows the first buffer
         // (an eighth of the input) several times over.
         let mut state = 12345u32;
-        let raw: Vec<u8> = (0..200_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let raw: Vec<u8> = (0..200_000).map(|_| xorshift(&mut state) as u8).collect();
+        let inflate = |data: &[u8]| {
+            let mut back = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(data), &mut back).expect("a valid stream");
+            back
+        };
         let data = deflate(&raw);
         assert!(data.len() > raw.len() / 8 + 1024, "the test must need more room");
-        let mut back = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&data[..]), &mut back).expect("a valid stream");
-        assert_eq!(back, raw);
+        assert_eq!(inflate(&data), raw);
         // And the next picture on this thread starts from a reset stream.
-        let small = deflate(&raw[..1000]);
-        let mut back = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&small[..]), &mut back).expect("a valid stream");
-        assert_eq!(back, raw[..1000]);
+        assert_eq!(inflate(&deflate(&raw[..1000])), raw[..1000]);
     }
 
     #[test]
     fn nearest_search_matches_the_full_one() {
         let mut state = 7u32;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = || xorshift(&mut state);
         for round in 0..200 {
             // Palettes of every size, some with few distinct greens and a
             // coarse grid of values, so equal distances (ties) are common.
