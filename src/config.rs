@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
 
+use crate::keys::Key;
 use crate::problem::Problem;
 
 /// An sRGB colour.
@@ -130,7 +131,7 @@ pub struct SiteConfig {
     pub poll_seconds: u32,
     /// Extra key codes of the boxes out there: code → key name; they add to
     /// and override the shell's built-in map.
-    pub key_codes: Vec<(u32, String)>,
+    pub key_codes: Vec<(u32, Key)>,
     /// How the folder is watched, and how often it is scanned when polled.
     pub watch: WatchMode,
     pub watch_interval: Option<std::time::Duration>,
@@ -360,9 +361,8 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
     }
     for (code, name) in raw.key_codes.unwrap_or_default() {
-        let known = crate::layout::Key::from_name(&name).is_some();
-        match code.parse::<u32>() {
-            Ok(c) if known => config.key_codes.push((c, name)),
+        match (code.parse::<u32>(), Key::from_name(&name)) {
+            (Ok(c), Some(key)) => config.key_codes.push((c, key)),
             _ => problems.push(Problem::new(
                 path,
                 format!("key_codes 中“{code} = {name}”无效，已忽略"),

@@ -7,20 +7,32 @@
 //! generation on air; [`watch`] re-runs them when files change.
 
 pub mod admin;
+pub mod app;
 pub mod broadcast;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod content;
 pub mod export;
 pub mod fonts;
+pub mod health;
+pub mod ids;
+pub mod keys;
 pub mod layout;
+pub mod memory;
 pub mod metrics;
+pub mod net;
+pub mod onair;
 pub mod pipeline;
 pub mod problem;
 pub mod publish;
 pub mod raster;
+pub mod renderlog;
+pub mod routes;
+pub mod save;
 pub mod serve;
 pub mod store;
+pub mod sync;
 pub mod watch;
 
 pub use problem::Problem;

@@ -9,24 +9,14 @@ use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::pipeline::Live;
-use crate::store::{box_id, hex, local_hour, unhex, ViewKey};
+use crate::health::{Health, LoopState};
+use crate::ids::unhex;
+use crate::onair::OnAir;
+use crate::renderlog::RenderLog;
+use crate::routes::Route;
+use crate::store::{box_id, local_hour, ViewKey};
+use crate::sync::Locked;
 
-/// Routes as `/metrics` labels them (see `serve::route_label`).
-const ROUTES: [&str; 12] = [
-    "root",
-    "healthz",
-    "favicon",
-    "asset",
-    "keytest",
-    "shell",
-    "nav",
-    "generation",
-    "graph",
-    "screen_text",
-    "live",
-    "other",
-];
 /// Statuses counted one by one; anything else counts as its class (`5xx`).
 const STATUSES: [u16; 12] = [200, 204, 301, 302, 303, 304, 400, 401, 404, 405, 500, 503];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
@@ -37,6 +27,8 @@ const COLUMNS: usize = STATUSES.len() + CLASSES.len();
 pub struct Metrics {
     requests: Vec<AtomicU64>,
     bytes: AtomicU64,
+    /// Of `bytes`, those sent from the saved generation file (serve::sendfile).
+    sendfile_bytes: AtomicU64,
     open: AtomicI64,
     views: AtomicU64,
     /// Views not yet written to the store.
@@ -126,8 +118,9 @@ pub struct ViewSeen<'a> {
 impl Metrics {
     pub fn new(salt: String) -> Metrics {
         Metrics {
-            requests: (0..ROUTES.len() * COLUMNS).map(|_| AtomicU64::new(0)).collect(),
+            requests: (0..Route::LABELS.len() * COLUMNS).map(|_| AtomicU64::new(0)).collect(),
             bytes: AtomicU64::default(),
+            sendfile_bytes: AtomicU64::default(),
             open: AtomicI64::default(),
             views: AtomicU64::default(),
             pending: Mutex::default(),
@@ -144,14 +137,19 @@ impl Metrics {
     }
 
     /// Counts one answered request.
-    pub fn request(&self, route: &'static str, status: u16, bytes: u64) {
-        let row = ROUTES.iter().position(|r| *r == route).unwrap_or(ROUTES.len() - 1);
+    pub fn request(&self, route: Route<'_>, status: u16, bytes: u64) {
+        let row = route.index();
         let column = STATUSES
             .iter()
             .position(|s| *s == status)
             .unwrap_or_else(|| STATUSES.len() + usize::from(status / 100).clamp(1, 5) - 1);
         self.requests[row * COLUMNS + column].fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts body bytes sent from the saved generation file.
+    pub fn sent_from_file(&self, bytes: u64) {
+        self.sendfile_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts a screen shown on a box; `memo` is its connection's.
@@ -161,7 +159,7 @@ impl Metrics {
         let id = memo.id(&self.salt, day, seen.address, seen.agent);
         let seen =
             ViewRef { day, hour, profile: seen.profile, screen: seen.screen, column: seen.column, item: seen.item };
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.pending.locked();
         match pending.views.get_mut(&seen) {
             Some(n) => *n += 1,
             None => {
@@ -173,23 +171,23 @@ impl Metrics {
 
     /// Views counted since the last call, for the store.
     pub fn take_views(&self) -> (HashMap<ViewKey, u64>, HashSet<(NaiveDate, String)>) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.pending.locked();
         let taken = std::mem::take(&mut *pending);
-        (taken.views.into_iter().collect(), taken.boxes.into_iter().map(|(day, id)| (day, hex(&id))).collect())
+        (taken.views.into_iter().collect(), taken.boxes.into_iter().map(|(day, id)| (day, hex::encode(id))).collect())
     }
 
     /// Puts views back when the store could not take them (a full disk).
     pub fn restore_views(&self, views: HashMap<ViewKey, u64>, boxes: HashSet<(NaiveDate, String)>) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self.pending.locked();
         for (k, n) in views {
             *pending.views.entry(k).or_default() += n;
         }
         pending.boxes.extend(boxes.into_iter().filter_map(|(day, id)| Some((day, unhex(&id)?))));
     }
 
-    /// The Prometheus text exposition of everything: the box port's counters,
-    /// and the renders and generation from `live`.
-    pub fn render(&self, live: &Live) -> String {
+    /// The Prometheus text exposition of everything: the box port's
+    /// counters, the generation on air, the renders and the server's health.
+    pub fn render(&self, on_air: &OnAir, log: &RenderLog, health: &Health) -> String {
         let mut out = String::from(
             "# HELP infotv_http_requests_total Box-port requests by route and status.\n\
              # TYPE infotv_http_requests_total counter\n",
@@ -199,7 +197,7 @@ impl Metrics {
             if n == 0 {
                 continue;
             }
-            let (route, column) = (ROUTES[i / COLUMNS], i % COLUMNS);
+            let (route, column) = (Route::LABELS[i / COLUMNS], i % COLUMNS);
             let status = match STATUSES.get(column) {
                 Some(s) => s.to_string(),
                 None => CLASSES[column - STATUSES.len()].to_string(),
@@ -219,7 +217,7 @@ impl Metrics {
             "infotv_http_sendfile_bytes_total",
             "counter",
             "Of those, bytes sent from the saved generation file with sendfile(2), not copied from memory.",
-            crate::serve::sent_from_file().to_string(),
+            self.sendfile_bytes.load(Ordering::Relaxed).to_string(),
         );
         simple(
             "infotv_http_open_connections",
@@ -233,21 +231,21 @@ impl Metrics {
             "Screens shown on boxes since start.",
             self.views.load(Ordering::Relaxed).to_string(),
         );
-        simple("infotv_uptime_seconds", "gauge", "Seconds since start.", live.uptime().as_secs().to_string());
-        let current = live.current();
+        simple("infotv_uptime_seconds", "gauge", "Seconds since start.", health.uptime().as_secs().to_string());
+        let current = on_air.current();
         let screens: usize = current.as_ref().map_or(0, |g| g.screen_count());
         simple("infotv_screens", "gauge", "Screens on air, all profiles.", screens.to_string());
         simple(
             "infotv_problems",
             "gauge",
             "Problems reported by the last render.",
-            live.last_report().map_or(0, |r| r.problems.len()).to_string(),
+            log.last().map_or(0, |r| r.problems.len()).to_string(),
         );
         simple(
             "infotv_faults",
             "gauge",
             "Faults of the server itself (data folder, channel folder) now.",
-            live.faults().len().to_string(),
+            health.faults().len().to_string(),
         );
         simple(
             "infotv_alert_on_air",
@@ -255,14 +253,19 @@ impl Metrics {
             "1 while an emergency alert is on air.",
             u8::from(current.as_ref().is_some_and(|g| g.alert.is_some())).to_string(),
         );
-        let loops = live.loop_statuses();
+        let loops = health.loop_statuses();
         let _ = writeln!(
             out,
             "# HELP infotv_loop_playing 1 while the broadcast loop's encoder for an output is playing.\n\
              # TYPE infotv_loop_playing gauge"
         );
         for l in &loops {
-            let _ = writeln!(out, "infotv_loop_playing{{output=\"{}\"}} {}", l.output, u8::from(l.state == "playing"));
+            let _ = writeln!(
+                out,
+                "infotv_loop_playing{{output=\"{}\"}} {}",
+                l.output,
+                u8::from(l.state == LoopState::Playing)
+            );
         }
         let _ = writeln!(
             out,
@@ -287,7 +290,7 @@ impl Metrics {
         for l in &loops {
             let _ = writeln!(out, "infotv_loop_frames_total{{output=\"{}\"}} {}", l.output, l.frames);
         }
-        let h = live.durations();
+        let h = log.durations();
         let _ = writeln!(
             out,
             "# HELP infotv_render_duration_seconds Time per render.\n# TYPE infotv_render_duration_seconds histogram"

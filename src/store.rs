@@ -15,8 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::pipeline::Report;
 use crate::problem::Problem;
+use crate::renderlog::{Report, Trigger};
+use crate::sync::Locked;
 
 /// Each entry takes the schema from version `i` to `i + 1`. Never edit one
 /// that has shipped; add another.
@@ -78,7 +79,7 @@ pub struct Store {
 pub struct RenderRow {
     pub id: i64,
     pub finished: String,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub duration_ms: i64,
     pub change_to_air_ms: Option<i64>,
     pub screens: i64,
@@ -137,7 +138,7 @@ impl Store {
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.conn.locked()
     }
 
     fn migrate(&self) -> Result<()> {
@@ -171,7 +172,7 @@ impl Store {
         if let Some(salt) = found {
             return Ok(salt);
         }
-        let salt = crate::admin::random_hex(32);
+        let salt = crate::ids::random_hex(32);
         conn.execute("INSERT INTO meta (key, value) VALUES ('salt', ?1)", [&salt])?;
         Ok(salt)
     }
@@ -190,7 +191,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 now,
-                report.trigger,
+                report.trigger.to_string(),
                 report.duration.as_millis() as i64,
                 report.change_to_air.map(|d| d.as_millis() as i64),
                 report.screens as i64,
@@ -350,7 +351,7 @@ fn render_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RenderRow> {
     Ok(RenderRow {
         id: r.get(0)?,
         finished: r.get(1)?,
-        trigger: r.get(2)?,
+        trigger: Trigger::from(r.get::<_, String>(2)?.as_str()),
         duration_ms: r.get(3)?,
         change_to_air_ms: r.get(4)?,
         screens: r.get(5)?,
@@ -387,28 +388,7 @@ pub fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12
 /// [`box_id`] as the store keeps it.
 #[cfg(test)]
 pub fn box_hash(salt: &str, day: NaiveDate, address: &str, agent: &str) -> String {
-    hex(&box_id(salt, day, address, agent))
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
-/// The bytes of [`hex`]'s text; `None` when it is not such text.
-pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let mut out = [0u8; N];
-    if text.len() != 2 * N {
-        return None;
-    }
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    hex::encode(box_id(salt, day, address, agent))
 }
 
 /// `now` as the store keys it: the channel's local day and hour.
@@ -484,7 +464,7 @@ mod tests {
         // joined text, as it was first written.
         let joined = blake3::hash(format!("s\u{0}{day}\u{0}10.0.0.1\u{0}ua").as_bytes()).to_hex()[..24].to_string();
         assert_eq!(box_hash("s", day, "10.0.0.1", "ua"), joined);
-        assert_eq!(unhex::<12>(&joined), Some(box_id("s", day, "10.0.0.1", "ua")));
-        assert_eq!(unhex::<12>("zz"), None);
+        assert_eq!(crate::ids::unhex::<12>(&joined), Some(box_id("s", day, "10.0.0.1", "ua")));
+        assert_eq!(crate::ids::unhex::<12>("zz"), None);
     }
 }

@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 
 use crate::config::WatchMode;
 use crate::content::names::is_ignored;
-use crate::pipeline::{rebuild_since, Live, Renderer};
+use crate::pipeline::{rebuild_since, Renderer, Station};
+use crate::renderlog::Trigger;
 
 /// A burst that never settles (a file written to forever) is rendered anyway
 /// after this long.
@@ -239,7 +240,7 @@ fn differences(before: &BTreeMap<PathBuf, Stamp>, now: &BTreeMap<PathBuf, Stamp>
 /// A watch on the renderer's channel folder, started but not yet rendering.
 pub struct Watch {
     renderer: Arc<Renderer>,
-    live: Arc<Live>,
+    station: Station,
     options: Options,
     root: PathBuf,
     tx: mpsc::UnboundedSender<PathBuf>,
@@ -251,7 +252,7 @@ pub struct Watch {
 impl Watch {
     /// Starts watching now, so that nothing written while the first render
     /// runs is missed: start the watch, then render, then [`run`](Watch::run).
-    pub fn start(renderer: Arc<Renderer>, live: Arc<Live>, options: Options) -> Result<Watch> {
+    pub fn start(renderer: Arc<Renderer>, station: Station, options: Options) -> Result<Watch> {
         let root = renderer.channels().to_path_buf();
         let (tx, rx) = mpsc::unbounded_channel::<PathBuf>();
         let (mut plan, mut why) = choose(&options, site_setting(&root), &root);
@@ -267,7 +268,7 @@ impl Watch {
             Err(err) => return Err(err),
         };
         tracing::info!("watching {} by {} ({why})", root.display(), describe_plan(plan));
-        Ok(Watch { renderer, live, options, root, tx, rx, plan, active })
+        Ok(Watch { renderer, station, options, root, tx, rx, plan, active })
     }
 
     /// Re-renders after each burst of changes once it has settled, at local
@@ -279,14 +280,14 @@ impl Watch {
         loop {
             // Wake for the date on screen at midnight, and for the next scheduled
             // publish or expiry, whichever comes first.
-            let current = self.live.current();
+            let current = self.station.on_air.current();
             let midnight = until_midnight(current.as_ref().map(|g| g.built_at));
             let scheduled = current.as_ref().and_then(|g| g.next_change).map(|t| {
                 (t.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(50)
             });
             let (wake, why) = match scheduled {
-                Some(s) if s < midnight => (s, "clock:schedule"),
-                _ => (midnight, "clock:midnight"),
+                Some(s) if s < midnight => (s, Trigger::Schedule),
+                _ => (midnight, Trigger::Midnight),
             };
             let first = tokio::select! {
                 () = &mut shutdown => return Ok(()),
@@ -297,7 +298,7 @@ impl Watch {
                 },
             };
             let (trigger, since) = match first {
-                None => (why.to_string(), None),
+                None => (why, None),
                 Some(path) => {
                     let seen = Instant::now();
                     // In poll mode a change shows only at the next scan: the burst
@@ -315,8 +316,8 @@ impl Watch {
                     (describe(&root, &changed), Some(seen))
                 }
             };
-            let (r, l) = (self.renderer.clone(), self.live.clone());
-            let unavailable = match tokio::task::spawn_blocking(move || rebuild_since(&r, &l, &trigger, since)).await {
+            let (r, st) = (self.renderer.clone(), self.station.clone());
+            let unavailable = match tokio::task::spawn_blocking(move || rebuild_since(&r, &st, trigger, since)).await {
                 Ok(report) => report.unavailable.is_some(),
                 Err(err) => {
                     tracing::error!("render task failed: {err}");
@@ -397,8 +398,8 @@ async fn settle(
     Some(stamps.into_keys().collect())
 }
 
-/// `files:a.md,b.md(+3)` for the render log.
-fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> String {
+/// The first three files of a burst (`files:a.md,b.md(+3)` in the log).
+fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> Trigger {
     // The channel folder itself (moved away, mounted) is named by its own path.
     let names: Vec<String> = changed
         .iter()
@@ -409,12 +410,7 @@ fn describe(root: &Path, changed: &BTreeSet<PathBuf>) -> String {
             Err(_) => crate::problem::slash_path(p),
         })
         .collect();
-    let more = changed.len().saturating_sub(3);
-    let mut s = format!("files:{}", names.join(","));
-    if more > 0 {
-        s.push_str(&format!("(+{more})"));
-    }
-    s
+    Trigger::Files { names, more: changed.len().saturating_sub(3) }
 }
 
 /// Time until the next local midnight of the channel's zone.
@@ -510,7 +506,7 @@ mod tests {
     fn a_trigger_names_files_inside_and_the_folder_itself() {
         let root = Path::new("/srv/channels");
         let changed: BTreeSet<PathBuf> = [root.join("01-新闻/a.md"), root.to_path_buf()].into_iter().collect();
-        assert_eq!(describe(root, &changed), "files:/srv/channels,01-新闻/a.md");
+        assert_eq!(describe(root, &changed).to_string(), "files:/srv/channels,01-新闻/a.md");
     }
 
     #[test]

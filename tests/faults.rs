@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{get, request, wait_for, Binary, ADMIN_TOKEN};
-use infotv::pipeline::{rebuild, Live, Renderer};
+use infotv::pipeline::{rebuild, Renderer, Station};
 use infotv::publish::disk;
 
 fn bearer() -> String {
@@ -32,9 +32,9 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
     let renderer = Renderer::new(channels.path(), common::fonts());
-    let live = Live::new();
-    rebuild(&renderer, &live, "start");
-    let g = live.current().unwrap();
+    let station = Station::new();
+    rebuild(&renderer, &station, "start");
+    let g = station.on_air.current().unwrap();
     assert!(disk::load(data.path()).unwrap().is_none(), "nothing saved yet");
     let size = disk::save(data.path(), &g, &renderer.memo_entries()).unwrap();
     assert_eq!(std::fs::metadata(data.path().join(disk::FILE)).unwrap().len(), size);
@@ -83,9 +83,9 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     assert_eq!(restored.memo.len(), renderer.memo_entries().len());
     let again = Renderer::new(channels.path(), common::fonts());
     again.seed_memo(restored.memo);
-    let live2 = Live::new();
-    live2.swap(std::sync::Arc::new(restored.generation));
-    let report = rebuild(&again, &live2, "start");
+    let station2 = Station::new();
+    station2.on_air.swap(std::sync::Arc::new(restored.generation));
+    let report = rebuild(&again, &station2, "start");
     assert_eq!((report.rendered, report.generation.as_str()), (0, g.id.as_str()), "{}", report.line());
 
     // Damage of every kind is refused, never served.

@@ -8,8 +8,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use super::Admin;
-use crate::pipeline::Report;
+use crate::health::LoopState;
 use crate::publish::shell::escape as esc;
+use crate::renderlog::{Report, Trigger};
 use crate::store::{ProblemRow, RenderRow};
 
 const STYLE: &str = r#"
@@ -66,7 +67,7 @@ svg text{font:11px sans-serif;fill:#46566a}
 "#;
 
 fn page(admin: &Admin, title: &str, on: &str, body: &str) -> String {
-    let channel = admin.live.current().map(|g| g.title.clone()).unwrap_or_else(|| "infotv".into());
+    let channel = admin.station.on_air.current().map(|g| g.title.clone()).unwrap_or_else(|| "infotv".into());
     let mut nav = String::new();
     for (href, label) in
         [("/", "状态"), ("/renders", "渲染记录"), ("/problems", "问题"), ("/preview", "预览墙"), ("/stats", "统计")]
@@ -78,7 +79,7 @@ fn page(admin: &Admin, title: &str, on: &str, body: &str) -> String {
         Some(e) => format!("<div class=\"notice\">数据库不可用，历史和统计暂不保存：{}</div>", esc(e)),
         None => String::new(),
     };
-    for (_, message) in admin.live.faults() {
+    for (_, message) in admin.station.health.faults() {
         let _ = write!(store, "<div class=\"notice fault\">{}</div>", esc(&message));
     }
     format!(
@@ -109,7 +110,7 @@ pub fn not_found(admin: &Admin) -> String {
 
 /// The channel's UTC offset, from the generation on air.
 fn zone(admin: &Admin) -> FixedOffset {
-    let minutes = admin.live.current().map_or(480, |g| g.utc_offset_minutes);
+    let minutes = admin.station.on_air.current().map_or(480, |g| g.utc_offset_minutes);
     FixedOffset::east_opt(minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
@@ -121,16 +122,14 @@ fn local(admin: &Admin, rfc3339: &str) -> String {
 }
 
 /// What started a render, in words.
-fn trigger(t: &str) -> String {
+fn trigger(t: &Trigger) -> String {
     match t {
-        "start" => "启动".into(),
-        "export" => "导出".into(),
-        "clock:midnight" => "零点换日".into(),
-        "clock:schedule" => "定时发布/撤下".into(),
-        _ => match t.strip_prefix("files:") {
-            Some(files) => format!("文件变动：{}", esc(files)),
-            None => esc(t),
-        },
+        Trigger::Start => "启动".into(),
+        Trigger::Export => "导出".into(),
+        Trigger::Midnight => "零点换日".into(),
+        Trigger::Schedule => "定时发布/撤下".into(),
+        Trigger::Files { .. } => format!("文件变动：{}", esc(t.to_string().trim_start_matches("files:"))),
+        Trigger::Named(name) => esc(name),
     }
 }
 
@@ -152,7 +151,7 @@ pub fn open_problems(admin: &Admin) -> Vec<ProblemRow> {
             return rows;
         }
     }
-    let last = admin.live.last_report();
+    let last = admin.station.log.last();
     let since = last.as_ref().map(|r| r.finished.to_rfc3339()).unwrap_or_default();
     last.map(|r| r.problems)
         .unwrap_or_default()
@@ -164,7 +163,7 @@ pub fn open_problems(admin: &Admin) -> Vec<ProblemRow> {
 /// Columns with nothing new for longer than site.toml's `stale_days`, with
 /// the days since their newest content.
 fn stale(admin: &Admin) -> Vec<(String, Option<NaiveDate>, i64)> {
-    let Some(g) = admin.live.current() else { return Vec::new() };
+    let Some(g) = admin.station.on_air.current() else { return Vec::new() };
     if g.stale_days == 0 {
         return Vec::new();
     }
@@ -179,26 +178,26 @@ fn stale(admin: &Admin) -> Vec<(String, Option<NaiveDate>, i64)> {
 }
 
 pub fn status_json(admin: &Admin) -> Value {
-    let g = admin.live.current();
-    let last = admin.live.last_report();
+    let g = admin.station.on_air.current();
+    let last = admin.station.log.last();
     json!({
         "generation": g.as_ref().map(|g| g.id.clone()),
         "built_at": g.as_ref().map(|g| g.built_at.to_rfc3339()),
-        "uptime_seconds": admin.live.uptime().as_secs(),
+        "uptime_seconds": admin.station.health.uptime().as_secs(),
         "screens": g.as_ref().map(|g| g.profiles.iter().map(|(n, p)| (n.clone(), p.screens.len())).collect::<BTreeMap<_, _>>()),
         "last_render": last.as_ref().map(Report::to_json),
         "open_problems": open_problems(admin).len(),
         "alert": g.as_ref().and_then(|g| g.alert.as_ref().map(|a| json!({"text": a.text, "since": a.since}))),
         "stale_columns": stale(admin).iter().map(|(t, d, days)| json!({"column": t, "newest": d, "days": if *days == i64::MAX { Value::Null } else { json!(days) }})).collect::<Vec<_>>(),
         "store": admin.store_error.clone().map_or_else(|| json!("ok"), |e| json!(e)),
-        "faults": admin.live.faults().into_iter().map(|(k, m)| json!({"fault": k, "message": m})).collect::<Vec<_>>(),
-        "loop": admin.live.loop_statuses(),
+        "faults": admin.station.health.faults().into_iter().map(|(k, m)| json!({"fault": k.to_string(), "message": m})).collect::<Vec<_>>(),
+        "loop": admin.station.health.loop_statuses(),
     })
 }
 
 pub fn status(admin: &Admin) -> String {
-    let g = admin.live.current();
-    let last = admin.live.last_report();
+    let g = admin.station.on_air.current();
+    let last = admin.station.log.last();
     let problems = open_problems(admin).len();
     let mut body = String::from("<h1>运行状态</h1><div class=\"cards\">");
     let mut card = |class: &str, k: &str, v: &str, s: &str| {
@@ -211,7 +210,7 @@ pub fn status(admin: &Admin) -> String {
         Some(g) => card("good", "正在播出", &esc(&g.id), &format!("生成于 {}", g.built_at.format("%m-%d %H:%M:%S"))),
         None => card("bad", "正在播出", "无", "首次渲染尚未完成"),
     }
-    card("", "已运行", &uptime(admin.live.uptime().as_secs()), "");
+    card("", "已运行", &uptime(admin.station.health.uptime().as_secs()), "");
     if let Some(g) = &g {
         let per: Vec<String> = g.profiles.iter().map(|(n, p)| format!("{n} {}", p.screens.len())).collect();
         card("", "画面数", &g.screen_count().to_string(), &esc(&per.join(" · ")));
@@ -311,13 +310,13 @@ fn loop_section(admin: &Admin, g: Option<&crate::publish::Generation>, body: &mu
         "<table><tr><th>输出</th><th>状态</th><th>当前画面</th><th class=\"n\">位置</th>\
          <th class=\"n\">已送帧</th><th class=\"n\">重启</th><th>最近错误</th></tr>",
     );
-    for l in admin.live.loop_statuses() {
-        let state = match l.state.as_str() {
-            "playing" if l.alert => "<span class=\"tag keep\">播出紧急通知</span>",
-            "playing" => "<span class=\"tag ok\">播出中</span>",
-            "starting" => "<span class=\"tag\">启动中</span>",
-            "restarting" => "<span class=\"tag no\">等待重启</span>",
-            _ => "<span class=\"tag\">已停止</span>",
+    for l in admin.station.health.loop_statuses() {
+        let state = match l.state {
+            LoopState::Playing if l.alert => "<span class=\"tag keep\">播出紧急通知</span>",
+            LoopState::Playing => "<span class=\"tag ok\">播出中</span>",
+            LoopState::Starting => "<span class=\"tag\">启动中</span>",
+            LoopState::Restarting => "<span class=\"tag no\">等待重启</span>",
+            LoopState::Stopped => "<span class=\"tag\">已停止</span>",
         };
         let _ = write!(
             body,
@@ -437,7 +436,7 @@ pub fn problems(admin: &Admin) -> String {
 /// Every screen of a profile as the TV shows it: the base picture with the
 /// first state's focus drawn over it, scaled into a wall of thumbnails.
 pub fn preview(admin: &Admin, profile: &str) -> Option<String> {
-    let g = admin.live.current()?;
+    let g = admin.station.on_air.current()?;
     let p = g.profiles.get(profile)?;
     let graph: Value = serde_json::from_slice(&p.graph_json).ok()?;
     let (w, h) = (p.profile.width as f64, p.profile.height as f64);

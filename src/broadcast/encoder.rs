@@ -3,7 +3,7 @@
 //! thread of its own, is restarted with back-off when it dies, and is
 //! reported as a fault meanwhile; the server never waits on one.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,11 +16,13 @@ use chrono::{FixedOffset, Utc};
 
 use crate::config::Profile;
 use crate::fonts::Fonts;
-use crate::pipeline::Live;
+use crate::health::{Fault, LoopState, LoopStatus};
+use crate::pipeline::Station;
 use crate::publish::Generation;
+use crate::sync::Locked;
 
 use super::compose::{Composer, Place};
-use super::{ts_profile, LoopStatus, Plan};
+use super::{ts_profile, Plan};
 
 /// Where the encoders' outputs and the ffmpeg to run are.
 #[derive(Debug, Clone)]
@@ -157,7 +159,7 @@ fn ts_target(target: &str, data: &Path) -> String {
 /// output the plan on air asks for, restarts one whose command line the
 /// plan changed, stops those no longer asked for.
 pub async fn run(
-    live: Arc<Live>,
+    station: Station,
     fonts: Arc<Fonts>,
     options: Options,
     shutdown: impl std::future::Future<Output = ()>,
@@ -170,7 +172,7 @@ pub async fn run(
             _ = &mut shutdown => break,
             _ = tick.tick() => {}
         }
-        let wanted = match live.current() {
+        let wanted = match station.on_air.current() {
             Some(g) => g.broadcast.as_ref().map(|p| specs(p, &g.title)).unwrap_or_default(),
             None => continue,
         };
@@ -180,12 +182,12 @@ pub async fn run(
                 if let Some((_, worker)) = running.remove(&name) {
                     let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
                 }
-                live.set_loop_status(&name, None);
+                station.health.set_loop_status(&name, None);
             }
         }
         for spec in wanted {
             if !running.contains_key(&spec.name) {
-                let worker = Worker::start(spec.clone(), live.clone(), fonts.clone(), options.clone());
+                let worker = Worker::start(spec.clone(), station.clone(), fonts.clone(), options.clone());
                 running.insert(spec.name.clone(), (spec, worker));
             }
         }
@@ -201,12 +203,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn start(spec: Spec, live: Arc<Live>, fonts: Arc<Fonts>, options: Options) -> Worker {
+    pub fn start(spec: Spec, station: Station, fonts: Arc<Fonts>, options: Options) -> Worker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("loop-{}", spec.name))
-            .spawn(move || supervise(&spec, &live, fonts, &options, &flag))
+            .spawn(move || supervise(&spec, &station, fonts, &options, &flag))
             .ok();
         Worker { stop, thread }
     }
@@ -226,15 +228,15 @@ enum End {
     Died(String),
 }
 
-fn supervise(spec: &Spec, live: &Live, fonts: Arc<Fonts>, options: &Options, stop: &AtomicBool) {
-    let key = fault_key(&spec.name);
+fn supervise(spec: &Spec, station: &Station, fonts: Arc<Fonts>, options: &Options, stop: &AtomicBool) {
+    let key = Fault::Loop(spec.name.clone());
     let mut status = LoopStatus {
         output: spec.name.clone(),
         profile: spec.profile.name.clone(),
-        state: "starting".into(),
+        state: LoopState::Starting,
         ..LoopStatus::default()
     };
-    live.set_loop_status(&spec.name, Some(status.clone()));
+    station.health.set_loop_status(&spec.name, Some(status.clone()));
     let mut composer = Composer::new(fonts, spec.profile.clone());
     let mut player = Player::default();
     let mut backoff = Duration::from_secs(1);
@@ -243,10 +245,10 @@ fn supervise(spec: &Spec, live: &Live, fonts: Arc<Fonts>, options: &Options, sto
         let end = match spawn(spec, options) {
             Ok((child, errors)) => {
                 status.pid = Some(child.id());
-                status.state = "playing".into();
-                live.set_loop_status(&spec.name, Some(status.clone()));
+                status.state = LoopState::Playing;
+                station.health.set_loop_status(&spec.name, Some(status.clone()));
                 tracing::info!(output = %spec.name, pid = child.id(), "loop encoder started");
-                play(child, errors, spec, live, &mut composer, &mut player, &mut status, stop, key)
+                play(child, errors, spec, station, &mut composer, &mut player, &mut status, stop, &key)
             }
             Err(e) => End::Died(e),
         };
@@ -256,11 +258,11 @@ fn supervise(spec: &Spec, live: &Live, fonts: Arc<Fonts>, options: &Options, sto
             backoff = Duration::from_secs(1);
         }
         status.restarts += 1;
-        status.state = "restarting".into();
+        status.state = LoopState::Restarting;
         status.last_error = Some(why.clone());
-        live.set_loop_status(&spec.name, Some(status.clone()));
-        live.set_fault(
-            key,
+        station.health.set_loop_status(&spec.name, Some(status.clone()));
+        station.health.set_fault(
+            key.clone(),
             Some(format!(
                 "轮播编码器 {} 停止：{why}；{} 秒后重启（已重启 {} 次）",
                 spec.name,
@@ -274,10 +276,10 @@ fn supervise(spec: &Spec, live: &Live, fonts: Arc<Fonts>, options: &Options, sto
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
-    live.set_fault(key, None);
-    status.state = "stopped".into();
+    station.health.set_fault(key, None);
+    status.state = LoopState::Stopped;
     status.pid = None;
-    live.set_loop_status(&spec.name, Some(status));
+    station.health.set_loop_status(&spec.name, Some(status));
 }
 
 /// The last lines ffmpeg wrote to its standard error.
@@ -305,7 +307,7 @@ fn spawn(spec: &Spec, options: &Options) -> Result<(Child, Said), String> {
         let _ = std::thread::Builder::new().name(format!("loop-{name}-log")).spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 tracing::warn!(output = %name, "ffmpeg: {line}");
-                let mut lines = sink.lock().unwrap_or_else(|e| e.into_inner());
+                let mut lines = sink.locked();
                 if lines.len() == 8 {
                     lines.pop_front();
                 }
@@ -323,12 +325,12 @@ fn play(
     mut child: Child,
     errors: Said,
     spec: &Spec,
-    live: &Live,
+    station: &Station,
     composer: &mut Composer,
     player: &mut Player,
     status: &mut LoopStatus,
     stop: &AtomicBool,
-    key: &'static str,
+    key: &Fault,
 ) -> End {
     // Frames go through a thread of their own: a stuck encoder blocks that
     // thread, not this one, which notices and restarts it.
@@ -347,7 +349,7 @@ fn play(
     let mut healthy_said = false;
     let mut tick: u32 = 0;
     let last_words = |errors: &Said| {
-        let lines = errors.lock().unwrap_or_else(|e| e.into_inner());
+        let lines = errors.locked();
         lines.back().cloned()
     };
     let end = loop {
@@ -359,7 +361,7 @@ fn play(
             let said = last_words(&errors).map(|l| format!("（{l}）")).unwrap_or_default();
             break End::Died(format!("ffmpeg 退出，{exit}{said}"));
         }
-        if let Some(frame) = player.frame(live, spec, composer, status) {
+        if let Some(frame) = player.frame(station, spec, composer, status) {
             match frames.try_send(frame) {
                 Ok(()) => {
                     fed = Instant::now();
@@ -376,10 +378,10 @@ fn play(
                 }
             }
         }
-        live.set_loop_status(&spec.name, Some(status.clone()));
+        station.health.set_loop_status(&spec.name, Some(status.clone()));
         if !healthy_said && started.elapsed() > Duration::from_secs(5) {
             // Running again: the fault is over; the restarts stay counted.
-            live.set_fault(key, None);
+            station.health.set_fault(key.clone(), None);
             healthy_said = true;
         }
         tick += 1;
@@ -429,8 +431,14 @@ const ALERT_EVERY: u32 = 5;
 
 impl Player {
     /// The next second's frame, following the generation on air.
-    fn frame(&mut self, live: &Live, spec: &Spec, composer: &mut Composer, status: &mut LoopStatus) -> Option<Vec<u8>> {
-        let generation: Arc<Generation> = live.current()?;
+    fn frame(
+        &mut self,
+        station: &Station,
+        spec: &Spec,
+        composer: &mut Composer,
+        status: &mut LoopStatus,
+    ) -> Option<Vec<u8>> {
+        let generation: Arc<Generation> = station.on_air.current()?;
         let plan = generation.broadcast.as_ref()?;
         let entries = &plan.profiles.get(&spec.profile.name)?.entries;
         if entries.is_empty() {
@@ -497,13 +505,6 @@ impl Player {
         status.alert = self.alert_left > 0;
         Some(canvas.pixels().to_vec())
     }
-}
-
-/// A `&'static str` fault key per output name (there are a handful).
-fn fault_key(name: &str) -> &'static str {
-    static KEYS: Mutex<BTreeMap<String, &'static str>> = Mutex::new(BTreeMap::new());
-    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
-    keys.entry(name.to_string()).or_insert_with(|| Box::leak(format!("loop-{name}").into_boxed_str()))
 }
 
 #[cfg(test)]

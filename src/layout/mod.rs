@@ -25,6 +25,7 @@ use crate::content::{Body, Doc, ImageData, Item, Site, Sort};
 use crate::fonts::{Fonts, Weight};
 use crate::problem::Problem;
 
+pub use crate::keys::Key;
 pub use frame::{line_box, text_run, Geometry};
 pub use overlay::{Overlays, Sprite};
 
@@ -169,72 +170,6 @@ pub enum Kind {
     Table,
 }
 
-/// A remote-control key as the protocol names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Key {
-    Up,
-    Down,
-    Left,
-    Right,
-    Ok,
-    Back,
-    Home,
-    PageUp,
-    PageDown,
-    Red,
-    Green,
-    Yellow,
-    Blue,
-    Digit(u8),
-}
-
-impl Key {
-    /// The key's name in graph.json and URLs.
-    pub fn name(self) -> String {
-        match self {
-            Key::Up => "up".into(),
-            Key::Down => "down".into(),
-            Key::Left => "left".into(),
-            Key::Right => "right".into(),
-            Key::Ok => "ok".into(),
-            Key::Back => "back".into(),
-            Key::Home => "home".into(),
-            Key::PageUp => "pageup".into(),
-            Key::PageDown => "pagedown".into(),
-            Key::Red => "red".into(),
-            Key::Green => "green".into(),
-            Key::Yellow => "yellow".into(),
-            Key::Blue => "blue".into(),
-            Key::Digit(d) => d.to_string(),
-        }
-    }
-
-    /// Every key the protocol knows.
-    pub fn all() -> impl Iterator<Item = Key> {
-        [
-            Key::Up,
-            Key::Down,
-            Key::Left,
-            Key::Right,
-            Key::Ok,
-            Key::Back,
-            Key::Home,
-            Key::PageUp,
-            Key::PageDown,
-            Key::Red,
-            Key::Green,
-            Key::Yellow,
-            Key::Blue,
-        ]
-        .into_iter()
-        .chain((0..=9).map(Key::Digit))
-    }
-
-    pub fn from_name(name: &str) -> Option<Key> {
-        Key::all().find(|k| k.name() == name)
-    }
-}
-
 /// Where a key leads: a screen and the focus to show there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
@@ -338,6 +273,15 @@ pub fn page_id(base: &str, page: usize) -> String {
         base.to_string()
     } else {
         format!("{base}-{}", page + 1)
+    }
+}
+
+/// The screen a page belongs to, undoing [`page_id`]: `a-0123456789-3` →
+/// `a-0123456789`; any other id is its own.
+pub fn document_of(id: &str) -> &str {
+    match id.rsplit_once('-') {
+        Some((base, page)) if base.contains('-') && page.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => id,
     }
 }
 
@@ -667,4 +611,19 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_id_leads_back_to_its_document() {
+        let base = screen_id("a", "01-要闻/01-时政/x.md");
+        for page in 0..12 {
+            assert_eq!(document_of(&page_id(&base, page)), base);
+        }
+        assert_eq!(document_of(HOME), HOME);
+        assert_eq!(document_of("s-0123456789"), "s-0123456789");
+    }
 }

@@ -104,7 +104,7 @@ struct Manifest {
     columns: Vec<ColumnFreshness>,
     stale_days: u32,
     #[serde(default)]
-    broadcast: Option<crate::broadcast::Plan>,
+    broadcast: Option<super::plan::Plan>,
     drawn_by: String,
     memo: Vec<MemoDisk>,
 }

@@ -5,6 +5,7 @@
 //! new one, and the swap on air replaces the whole value at once.
 
 pub mod disk;
+pub mod plan;
 pub mod shell;
 
 use std::collections::{BTreeMap, HashMap};
@@ -96,7 +97,7 @@ pub struct Generation {
     /// Days without anything new after which a column is stale; 0: never.
     pub stale_days: u32,
     /// What the broadcast loop plays; `None` when site.toml has no `[loop]`.
-    pub broadcast: Option<crate::broadcast::Plan>,
+    pub broadcast: Option<plan::Plan>,
 }
 
 /// A column and the date of its newest article, table or picture.
@@ -185,12 +186,12 @@ pub struct OverlayPics {
 pub struct ShellSettings {
     pub poll_seconds: u32,
     /// Extra key codes: code → key name.
-    pub key_codes: Vec<(u32, String)>,
+    pub key_codes: Vec<(u32, crate::keys::Key)>,
     /// The alert on air: its paragraphs and since-when.
     pub alert: Option<(Vec<String>, String)>,
     /// The broadcast loop: not in any shell, but part of the generation's
     /// id, so a changed `[loop]` is a new generation (and is saved).
-    pub broadcast: Option<crate::broadcast::Plan>,
+    pub broadcast: Option<plan::Plan>,
 }
 
 /// The alert as `/api/v1/generation` reports it.

@@ -199,11 +199,11 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
         None => html.push_str("CAR=null,"),
     }
     html.push_str("KX={");
-    for (j, (code, name)) in settings.key_codes.iter().enumerate() {
+    for (j, (code, key)) in settings.key_codes.iter().enumerate() {
         if j > 0 {
             html.push(',');
         }
-        let _ = write!(html, "{code}:'{}'", escape_js(name));
+        let _ = write!(html, "{code}:'{}'", escape_js(&key.name()));
     }
     html.push_str("};");
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));

@@ -3,14 +3,15 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::layout::HOME;
-use crate::pipeline::Live;
+use crate::net::{self, bytes, text, Resp};
 use crate::publish::Generation;
+use crate::routes::Route;
 
-type Resp = Response<Full<Bytes>>;
+use super::Channel;
 
 /// Longest path and query a box may ask for; every real one is far shorter.
 pub const MAX_URI: usize = 2048;
@@ -18,7 +19,7 @@ pub const MAX_URI: usize = 2048;
 /// Answers one box request from the generation on air. A request that is
 /// malformed for this server (too long, carrying a body) is refused before
 /// routing; a bug that panics answers 500 and the server serves on.
-pub fn handle(live: &Live, req: &Request<Incoming>) -> Resp {
+pub fn handle(channel: &Channel, req: &Request<Incoming>) -> Resp {
     let uri = req.uri();
     if uri.path().len() + uri.query().map_or(0, |q| q.len() + 1) > MAX_URI {
         return closing(text(StatusCode::URI_TOO_LONG, "URI too long\n"));
@@ -30,7 +31,7 @@ pub fn handle(live: &Live, req: &Request<Incoming>) -> Resp {
     }
     let if_none_match = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer(live, req.method(), req.uri().path(), req.uri().query(), if_none_match)
+        answer(channel, req.method(), req.uri().path(), req.uri().query(), if_none_match)
     }));
     let resp = answered.unwrap_or_else(|_| {
         tracing::error!(path = req.uri().path(), "answering panicked");
@@ -49,8 +50,14 @@ fn closing(mut r: Resp) -> Resp {
 }
 
 /// The routing, apart from hyper's request type so tests and tools can call it.
-pub fn answer(live: &Live, method: &Method, path: &str, query: Option<&str>, if_none_match: Option<&str>) -> Resp {
-    let resp = route(live, method, path, query);
+pub fn answer(
+    channel: &Channel,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    if_none_match: Option<&str>,
+) -> Resp {
+    let resp = route(channel, method, path, query);
     conditional(resp, if_none_match)
 }
 
@@ -75,7 +82,7 @@ fn conditional(resp: Resp, if_none_match: Option<&str>) -> Resp {
     r
 }
 
-fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp {
+fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) -> Resp {
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -84,31 +91,32 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
     let Some(parts) = split_path(path) else {
         return not_found();
     };
-    if parts == ["healthz"] {
-        return match live.current() {
+    let route = Route::of(&parts);
+    if route == Route::Healthz {
+        return match channel.on_air.current() {
             Some(g) => text(StatusCode::OK, &format!("ok {}\n", g.id)),
             None => text(StatusCode::SERVICE_UNAVAILABLE, "no generation on air yet\n"),
         };
     }
-    if parts == ["favicon.ico"] {
+    if route == Route::Favicon {
         // Browsers ask for it on every screen; an empty answer keeps logs clean.
         let mut r = bytes(StatusCode::NO_CONTENT, "image/x-icon", Bytes::new(), "public, max-age=86400");
         r.headers_mut().remove(CONTENT_TYPE);
         return r;
     }
-    let Some(g) = live.current() else {
+    let Some(g) = channel.on_air.current() else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "starting: the first render is not finished\n");
     };
-    match parts.as_slice() {
-        [] => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
-        ["a", name] => asset(&g, name),
-        ["tv", "keytest"] | ["tv", "keytest.html"] => {
+    match route {
+        Route::Root => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
+        Route::Asset(name) => asset(&g, name),
+        Route::Keytest => {
             bytes(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(crate::publish::shell::keytest()), "no-cache")
         }
-        ["tv", profile, file] => shell(live, &g, profile, file, query),
-        ["nav", profile, screen, focus, key] => nav(live, &g, profile, screen, focus, key),
-        ["live", profile, file] => stream(live, &g, profile, file),
-        ["api", "v1", "generation"] => {
+        Route::Shell { profile, file } => shell(channel, &g, profile, file, query),
+        Route::Nav { profile, screen, focus, key } => nav(channel, &g, profile, screen, focus, key),
+        Route::Live { profile, file } => stream(channel, &g, profile, file),
+        Route::Generation => {
             // Not cached: it carries the server's time for the shells' clocks.
             let time = chrono::Utc::now().timestamp_millis();
             let body = serde_json::json!({
@@ -119,48 +127,20 @@ fn route(live: &Live, method: &Method, path: &str, query: Option<&str>) -> Resp 
             });
             bytes(StatusCode::OK, "application/json", Bytes::from(body.to_string()), "no-cache, no-store")
         }
-        ["api", "v1", profile, "graph.json"] => match g.profiles.get(*profile) {
+        Route::Graph { profile } => match g.profiles.get(profile) {
             Some(p) => {
                 with_etag(bytes(StatusCode::OK, "application/json", p.graph_json.clone(), "no-cache"), &p.graph_etag)
             }
             None => not_found(),
         },
-        ["api", "v1", profile, "screens", file] => {
-            let screen = file.strip_suffix(".json").and_then(|id| g.profiles.get(*profile)?.screens.get(id));
+        Route::ScreenText { profile, file } => {
+            let screen = file.strip_suffix(".json").and_then(|id| g.profiles.get(profile)?.screens.get(id));
             match screen {
                 Some(s) => bytes(StatusCode::OK, "application/json", s.text_json.clone(), "no-cache"),
                 None => not_found(),
             }
         }
-        _ => not_found(),
-    }
-}
-
-/// The route of a path, as metrics label it.
-pub fn route_label(path: &str) -> &'static str {
-    // No allocation: this runs on every request.
-    let mut parts = [""; 6];
-    let mut n = 0;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if n == parts.len() {
-            return "other";
-        }
-        parts[n] = seg;
-        n += 1;
-    }
-    match &parts[..n] {
-        [] => "root",
-        ["healthz"] => "healthz",
-        ["favicon.ico"] => "favicon",
-        ["a", _] => "asset",
-        ["live", _, _] => "live",
-        ["tv", "keytest" | "keytest.html"] => "keytest",
-        ["tv", _, _] => "shell",
-        ["nav", ..] => "nav",
-        ["api", "v1", "generation"] => "generation",
-        ["api", "v1", _, "graph.json"] => "graph",
-        ["api", "v1", _, "screens", _] => "screen_text",
-        _ => "other",
+        Route::Healthz | Route::Favicon | Route::NavMalformed | Route::Other => not_found(),
     }
 }
 
@@ -198,9 +178,9 @@ fn asset(g: &Generation, name: &str) -> Resp {
 /// The broadcast loop's HLS, as ffmpeg writes it: the playlist (never
 /// cached: it moves every segment) and its segments (named by the clock, so
 /// a name is never reused and caches may keep them).
-fn stream(live: &Live, g: &Generation, profile: &str, file: &str) -> Resp {
+fn stream(channel: &Channel, g: &Generation, profile: &str, file: &str) -> Resp {
     let streamed = g.broadcast.as_ref().is_some_and(|p| p.config.profiles.iter().any(|n| n == profile));
-    let (Some(dir), true) = (live.live_dir(), streamed) else { return not_found() };
+    let (Some(dir), true) = (channel.hls.as_deref(), streamed) else { return not_found() };
     let segment = file
         .strip_prefix("seg-")
         .and_then(|f| f.strip_suffix(".ts"))
@@ -224,9 +204,9 @@ fn stream(live: &Live, g: &Generation, profile: &str, file: &str) -> Resp {
 /// For boxes that cannot run the shell's script: where `key` leads from state
 /// `focus` of `screen`, as a redirect to that state's shell. A key that does
 /// nothing there leaves the box where it is.
-fn nav(live: &Live, g: &Generation, profile: &str, screen: &str, focus: &str, key: &str) -> Resp {
+fn nav(channel: &Channel, g: &Generation, profile: &str, screen: &str, focus: &str, key: &str) -> Resp {
     let Some(p) = g.profiles.get(profile) else { return not_found() };
-    let Some(s) = p.screens.get(screen) else { return shell(live, g, profile, &format!("{screen}.html"), None) };
+    let Some(s) = p.screens.get(screen) else { return shell(channel, g, profile, &format!("{screen}.html"), None) };
     let f: usize = focus.parse().ok().filter(|&f| f < s.keys.len()).unwrap_or(0);
     let location = match s.keys[f].get(key).and_then(|t| t.rsplit_once('#')) {
         Some((id, tf)) => format!("/tv/{profile}/{id}.html?f={tf}"),
@@ -242,7 +222,7 @@ fn with_etag(mut r: Resp, etag: &str) -> Resp {
     r
 }
 
-fn shell(live: &Live, g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp {
+fn shell(channel: &Channel, g: &Generation, profile: &str, file: &str, query: Option<&str>) -> Resp {
     let Some(p) = g.profiles.get(profile) else {
         return not_found();
     };
@@ -271,28 +251,13 @@ fn shell(live: &Live, g: &Generation, profile: &str, file: &str, query: Option<&
         // of a document to its first page), else the start screen: never a
         // dead end.
         None => {
-            let first_page = id
-                .rsplit_once('-')
-                .filter(|(base, n)| {
-                    n.bytes().all(|b| b.is_ascii_digit()) && base.contains('-') && p.screens.contains_key(*base)
-                })
-                .map(|(base, _)| base.to_string());
-            let target = first_page.or_else(|| live.living_ancestor(profile, id)).unwrap_or_else(|| p.start.clone());
+            let document = crate::layout::document_of(id);
+            let first_page = (document != id && p.screens.contains_key(document)).then(|| document.to_string());
+            let target =
+                first_page.or_else(|| channel.on_air.living_ancestor(profile, id)).unwrap_or_else(|| p.start.clone());
             redirect(&format!("/tv/{profile}/{target}.html"))
         }
     }
-}
-
-fn bytes(status: StatusCode, content_type: &'static str, body: Bytes, cache: &'static str) -> Resp {
-    let mut r = Response::new(Full::new(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-    r
-}
-
-fn text(status: StatusCode, body: &str) -> Resp {
-    bytes(status, "text/plain; charset=utf-8", Bytes::from(body.to_string()), "no-cache")
 }
 
 fn not_found() -> Resp {
@@ -300,11 +265,7 @@ fn not_found() -> Resp {
 }
 
 fn redirect(location: &str) -> Resp {
-    let mut r = text(StatusCode::FOUND, "");
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
+    net::redirect(StatusCode::FOUND, location)
 }
 
 #[cfg(test)]

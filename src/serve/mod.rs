@@ -15,10 +15,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::metrics::{Metrics, ViewSeen};
-use crate::pipeline::Live;
+use crate::onair::OnAir;
+use crate::routes::Route;
+use crate::sync::Locked;
 
-pub use handler::{handle, route_label, split_path};
-pub use sendfile::sent_from_file;
+pub use handler::{handle, split_path};
 
 /// How much the box port lets any one client hold, and how many threads answer.
 #[derive(Debug, Clone, Copy)]
@@ -39,14 +40,14 @@ impl Default for Limits {
     }
 }
 
-/// Longest request head (request line and headers) accepted; more is 431.
-/// Boxes send a few hundred bytes.
-pub(crate) const MAX_HEAD: usize = 16 * 1024;
-
-/// Serves boxes on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish (up to ten seconds) before returning.
-pub async fn run(listener: TcpListener, live: Arc<Live>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    run_with(listener, live, Arc::new(Metrics::default()), Limits::default(), shutdown).await
+/// What the box port answers from.
+#[derive(Clone, Default)]
+pub struct Channel {
+    /// The generation on air.
+    pub on_air: Arc<OnAir>,
+    /// Where the broadcast loop's HLS is written (`{hls}/{profile}/`), if
+    /// this server encodes it.
+    pub hls: Option<std::path::PathBuf>,
 }
 
 /// The connections open now, oldest first, each with its way to be asked to
@@ -61,40 +62,41 @@ impl Open {
     fn add(&self) -> (u64, Arc<tokio::sync::Notify>, usize) {
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let shed = Arc::new(tokio::sync::Notify::new());
-        let mut conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conns = self.conns.locked();
         conns.insert(id, shed.clone());
         (id, shed, conns.len())
     }
 
     fn remove(&self, id: u64) {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.conns.locked().remove(&id);
     }
 
     /// Asks the `n` oldest connections to close: an idle one closes at once,
     /// one answering a request closes after its answer.
     fn shed_oldest(&self, n: usize) {
-        let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let conns = self.conns.locked();
         for shed in conns.values().take(n) {
             shed.notify_one();
         }
     }
 
     fn len(&self) -> usize {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.conns.locked().len()
     }
 }
 
-/// [`run`], counting requests, bytes, connections and views in `metrics`,
-/// within `limits`.
+/// Serves boxes on `listener` from `channel` until `shutdown` completes,
+/// counting requests, bytes, connections and views in `metrics`, within
+/// `limits`; then lets in-flight requests finish (up to ten seconds).
 ///
 /// Past `max_connections`, the oldest connections are asked to close — idle
 /// keep-alives and trickling heads first in practice, since they are the ones
 /// held longest — so a flood of idle sockets can never lock out a box that
 /// connects now. Every connection also closes after `idle` without a whole
 /// request head.
-pub async fn run_with(
+pub async fn run(
     listener: TcpListener,
-    live: Arc<Live>,
+    channel: Channel,
     metrics: Arc<Metrics>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
@@ -105,11 +107,11 @@ pub async fn run_with(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let shared = Shared { live, metrics, limits, open: open.clone(), stop: stop_rx };
+    let shared = Shared { channel, metrics, limits, open: open.clone(), stop: stop_rx };
     let workers = (0..threads).map(|n| Worker::start(n, shared.clone())).collect::<std::io::Result<Vec<_>>>()?;
     tokio::pin!(shutdown);
     loop {
-        let Some((stream, peer)) = accept(&listener, &mut shutdown, "box").await else { break };
+        let Some((stream, peer)) = crate::net::accept(&listener, &mut shutdown, "box").await else { break };
         let _ = stream.set_nodelay(true);
         let (id, shed, count) = open.add();
         if count > limits.max_connections {
@@ -147,7 +149,7 @@ pub async fn run_with(
 /// What every connection needs, whichever worker serves it.
 #[derive(Clone)]
 struct Shared {
-    live: Arc<Live>,
+    channel: Channel,
     metrics: Arc<Metrics>,
     limits: Limits,
     open: Arc<Open>,
@@ -233,21 +235,21 @@ async fn connection(
     shared: Shared,
     held: Arc<AtomicUsize>,
 ) {
-    let Shared { live, metrics, limits, open, mut stop } = shared;
+    let Shared { channel, metrics, limits, open, mut stop } = shared;
     let peer = Peer { address: peer.ip().to_string(), loopback: peer.ip().is_loopback(), boxes: Default::default() };
     let conn_metrics = metrics.clone();
     let mark = sendfile::Mark::default();
-    let stream = sendfile::Conn::new(stream, mark.clone());
+    let stream = sendfile::Conn::new(stream, mark.clone(), conn_metrics.clone());
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let mut resp = observed(&live, &metrics, &peer, req);
+        let mut resp = observed(&channel, &metrics, &peer, req);
         // The body hyper writes next: sent from the saved file when it is there.
-        *mark.lock().unwrap_or_else(|e| e.into_inner()) = resp.extensions_mut().remove::<sendfile::Backed>();
+        *mark.locked() = resp.extensions_mut().remove::<sendfile::Backed>();
         std::future::ready(Ok::<_, std::convert::Infallible>(resp))
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.idle)
-        .max_buf_size(MAX_HEAD)
+        .max_buf_size(crate::net::MAX_HEAD)
         .max_headers(64)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
@@ -272,54 +274,29 @@ async fn connection(
     held.fetch_sub(1, Ordering::Relaxed);
 }
 
-/// The next connection on `listener`, or `None` once `shutdown` completes.
-/// A failed accept (out of file descriptors and the like) is logged and
-/// retried after a short pause: the server keeps serving. Shared by the box
-/// and the operators' ports.
-pub(crate) async fn accept<F: Future<Output = ()>>(
-    listener: &TcpListener,
-    shutdown: &mut std::pin::Pin<&mut F>,
-    port: &str,
-) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => return Some(conn),
-                Err(err) => {
-                    tracing::warn!("{port} port: accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            () = shutdown.as_mut() => return None,
-        }
-    }
-}
-
 /// Answers a request and counts it; a shell loaded by a box (not the shell's
 /// own background recheck) is a view of that screen. Nothing is copied out
 /// of the request: the view is counted from its own text after answering.
 fn observed(
-    live: &Live,
+    channel: &Channel,
     metrics: &Metrics,
     peer: &Peer,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
     use hyper::body::Body;
-    let label = route_label(req.uri().path());
-    let resp = handle(live, &req);
+    let route = Route::of_path(req.uri().path());
+    let resp = handle(channel, &req);
     let status = resp.status().as_u16();
-    metrics.request(label, status, resp.body().size_hint().exact().unwrap_or(0));
-    let view = label == "shell"
-        && matches!(status, 200 | 304)
+    metrics.request(route, status, resp.body().size_hint().exact().unwrap_or(0));
+    let Route::Shell { profile, file } = route else { return resp };
+    let view = matches!(status, 200 | 304)
         && req.method() == hyper::Method::GET
         && !req.headers().contains_key("x-requested-with");
     if !view {
         return resp;
     }
-    let mut parts = req.uri().path().trim_start_matches("/tv/").splitn(2, '/');
-    let (Some(profile), Some(file)) = (parts.next(), parts.next()) else { return resp };
     let screen = file.trim_end_matches(".html");
-    let Some(g) = live.current() else { return resp };
+    let Some(g) = channel.on_air.current() else { return resp };
     let Some(section) = g.profiles.get(profile).and_then(|p| p.screens.get(screen)).map(|s| &s.section) else {
         return resp;
     };

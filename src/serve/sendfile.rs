@@ -21,15 +21,9 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::metrics::Metrics;
 use crate::publish::disk::SavedAt;
-
-/// Body bytes sent from the file since start (for /metrics).
-static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Body bytes sent from the saved generation file since start.
-pub fn sent_from_file() -> u64 {
-    SENT.load(std::sync::atomic::Ordering::Relaxed)
-}
+use crate::sync::Locked;
 
 /// An answer's body and where the same bytes lie in the saved file: put in
 /// the response's extensions by the handler.
@@ -46,17 +40,19 @@ pub type Mark = Arc<Mutex<Option<Backed>>>;
 pub struct Conn {
     stream: TcpStream,
     mark: Mark,
+    /// Counts the bytes sent from the file.
+    metrics: Arc<Metrics>,
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, mark: Mark) -> Conn {
-        Conn { stream, mark }
+    pub fn new(stream: TcpStream, mark: Mark, metrics: Arc<Metrics>) -> Conn {
+        Conn { stream, mark, metrics }
     }
 
     /// The first of `bufs` that lies inside the marked body, with the file
     /// descriptor and the offset its bytes have there.
     fn backed(&self, bufs: &[IoSlice<'_>]) -> Option<(usize, i32, u64)> {
-        let mark = self.mark.lock().unwrap_or_else(|e| e.into_inner());
+        let mark = self.mark.locked();
         let backed = mark.as_ref()?;
         let start = backed.body.as_ptr() as usize;
         let end = start + backed.body.len();
@@ -147,7 +143,7 @@ impl AsyncWrite for Conn {
         }
         match this.poll_sendfile(cx, file, offset, bufs[i].len()) {
             Poll::Ready(Ok(n)) if n > 0 => {
-                SENT.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                this.metrics.sent_from_file(n as u64);
                 Poll::Ready(Ok(written + n))
             }
             Poll::Pending if written == 0 => Poll::Pending,

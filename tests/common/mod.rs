@@ -10,7 +10,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use infotv::fonts::Fonts;
-use infotv::pipeline::{rebuild, Live, Renderer};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -46,13 +45,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A server answering from `channels`, started for real on a free port, with
-/// its watcher running. Dropping it shuts both down.
+/// The whole server (`infotv::app`: both ports, watcher, store, saver),
+/// started in this process on free ports with a data folder of its own.
+/// Dropping it stops it as SIGTERM would and waits until every part ended.
 pub struct Server {
     pub addr: SocketAddr,
-    pub live: Arc<Live>,
+    pub admin: SocketAddr,
+    pub station: infotv::pipeline::Station,
+    pub data: tempfile::TempDir,
     runtime: Option<tokio::runtime::Runtime>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+    ended: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Server {
@@ -62,38 +65,56 @@ impl Server {
 
     /// A server whose watcher runs with `options`.
     pub fn start_with(channels: &Path, options: infotv::watch::Options) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = infotv::app::Config::new(channels, data.path());
+        config.fonts = root().join("fonts");
+        config.admin_token = Some(ADMIN_TOKEN.to_string());
+        config.watch = options;
+        config.encode_loop = false;
+        Server::start_config(config, data)
+    }
+
+    /// A server run with `config` (its data folder is `data`).
+    pub fn start_config(config: infotv::app::Config, data: tempfile::TempDir) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let live = Arc::new(Live::new());
-        let renderer = Arc::new(Renderer::new(channels, fonts()));
-        let watch = infotv::watch::Watch::start(renderer.clone(), live.clone(), options).unwrap();
-        rebuild(&renderer, &live, "start");
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shared = Arc::new(tokio::sync::Notify::new());
-        let (n1, n2) = (shared.clone(), shared.clone());
-        runtime.spawn(async move {
-            let _ = stopped.await;
-            n1.notify_waiters();
+        let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let app = runtime.block_on(async {
+            let listeners = infotv::app::Listeners::bind(loopback, loopback).await.unwrap();
+            infotv::app::App::start(config, listeners).await.unwrap()
         });
-        runtime.spawn(infotv::serve::run(listener, live.clone(), async move { n2.notified().await }));
-        runtime.spawn(watch.run(std::future::pending()));
-        Server { addr, live, runtime: Some(runtime), stop: Some(stop) }
+        let (addr, admin) = app.addresses().unwrap();
+        let station = app.station().clone();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let ended = runtime.spawn(app.run(stopped));
+        Server { addr, admin, station, data, runtime: Some(runtime), stop, ended: Some(ended) }
     }
 
     pub fn get(&self, path: &str) -> Response {
         request(self.addr, "GET", path)
     }
+
+    /// Stops the server as SIGTERM does and waits until every part ended:
+    /// what `app::run` returned.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.stop_now()
+    }
+
+    fn stop_now(&mut self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let (Some(rt), Some(ended)) = (self.runtime.take(), self.ended.take()) else { return Ok(()) };
+        let result = rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), ended).await });
+        rt.shutdown_timeout(Duration::from_secs(2));
+        match result {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(anyhow::anyhow!("app::run panicked: {e}")),
+            Err(_) => Err(anyhow::anyhow!("app::run did not end within 30 s")),
+        }
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_timeout(Duration::from_secs(2));
-        }
+        let _ = self.stop_now();
     }
 }
 

@@ -1,0 +1,278 @@
+//! The whole server: a validated [`Config`], the parts it starts, and the
+//! order they stop in. `main` parses the command line into a `Config` and
+//! calls [`App::start`] then [`App::run`]; the integration tests do the same
+//! on free ports (tests/app.rs).
+//!
+//! Starting: the fonts load while the saved generation is read and put on
+//! air; the store opens (or the server runs without it); the watcher starts
+//! before the first render, so nothing written during it is missed; the
+//! first render runs (awaited only when nothing was saved).
+//!
+//! Stopping, in this order, each part awaited, none aborted:
+//! 1. both ports stop accepting; answers in flight finish (up to 10 s);
+//! 2. the watcher stops: no render starts after this;
+//! 3. the loop's encoders end their segments (up to 5 s);
+//! 4. the saver, the render recorder and the view flusher finish what they
+//!    were told, and the views counted since the last flush are written.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::{self, Admin};
+use crate::fonts::Fonts;
+use crate::health::Fault;
+use crate::metrics::Metrics;
+use crate::pipeline::{rebuild, Renderer, Station};
+use crate::renderlog::Trigger;
+use crate::{broadcast, publish, save, serve, store};
+
+/// Everything the server needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub channels: PathBuf,
+    pub fonts: PathBuf,
+    /// History, statistics, the token and the saved generation.
+    pub data: PathBuf,
+    /// The operators' token; `None` reads (or makes) the one in `data`.
+    pub admin_token: Option<String>,
+    pub watch: crate::watch::Options,
+    pub limits: serve::Limits,
+    pub ffmpeg: PathBuf,
+    /// Whether this server encodes the loop site.toml asks for.
+    pub encode_loop: bool,
+}
+
+impl Config {
+    /// A config with the command line's defaults for `channels` and `data`.
+    pub fn new(channels: impl Into<PathBuf>, data: impl Into<PathBuf>) -> Config {
+        Config {
+            channels: channels.into(),
+            fonts: PathBuf::from("fonts"),
+            data: data.into(),
+            admin_token: None,
+            watch: crate::watch::Options::new(Duration::from_millis(300)),
+            limits: serve::Limits::default(),
+            ffmpeg: PathBuf::from("ffmpeg"),
+            encode_loop: true,
+        }
+    }
+}
+
+/// The two ports, bound before anything starts (so a port in use is the
+/// first error, and tests can bind port 0 and read the address back).
+pub struct Listeners {
+    pub boxes: TcpListener,
+    pub admin: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(boxes: SocketAddr, admin: SocketAddr) -> Result<Listeners> {
+        let b = TcpListener::bind(boxes).await.with_context(|| format!("cannot listen on {boxes}"))?;
+        let a = TcpListener::bind(admin).await.with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        Ok(Listeners { boxes: b, admin: a })
+    }
+}
+
+/// Renders as the render log tells them.
+type Renders = tokio::sync::broadcast::Receiver<Arc<crate::renderlog::Report>>;
+
+/// A started server, serving once [`App::run`] is called.
+pub struct App {
+    config: Config,
+    listeners: Listeners,
+    station: Station,
+    admin: Arc<Admin>,
+    metrics: Arc<Metrics>,
+    fonts: Arc<Fonts>,
+    /// Its memo is saved with the generation.
+    renderer: Arc<Renderer>,
+    watch: crate::watch::Watch,
+    /// The first render, still running when a saved generation is on air.
+    first: Option<JoinHandle<()>>,
+    /// The recorder's and the saver's subscriptions to the render log,
+    /// taken before the first render, so it is recorded and saved too.
+    told: [Renders; 2],
+    saved: Option<String>,
+    /// A token made at this start, to be shown once.
+    pub made_token: Option<String>,
+}
+
+impl App {
+    /// Loads, restores and renders: when this returns, a generation is on
+    /// air (the saved one or the first render's).
+    pub async fn start(config: Config, listeners: Listeners) -> Result<App> {
+        let fonts_dir = config.fonts.clone();
+        let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
+        let station = Station::new();
+        // What was on air when the last run stopped (or was killed) goes on
+        // air again at once; the first render replaces it when it is done.
+        let loaded = Instant::now();
+        let saved = publish::disk::load(&config.data);
+        let fonts = Arc::new(fonts.join().map_err(|_| anyhow::anyhow!("loading the fonts panicked"))??);
+        let renderer = Arc::new(Renderer::new(&config.channels, fonts.clone()));
+        let saved = restore(saved, &station, &renderer, loaded);
+
+        // The store is for operators: when the data folder is unusable the
+        // boxes are served anyway, and the admin pages say why.
+        let store = store::Store::open(&config.data).map(Arc::new).map_err(|e| {
+            tracing::error!("history and statistics are off: {e:#}");
+            format!("{e:#}")
+        });
+        let salt = store.as_ref().ok().and_then(|s| s.salt().ok()).unwrap_or_else(|| crate::ids::random_hex(32));
+        let metrics = Arc::new(Metrics::new(salt));
+        let (token, made) = admin::token(config.admin_token.clone(), &config.data)?;
+        let admin = Arc::new(Admin::new(station.clone(), store, metrics.clone(), token.clone()));
+
+        let told = [station.log.subscribe(), station.log.subscribe()];
+        let watch = crate::watch::Watch::start(renderer.clone(), station.clone(), config.watch)?;
+        let (r, st) = (renderer.clone(), station.clone());
+        let mut first = Some(tokio::task::spawn_blocking(move || drop(rebuild(&r, &st, Trigger::Start))));
+        if let (None, Some(render)) = (&saved, first.take()) {
+            // Nothing to serve until the first render is done.
+            render.await?;
+        }
+        let app = App {
+            config,
+            listeners,
+            station,
+            admin,
+            metrics,
+            fonts,
+            renderer,
+            watch,
+            first,
+            told,
+            saved,
+            made_token: made.then_some(token),
+        };
+        Ok(app)
+    }
+
+    /// The generation on air, the render log and the server's health.
+    pub fn station(&self) -> &Station {
+        &self.station
+    }
+
+    /// Where boxes and operators connect.
+    pub fn addresses(&self) -> Result<(SocketAddr, SocketAddr)> {
+        Ok((self.listeners.boxes.local_addr()?, self.listeners.admin.local_addr()?))
+    }
+
+    /// Serves until `stop` turns true, then stops every part in order (see
+    /// the module's comment) and returns when all have ended.
+    pub async fn run(self, stop: watch::Receiver<bool>) -> Result<()> {
+        let App { config, listeners, station, admin, metrics, fonts, renderer, watch, first, told, saved, .. } = self;
+        let [to_record, to_save] = told;
+        let stopped = || {
+            let mut rx = stop.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        let records = tokio::spawn(admin::keep_records(admin.clone(), to_record, stopped()));
+        let saver = tokio::spawn(save::keep_on_disk(
+            station.on_air.clone(),
+            station.health.clone(),
+            renderer,
+            config.data.clone(),
+            to_save,
+            saved,
+            stopped(),
+        ));
+        let flusher = tokio::spawn(admin::flush_views(admin.clone(), Duration::from_secs(10), stopped()));
+        let watcher = tokio::spawn(watch.run(stopped()));
+        let hls = config.data.join("live");
+        let encoders = config.encode_loop.then(|| {
+            let options = broadcast::encoder::Options {
+                ffmpeg: config.ffmpeg.clone(),
+                live: hls.clone(),
+                data: config.data.clone(),
+            };
+            tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
+        });
+        let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), stopped()));
+        let channel = serve::Channel { on_air: station.on_air.clone(), hls: Some(hls) };
+        let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
+
+        // 1. Both ports drain.
+        let (served, operated) = tokio::join!(boxes, operators);
+        served?;
+        operated.context("the operators' port panicked")??;
+        // 2. No render starts after this; one under way finishes.
+        watcher.await.context("the watcher panicked")??;
+        if let Some(first) = first {
+            first.await.context("the first render panicked")?;
+        }
+        // 3. The loop's encoders end their segments.
+        if let Some(encoders) = encoders {
+            if tokio::time::timeout(Duration::from_secs(5), encoders).await.is_err() {
+                tracing::warn!("shutdown: the loop's encoders did not stop within 5 s");
+            }
+        }
+        // 4. What was told is written down.
+        saver.await.context("the saver panicked")?;
+        records.await.context("the render recorder panicked")?;
+        flusher.await.context("the view flusher panicked")?;
+        let _ = tokio::task::spawn_blocking(move || admin.flush()).await;
+        Ok(())
+    }
+}
+
+/// Puts the saved generation on air and seeds the renderer's memo from it;
+/// returns its id, or `None` when nothing (usable) was saved.
+fn restore(
+    saved: Result<Option<publish::disk::Restored>>,
+    station: &Station,
+    renderer: &Renderer,
+    since: Instant,
+) -> Option<String> {
+    match saved {
+        Ok(Some(r)) => {
+            tracing::info!(
+                generation = %r.generation.id,
+                screens = r.generation.screen_count(),
+                bytes = r.bytes,
+                memo = r.memo.len(),
+                ms = since.elapsed().as_millis() as u64,
+                "on air from the saved generation"
+            );
+            let id = r.generation.id.clone();
+            renderer.seed_memo(r.memo);
+            station.on_air.swap(Arc::new(r.generation));
+            Some(id)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            station.health.set_fault(Fault::OnAirLoad, Some(format!("保存的播出版本无法读取，已忽略：{e:#}")));
+            None
+        }
+    }
+}
+
+/// A watch channel that turns true on SIGTERM or Ctrl-C. Registered before
+/// anything else runs: a listener of its own per part could register after
+/// the signal came and never stop.
+pub fn stop_on_signal() -> Result<watch::Receiver<bool>> {
+    let (tx, rx) = watch::channel(false);
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let term = term.recv();
+        #[cfg(not(unix))]
+        let term = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        let _ = tx.send(true);
+    });
+    Ok(rx)
+}

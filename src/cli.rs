@@ -1,0 +1,205 @@
+//! The command line: parsed raw by clap (with `env =` for every flag), then
+//! validated into the [`app::Config`] the server runs with; and the two
+//! one-shot commands, `render` and `check`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::app;
+use crate::config::WatchMode;
+use crate::fonts::Fonts;
+use crate::pipeline::Renderer;
+use crate::renderlog::Trigger;
+
+#[derive(Parser)]
+#[command(name = "infotv", version, about = "A folder of files as a TV information channel")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the channel to set-top boxes (the default).
+    Serve(ServeArgs),
+    /// Render the channel once and write a static export that any HTTP server can serve.
+    Render(RenderArgs),
+    /// Check a channel folder and report its problems by file; exit 1 when there are any.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct CheckArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    pub channels: PathBuf,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    pub fonts: PathBuf,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct RenderArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    pub channels: PathBuf,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    pub fonts: PathBuf,
+    /// Where to write the export.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    /// The channel folder.
+    #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
+    pub channels: PathBuf,
+    /// Where boxes connect.
+    #[arg(long, env = "INFOTV_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// The folder holding the typefaces.
+    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
+    pub fonts: PathBuf,
+    /// How long the channel folder must be quiet before a render, in ms.
+    #[arg(long, env = "INFOTV_QUIET_MS", default_value_t = 300)]
+    pub quiet_ms: u64,
+    /// How to notice changes: file events, polling (for SMB/NFS shares), or
+    /// auto (site.toml's [watch], else polling on network file systems).
+    #[arg(long, env = "INFOTV_WATCH", value_enum, default_value = "auto")]
+    pub watch: WatchArg,
+    /// Time between scans when polling, in ms.
+    #[arg(long, env = "INFOTV_POLL_MS", default_value_t = 2000)]
+    pub poll_ms: u64,
+    /// Where operators connect (status, history, problems, statistics).
+    #[arg(long, env = "INFOTV_ADMIN_LISTEN", default_value = "127.0.0.1:8081")]
+    pub admin_listen: SocketAddr,
+    /// The operators' token; when unset, the one saved in the data folder, or
+    /// a new one printed at first start.
+    #[arg(long, env = "INFOTV_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Render history, problems, viewing statistics and the saved generation live here.
+    #[arg(long, env = "INFOTV_DATA", default_value = "data")]
+    pub data: PathBuf,
+    /// Open box connections before the oldest are asked to close.
+    #[arg(long, env = "INFOTV_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Seconds a box connection may wait without a whole request (idle
+    /// keep-alive, or headers trickling in) before it is closed.
+    #[arg(long, env = "INFOTV_IDLE_SECONDS", default_value_t = 10)]
+    pub idle_seconds: u64,
+    /// Threads answering boxes, each serving its connections in turn
+    /// (0: one per core).
+    #[arg(long, env = "INFOTV_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// The ffmpeg that encodes the broadcast loop (site.toml's [loop]).
+    #[arg(long, env = "INFOTV_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+    /// Whether this server encodes the broadcast loop site.toml asks for
+    /// (off: a second server, or one whose loop another machine encodes).
+    #[arg(long = "loop", env = "INFOTV_LOOP", value_enum, default_value = "on")]
+    pub broadcast: OnOff,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum WatchArg {
+    Auto,
+    Events,
+    Poll,
+}
+
+impl ServeArgs {
+    /// The server's configuration: every number in its range.
+    pub fn config(&self) -> app::Config {
+        app::Config {
+            channels: self.channels.clone(),
+            fonts: self.fonts.clone(),
+            data: self.data.clone(),
+            admin_token: self.admin_token.clone(),
+            watch: crate::watch::Options {
+                quiet: Duration::from_millis(self.quiet_ms),
+                mode: match self.watch {
+                    WatchArg::Auto => WatchMode::Auto,
+                    WatchArg::Events => WatchMode::Events,
+                    WatchArg::Poll => WatchMode::Poll,
+                },
+                poll_interval: Duration::from_millis(self.poll_ms.max(100)),
+            },
+            limits: crate::serve::Limits {
+                max_connections: self.max_connections.max(1),
+                idle: Duration::from_secs(self.idle_seconds.max(1)),
+                workers: self.workers,
+            },
+            ffmpeg: self.ffmpeg.clone(),
+            encode_loop: self.broadcast == OnOff::On,
+        }
+    }
+}
+
+/// Prints to stdout; a closed pipe (`infotv check | head`) is not an error.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `infotv check`: exits 1 when the channel has problems.
+pub fn check(args: CheckArgs) -> Result<()> {
+    let fonts = Fonts::load(&args.fonts)?;
+    let (site, problems) = crate::check::problems(&args.channels, &fonts);
+    say(&crate::check::report(&site, &problems));
+    if !problems.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// `infotv render --out`: a static export.
+pub fn render(args: RenderArgs) -> Result<()> {
+    let fonts = Arc::new(Fonts::load(&args.fonts)?);
+    let mut renderer = Renderer::new(&args.channels, fonts);
+    // A progress bar for people at a terminal; scripts and logs get the summary only.
+    let bars = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(indicatif::MultiProgress::new);
+    if let Some(multi) = bars.clone() {
+        let style = indicatif::ProgressStyle::with_template("{prefix:>6} [{bar:40.cyan/blue}] {pos}/{len} screens")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let open: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>> = Default::default();
+        renderer = renderer.with_progress(Box::new(move |profile, done, total| {
+            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            let bar = open.entry(profile.to_string()).or_insert_with(|| {
+                let bar = multi.add(indicatif::ProgressBar::new(total as u64));
+                bar.set_style(style.clone());
+                bar.set_prefix(profile.to_string());
+                bar
+            });
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish();
+            }
+        }));
+    }
+    let (generation, report) = renderer.render_at(Trigger::Export, None, true);
+    drop(bars);
+    say(&format!("{}\n", report.line()));
+    for p in &report.problems {
+        say(&format!("  {p}\n"));
+    }
+    let generation = generation.context("nothing rendered")?;
+    let files = crate::export::write(&generation, &args.out)?;
+    say(&format!("wrote {files} files to {}\n", args.out.display()));
+    Ok(())
+}

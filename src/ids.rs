@@ -1,0 +1,45 @@
+//! Random ids and their text: session ids, tokens, the statistics salt. A
+//! leaf, so that the store, the operators' port and metrics need not reach
+//! into one another for them.
+
+/// `n` random bytes from the operating system, as lower-case hex.
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS randomness (it never happens on Linux): mix time and address.
+        let seed = format!("{:?}{:p}", std::time::SystemTime::now(), &bytes);
+        bytes = blake3::hash(seed.as_bytes()).as_bytes()[..n.min(32)].to_vec();
+    }
+    hex::encode(bytes)
+}
+
+/// The `N` bytes written as hex in `text`; `None` when it is not that.
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
+}
+
+/// Compares two secrets in time that depends only on their lengths, so
+/// timing tells an attacker nothing about how much of a guess was right.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    constant_time_eq::constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_hex_and_read_back() {
+        let a = random_hex(16);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_ne!(a, random_hex(16));
+        let bytes = unhex::<16>(&a).unwrap();
+        assert_eq!(hex::encode(bytes), a);
+        assert_eq!(unhex::<2>("zz00"), None);
+        assert_eq!(unhex::<2>("00"), None);
+        assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab"));
+    }
+}

@@ -1,0 +1,83 @@
+//! The remote control's keys as the box protocol names them: in graph.json,
+//! in `/nav/` URLs and in site.toml's `[key_codes]`. A leaf: layout wires
+//! keys, config reads their names, publish writes them into shells.
+
+/// A remote-control key as the protocol names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Up,
+    Down,
+    Left,
+    Right,
+    Ok,
+    Back,
+    Home,
+    PageUp,
+    PageDown,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Digit(u8),
+}
+
+impl Key {
+    /// The key's name in graph.json and URLs.
+    pub fn name(self) -> String {
+        match self {
+            Key::Up => "up".into(),
+            Key::Down => "down".into(),
+            Key::Left => "left".into(),
+            Key::Right => "right".into(),
+            Key::Ok => "ok".into(),
+            Key::Back => "back".into(),
+            Key::Home => "home".into(),
+            Key::PageUp => "pageup".into(),
+            Key::PageDown => "pagedown".into(),
+            Key::Red => "red".into(),
+            Key::Green => "green".into(),
+            Key::Yellow => "yellow".into(),
+            Key::Blue => "blue".into(),
+            Key::Digit(d) => d.to_string(),
+        }
+    }
+
+    /// Every key the protocol knows.
+    pub fn all() -> impl Iterator<Item = Key> {
+        [
+            Key::Up,
+            Key::Down,
+            Key::Left,
+            Key::Right,
+            Key::Ok,
+            Key::Back,
+            Key::Home,
+            Key::PageUp,
+            Key::PageDown,
+            Key::Red,
+            Key::Green,
+            Key::Yellow,
+            Key::Blue,
+        ]
+        .into_iter()
+        .chain((0..=9).map(Key::Digit))
+    }
+
+    pub fn from_name(name: &str) -> Option<Key> {
+        Key::all().find(|k| k.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_found_by_its_name() {
+        for key in Key::all() {
+            assert_eq!(Key::from_name(&key.name()), Some(key));
+        }
+        assert_eq!(Key::all().count(), 23);
+        assert_eq!(Key::from_name("menu"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! Keeps the generation on air saved in the data folder, so a restart (or a
+//! crash) puts it back on air at once (`publish::disk` writes the file).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::health::{Fault, Health};
+use crate::onair::OnAir;
+use crate::pipeline::Renderer;
+use crate::publish;
+use crate::renderlog::Report;
+
+/// Keeps the generation on air saved in `dir` (see [`crate::publish::disk`]): after
+/// every render that changed it, and again every 30 s while saving fails (a
+/// full disk), reporting the failure as a fault meanwhile. `saved` is the id
+/// already on disk (the restored one). Returns when `events` closes or
+/// `stop` completes (a save under way finishes first).
+pub async fn keep_on_disk(
+    on_air: Arc<OnAir>,
+    health: Arc<Health>,
+    renderer: Arc<Renderer>,
+    dir: PathBuf,
+    mut events: tokio::sync::broadcast::Receiver<Arc<Report>>,
+    mut saved: Option<String>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+    let mut failing = false;
+    tokio::pin!(stop);
+    loop {
+        let retry = async {
+            if failing {
+                tokio::time::sleep(Duration::from_secs(30)).await
+            } else {
+                std::future::pending().await
+            }
+        };
+        tokio::select! {
+            got = events.recv() => if let Err(RecvError::Closed) = got { return },
+            () = retry => {}
+            () = &mut stop => return,
+        }
+        // Only the newest generation matters: renders queued behind are skipped.
+        loop {
+            match events.try_recv() {
+                Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return,
+            }
+        }
+        let Some(g) = on_air.current() else { continue };
+        if saved.as_deref() == Some(g.id.as_str()) {
+            continue;
+        }
+        let (r, d, g2) = (renderer.clone(), dir.clone(), g.clone());
+        let started = Instant::now();
+        let written = tokio::task::spawn_blocking(move || {
+            let written = publish::disk::save(&d, &g2, &r.memo_entries());
+            // The file was assembled in memory: give those megabytes back.
+            crate::memory::give_back();
+            written
+        })
+        .await;
+        match written {
+            Ok(Ok(bytes)) => {
+                tracing::debug!(generation = %g.id, bytes, ms = started.elapsed().as_millis() as u64, "saved on-air generation");
+                health.set_fault(Fault::OnAirSave, None);
+                saved = Some(g.id.clone());
+                failing = false;
+            }
+            Ok(Err(err)) => {
+                health.set_fault(
+                    Fault::OnAirSave,
+                    Some(format!("无法把播出版本保存到数据目录，重启后需等首次渲染完成才能播出：{err:#}")),
+                );
+                failing = true;
+            }
+            Err(err) => tracing::error!("saving task failed: {err}"),
+        }
+    }
+}
