@@ -68,6 +68,12 @@ impl Key {
     }
 }
 
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -350,8 +350,7 @@ fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
     // At most `newest` documents of a sub-item, the newest first: the first
     // ones its list leads to, in the list's order.
     let list = sd.screens.values().find(|s| s.kind == infotv::layout::Kind::List && in_item(s, "时政要闻")).unwrap();
-    let listed: Vec<String> =
-        list.keys.iter().filter_map(|k| k.get("ok")?.split('#').next().map(String::from)).collect();
+    let listed: Vec<String> = list.keys.iter().filter_map(|k| k.get("ok").map(|t| t.screen.clone())).collect();
     let played: Vec<&str> =
         entries.iter().map(|e| e.screen.as_str()).filter(|id| listed.iter().any(|l| l == id)).collect();
     let n = (plan.config.newest as usize).min(listed.len());

@@ -4,6 +4,7 @@
 //! which sets a session cookie.
 
 mod pages;
+mod stats;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -170,6 +170,20 @@ pub enum Kind {
     Table,
 }
 
+impl Kind {
+    /// The kind's name in graph.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Home => "home",
+            Kind::Column => "column",
+            Kind::List => "list",
+            Kind::Article => "article",
+            Kind::Gallery => "gallery",
+            Kind::Table => "table",
+        }
+    }
+}
+
 /// Where a key leads: a screen and the focus to show there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
@@ -184,8 +198,32 @@ impl Target {
 }
 
 impl std::fmt::Display for Target {
+    /// `screen#focus`, as graph.json, shells and the saved generation write it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}#{}", self.screen, self.focus)
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Target, String> {
+        let (screen, focus) = text.rsplit_once('#').ok_or_else(|| format!("{text:?}: no #focus"))?;
+        let focus = focus.parse().map_err(|_| format!("{text:?}: focus is not a number"))?;
+        Ok(Target { screen: screen.to_string(), focus })
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Target, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -625,5 +663,14 @@ mod tests {
         }
         assert_eq!(document_of(HOME), HOME);
         assert_eq!(document_of("s-0123456789"), "s-0123456789");
+    }
+
+    #[test]
+    fn a_target_reads_back_from_its_text() {
+        let t = Target::new("a-01#x", 3);
+        assert_eq!(t.to_string().parse::<Target>(), Ok(t.clone()));
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"a-01#x#3\"");
+        assert_eq!(serde_json::from_str::<Target>("\"a-01#x#3\"").unwrap(), t);
+        assert!("home".parse::<Target>().is_err() && "home#x".parse::<Target>().is_err());
     }
 }

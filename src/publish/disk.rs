@@ -127,7 +127,7 @@ struct ScreenDisk {
     parent: Option<String>,
     shells: Vec<Span>,
     etags: Vec<String>,
-    keys: Vec<BTreeMap<String, String>>,
+    keys: Vec<BTreeMap<String, crate::layout::Target>>,
     text: Span,
 }
 

@@ -5,6 +5,7 @@
 //! new one, and the swap on air replaces the whole value at once.
 
 pub mod disk;
+pub mod graph;
 pub mod plan;
 pub mod shell;
 
@@ -19,6 +20,7 @@ use crate::config::Profile;
 use crate::layout::{Kind, Op, Rect, Screen, Target};
 use crate::problem::Problem;
 use crate::raster::{Encoded, Format, Rendered};
+use graph::Graph;
 
 /// Bytes served under `/a/`, addressed by their content hash.
 #[derive(Debug, Clone)]
@@ -55,8 +57,8 @@ pub struct ScreenOut {
     pub shells: Vec<Bytes>,
     /// Strong ETag of each shell, quoted, for conditional requests.
     pub etags: Vec<String>,
-    /// Per state, key name → target (`screen#focus`), for `/nav/`.
-    pub keys: Vec<BTreeMap<String, String>>,
+    /// Per state, key name → target, for `/nav/`.
+    pub keys: Vec<BTreeMap<String, Target>>,
     /// `screens/{id}.json`: the text as laid out, per state.
     pub text_json: Bytes,
     /// Where each shell lies in the saved generation file (see
@@ -182,7 +184,7 @@ pub struct OverlayPics {
 }
 
 /// What every shell of a generation shares.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ShellSettings {
     pub poll_seconds: u32,
     /// Extra key codes: code → key name.
@@ -217,7 +219,7 @@ fn screen_out(id: &str, input: &ProfileInput, settings: &ShellSettings, screen: 
         section: screen.section.clone(),
         parent: screen.parent.clone(),
         etags,
-        keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.to_string())).collect()).collect(),
+        keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect()).collect(),
         shells,
         text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
         saved: std::sync::OnceLock::new(),
@@ -234,20 +236,22 @@ pub fn assemble(
     assets: AssetSet,
     problems: Vec<Problem>,
 ) -> Generation {
-    // The id hashes every graph, so it changes exactly when what boxes see changes.
-    let graphs: Vec<(String, Value)> = inputs.iter().map(|i| (i.profile.name.clone(), graph(i))).collect();
+    // The id hashes every graph, so it changes exactly when what boxes see
+    // changes, and the shell settings (alert, poll interval, key codes, the
+    // loop), which change what boxes see too.
+    let graphs: Vec<Graph> = inputs.iter().map(Graph::of).collect();
     let mut hasher = blake3::Hasher::new();
-    for (name, g) in &graphs {
-        hasher.update(name.as_bytes());
-        hasher.update(g.to_string().as_bytes());
+    for g in &graphs {
+        hasher.update(g.profile.as_bytes());
+        hasher.update(&serde_json::to_vec(g).unwrap_or_default());
     }
-    // Shell settings (alert, poll interval, key codes) change what boxes see too.
-    hasher.update(format!("{settings:?}").as_bytes());
+    hasher.update(&serde_json::to_vec(settings).unwrap_or_default());
     let id = hasher.finalize().to_hex()[..12].to_string();
 
     let mut profiles = BTreeMap::new();
-    for (input, (name, mut g)) in inputs.iter().zip(graphs) {
-        g["generation"] = json!(id);
+    for (input, mut g) in inputs.iter().zip(graphs) {
+        g.generation = id.clone();
+        let name = g.profile.clone();
         let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
         // Shells are independent per screen: build them on every core.
         let pairs: Vec<(&Screen, &Pictures)> = input.screens.iter().zip(input.pictures).collect();
@@ -308,47 +312,6 @@ pub fn assemble(
 /// A strong ETag for `bytes`: a quoted content hash.
 pub fn etag(bytes: &[u8]) -> String {
     format!("\"{}\"", &blake3::hash(bytes).to_hex()[..16])
-}
-
-/// graph.json of one profile (without the generation id).
-fn graph(input: &ProfileInput) -> Value {
-    let mut screens = serde_json::Map::new();
-    for (screen, pics) in input.screens.iter().zip(input.pictures) {
-        let states: Vec<Value> = screen
-            .states
-            .iter()
-            .zip(&pics.sprites)
-            .map(|(state, sprite)| {
-                let keys: serde_json::Map<String, Value> =
-                    state.keys.iter().map(|(k, t)| (k.name(), json!(t.to_string()))).collect();
-                let mut s = json!({ "image": pics.base, "keys": keys });
-                if let Some((rect, image)) = sprite {
-                    s["focus"] = json!({ "x": rect.x, "y": rect.y, "w": rect.w, "h": rect.h, "image": image });
-                }
-                s
-            })
-            .collect();
-        screens.insert(
-            screen.id.clone(),
-            json!({
-                "title": screen.title,
-                "kind": screen.kind,
-                "parent": screen.parent,
-                "number": screen.number,
-                "carousel": screen.carousel.as_ref().map(|(s, t)| json!({ "seconds": s, "next": t.to_string() })),
-                "states": states,
-            }),
-        );
-    }
-    json!({
-        "generation": "",
-        "profile": input.profile.name,
-        "width": input.profile.width,
-        "height": input.profile.height,
-        "start": crate::layout::HOME,
-        "numbers": input.numbers.iter().map(|(n, t)| (n.clone(), json!(t.to_string()))).collect::<serde_json::Map<_, _>>(),
-        "screens": screens,
-    })
 }
 
 /// A screen's text as `/api/v1/{profile}/screens/{id}.json` serves it,

@@ -208,8 +208,8 @@ fn nav(channel: &Channel, g: &Generation, profile: &str, screen: &str, focus: &s
     let Some(p) = g.profiles.get(profile) else { return not_found() };
     let Some(s) = p.screens.get(screen) else { return shell(channel, g, profile, &format!("{screen}.html"), None) };
     let f: usize = focus.parse().ok().filter(|&f| f < s.keys.len()).unwrap_or(0);
-    let location = match s.keys[f].get(key).and_then(|t| t.rsplit_once('#')) {
-        Some((id, tf)) => format!("/tv/{profile}/{id}.html?f={tf}"),
+    let location = match s.keys[f].get(key) {
+        Some(t) => format!("/tv/{profile}/{}.html?f={}", t.screen, t.focus),
         None => format!("/tv/{profile}/{screen}.html?f={f}"),
     };
     redirect(&location)
