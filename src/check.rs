@@ -14,12 +14,10 @@ use crate::problem::Problem;
 /// every profile (nothing is rasterised).
 pub fn problems(root: &Path, fonts: &Fonts) -> (content::Site, Vec<Problem>) {
     let (site, mut problems) = content::load(root);
-    problems.extend(fonts.use_chain(site.config.fonts.as_deref()));
-    problems.extend(layout::coverage_problems(&site, fonts));
+    problems.extend(layout::site_problems(&site, fonts));
     let now = chrono::Utc::now().with_timezone(&site.config.time_zone);
     for profile in &site.config.profiles {
-        let screens = layout::build(&site, &layout::Context { fonts, profile, now });
-        problems.extend(layout::floor_problems(&screens, profile));
+        problems.extend(layout::screens(&site, &layout::Context { fonts, profile, now }).1);
     }
     (site, problems)
 }

@@ -15,6 +15,7 @@ use crate::config::WatchMode;
 use crate::fonts::Fonts;
 use crate::pipeline::Renderer;
 use crate::renderlog::Trigger;
+use crate::sync::Locked;
 
 #[derive(Parser)]
 #[command(name = "infotv", version, about = "A folder of files as a TV information channel")]
@@ -179,7 +180,7 @@ pub fn render(args: RenderArgs) -> Result<()> {
             .progress_chars("=> ");
         let open: std::sync::Mutex<std::collections::HashMap<String, indicatif::ProgressBar>> = Default::default();
         renderer = renderer.with_progress(Box::new(move |profile, done, total| {
-            let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+            let mut open = open.locked();
             let bar = open.entry(profile.to_string()).or_insert_with(|| {
                 let bar = multi.add(indicatif::ProgressBar::new(total as u64));
                 bar.set_style(style.clone());

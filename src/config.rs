@@ -296,7 +296,39 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
             ),
         }
     }
-    if let Some(raw_profiles) = raw.profiles {
+    apply_profiles(path, raw.profiles, raw.default_profile, &mut config, &mut problems);
+    if let Some(theme) = raw.theme {
+        apply_theme(path, theme, &mut config.theme, &mut problems);
+    }
+    config.fonts = raw.fonts;
+    if let Some(n) = in_range(path, "poll_seconds", raw.poll_seconds, 1..=3600, &mut problems) {
+        config.poll_seconds = n;
+    }
+    if let Some(n) = in_range(path, "stale_days", raw.stale_days, 0..=3650, &mut problems) {
+        config.stale_days = n;
+    }
+    if let Some(watch) = raw.watch {
+        config.watch = watch.mode.unwrap_or_default();
+        let interval = in_range(path, "watch.interval_seconds", watch.interval_seconds, 1..=60, &mut problems);
+        config.watch_interval = interval.map(|s| std::time::Duration::from_secs(s.into()));
+    }
+    if let Some(raw_loop) = raw.broadcast {
+        config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
+    }
+    apply_keys(path, raw.key_codes, raw.colour_keys, &mut config, &mut problems);
+    (config, problems)
+}
+
+/// `[profiles]` and `default_profile`: a bad profile is left out, and the
+/// defaults stand when none is left.
+fn apply_profiles(
+    path: &str,
+    raw_profiles: Option<BTreeMap<String, RawProfile>>,
+    default_profile: Option<String>,
+    config: &mut SiteConfig,
+    problems: &mut Vec<Problem>,
+) {
+    if let Some(raw_profiles) = raw_profiles {
         let mut profiles = Vec::new();
         for (name, p) in raw_profiles {
             let name_ok =
@@ -324,7 +356,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
             config.profiles = profiles;
         }
     }
-    match raw.default_profile {
+    match default_profile {
         Some(name) if config.profiles.iter().any(|p| p.name == name) => config.default_profile = name,
         Some(name) => problems.push(
             Problem::new(
@@ -342,25 +374,17 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     if !config.profiles.iter().any(|p| p.name == config.default_profile) {
         config.default_profile = config.profiles[0].name.clone();
     }
-    if let Some(theme) = raw.theme {
-        apply_theme(path, theme, &mut config.theme, &mut problems);
-    }
-    config.fonts = raw.fonts;
-    if let Some(n) = in_range(path, "poll_seconds", raw.poll_seconds, 1..=3600, &mut problems) {
-        config.poll_seconds = n;
-    }
-    if let Some(n) = in_range(path, "stale_days", raw.stale_days, 0..=3650, &mut problems) {
-        config.stale_days = n;
-    }
-    if let Some(watch) = raw.watch {
-        config.watch = watch.mode.unwrap_or_default();
-        let interval = in_range(path, "watch.interval_seconds", watch.interval_seconds, 1..=60, &mut problems);
-        config.watch_interval = interval.map(|s| std::time::Duration::from_secs(s.into()));
-    }
-    if let Some(raw_loop) = raw.broadcast {
-        config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
-    }
-    for (code, name) in raw.key_codes.unwrap_or_default() {
+}
+
+/// `[key_codes]` and `[colour_keys]`: unknown codes or keys are left out.
+fn apply_keys(
+    path: &str,
+    key_codes: Option<BTreeMap<String, String>>,
+    colour_keys: Option<BTreeMap<String, String>>,
+    config: &mut SiteConfig,
+    problems: &mut Vec<Problem>,
+) {
+    for (code, name) in key_codes.unwrap_or_default() {
         match (code.parse::<u32>(), Key::from_name(&name)) {
             (Ok(c), Some(key)) => config.key_codes.push((c, key)),
             _ => problems.push(Problem::new(
@@ -374,7 +398,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
             )),
         }
     }
-    for (key, column) in raw.colour_keys.unwrap_or_default() {
+    for (key, column) in colour_keys.unwrap_or_default() {
         if ["red", "green", "yellow", "blue"].contains(&key.as_str()) {
             config.colour_keys.push((key, column));
         } else {
@@ -391,7 +415,6 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     // The remote's order, left to right.
     let order = |k: &str| ["red", "green", "yellow", "blue"].iter().position(|c| *c == k);
     config.colour_keys.sort_by_key(|(k, _)| order(k));
-    (config, problems)
 }
 
 fn loop_config(path: &str, raw: RawLoop, profiles: &[Profile], problems: &mut Vec<Problem>) -> LoopConfig {

@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use fontdue::{Font, FontSettings};
 
 use crate::problem::Problem;
+use crate::sync::RwLocked;
 
 /// File names of the shipped faces inside the fonts folder.
 pub const REGULAR_FILE: &str = "NotoSansSC-Regular.otf";
@@ -128,7 +129,7 @@ impl Fonts {
     /// faces already read. A file that is missing or unreadable is a problem
     /// and is left out of the chain.
     pub fn set_fallbacks(&self, names: &[String]) -> Vec<Problem> {
-        let current = self.fallbacks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let current = self.fallbacks.reading().clone();
         if current.iter().map(|f| &f.name).eq(names.iter()) {
             return Vec::new();
         }
@@ -157,13 +158,13 @@ impl Fonts {
                 ),
             }
         }
-        *self.fallbacks.write().unwrap_or_else(|e| e.into_inner()) = chain;
+        *self.fallbacks.writing() = chain;
         problems
     }
 
     /// The first fallback that has `ch`.
     fn fallback_for(&self, ch: char) -> Option<Arc<Fallback>> {
-        self.fallbacks.read().unwrap_or_else(|e| e.into_inner()).iter().find(|f| f.advances.contains_key(&ch)).cloned()
+        self.fallbacks.reading().iter().find(|f| f.advances.contains_key(&ch)).cloned()
     }
 
     /// Rasterises `ch` with the face that has it: the shipped face of the

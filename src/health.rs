@@ -55,20 +55,27 @@ pub enum LoopState {
 pub struct LoopStatus {
     /// `hls-sd`, `hls-hd`, `ts`.
     pub output: String,
+    /// The profile its frames are drawn in.
     pub profile: String,
+    /// Starting, playing, restarting or stopped.
     pub state: LoopState,
-    pub screen: String,
-    pub title: String,
-    /// 1-based place of the screen in the loop, and the loop's length.
-    pub position: usize,
-    pub total: usize,
-    /// Whether the alert page is on.
-    pub alert: bool,
-    pub restarts: u64,
-    pub frames: u64,
     /// The encoder process now, if one runs.
     pub pid: Option<u32>,
+    /// The screen playing, by id and by title.
+    pub screen: String,
+    pub title: String,
+    /// 1-based place of the screen in the loop.
+    pub position: usize,
+    /// The loop's length in screens.
+    pub total: usize,
+    /// What the encoder said when it last died.
     pub last_error: Option<String>,
+    /// Whether the alert page is on.
+    pub alert: bool,
+    /// Times the encoder died and was started again.
+    pub restarts: u64,
+    /// Frames fed to it since the server started.
+    pub frames: u64,
 }
 
 /// Faults, loop encoders and uptime.

@@ -9,10 +9,10 @@ use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::health::{Health, LoopState};
+use crate::health::{Health, LoopState, LoopStatus};
 use crate::ids::unhex;
 use crate::onair::OnAir;
-use crate::renderlog::RenderLog;
+use crate::renderlog::{Histogram, RenderLog};
 use crate::routes::Route;
 use crate::store::{box_id, local_hour, ViewKey};
 use crate::sync::Locked;
@@ -204,105 +204,92 @@ impl Metrics {
             };
             let _ = writeln!(out, "infotv_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
         }
-        let mut simple = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-        };
-        simple(
-            "infotv_http_response_bytes_total",
-            "counter",
-            "Body bytes served to boxes.",
-            self.bytes.load(Ordering::Relaxed).to_string(),
-        );
-        simple(
-            "infotv_http_sendfile_bytes_total",
-            "counter",
-            "Of those, bytes sent from the saved generation file with sendfile(2), not copied from memory.",
-            self.sendfile_bytes.load(Ordering::Relaxed).to_string(),
-        );
-        simple(
-            "infotv_http_open_connections",
-            "gauge",
-            "Box connections open now.",
-            self.open.load(Ordering::Relaxed).to_string(),
-        );
-        simple(
-            "infotv_views_total",
-            "counter",
-            "Screens shown on boxes since start.",
-            self.views.load(Ordering::Relaxed).to_string(),
-        );
-        simple("infotv_uptime_seconds", "gauge", "Seconds since start.", health.uptime().as_secs().to_string());
         let current = on_air.current();
-        let screens: usize = current.as_ref().map_or(0, |g| g.screen_count());
-        simple("infotv_screens", "gauge", "Screens on air, all profiles.", screens.to_string());
-        simple(
-            "infotv_problems",
-            "gauge",
-            "Problems reported by the last render.",
-            log.last().map_or(0, |r| r.problems.len()).to_string(),
-        );
-        simple(
-            "infotv_faults",
-            "gauge",
-            "Faults of the server itself (data folder, channel folder) now.",
-            health.faults().len().to_string(),
-        );
-        simple(
-            "infotv_alert_on_air",
-            "gauge",
-            "1 while an emergency alert is on air.",
-            u8::from(current.as_ref().is_some_and(|g| g.alert.is_some())).to_string(),
-        );
-        let loops = health.loop_statuses();
-        let _ = writeln!(
-            out,
-            "# HELP infotv_loop_playing 1 while the broadcast loop's encoder for an output is playing.\n\
-             # TYPE infotv_loop_playing gauge"
-        );
-        for l in &loops {
-            let _ = writeln!(
-                out,
-                "infotv_loop_playing{{output=\"{}\"}} {}",
-                l.output,
-                u8::from(l.state == LoopState::Playing)
-            );
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        let sendfile = "Of those, bytes sent from the saved generation file with sendfile(2), not copied from memory.";
+        let single: [(&str, &str, &str, u64); 9] = [
+            ("infotv_http_response_bytes_total", "counter", "Body bytes served to boxes.", load(&self.bytes)),
+            ("infotv_http_sendfile_bytes_total", "counter", sendfile, load(&self.sendfile_bytes)),
+            (
+                "infotv_http_open_connections",
+                "gauge",
+                "Box connections open now.",
+                self.open.load(Ordering::Relaxed).max(0) as u64,
+            ),
+            ("infotv_views_total", "counter", "Screens shown on boxes since start.", load(&self.views)),
+            ("infotv_uptime_seconds", "gauge", "Seconds since start.", health.uptime().as_secs()),
+            (
+                "infotv_screens",
+                "gauge",
+                "Screens on air, all profiles.",
+                current.as_ref().map_or(0, |g| g.screen_count()) as u64,
+            ),
+            (
+                "infotv_problems",
+                "gauge",
+                "Problems reported by the last render.",
+                log.last().map_or(0, |r| r.problems.len()) as u64,
+            ),
+            (
+                "infotv_faults",
+                "gauge",
+                "Faults of the server itself (data folder, channel folder) now.",
+                health.faults().len() as u64,
+            ),
+            (
+                "infotv_alert_on_air",
+                "gauge",
+                "1 while an emergency alert is on air.",
+                u64::from(current.as_ref().is_some_and(|g| g.alert.is_some())),
+            ),
+        ];
+        for (name, kind, help, value) in single {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         }
-        let _ = writeln!(
-            out,
-            "# HELP infotv_loop_position Place of the screen playing in the loop (1-based).\n# TYPE infotv_loop_position gauge"
-        );
-        for l in &loops {
-            let _ =
-                writeln!(out, "infotv_loop_position{{output=\"{}\",screen=\"{}\"}} {}", l.output, l.screen, l.position);
-        }
-        let _ = writeln!(
-            out,
-            "# HELP infotv_loop_encoder_restarts_total Times an encoder of the loop died and was restarted.\n\
-             # TYPE infotv_loop_encoder_restarts_total counter"
-        );
-        for l in &loops {
-            let _ = writeln!(out, "infotv_loop_encoder_restarts_total{{output=\"{}\"}} {}", l.output, l.restarts);
-        }
-        let _ = writeln!(
-            out,
-            "# HELP infotv_loop_frames_total Frames fed to an encoder of the loop.\n# TYPE infotv_loop_frames_total counter"
-        );
-        for l in &loops {
-            let _ = writeln!(out, "infotv_loop_frames_total{{output=\"{}\"}} {}", l.output, l.frames);
-        }
-        let h = log.durations();
-        let _ = writeln!(
-            out,
-            "# HELP infotv_render_duration_seconds Time per render.\n# TYPE infotv_render_duration_seconds histogram"
-        );
-        for (bound, count) in h.bounds.iter().zip(&h.counts) {
-            let _ = writeln!(out, "infotv_render_duration_seconds_bucket{{le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(out, "infotv_render_duration_seconds_bucket{{le=\"+Inf\"}} {}", h.count);
-        let _ = writeln!(out, "infotv_render_duration_seconds_sum {}", h.sum);
-        let _ = writeln!(out, "infotv_render_duration_seconds_count {}", h.count);
+        loop_metrics(&mut out, &health.loop_statuses());
+        histogram(&mut out, "infotv_render_duration_seconds", "Time per render.", &log.durations());
         out
     }
+}
+
+/// The broadcast loop's encoders: one series per output for each gauge.
+fn loop_metrics(out: &mut String, loops: &[LoopStatus]) {
+    type Value = fn(&LoopStatus) -> String;
+    let per_output: [(&str, &str, &str, Value); 4] = [
+        ("infotv_loop_playing", "gauge", "1 while the broadcast loop's encoder for an output is playing.", |l| {
+            u8::from(l.state == LoopState::Playing).to_string()
+        }),
+        ("infotv_loop_position", "gauge", "Place of the screen playing in the loop (1-based).", |l| {
+            l.position.to_string()
+        }),
+        (
+            "infotv_loop_encoder_restarts_total",
+            "counter",
+            "Times an encoder of the loop died and was restarted.",
+            |l| l.restarts.to_string(),
+        ),
+        ("infotv_loop_frames_total", "counter", "Frames fed to an encoder of the loop.", |l| l.frames.to_string()),
+    ];
+    for (name, kind, help, value) in per_output {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for l in loops {
+            // The position names the screen playing too.
+            let screen =
+                if name == "infotv_loop_position" { format!(",screen=\"{}\"", l.screen) } else { String::new() };
+            let _ = writeln!(out, "{name}{{output=\"{}\"{screen}}} {}", l.output, value(l));
+        }
+    }
+}
+
+/// A Prometheus histogram in the text exposition.
+fn histogram(out: &mut String, name: &str, help: &str, h: &Histogram) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (bound, count) in h.bounds.iter().zip(&h.counts) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.sum);
+    let _ = writeln!(out, "{name}_count {}", h.count);
 }
 
 #[cfg(test)]
@@ -372,6 +359,39 @@ mod tests {
             (day.succ_opt().unwrap(), "10.0.0.9", "other"),
         ] {
             assert_eq!(memo.id("salt", day, address, agent), box_id("salt", day, address, agent));
+        }
+    }
+
+    #[test]
+    fn the_exposition_names_every_route_the_loop_and_the_render_histogram() {
+        let metrics = Metrics::new("salt".into());
+        metrics.request(Route::of_path("/tv/sd/home.html"), 200, 10);
+        metrics.request(Route::of_path("/x/y"), 404, 10);
+        let (on_air, log, health) = (OnAir::new(), RenderLog::new(), Health::new());
+        let playing = crate::health::LoopStatus {
+            output: "hls-sd".into(),
+            state: LoopState::Playing,
+            screen: "home".into(),
+            position: 3,
+            frames: 42,
+            ..Default::default()
+        };
+        health.set_loop_status("hls-sd", Some(playing));
+        let text = metrics.render(&on_air, &log, &health);
+        for line in [
+            "infotv_http_requests_total{route=\"shell\",status=\"200\"} 1",
+            "infotv_http_requests_total{route=\"other\",status=\"404\"} 1",
+            "# TYPE infotv_loop_playing gauge",
+            "infotv_loop_playing{output=\"hls-sd\"} 1",
+            "infotv_loop_position{output=\"hls-sd\",screen=\"home\"} 3",
+            "# TYPE infotv_loop_encoder_restarts_total counter",
+            "infotv_loop_encoder_restarts_total{output=\"hls-sd\"} 0",
+            "infotv_loop_frames_total{output=\"hls-sd\"} 42",
+            "# TYPE infotv_render_duration_seconds histogram",
+            "infotv_render_duration_seconds_bucket{le=\"+Inf\"} 0",
+            "infotv_render_duration_seconds_count 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
         }
     }
 }

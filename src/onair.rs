@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::publish::Generation;
-use crate::sync::Locked;
+use crate::sync::{Locked, RwLocked};
 
 /// The generation on air and where its screens came from.
 #[derive(Default)]
@@ -27,7 +27,7 @@ impl OnAir {
 
     /// The generation on air, if any render has finished.
     pub fn current(&self) -> Option<Arc<Generation>> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current.reading().clone()
     }
 
     /// Puts `generation` on air in place of the one there.
@@ -40,7 +40,7 @@ impl OnAir {
                 }
             }
         }
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(generation);
+        *self.current.writing() = Some(generation);
     }
 
     /// The nearest screen on air among `id`'s ancestors (as they were when

@@ -19,6 +19,7 @@ use crate::health::{Fault, Health};
 use crate::layout::Target;
 use crate::layout::{self, Screen};
 use crate::onair::OnAir;
+use crate::problem::Problem;
 use crate::publish::{self, AssetSet, Generation, OverlayPics, Pictures, ProfileInput, ShellSettings};
 use crate::raster::{self, RasterCache, Rendered};
 use crate::renderlog::{RenderLog, Report, Trigger};
@@ -136,103 +137,26 @@ impl Renderer {
             (site, problems)
         };
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
-        problems.extend(self.fonts.use_chain(site.config.fonts.as_deref()));
-        problems.extend(layout::coverage_problems(&site, &self.fonts));
+        problems.extend(layout::site_problems(&site, &self.fonts));
         let loaded = started.elapsed();
-        let (mut t_layout, mut t_raster, mut t_assets) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-
-        let mut assets = AssetSet::default();
-        let mut laid_out: Vec<ProfileBuild> = Vec::new();
-        let (mut rendered, mut reused) = (0, 0);
-        let mut memo_next = HashMap::new();
-        for profile in &site.config.profiles {
-            let t = Instant::now();
-            let cx = layout::Context { fonts: &self.fonts, profile, now };
-            let screens = layout::build(&site, &cx);
-            problems.extend(layout::floor_problems(&screens, profile));
-            t_layout += t.elapsed();
-            let t = Instant::now();
-            let (pictures, r, u) = self.rasterise(&screens, profile, &mut memo_next);
-            rendered += r;
-            reused += u;
-            t_raster += t.elapsed();
-            let t = Instant::now();
-            let pictures: Vec<Pictures> = pictures.iter().map(|p| assets.add_rendered(p)).collect();
-            let overlays = self.overlay_pictures(&layout::overlays(&site, &cx), profile, &mut assets);
-            let numbers = layout::numbers(&site, &screens);
-            t_assets += t.elapsed();
-            laid_out.push(ProfileBuild { screens, pictures, overlays, numbers });
-        }
+        let mut drawn = self.draw(&site, now, &mut problems);
         // Keep only what this render used, so the memo never grows without
         // bound — unless this render will not go on air (a broken site.toml
         // drawn with defaults): then the pictures on air stay the ones to reuse.
         self.cache.forget_pictures();
         let trusted = (site.config_ok && site.unavailable.is_none()) || force;
         if trusted {
-            *self.memo.locked() = memo_next;
+            *self.memo.locked() = std::mem::take(&mut drawn.memo);
         }
-
-        let inputs: Vec<ProfileInput> = site
-            .config
-            .profiles
-            .iter()
-            .zip(&laid_out)
-            .map(|(profile, b)| ProfileInput {
-                profile,
-                screens: &b.screens,
-                pictures: &b.pictures,
-                overlays: &b.overlays,
-                numbers: &b.numbers,
-            })
-            .collect();
         let t_publish = Instant::now();
-        let laid: Vec<publish::plan::Laid> = inputs
-            .iter()
-            .map(|i| publish::plan::Laid { profile: i.profile, screens: i.screens, pictures: i.pictures })
-            .collect();
-        let plan = publish::plan::plan(
-            site.config.broadcast.as_ref(),
-            &site.config.theme,
-            &self.channels,
-            &laid,
-            &mut problems,
-        );
-        let settings = ShellSettings {
-            poll_seconds: site.config.poll_seconds,
-            key_codes: site.config.key_codes.clone(),
-            alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
-            broadcast: plan,
-        };
-        let mut generation = publish::assemble(
-            &site.config.title,
-            &site.config.default_profile,
-            now,
-            &inputs,
-            &settings,
-            assets,
-            problems.clone(),
-        );
-        generation.next_change = site
-            .columns
-            .iter()
-            .flat_map(|c| &c.items)
-            .flat_map(|i| &i.docs)
-            .flat_map(|d| [d.publish, d.expires])
-            .flatten()
-            .filter(|t| *t > now)
-            .min();
-        generation.stale_days = site.config.stale_days;
-        generation.columns = site
-            .columns
-            .iter()
-            .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(&self.channels, c) })
-            .collect();
+        let assets = std::mem::take(&mut drawn.assets);
+        let generation = self.publish(&site, now, &drawn, assets, &mut problems);
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
             load_ms = loaded.as_millis() as u64,
-            layout_ms = t_layout.as_millis() as u64,
-            raster_ms = t_raster.as_millis() as u64,
-            assets_ms = t_assets.as_millis() as u64,
+            layout_ms = drawn.times[0].as_millis() as u64,
+            raster_ms = drawn.times[1].as_millis() as u64,
+            assets_ms = drawn.times[2].as_millis() as u64,
             publish_ms = t_publish.elapsed().as_millis() as u64,
             "render stages"
         );
@@ -240,8 +164,8 @@ impl Renderer {
             trigger: trigger.into(),
             duration: started.elapsed(),
             screens: generation.screen_count(),
-            rendered,
-            reused,
+            rendered: drawn.rendered,
+            reused: drawn.reused,
             problems,
             generation: generation.id.clone(),
             published: trusted,
@@ -250,6 +174,88 @@ impl Renderer {
             finished: Utc::now(),
         };
         (report.published.then_some(generation), report)
+    }
+
+    /// Lays out and draws every profile: screens, their pictures as assets,
+    /// overlays and page numbers.
+    fn draw(&self, site: &content::Site, now: DateTime<FixedOffset>, problems: &mut Vec<Problem>) -> Drawn {
+        let mut drawn = Drawn::default();
+        for profile in &site.config.profiles {
+            let t = Instant::now();
+            let cx = layout::Context { fonts: &self.fonts, profile, now };
+            let (screens, floor) = layout::screens(site, &cx);
+            problems.extend(floor);
+            drawn.times[0] += t.elapsed();
+            let t = Instant::now();
+            let (pictures, r, u) = self.rasterise(&screens, profile, &mut drawn.memo);
+            drawn.rendered += r;
+            drawn.reused += u;
+            drawn.times[1] += t.elapsed();
+            let t = Instant::now();
+            let pictures: Vec<Pictures> = pictures.iter().map(|p| drawn.assets.add_rendered(p)).collect();
+            let overlays = self.overlay_pictures(&layout::overlays(site, &cx), profile, &mut drawn.assets);
+            let numbers = layout::numbers(site, &screens);
+            drawn.times[2] += t.elapsed();
+            drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers });
+        }
+        drawn
+    }
+
+    /// Assembles the generation: shells, graphs, the loop's plan, and what
+    /// the dashboard reads (next scheduled change, column freshness).
+    /// The plan's problems are added to `problems`, and all go into the
+    /// generation.
+    fn publish(
+        &self,
+        site: &content::Site,
+        now: DateTime<FixedOffset>,
+        drawn: &Drawn,
+        assets: AssetSet,
+        problems: &mut Vec<Problem>,
+    ) -> Generation {
+        let inputs: Vec<ProfileInput> = site
+            .config
+            .profiles
+            .iter()
+            .zip(&drawn.profiles)
+            .map(|(profile, b)| ProfileInput {
+                profile,
+                screens: &b.screens,
+                pictures: &b.pictures,
+                overlays: &b.overlays,
+                numbers: &b.numbers,
+            })
+            .collect();
+        let laid: Vec<publish::plan::Laid> = inputs
+            .iter()
+            .map(|i| publish::plan::Laid { profile: i.profile, screens: i.screens, pictures: i.pictures })
+            .collect();
+        let config = &site.config;
+        let plan = publish::plan::plan(config.broadcast.as_ref(), &config.theme, &self.channels, &laid, problems);
+        let settings = ShellSettings {
+            poll_seconds: config.poll_seconds,
+            key_codes: config.key_codes.clone(),
+            alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
+            broadcast: plan,
+        };
+        let mut generation = publish::assemble(
+            &config.title,
+            &config.default_profile,
+            now,
+            &inputs,
+            &settings,
+            assets,
+            problems.clone(),
+        );
+        let docs = site.columns.iter().flat_map(|c| &c.items).flat_map(|i| &i.docs);
+        generation.next_change = docs.flat_map(|d| [d.publish, d.expires]).flatten().filter(|t| *t > now).min();
+        generation.stale_days = config.stale_days;
+        generation.columns = site
+            .columns
+            .iter()
+            .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(&self.channels, c) })
+            .collect();
+        generation
     }
 
     /// Rasterises screens on every core, taking unchanged ones from the memo.
@@ -301,6 +307,19 @@ impl Renderer {
         }
         (out, todo.len(), reused)
     }
+}
+
+/// What drawing every profile produced.
+#[derive(Default)]
+struct Drawn {
+    profiles: Vec<ProfileBuild>,
+    assets: AssetSet,
+    /// The memo for the next render: every picture this one used.
+    memo: HashMap<[u8; 32], Rendered>,
+    rendered: usize,
+    reused: usize,
+    /// Time spent laying out, rasterising, and collecting assets.
+    times: [Duration; 3],
 }
 
 /// What one profile's part of a render produced.

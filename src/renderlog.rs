@@ -84,17 +84,24 @@ impl serde::Serialize for Trigger {
 /// What one render did, for the render log.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Why it ran.
     pub trigger: Trigger,
+    /// From the start of loading to the generation assembled.
     pub duration: Duration,
-    pub screens: usize,
-    pub rendered: usize,
-    pub reused: usize,
+    /// What content staff must fix.
     pub problems: Vec<Problem>,
-    pub generation: String,
+    /// Screens of the generation, all profiles.
+    pub screens: usize,
+    /// Of those, drawn afresh.
+    pub rendered: usize,
+    /// Of those, taken from the memo: their drawing did not change.
+    pub reused: usize,
     /// Whether the result went on air (false when the last good one was kept).
     pub published: bool,
     /// From the first file event of the burst to the new generation on air.
     pub change_to_air: Option<Duration>,
+    /// The generation's id.
+    pub generation: String,
     /// When the render finished.
     pub finished: DateTime<Utc>,
     /// Why the channel folder could not be used, if it could not.

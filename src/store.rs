@@ -280,19 +280,9 @@ impl Store {
         )?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(ProblemRow {
-                    problem: Problem {
-                        path: r.get(0)?,
-                        line: r.get(1)?,
-                        zh: r.get(2)?,
-                        en: r.get(3)?,
-                        hint_zh: r.get(4)?,
-                        hint_en: r.get(5)?,
-                        last_good: r.get(6)?,
-                    },
-                    since: r.get(7)?,
-                    resolved: r.get(8)?,
-                })
+                let (path, line, zh, en, hint_zh, hint_en, last_good, since, resolved) = r.try_into()?;
+                let problem = Problem { path, line, zh, en, hint_zh, hint_en, last_good };
+                Ok(ProblemRow { problem, since, resolved })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -347,19 +337,25 @@ impl Store {
     }
 }
 
+/// A `renders` row as both queries select it: id, finished, trigger,
+/// duration, change to air, screens, rendered, reused, problem count,
+/// generation, published.
+type RenderColumns = (i64, String, String, i64, Option<i64>, i64, i64, i64, i64, String, bool);
+
 fn render_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RenderRow> {
+    let row: RenderColumns = r.try_into()?;
     Ok(RenderRow {
-        id: r.get(0)?,
-        finished: r.get(1)?,
-        trigger: Trigger::from(r.get::<_, String>(2)?.as_str()),
-        duration_ms: r.get(3)?,
-        change_to_air_ms: r.get(4)?,
-        screens: r.get(5)?,
-        rendered: r.get(6)?,
-        reused: r.get(7)?,
-        problem_count: r.get(8)?,
-        generation: r.get(9)?,
-        published: r.get(10)?,
+        id: row.0,
+        finished: row.1,
+        trigger: Trigger::from(row.2.as_str()),
+        duration_ms: row.3,
+        change_to_air_ms: row.4,
+        screens: row.5,
+        rendered: row.6,
+        reused: row.7,
+        problem_count: row.8,
+        generation: row.9,
+        published: row.10,
         problems: Vec::new(),
     })
 }

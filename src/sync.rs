@@ -3,7 +3,7 @@
 //! here is a single insert, swap or read), so a poisoned lock is taken as
 //! it is rather than spreading the panic to every later request.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// [`Mutex::lock`], ignoring poison.
 pub trait Locked<T> {
@@ -13,6 +13,22 @@ pub trait Locked<T> {
 impl<T> Locked<T> for Mutex<T> {
     fn locked(&self) -> MutexGuard<'_, T> {
         self.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// [`RwLock::read`] and [`RwLock::write`], ignoring poison.
+pub trait RwLocked<T> {
+    fn reading(&self) -> RwLockReadGuard<'_, T>;
+    fn writing(&self) -> RwLockWriteGuard<'_, T>;
+}
+
+impl<T> RwLocked<T> for RwLock<T> {
+    fn reading(&self) -> RwLockReadGuard<'_, T> {
+        self.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn writing(&self) -> RwLockWriteGuard<'_, T> {
+        self.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 

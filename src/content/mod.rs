@@ -56,10 +56,14 @@ pub struct Alert {
 /// A top-level folder: one tile of the home grid.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Stable identity: the folder name without its order prefix.
+    /// Stable identity: the folder name without its order prefix, so a
+    /// column renumbered or retitled keeps its screens' ids.
     pub key: String,
-    pub title: String,
+    /// column.toml's colour for its tile and focus frame, if it sets one.
     pub accent: Option<Rgb>,
+    /// From column.toml, else the folder name without its order prefix.
+    pub title: String,
+    /// Its sub-items, in folder order.
     pub items: Vec<Item>,
 }
 
@@ -69,6 +73,8 @@ pub struct Item {
     /// Stable identity: `column-key/item-key`.
     pub key: String,
     pub title: String,
+    /// How its list orders documents (item.toml `sort`).
+    pub sort: Sort,
     /// Articles and tables in no particular order; layout sorts them.
     pub docs: Vec<Doc>,
     /// Pictures in name order. A sub-item with pictures and no documents is a
@@ -81,7 +87,6 @@ pub struct Item {
     pub page_size: Option<usize>,
     /// Seconds per screen when the sub-item plays by itself (item.toml `carousel`).
     pub carousel: Option<u32>,
-    pub sort: Sort,
 }
 
 /// How a sub-item orders its articles.
@@ -414,17 +419,7 @@ fn load_item(
         let ext = ext_of(&file.name);
         let before = problems.len();
         if file.is_dir {
-            problems.push(
-                Problem::new(
-                    &file.path,
-                    "子栏目里不能再有文件夹（频道只有“栏目/子栏目/文件”三层），此文件夹已忽略",
-                    "sub-items cannot contain folders (a channel is column/sub-item/file); folder ignored",
-                )
-                .hint(
-                    "把其中的文件移到子栏目文件夹本身；要新增子栏目，请在栏目文件夹里新建文件夹",
-                    "move its files up into the sub-item folder; a new sub-item is a new folder in the column folder",
-                ),
-            );
+            problems.push(folder_in_sub_item(&file.path));
             continue;
         }
         match ext.as_str() {
@@ -440,35 +435,61 @@ fn load_item(
                 let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
                 item.docs.extend(doc);
             }
-            "doc" | "wps" => problems.push(
-                Problem::new(
-                    &file.path,
-                    "旧版 Word 文件（.doc/.wps）无法读取，已跳过",
-                    "legacy .doc/.wps cannot be read; skipped",
-                )
-                .hint("在 Word 或 WPS 中选“另存为”，保存类型选 .docx", "in Word or WPS use Save As and choose .docx"),
-            ),
-            "xls" | "et" => problems.push(
-                Problem::new(
-                    &file.path,
-                    "旧版 Excel 文件（.xls）无法读取，已跳过",
-                    "legacy .xls cannot be read; skipped",
-                )
-                .hint("在 Excel 或 WPS 中选“另存为”，保存类型选 .xlsx", "in Excel or WPS use Save As and choose .xlsx"),
-            ),
-            _ => problems.push(
-                Problem::new(
-                    &file.path,
-                    format!("不支持的文件类型“.{ext}”，已忽略"),
-                    format!("unsupported file type .{ext}; ignored"),
-                )
-                .hint(
-                    "文章用 .docx、.txt 或 .md，表格用 .xlsx 或 .csv，图片用 .jpg 或 .png",
-                    "articles are .docx, .txt or .md; tables .xlsx or .csv; pictures .jpg or .png",
-                ),
-            ),
+            _ => problems.push(not_read(&file.path, &ext)),
         }
     }
+    item.photos = captioned_photos(root, &key, &files, &images, problems);
+    item
+}
+
+/// Why a file of a sub-item is not read, by its extension.
+fn not_read(path: &Path, ext: &str) -> Problem {
+    match ext {
+        "doc" | "wps" => Problem::new(
+            path,
+            "旧版 Word 文件（.doc/.wps）无法读取，已跳过",
+            "legacy .doc/.wps cannot be read; skipped",
+        )
+        .hint("在 Word 或 WPS 中选“另存为”，保存类型选 .docx", "in Word or WPS use Save As and choose .docx"),
+        "xls" | "et" => {
+            Problem::new(path, "旧版 Excel 文件（.xls）无法读取，已跳过", "legacy .xls cannot be read; skipped")
+                .hint("在 Excel 或 WPS 中选“另存为”，保存类型选 .xlsx", "in Excel or WPS use Save As and choose .xlsx")
+        }
+        _ => Problem::new(
+            path,
+            format!("不支持的文件类型“.{ext}”，已忽略"),
+            format!("unsupported file type .{ext}; ignored"),
+        )
+        .hint(
+            "文章用 .docx、.txt 或 .md，表格用 .xlsx 或 .csv，图片用 .jpg 或 .png",
+            "articles are .docx, .txt or .md; tables .xlsx or .csv; pictures .jpg or .png",
+        ),
+    }
+}
+
+/// A folder inside a sub-item: the channel is three levels deep.
+fn folder_in_sub_item(path: &Path) -> Problem {
+    Problem::new(
+        path,
+        "子栏目里不能再有文件夹（频道只有“栏目/子栏目/文件”三层），此文件夹已忽略",
+        "sub-items cannot contain folders (a channel is column/sub-item/file); folder ignored",
+    )
+    .hint(
+        "把其中的文件移到子栏目文件夹本身；要新增子栏目，请在栏目文件夹里新建文件夹",
+        "move its files up into the sub-item folder; a new sub-item is a new folder in the column folder",
+    )
+}
+
+/// The sub-item's pictures as photos in name order, each captioned by the
+/// `.txt` beside it, else by its name.
+fn captioned_photos(
+    root: &Path,
+    key: &str,
+    files: &[Entry],
+    images: &HashMap<String, Arc<ImageData>>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Photo> {
+    let mut out = Vec::new();
     let mut photos: Vec<(&Entry, Arc<ImageData>)> =
         files.iter().filter_map(|f| images.get(&f.name).map(|i| (f, i.clone()))).collect();
     photos.sort_by(|a, b| a.0.name.cmp(&b.0.name));
@@ -479,9 +500,9 @@ fn load_item(
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| names::split_order(&stem).1.to_string());
-        item.photos.push(Photo { key: format!("{key}/{}", file.name), file_name: file.name.clone(), caption, image });
+        out.push(Photo { key: format!("{key}/{}", file.name), file_name: file.name.clone(), caption, image });
     }
-    item
+    out
 }
 
 fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
@@ -691,36 +712,11 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
     Some(entries)
 }
 
-/// Reads and decodes a text file (relative to root); `None` when absent, with
-/// a problem when present but unusable.
+/// Reads a text file (relative to root), decoded; `None` when it is missing
+/// (nothing to say) or unreadable (a problem says why).
 fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
-    let full = root.join(path);
-    let meta = match fs::metadata(&full) {
-        Ok(meta) => meta,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(err) => {
-            problems.push(io_problem(path, &err));
-            return None;
-        }
-    };
-    if meta.len() > MAX_TEXT_BYTES {
-        problems.push(
-            Problem::new(
-                path,
-                format!("文件过大（{} KB），文字文件最大 {} KB，已跳过", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
-                format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, MAX_TEXT_BYTES / 1024),
-            )
-            .hint("把长文拆成几篇文章，或删去多余内容", "split it into several articles or shorten it"),
-        );
-        return None;
-    }
-    let bytes = match fs::read(&full) {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            problems.push(io_problem(path, &err));
-            return None;
-        }
-    };
+    let hint = ("把长文拆成几篇文章，或删去多余内容", "split it into several articles or shorten it");
+    let bytes = read_limited(root, path, MAX_TEXT_BYTES, hint, true, problems)?;
     match text::decode(&bytes) {
         Some(decoded) => Some(decoded.text),
         None => {
@@ -742,20 +738,36 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
 
 /// Reads a file's bytes (relative to root) within a size limit.
 fn read_bytes(root: &Path, path: &Path, limit: u64, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    let hint = ("缩小图片或压缩文件后再放入", "make the picture or file smaller and copy it again");
+    read_limited(root, path, limit, hint, false, problems)
+}
+
+/// A file's bytes if it is at most `limit` long; else a problem with `hint`.
+/// A missing file is a problem too unless `missing_ok`.
+fn read_limited(
+    root: &Path,
+    path: &Path,
+    limit: u64,
+    hint: (&str, &str),
+    missing_ok: bool,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<u8>> {
     let full = root.join(path);
     match fs::metadata(&full) {
         Ok(meta) if meta.len() > limit => {
+            let kb = (meta.len() / 1024, limit / 1024);
             problems.push(
                 Problem::new(
                     path,
-                    format!("文件过大（{} KB，上限 {} KB），已跳过", meta.len() / 1024, limit / 1024),
-                    format!("file too large ({} KB, limit {} KB); skipped", meta.len() / 1024, limit / 1024),
+                    format!("文件过大（{} KB，上限 {} KB），已跳过", kb.0, kb.1),
+                    format!("file too large ({} KB, limit {} KB); skipped", kb.0, kb.1),
                 )
-                .hint("缩小图片或压缩文件后再放入", "make the picture or file smaller and copy it again"),
+                .hint(hint.0, hint.1),
             );
             return None;
         }
         Ok(_) => {}
+        Err(err) if missing_ok && err.kind() == std::io::ErrorKind::NotFound => return None,
         Err(err) => {
             problems.push(io_problem(path, &err));
             return None;

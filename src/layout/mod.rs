@@ -256,10 +256,10 @@ pub struct Section {
 pub struct Screen {
     /// Stable ASCII id derived from source paths, never positions.
     pub id: String,
-    pub kind: Kind,
     pub title: String,
     /// The screen back leads to; `None` only on the start screen.
     pub parent: Option<String>,
+    pub kind: Kind,
     /// Three-digit page number of a sub-item's screens.
     pub number: Option<u16>,
     /// The column and sub-item the screen belongs to, for viewing statistics.
@@ -355,27 +355,54 @@ pub fn numbers(site: &Site, screens: &[Screen]) -> BTreeMap<String, Target> {
     out
 }
 
-/// Lays out every screen of `site` for one profile.
+/// The site's problems that no screen shows: faces of the fallback chain
+/// that cannot be used, characters no face has.
+pub fn site_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
+    let mut problems = fonts.use_chain(site.config.fonts.as_deref());
+    problems.extend(coverage_problems(site, fonts));
+    problems
+}
+
+/// One profile's screens and the problems of their text (below the
+/// legibility floor): how both `render` and `check` lay out a site.
+pub fn screens(site: &Site, cx: &Context) -> (Vec<Screen>, Vec<Problem>) {
+    let screens = build(site, cx);
+    let problems = floor_problems(&screens, cx.profile);
+    (screens, problems)
+}
+
+/// Lays out every screen of `site` for one profile: home, then each column
+/// with its sub-items, then the keys every screen shares.
 pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
     let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
     let frame = frame::Frame { site, cx, geo: &geo };
-    let mut screens = Vec::new();
+    let mut screens = home_screens(&frame);
+    for (ci, column) in site.columns.iter().enumerate() {
+        screens.extend(column_screens(&frame, ci, column));
+    }
+    shared_keys(&frame, &mut screens);
+    screens
+}
 
-    let columns: Vec<_> = site.columns.iter().enumerate().collect();
-    let home_entries: Vec<menu::Entry> = columns
+/// The start screen: a tile per column, digits 1–9 to each of the first nine.
+fn home_screens(frame: &frame::Frame) -> Vec<Screen> {
+    let site = frame.site;
+    let home_entries: Vec<menu::Entry> = site
+        .columns
         .iter()
+        .enumerate()
         .map(|(i, column)| menu::Entry {
             title: column.title.clone(),
             caption: column.items.iter().map(|it| it.title.as_str()).collect::<Vec<_>>().join("、"),
-            badge: (*i < 9).then(|| (i + 1).to_string()),
-            accent: frame.accent(*i),
+            badge: (i < 9).then(|| (i + 1).to_string()),
+            accent: frame.accent(i),
             target: Target::new(screen_id("c", &column.key), 0),
         })
         .collect();
     let digits: Vec<(Key, Target)> =
         home_entries.iter().take(9).enumerate().map(|(i, e)| (Key::Digit(i as u8 + 1), e.target.clone())).collect();
-    screens.extend(menu::screens(
-        &frame,
+    menu::screens(
+        frame,
         menu::Spec {
             base: HOME.to_string(),
             kind: Kind::Home,
@@ -383,137 +410,149 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
             crumbs: vec![],
             parent: None,
             accent: cx_theme(site).focus_frame,
-            columns: 3,
-            rows: 3,
+            grid: (3, 3),
             entries: home_entries,
             extra_keys: digits,
             empty: "频道里还没有栏目",
         },
-    ));
+    )
+}
 
-    for (ci, column) in &columns {
-        let column_id = screen_id("c", &column.key);
-        let accent = frame.accent(*ci);
-        let mut entries = Vec::new();
-        for item in &column.items {
-            let docs = live_docs(item, cx.now);
-            let (caption, target) = if item.is_gallery() {
-                (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0))
-            } else {
-                let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
-                    (0, _) => "暂无内容".to_string(),
-                    (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
-                    (n, None) => format!("{n} 篇"),
-                };
-                let target = match docs.as_slice() {
-                    [only] => Target::new(screen_id("a", &only.key), 0),
-                    _ => Target::new(screen_id("s", &item.key), 0),
-                };
-                (caption, target)
+/// A column's screens (a tile per sub-item), then every sub-item's.
+fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Column) -> Vec<Screen> {
+    let column_id = screen_id("c", &column.key);
+    let accent = frame.accent(ci);
+    let mut entries = Vec::new();
+    for item in &column.items {
+        let docs = live_docs(item, frame.cx.now);
+        let (caption, target) = if item.is_gallery() {
+            (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0))
+        } else {
+            let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
+                (0, _) => "暂无内容".to_string(),
+                (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
+                (n, None) => format!("{n} 篇"),
             };
-            let badge = page_number(*ci, entries.len()).map(|n| n.to_string());
-            entries.push(menu::Entry { title: item.title.clone(), caption, badge, accent, target });
+            let target = match docs.as_slice() {
+                [only] => Target::new(screen_id("a", &only.key), 0),
+                _ => Target::new(screen_id("s", &item.key), 0),
+            };
+            (caption, target)
+        };
+        let badge = page_number(ci, entries.len()).map(|n| n.to_string());
+        entries.push(menu::Entry { title: item.title.clone(), caption, badge, accent, target });
+    }
+    // Three rows fill the body for up to six sub-items; more take a fourth, then pages.
+    let column_rows = column.items.len().div_ceil(2).clamp(3, frame.geo.column_rows);
+    let spec = menu::Spec {
+        base: column_id.clone(),
+        kind: Kind::Column,
+        title: column.title.clone(),
+        crumbs: vec![column.title.clone()],
+        parent: Some(Target::new(HOME, ci)),
+        accent,
+        grid: (2, column_rows),
+        entries,
+        extra_keys: vec![],
+        empty: "本栏目暂无内容",
+    };
+    let mut screens: Vec<Screen> = menu::screens(frame, spec)
+        .into_iter()
+        .map(|mut s| {
+            s.section = Some(Section { column: column.title.clone(), item: None });
+            s
+        })
+        .collect();
+    // Where back from a sub-item leads: its tile in the column screens.
+    let per_page = 2 * column_rows;
+    for (ii, item) in column.items.iter().enumerate() {
+        let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
+        let mut item_screens = sub_item_screens(frame, column, item, tile, accent);
+        let number = page_number(ci, ii);
+        for screen in &mut item_screens {
+            screen.number = number;
+            screen.section = Some(Section { column: column.title.clone(), item: Some(item.title.clone()) });
+            if let Some(n) = number {
+                screen.ops.extend(frame.number_badge(n, accent));
+            }
         }
-        // Three rows fill the body for up to six sub-items; more take a fourth, then pages.
-        let column_rows = column.items.len().div_ceil(2).clamp(3, frame.geo.column_rows);
-        let back = Target::new(HOME, *ci);
-        let column_screens = menu::screens(
-            &frame,
-            menu::Spec {
-                base: column_id.clone(),
-                kind: Kind::Column,
-                title: column.title.clone(),
-                crumbs: vec![column.title.clone()],
-                parent: Some(back),
+        screens.extend(item_screens);
+    }
+    screens
+}
+
+/// A sub-item's screens: a gallery, its one document, or a list of its
+/// documents and each document's pages; a carousel through them if asked.
+fn sub_item_screens(
+    frame: &frame::Frame,
+    column: &crate::content::Column,
+    item: &Item,
+    tile: Target,
+    accent: Rgb,
+) -> Vec<Screen> {
+    let crumbs = vec![column.title.clone(), item.title.clone()];
+    let mut item_screens = Vec::new();
+    let docs = live_docs(item, frame.cx.now);
+    if item.is_gallery() {
+        item_screens.extend(gallery::screens(frame, item, &crumbs, tile, accent));
+    } else if let [only] = docs.as_slice() {
+        item_screens.extend(doc_screens(frame, only, &crumbs, tile, accent));
+    } else {
+        let list_id = screen_id("s", &item.key);
+        let rows = item.page_size.unwrap_or(frame.geo.list_rows).clamp(1, frame.geo.list_rows);
+        let entries: Vec<menu::Entry> = docs
+            .iter()
+            .map(|d| menu::Entry {
+                title: d.title.clone(),
+                caption: d.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                badge: d.pinned.then(|| "置顶".to_string()),
                 accent,
-                columns: 2,
-                rows: column_rows,
+                target: Target::new(screen_id("a", &d.key), 0),
+            })
+            .collect();
+        item_screens.extend(menu::screens(
+            frame,
+            menu::Spec {
+                base: list_id.clone(),
+                kind: Kind::List,
+                title: item.title.clone(),
+                crumbs: crumbs.clone(),
+                parent: Some(tile),
+                accent,
+                grid: (1, rows),
                 entries,
                 extra_keys: vec![],
                 empty: "本栏目暂无内容",
             },
-        );
-        // Where back from a sub-item leads: its tile in the column screens.
-        let per_page = 2 * column_rows;
-        screens.extend(column_screens.into_iter().map(|mut s| {
-            s.section = Some(Section { column: column.title.clone(), item: None });
-            s
-        }));
-
-        for (ii, item) in column.items.iter().enumerate() {
-            let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
-            let number = page_number(*ci, ii);
-            let crumbs = vec![column.title.clone(), item.title.clone()];
-            let mut item_screens = Vec::new();
-            let docs = live_docs(item, cx.now);
-            if item.is_gallery() {
-                item_screens.extend(gallery::screens(&frame, item, &crumbs, tile, accent));
-            } else if let [only] = docs.as_slice() {
-                item_screens.extend(doc_screens(&frame, only, &crumbs, tile, accent));
-            } else {
-                let list_id = screen_id("s", &item.key);
-                let rows = item.page_size.unwrap_or(frame.geo.list_rows).clamp(1, frame.geo.list_rows);
-                let entries: Vec<menu::Entry> = docs
-                    .iter()
-                    .map(|d| menu::Entry {
-                        title: d.title.clone(),
-                        caption: d.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-                        badge: d.pinned.then(|| "置顶".to_string()),
-                        accent,
-                        target: Target::new(screen_id("a", &d.key), 0),
-                    })
-                    .collect();
-                item_screens.extend(menu::screens(
-                    &frame,
-                    menu::Spec {
-                        base: list_id.clone(),
-                        kind: Kind::List,
-                        title: item.title.clone(),
-                        crumbs: crumbs.clone(),
-                        parent: Some(tile),
-                        accent,
-                        columns: 1,
-                        rows,
-                        entries,
-                        extra_keys: vec![],
-                        empty: "本栏目暂无内容",
-                    },
-                ));
-                for (di, d) in docs.iter().enumerate() {
-                    let row = Target::new(page_id(&list_id, di / rows), di % rows);
-                    item_screens.extend(doc_screens(&frame, d, &crumbs, row, accent));
-                }
-            }
-            // A carousel steps through the sub-item's reading screens and
-            // starts again, pausing on any key (the shell's part).
-            if let Some(seconds) = item.carousel {
-                let reading: Vec<usize> =
-                    (0..item_screens.len()).filter(|&i| item_screens[i].kind != Kind::List).collect();
-                for (k, &i) in reading.iter().enumerate() {
-                    let next = reading[(k + 1) % reading.len()];
-                    if next != i {
-                        let target = Target::new(item_screens[next].id.clone(), 0);
-                        item_screens[i].carousel = Some((seconds, target));
-                    }
-                }
-            }
-            for screen in &mut item_screens {
-                screen.number = number;
-                screen.section = Some(Section { column: column.title.clone(), item: Some(item.title.clone()) });
-                if let Some(n) = number {
-                    screen.ops.extend(frame.number_badge(n, accent));
-                }
-            }
-            screens.extend(item_screens);
+        ));
+        for (di, d) in docs.iter().enumerate() {
+            let row = Target::new(page_id(&list_id, di / rows), di % rows);
+            item_screens.extend(doc_screens(frame, d, &crumbs, row, accent));
         }
     }
-    // Home from anywhere but home; colour keys from everywhere.
+    // A carousel steps through the sub-item's reading screens and
+    // starts again, pausing on any key (the shell's part).
+    if let Some(seconds) = item.carousel {
+        let reading: Vec<usize> = (0..item_screens.len()).filter(|&i| item_screens[i].kind != Kind::List).collect();
+        for (k, &i) in reading.iter().enumerate() {
+            let next = reading[(k + 1) % reading.len()];
+            if next != i {
+                let target = Target::new(item_screens[next].id.clone(), 0);
+                item_screens[i].carousel = Some((seconds, target));
+            }
+        }
+    }
+    item_screens
+}
+
+/// Home from anywhere but home; colour keys from everywhere.
+fn shared_keys(frame: &frame::Frame, screens: &mut [Screen]) {
     let colour_targets: Vec<(Key, Target)> = frame
         .colour_keys()
         .into_iter()
-        .map(|(key, _, index, _)| (key, Target::new(screen_id("c", &site.columns[index].key), 0)))
+        .map(|(key, _, index, _)| (key, Target::new(screen_id("c", &frame.site.columns[index].key), 0)))
         .collect();
-    for screen in &mut screens {
+    for screen in screens {
         for state in &mut screen.states {
             if screen.kind != Kind::Home {
                 state.keys.insert(Key::Home, Target::new(HOME, 0));
@@ -523,7 +562,6 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
             }
         }
     }
-    screens
 }
 
 fn cx_theme(site: &Site) -> &crate::config::Theme {

@@ -131,11 +131,7 @@ pub struct AssetSet {
 impl AssetSet {
     /// Adds encoded bytes and returns their URL path.
     pub fn add(&mut self, bytes: &[u8], format: Format) -> String {
-        let name = format!("{}.{}", &blake3::hash(bytes).to_hex()[..20], format.extension());
-        self.assets
-            .entry(name.clone())
-            .or_insert_with_key(|name| Asset::new(name, Bytes::copy_from_slice(bytes), format.content_type()));
-        format!("/a/{name}")
+        self.add_encoded(&Encoded::new(bytes.to_vec(), format))
     }
 
     /// Adds pictures encoded (and named) before, sharing their bytes.

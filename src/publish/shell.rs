@@ -103,7 +103,35 @@ pub fn render(
     focus: usize,
 ) -> (String, String) {
     let profile = input.profile;
-    let ov = input.overlays;
+    let mut html = head(profile, screen, pics, focus);
+    let _ = write!(
+        html,
+        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{GENERATION_MARK}',V='{VERSION_MARK}',POLL={},",
+        profile.name, profile.name, screen.id, settings.poll_seconds
+    );
+    states(&mut html, screen, pics);
+    html.push_str(",\nN={");
+    list(&mut html, input.numbers, |html, (n, t)| write!(html, "'{n}':'{t}'"));
+    html.push_str("},\n");
+    overlays(&mut html, input.overlays);
+    let _ = write!(html, "AL={ALERT_MARK},");
+    match &screen.carousel {
+        Some((s, t)) => {
+            let _ = write!(html, "CAR=[{s},'{t}'],");
+        }
+        None => html.push_str("CAR=null,"),
+    }
+    html.push_str("KX={");
+    list(&mut html, &settings.key_codes, |html, (code, key)| write!(html, "{code}:'{}'", escape_js(&key.name())));
+    html.push_str("};");
+    html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
+    html.push_str("</script>\n</body></html>\n");
+    seal(html, generation, settings, input)
+}
+
+/// The document's head, the base picture, the focus sprite and the empty
+/// overlay slots.
+fn head(profile: &crate::config::Profile, screen: &Screen, pics: &Pictures, focus: usize) -> String {
     let (w, h) = (profile.width, profile.height);
     let mut html = String::with_capacity(8192);
     let _ = write!(
@@ -132,92 +160,70 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
     for id in ["c0", "c1", "c2", "c3", "c4", "e", "e0", "e1", "e2", "nw", "al"] {
         let _ = write!(html, "<img id=\"{id}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
     }
-    let _ = write!(
-        html,
-        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{GENERATION_MARK}',V='{VERSION_MARK}',POLL={},",
-        profile.name, profile.name, screen.id, settings.poll_seconds
-    );
+    html
+}
+
+/// `S=[…]`: each focus state's sprite and where its keys lead.
+fn states(html: &mut String, screen: &Screen, pics: &Pictures) {
     html.push_str("S=[");
-    for (i, (state, sprite)) in screen.states.iter().zip(&pics.sprites).enumerate() {
-        if i > 0 {
-            html.push(',');
-        }
+    list(html, screen.states.iter().zip(&pics.sprites), |html, (state, sprite)| {
         html.push_str("\n{");
         if let Some((r, src)) = sprite {
-            let _ = write!(html, "x:{},y:{},w:{},h:{},i:'{src}',", r.x, r.y, r.w, r.h);
+            write!(html, "x:{},y:{},w:{},h:{},i:'{src}',", r.x, r.y, r.w, r.h)?;
         }
         html.push_str("k:{");
-        for (j, (key, target)) in state.keys.iter().enumerate() {
-            if j > 0 {
-                html.push(',');
-            }
-            let _ = write!(html, "'{}':'{}'", key.name(), target);
-        }
+        list(html, &state.keys, |html, (key, target)| write!(html, "'{}':'{}'", key.name(), target));
         html.push_str("}}");
-    }
-    html.push_str("],\nN={");
-    for (j, (n, t)) in input.numbers.iter().enumerate() {
-        if j > 0 {
-            html.push(',');
-        }
-        let _ = write!(html, "'{n}':'{t}'");
-    }
-    html.push_str("},\nC={");
-    let _ = write!(html, "x:{},y:{},h:{},g:[", ov.clock.x, ov.clock.y, ov.clock.h);
-    for (j, (u, gw)) in ov.clock_glyphs.iter().enumerate() {
-        if j > 0 {
-            html.push(',');
-        }
-        let _ = write!(html, "['{u}',{gw}]");
-    }
+        Ok(())
+    });
+    html.push(']');
+}
+
+/// `C`, `E` and `NW`: the clock's digits, the page-number entry box and its
+/// digits, the "no such page" notice.
+fn overlays(html: &mut String, ov: &super::OverlayPics) {
+    let _ = write!(html, "C={{x:{},y:{},h:{},g:[", ov.clock.x, ov.clock.y, ov.clock.h);
+    list(html, &ov.clock_glyphs, |html, (u, gw)| write!(html, "['{u}',{gw}]"));
     let e = ov.entry;
     let _ = write!(
         html,
         "]}},\nE={{x:{},y:{},w:{},h:{},i:'{}',gw:{},gh:{},s:[",
         e.x, e.y, e.w, e.h, ov.entry_box, ov.entry_glyph_size.0, ov.entry_glyph_size.1
     );
-    for (j, (x, y)) in ov.entry_slots.iter().enumerate() {
-        if j > 0 {
-            html.push(',');
-        }
-        let _ = write!(html, "[{x},{y}]");
-    }
+    list(html, &ov.entry_slots, |html, (x, y)| write!(html, "[{x},{y}]"));
     html.push_str("],d:[");
-    for (j, u) in ov.entry_glyphs.iter().enumerate() {
-        if j > 0 {
-            html.push(',');
-        }
-        let _ = write!(html, "'{u}'");
-    }
+    list(html, &ov.entry_glyphs, |html, u| write!(html, "'{u}'"));
     let (nr, nu) = &ov.nowhere;
     let _ = write!(html, "]}},\nNW={{x:{},y:{},w:{},h:{},i:'{nu}'}},\n", nr.x, nr.y, nr.w, nr.h);
-    let _ = write!(html, "AL={ALERT_MARK},");
-    match &screen.carousel {
-        Some((s, t)) => {
-            let _ = write!(html, "CAR=[{s},'{t}'],");
-        }
-        None => html.push_str("CAR=null,"),
-    }
-    html.push_str("KX={");
-    for (j, (code, key)) in settings.key_codes.iter().enumerate() {
-        if j > 0 {
+}
+
+/// Writes `items` separated by commas, each by `each`.
+fn list<T>(html: &mut String, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut String, T) -> Written) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
             html.push(',');
         }
-        let _ = write!(html, "{code}:'{}'", escape_js(&key.name()));
+        // Writing to a String cannot fail.
+        let _ = each(html, item);
     }
-    html.push_str("};");
-    html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
-    html.push_str("</script>\n</body></html>\n");
+}
+
+/// What `write!` to a String returns.
+type Written = std::fmt::Result;
+
+/// Names the shell's version, generation and alert in it; returns it with
+/// its ETag.
+fn seal(html: String, generation: &str, settings: &ShellSettings, input: &ProfileInput) -> (String, String) {
     // The shell names its own version (for conditional rechecks): a hash of
     // everything but that name and the generation, so a new generation that
     // leaves this screen as it was does not reload it on every box.
     // The alert is left out too: polls show and clear it without reloading.
     let version = &blake3::hash(html.as_bytes()).to_hex()[..16];
-    let alert = match (&settings.alert, &ov.alert) {
+    let alert = match (&settings.alert, &input.overlays.alert) {
         (Some((_, since)), Some((r, u))) => format!(
             "{{since:'{}',images:{{'{}':['{u}',{},{},{},{}]}}}}",
             escape_js(since),
-            profile.name,
+            input.profile.name,
             r.x,
             r.y,
             r.w,

@@ -10,6 +10,7 @@ use image::{DynamicImage, ImageReader, RgbImage};
 
 use crate::content::ImageData;
 use crate::fonts::{Fonts, Weight};
+use crate::sync::Locked;
 
 /// One glyph's coverage bitmap and where it sits relative to the pen.
 #[derive(Debug)]
@@ -45,7 +46,7 @@ impl RasterCache {
     /// to `w` x `h` with a Catmull-Rom filter; `None` when it cannot be decoded.
     pub fn picture(&self, image: &ImageData, w: u32, h: u32) -> Option<Arc<RgbImage>> {
         let key = (image.hash.clone(), w, h);
-        if let Some(p) = self.pictures.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(p) = self.pictures.locked().get(&key) {
             return p.clone();
         }
         let decoded = decode_picture(image).map(|img| {
@@ -65,7 +66,7 @@ impl RasterCache {
         if decoded.is_none() {
             tracing::warn!("picture {} could not be decoded", image.hash);
         }
-        self.pictures.lock().unwrap_or_else(|e| e.into_inner()).insert(key, decoded.clone());
+        self.pictures.locked().insert(key, decoded.clone());
         decoded
     }
 
@@ -76,13 +77,13 @@ impl RasterCache {
     /// The glyph for `ch` at `size` px, rasterised on first use.
     pub fn get(&self, ch: char, size: f32, weight: Weight) -> Arc<Glyph> {
         let key = (weight, ch, size.to_bits());
-        if let Some(g) = self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(g) = self.glyphs.locked().get(&key) {
             return g.clone();
         }
         let (m, coverage) = self.fonts.rasterize(ch, size, weight);
         let glyph =
             Arc::new(Glyph { xmin: m.xmin, top: m.height as i32 + m.ymin, width: m.width, height: m.height, coverage });
-        self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).insert(key, glyph.clone());
+        self.glyphs.locked().insert(key, glyph.clone());
         glyph
     }
 
@@ -90,13 +91,13 @@ impl RasterCache {
     /// megabytes; between renders the memo holds what they became, so the
     /// rare re-render of a photo screen decodes it again instead.
     pub fn forget_pictures(&self) {
-        let mut pictures = self.pictures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pictures = self.pictures.locked();
         *pictures = HashMap::new();
     }
 
     /// How many glyphs are cached.
     pub fn len(&self) -> usize {
-        self.glyphs.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.glyphs.locked().len()
     }
 
     pub fn is_empty(&self) -> bool {
