@@ -3,11 +3,13 @@ shipped channel, free ports."""
 import os, shutil, socket, subprocess, tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-BINARY = os.path.join(ROOT, "target/release/infotv")
+# INFOTV_BIN: another build to measure (an older commit, for a same-run baseline).
+BINARY = os.environ.get("INFOTV_BIN") or os.path.join(ROOT, "target/release/infotv")
 
 
 def release_build():
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    if not os.environ.get("INFOTV_BIN"):
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
 
 
 def channel_copy():

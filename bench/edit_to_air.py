@@ -4,7 +4,7 @@ copy of the shipped channel; one article is appended to N times; each time
 the clock runs from the write until /api/v1/generation names a new
 generation. Prints each edit, the median, and the render time infotv logged.
 
-Usage: bench/edit_to_air.py [EDITS, default 11]
+Usage: bench/edit_to_air.py [EDITS, default 11]   (INFOTV_BIN=path: another build)
 """
 import json, os, re, shutil, statistics, subprocess, sys, time, urllib.request
 
