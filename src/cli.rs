@@ -74,7 +74,7 @@ pub struct ServeArgs {
     #[arg(long, env = "INFOTV_QUIET_MS", default_value_t = 300)]
     pub quiet_ms: u64,
     /// How to notice changes: file events, polling (for SMB/NFS shares), or
-    /// auto (site.toml's [watch], else polling on network file systems).
+    /// auto (site.toml's `[watch]`, else polling on network file systems).
     #[arg(long, env = "INFOTV_WATCH", value_enum, default_value = "auto")]
     pub watch: WatchArg,
     /// Time between scans when polling, in ms.
@@ -101,7 +101,7 @@ pub struct ServeArgs {
     /// (0: one per core).
     #[arg(long, env = "INFOTV_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// The ffmpeg that encodes the broadcast loop (site.toml's [loop]).
+    /// The ffmpeg that encodes the broadcast loop (site.toml's `[loop]`).
     #[arg(long, env = "INFOTV_FFMPEG", default_value = "ffmpeg")]
     pub ffmpeg: PathBuf,
     /// Whether this server encodes the broadcast loop site.toml asks for

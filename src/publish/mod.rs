@@ -1,8 +1,10 @@
 //! Screens and pictures to a generation: the immutable set of assets, graphs,
 //! shells and screen texts that the server answers from.
 //!
-//! Invariant: a published [`Generation`] is never mutated. A rebuild makes a
-//! new one, and the swap on air replaces the whole value at once.
+//! Invariant: a published [`Generation`]'s content (assets, graphs, shells,
+//! texts) never changes: a rebuild makes a new one, and the swap on air
+//! replaces the whole value at once. Only the `saved` marks (where its bytes
+//! lie in `onair.bin`) are set later, once.
 
 pub mod disk;
 pub mod graph;
