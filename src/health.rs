@@ -59,8 +59,6 @@ pub struct LoopStatus {
     pub profile: String,
     /// Starting, playing, restarting or stopped.
     pub state: LoopState,
-    /// The encoder process now, if one runs.
-    pub pid: Option<u32>,
     /// The screen playing, by id and by title.
     pub screen: String,
     pub title: String,
@@ -68,14 +66,16 @@ pub struct LoopStatus {
     pub position: usize,
     /// The loop's length in screens.
     pub total: usize,
-    /// What the encoder said when it last died.
-    pub last_error: Option<String>,
     /// Whether the alert page is on.
     pub alert: bool,
     /// Times the encoder died and was started again.
     pub restarts: u64,
     /// Frames fed to it since the server started.
     pub frames: u64,
+    /// The encoder process now, if one runs.
+    pub pid: Option<u32>,
+    /// What the encoder said when it last died.
+    pub last_error: Option<String>,
 }
 
 /// Faults, loop encoders and uptime.

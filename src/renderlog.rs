@@ -88,20 +88,20 @@ pub struct Report {
     pub trigger: Trigger,
     /// From the start of loading to the generation assembled.
     pub duration: Duration,
-    /// What content staff must fix.
-    pub problems: Vec<Problem>,
     /// Screens of the generation, all profiles.
     pub screens: usize,
     /// Of those, drawn afresh.
     pub rendered: usize,
     /// Of those, taken from the memo: their drawing did not change.
     pub reused: usize,
+    /// What content staff must fix.
+    pub problems: Vec<Problem>,
+    /// The generation's id.
+    pub generation: String,
     /// Whether the result went on air (false when the last good one was kept).
     pub published: bool,
     /// From the first file event of the burst to the new generation on air.
     pub change_to_air: Option<Duration>,
-    /// The generation's id.
-    pub generation: String,
     /// When the render finished.
     pub finished: DateTime<Utc>,
     /// Why the channel folder could not be used, if it could not.

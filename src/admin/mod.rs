@@ -311,7 +311,7 @@ async fn login(admin: &Arc<Admin>, req: Request<Incoming>) -> Resp {
 
 async fn route(admin: &Arc<Admin>, path: &str, query: &str) -> Resp {
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let live = &admin.station.on_air;
+    let on_air = &admin.station.on_air;
     match parts.as_slice() {
         [] => html(StatusCode::OK, pages::status(admin)),
         ["renders"] => html(StatusCode::OK, pages::renders(admin)),
@@ -321,7 +321,7 @@ async fn route(admin: &Arc<Admin>, path: &str, query: &str) -> Resp {
         },
         ["problems"] => html(StatusCode::OK, pages::problems(admin)),
         ["preview"] => {
-            let profile = live.current().map(|g| g.default_profile.clone()).unwrap_or_else(|| "sd".into());
+            let profile = on_air.current().map(|g| g.default_profile.clone()).unwrap_or_else(|| "sd".into());
             redirect(&format!("/preview/{profile}"))
         }
         ["preview", profile] => match pages::preview(admin, profile) {
@@ -342,7 +342,7 @@ async fn route(admin: &Arc<Admin>, path: &str, query: &str) -> Resp {
             }
             Err(why) => text(StatusCode::BAD_REQUEST, &why),
         },
-        ["a", name] => match live.current().and_then(|g| g.assets.get(*name).cloned()) {
+        ["a", name] => match on_air.current().and_then(|g| g.assets.get(*name).cloned()) {
             Some(a) => {
                 let mut r = Response::new(Full::new(a.bytes).boxed());
                 r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));

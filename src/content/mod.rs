@@ -59,10 +59,10 @@ pub struct Column {
     /// Stable identity: the folder name without its order prefix, so a
     /// column renumbered or retitled keeps its screens' ids.
     pub key: String,
-    /// column.toml's colour for its tile and focus frame, if it sets one.
-    pub accent: Option<Rgb>,
     /// From column.toml, else the folder name without its order prefix.
     pub title: String,
+    /// column.toml's colour for its tile and focus frame, if it sets one.
+    pub accent: Option<Rgb>,
     /// Its sub-items, in folder order.
     pub items: Vec<Item>,
 }
@@ -73,8 +73,6 @@ pub struct Item {
     /// Stable identity: `column-key/item-key`.
     pub key: String,
     pub title: String,
-    /// How its list orders documents (item.toml `sort`).
-    pub sort: Sort,
     /// Articles and tables in no particular order; layout sorts them.
     pub docs: Vec<Doc>,
     /// Pictures in name order. A sub-item with pictures and no documents is a
@@ -87,6 +85,8 @@ pub struct Item {
     pub page_size: Option<usize>,
     /// Seconds per screen when the sub-item plays by itself (item.toml `carousel`).
     pub carousel: Option<u32>,
+    /// How its list orders documents (item.toml `sort`).
+    pub sort: Sort,
 }
 
 /// How a sub-item orders its articles.

@@ -23,20 +23,21 @@ pub struct Entry {
 
 /// A menu to lay out.
 pub struct Spec {
+    /// The first page's id; later pages are `{base}-2`, ….
+    pub base: String,
     /// Home, column or list: what graph.json calls it.
     pub kind: Kind,
     /// What the header says.
     pub title: String,
     /// The path in the header: column, then sub-item.
     pub crumbs: Vec<String>,
-    /// The first page's id; later pages are `{base}-2`, ….
-    pub base: String,
-    /// The focus frame's colour.
-    pub accent: Rgb,
     /// Where back leads; `None` on the start screen.
     pub parent: Option<Target>,
+    /// The focus frame's colour.
+    pub accent: Rgb,
     /// Tiles across and down a page.
-    pub grid: (usize, usize),
+    pub columns: usize,
+    pub rows: usize,
     pub entries: Vec<Entry>,
     /// Keys that work from every tile (digits on home).
     pub extra_keys: Vec<(Key, Target)>,
@@ -46,7 +47,7 @@ pub struct Spec {
 
 /// The screens of a menu: one per page of `columns x rows` tiles.
 pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
-    let per_page = spec.grid.0 * spec.grid.1;
+    let per_page = spec.columns * spec.rows;
     let pages = spec.entries.len().div_ceil(per_page).max(1);
     let g = frame.geo;
     let mut out = Vec::with_capacity(pages);
@@ -124,8 +125,8 @@ fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
 /// Where tile `i` of a page sits: a grid filling the body with even gaps.
 fn tile_rect(frame: &Frame, spec: &Spec, i: usize) -> Rect {
     let g = frame.geo;
-    let (cols, rows) = (spec.grid.0 as i32, spec.grid.1 as i32);
-    let (col, row) = ((i % spec.grid.0) as i32, (i / spec.grid.0) as i32);
+    let (cols, rows) = (spec.columns as i32, spec.rows as i32);
+    let (col, row) = ((i % spec.columns) as i32, (i / spec.columns) as i32);
     // Room for the focus frame around the outer tiles.
     let inset = g.frame_w;
     let area = Rect::new(g.body.x + inset, g.body.y + inset, g.body.w - 2 * inset, g.body.h - 2 * inset);
@@ -229,7 +230,7 @@ fn keys_for(
     per_page: usize,
     entry: &Entry,
 ) -> BTreeMap<Key, Target> {
-    let c = spec.grid.0;
+    let c = spec.columns;
     let at = |p: usize, f: usize| Target::new(page_id(&spec.base, p), f);
     let count_on = |p: usize| spec.entries.len().saturating_sub(p * per_page).min(per_page);
     let mut keys = BTreeMap::new();

@@ -256,10 +256,10 @@ pub struct Section {
 pub struct Screen {
     /// Stable ASCII id derived from source paths, never positions.
     pub id: String,
+    pub kind: Kind,
     pub title: String,
     /// The screen back leads to; `None` only on the start screen.
     pub parent: Option<String>,
-    pub kind: Kind,
     /// Three-digit page number of a sub-item's screens.
     pub number: Option<u16>,
     /// The column and sub-item the screen belongs to, for viewing statistics.
@@ -410,7 +410,8 @@ fn home_screens(frame: &frame::Frame) -> Vec<Screen> {
             crumbs: vec![],
             parent: None,
             accent: cx_theme(site).focus_frame,
-            grid: (3, 3),
+            columns: 3,
+            rows: 3,
             entries: home_entries,
             extra_keys: digits,
             empty: "频道里还没有栏目",
@@ -451,7 +452,8 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
         crumbs: vec![column.title.clone()],
         parent: Some(Target::new(HOME, ci)),
         accent,
-        grid: (2, column_rows),
+        columns: 2,
+        rows: column_rows,
         entries,
         extra_keys: vec![],
         empty: "本栏目暂无内容",
@@ -519,7 +521,8 @@ fn sub_item_screens(
                 crumbs: crumbs.clone(),
                 parent: Some(tile),
                 accent,
-                grid: (1, rows),
+                columns: 1,
+                rows,
                 entries,
                 extra_keys: vec![],
                 empty: "本栏目暂无内容",

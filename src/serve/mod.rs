@@ -45,8 +45,9 @@ impl Default for Limits {
 pub struct Channel {
     /// The generation on air.
     pub on_air: Arc<OnAir>,
-    /// Where the broadcast loop's HLS is written (`{hls}/{profile}/`), if
-    /// this server encodes it.
+    /// Where `/live/{profile}/…` is read from: the loop's HLS folder
+    /// (`{hls}/{profile}/`), whichever server encodes into it; `None`
+    /// answers every `/live/` file 404.
     pub hls: Option<std::path::PathBuf>,
 }
 
