@@ -66,8 +66,10 @@ fn the_whole_app_starts_serves_an_edit_and_stops_with_every_task_ended() {
     stop.send(true).unwrap();
     let ended = runtime.block_on(async { tokio::time::timeout(Duration::from_secs(20), running).await });
     ended.expect("stopped within 20 s").unwrap().expect("a clean stop");
-    let left = runtime.metrics().num_alive_tasks();
-    assert_eq!(left, 0, "every task of the app ended");
+    // A task that finished is released by its worker thread a moment after
+    // whoever awaited it woke up; a leaked one never is.
+    let left = wait_for(Duration::from_secs(5), || (runtime.metrics().num_alive_tasks() == 0).then_some(()));
+    assert!(left.is_some(), "every task of the app ended: {} alive", runtime.metrics().num_alive_tasks());
     for port in [boxes, admin] {
         assert!(TcpStream::connect_timeout(&port, Duration::from_secs(1)).is_err(), "{port} is closed");
     }
