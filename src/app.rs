@@ -40,8 +40,16 @@ pub struct Config {
     pub fonts: PathBuf,
     /// History, statistics, the token and the saved generation.
     pub data: PathBuf,
-    /// The operators' token; `None` reads (or makes) the one in `data`.
+    /// The read-only `operator` token for scrapers (`--admin-token`);
+    /// `None` reads the one an older infotv saved in `data`, if any.
     pub admin_token: Option<String>,
+    /// Certificate and key (PEM) for TLS on the operators' port; needed
+    /// when it listens on anything but loopback.
+    pub admin_tls: Option<(PathBuf, PathBuf)>,
+    /// A session idle this long ends.
+    pub session_idle: Duration,
+    /// The clock of sessions, lockouts and the audit log (tests move it).
+    pub clock: Arc<crate::clock::Clock>,
     pub watch: crate::watch::Options,
     pub limits: serve::Limits,
     pub ffmpeg: PathBuf,
@@ -57,6 +65,9 @@ impl Config {
             fonts: PathBuf::from("fonts"),
             data: data.into(),
             admin_token: None,
+            admin_tls: None,
+            session_idle: Duration::from_secs(30 * 60),
+            clock: Arc::default(),
             watch: crate::watch::Options::new(Duration::from_millis(300)),
             limits: serve::Limits::default(),
             ffmpeg: PathBuf::from("ffmpeg"),
@@ -100,8 +111,9 @@ pub struct App {
     /// taken before the first render, so it is recorded and saved too.
     told: [Renders; 2],
     saved: Option<String>,
-    /// A token made at this start, to be shown once.
-    pub made_token: Option<String>,
+    /// The first `admin`'s password, made at this start, to be shown once.
+    pub first_password: Option<String>,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl App {
@@ -127,8 +139,24 @@ impl App {
         });
         let salt = store.as_ref().ok().and_then(|s| s.salt().ok()).unwrap_or_else(|| crate::ids::random_hex(32));
         let metrics = Arc::new(Metrics::new(salt));
-        let (token, made) = admin::token(config.admin_token.clone(), &config.data)?;
-        let admin = Arc::new(Admin::new(station.clone(), store, metrics.clone(), token.clone()));
+        let tls = admin_tls(&config, &listeners)?;
+        let first_password = match &store {
+            Ok(s) => admin::first_admin(s, &config.data, config.clock.now())?,
+            Err(_) => None,
+        };
+        let options = admin::auth::Options {
+            idle: config.session_idle,
+            tls: tls.is_some(),
+            token: admin::legacy_token(config.admin_token.clone(), &config.data),
+        };
+        let admin = Arc::new(Admin::new(
+            station.clone(),
+            store,
+            metrics.clone(),
+            config.data.clone(),
+            options,
+            config.clock.clone(),
+        ));
 
         let told = [station.log.subscribe(), station.log.subscribe()];
         let watch = crate::watch::Watch::start(renderer.clone(), station.clone(), config.watch)?;
@@ -150,7 +178,8 @@ impl App {
             first,
             told,
             saved,
-            made_token: made.then_some(token),
+            first_password,
+            tls,
         };
         Ok(app)
     }
@@ -158,6 +187,11 @@ impl App {
     /// The generation on air, the render log and the server's health.
     pub fn station(&self) -> &Station {
         &self.station
+    }
+
+    /// Whether the operators' port speaks TLS.
+    pub fn admin_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Where boxes and operators connect.
@@ -168,7 +202,8 @@ impl App {
     /// Serves until `stop` turns true, then stops every part in order (see
     /// the module's comment) and returns when all have ended.
     pub async fn run(self, stop: watch::Receiver<bool>) -> Result<()> {
-        let App { config, listeners, station, admin, metrics, fonts, renderer, watch, first, told, saved, .. } = self;
+        let App { config, listeners, station, admin, metrics, fonts, renderer, watch, first, told, saved, tls, .. } =
+            self;
         let [to_record, to_save] = told;
         let stopped = || {
             let mut rx = stop.clone();
@@ -197,7 +232,7 @@ impl App {
             };
             tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
         });
-        let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), stopped()));
+        let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), tls, stopped()));
         let channel = serve::Channel { on_air: station.on_air.clone(), hls: Some(hls) };
         let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
 
@@ -222,6 +257,21 @@ impl App {
         flusher.await.context("the view flusher panicked")?;
         let _ = tokio::task::spawn_blocking(move || admin.flush()).await;
         Ok(())
+    }
+}
+
+/// TLS for the operators' port from the config's files. Anywhere but
+/// loopback the port carries passwords over a network: without the files
+/// infotv refuses to start.
+fn admin_tls(config: &Config, listeners: &Listeners) -> Result<Option<Arc<rustls::ServerConfig>>> {
+    let at = listeners.admin.local_addr()?;
+    match &config.admin_tls {
+        Some((cert, key)) => Ok(Some(admin::tls::server_config(cert, key)?)),
+        None if at.ip().is_loopback() => Ok(None),
+        None => anyhow::bail!(
+            "the operators' port {at} is not on loopback, so passwords would cross the network in clear text: \
+             give --admin-tls-cert FILE and --admin-tls-key FILE (PEM), or keep --admin-listen on 127.0.0.1"
+        ),
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Fault {
     OnAirSave,
     /// The store cannot be written.
     Store,
+    /// The audit log cannot be written.
+    Audit,
     /// The channel folder is gone or empty.
     Channels,
     /// An encoder of the broadcast loop, by output name, is down.
@@ -33,6 +35,7 @@ impl std::fmt::Display for Fault {
             Fault::OnAirLoad => f.write_str("onair-load"),
             Fault::OnAirSave => f.write_str("onair-save"),
             Fault::Store => f.write_str("store"),
+            Fault::Audit => f.write_str("audit"),
             Fault::Channels => f.write_str("channels"),
             Fault::Loop(output) => write!(f, "loop-{output}"),
         }

@@ -6,11 +6,14 @@
 //! and [`serve`] answers the boxes. [`pipeline`] runs the stages and swaps the
 //! generation on air; [`watch`] re-runs them when files change.
 
+pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod broadcast;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod export;

@@ -22,9 +22,11 @@ fn main() -> Result<()> {
     infotv::memory::tune_allocator();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         Some(Command::Render(args)) => cli::render(args),
         Some(Command::Check(args)) => cli::check(args),
+        Some(Command::Account(command)) => cli::accounts::account(command),
+        Some(Command::Audit(command)) => cli::accounts::audit(command),
         None => serve(cli.serve),
     }
 }
@@ -39,17 +41,22 @@ fn serve(args: ServeArgs) -> Result<()> {
         let (boxes, operators) = app.addresses()?;
         let shown =
             |a: SocketAddr| if a.ip().is_unspecified() { format!("127.0.0.1:{}", a.port()) } else { a.to_string() };
-        let mut banner = format!(
-            "infotv: serving {} on http://{}/ (boxes: http://<this-host>:{}/)\ninfotv: operators on http://{}/",
+        let mut banner = String::new();
+        if let Some(password) = &app.first_password {
+            banner.push_str(&format!(
+                "infotv: first start: account admin, password {password} (saved in {}; change it at the first login)\n",
+                args.data.join("admin-password").display()
+            ));
+        }
+        // The operators' line last: tests read up to it.
+        banner.push_str(&format!(
+            "infotv: serving {} on http://{}/ (boxes: http://<this-host>:{}/)\ninfotv: operators on {}://{}/",
             args.channels.display(),
             shown(boxes),
             boxes.port(),
+            if app.admin_tls() { "https" } else { "http" },
             shown(operators)
-        );
-        if let Some(token) = &app.made_token {
-            let saved = args.data.join("admin-token");
-            banner.push_str(&format!("\ninfotv: admin token {token} (saved in {})", saved.display()));
-        }
+        ));
         // One write: tests read these lines and may close the pipe after them.
         cli::say(&format!("{banner}\n"));
         app.run(stop).await

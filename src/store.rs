@@ -67,6 +67,43 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (day, box)
     ) WITHOUT ROWID;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+    // 2: named accounts, the failed-login lockout and the audit log
+    // (accounts.rs, audit.rs). The audit log's triggers make it append-only
+    // and keep every row younger than 180 days.
+    "CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password TEXT NOT NULL,
+        must_change INTEGER NOT NULL,
+        disabled INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        token TEXT UNIQUE,
+        token_issued TEXT,
+        created TEXT NOT NULL,
+        last_login TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE login_failures (name TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX login_failures_name ON login_failures (name, at);
+    CREATE TABLE lockouts (name TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        account TEXT NOT NULL,
+        role TEXT NOT NULL,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        result TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_account ON audit (account, id);
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit
+        WHEN old.at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-180 days')
+        BEGIN SELECT RAISE(ABORT, 'audit rows younger than 180 days are kept'); END;",
 ];
 
 /// The store: one connection, used from blocking tasks.
@@ -137,7 +174,7 @@ impl Store {
         Ok(store)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.locked()
     }
 

@@ -1,6 +1,8 @@
-//! The operators' port, with the real binary: the token guards every route,
-//! views counted from box requests reach stats.csv, renders are recorded with
-//! their triggers, and the SQLite store survives a restart.
+//! The operators' port, with the real binary: the read-only token reads
+//! and nothing else, views counted from box requests reach stats.csv,
+//! renders are recorded with their triggers, and the SQLite store (with the
+//! first administrator and accounts made by the command line) survives a
+//! restart. Roles, logins and the audit log: tests/accounts.rs.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -14,9 +16,12 @@ fn bearer() -> String {
 }
 
 #[test]
-fn the_token_guards_every_admin_route() {
+fn the_read_only_token_reads_and_wrong_credentials_read_nothing() {
     let data = tempfile::tempdir().unwrap();
     let server = Binary::start_with(&common::fixture("basic"), data.path(), Some(TOKEN));
+    // It cannot log in as a person.
+    let r = send(server.admin, "POST", "/login", &[], &format!("name=token&password={TOKEN}"), false);
+    assert_eq!(r.status, 401);
     let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
     let asset = graph["screens"]["home"]["states"][0]["image"].as_str().unwrap().to_string();
     let routes = [
@@ -60,27 +65,11 @@ fn the_token_guards_every_admin_route() {
         let want = if route == "/preview" { 303 } else { want };
         assert_eq!(r.status, want, "{route} with the token");
     }
-    // Nothing but GET behind the token either.
+    // The token is an operator's: it reads, and changes nothing.
     assert_eq!(send(server.admin, "POST", "/renders", &[], "x=1", false).status, 401);
-
-    // The login form: a wrong token is refused, the right one sets a session.
-    let r = send(server.admin, "POST", "/login", &[], "token=nope&next=%2Fstats", false);
-    assert_eq!(r.status, 401);
-    assert!(r.text().contains("令牌不正确"));
-    let r = send(server.admin, "POST", "/login", &[], &format!("token={TOKEN}&next=%2Fstats"), false);
-    assert_eq!(r.status, 303);
-    assert_eq!(r.header("location"), Some("/stats"));
-    let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
-    assert!(r.header("set-cookie").unwrap().contains("HttpOnly"));
-    let page = get(server.admin, "/", &[&format!("Cookie: {cookie}")]);
-    assert_eq!(page.status, 200);
-    assert!(page.text().contains("运行状态"));
-    // Never an open redirect.
-    let r = send(server.admin, "POST", "/login", &[], &format!("token={TOKEN}&next=%2F%2Fevil.example"), false);
-    assert_eq!(r.header("location"), Some("/"));
-    // Logging out ends the session.
-    send(server.admin, "POST", "/logout", &[&format!("Cookie: {cookie}")], "x=1", false);
-    assert_eq!(get(server.admin, "/", &[&format!("Cookie: {cookie}")]).status, 401);
+    assert_eq!(send(server.admin, "POST", "/renders", &[&bearer()], "x=1", false).status, 405);
+    assert_eq!(send(server.admin, "POST", "/accounts", &[&bearer()], "name=eve&role=admin", false).status, 403);
+    assert_eq!(get(server.admin, "/audit", &[&bearer()]).status, 403);
 }
 
 #[test]
@@ -183,11 +172,26 @@ fn the_store_and_the_token_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let channels = common::fixture("basic");
     let server = Binary::start_with(&channels, data.path(), None);
-    // No token given: one is made, printed once and saved.
-    let token = std::fs::read_to_string(data.path().join("admin-token")).unwrap().trim().to_string();
-    assert_eq!(token.len(), 32);
-    assert!(server.banner.contains(&token), "{}", server.banner);
-    let auth = format!("Authorization: Bearer {token}");
+    // No account yet: the first administrator is made, its password printed
+    // once and saved for the owner only.
+    let saved = data.path().join("admin-password");
+    let password = std::fs::read_to_string(&saved).unwrap().trim().to_string();
+    assert!(server.banner.contains(&format!("account admin, password {password}")), "{}", server.banner);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert!(!data.path().join("admin-token").exists(), "no shared token is made any more");
+    // An operator account and its token from the command line, beside the
+    // running server.
+    let (ok, out) =
+        common::infotv(&["account", "add", "ops", "--role", "operator"], data.path(), "Metrics-2026-Scrape\n");
+    assert!(ok, "{out}");
+    let (ok, token) = common::infotv(&["account", "token", "ops"], data.path(), "");
+    assert!(ok, "{token}");
+    let auth = format!("Authorization: Bearer {}", token.trim());
+    assert_eq!(get(server.admin, "/api/v1/status", &[&auth]).status, 200, "the new token works at once");
     let graph = common::request(server.boxes, "GET", "/api/v1/sd/graph.json").json();
     let column = graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["kind"] == "column").unwrap().0.clone();
     for _ in 0..5 {
@@ -196,7 +200,7 @@ fn the_store_and_the_token_survive_a_restart() {
     server.stop();
 
     let server = Binary::start_with(&channels, data.path(), None);
-    assert!(!server.banner.contains(&token), "the saved token is not printed again");
+    assert!(!server.banner.contains("first start"), "the first password is not made again: {}", server.banner);
     // Renders are written to the store just after they go on air.
     let runs = wait_for(Duration::from_secs(10), || {
         let runs = get(server.admin, "/api/v1/renders", &[&auth]).json();

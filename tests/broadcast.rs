@@ -66,11 +66,17 @@ fn loop_of(admin: SocketAddr, output: &str) -> serde_json::Value {
     s["loop"].as_array().unwrap().iter().find(|l| l["output"] == output).cloned().unwrap_or_default()
 }
 
-/// The base picture of a screen as RGB, from the box port.
+/// The base picture of a screen as RGB, from the box port. A render can
+/// put a new generation on air between the graph and the picture, and the
+/// old picture is then gone: the graph is read again.
 fn screen_picture(boxes: SocketAddr, id: &str) -> image::RgbImage {
-    let graph = get(boxes, "/api/v1/sd/graph.json", &[]).json();
-    let url = graph["screens"][id]["states"][0]["image"].as_str().unwrap().to_string();
-    image::load_from_memory(&get(boxes, &url, &[]).body).unwrap().to_rgb8()
+    wait_for(Duration::from_secs(20), || {
+        let graph = get(boxes, "/api/v1/sd/graph.json", &[]).json();
+        let url = graph["screens"][id]["states"][0]["image"].as_str()?.to_string();
+        let picture = get(boxes, &url, &[]);
+        (picture.status == 200).then(|| image::load_from_memory(&picture.body).unwrap().to_rgb8())
+    })
+    .expect("the screen's picture")
 }
 
 /// The loop's article screen: the one screen of the loop that is not home.

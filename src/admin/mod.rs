@@ -1,25 +1,32 @@
 //! The operators' port: status, render history, problems, the preview wall,
-//! viewing statistics, the live render log and metrics — every route behind
-//! one token, given as `Authorization: Bearer …` or through the login form,
-//! which sets a session cookie.
+//! viewing statistics, the live render log and metrics for operators and
+//! reviewers; accounts for administrators; the audit log for auditors.
+//! People log in with a named account (a session cookie), scripts send an
+//! account's API token; every route and who may use it is one table,
+//! [`access::RULES`], and every important action is in the audit log.
 
+pub mod access;
+mod auditlog;
+pub mod auth;
 mod pages;
+mod people;
 mod stats;
+pub mod tls;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,21 +34,19 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::audit::{Action, Event};
+use crate::clock::Clock;
 use crate::health::Fault;
-use crate::ids::{random_hex, same_secret};
 use crate::metrics::Metrics;
 use crate::net;
 use crate::pipeline::Station;
 use crate::renderlog::Report;
 use crate::store::Store;
-use crate::sync::Locked;
+use access::{Found, Page, Who};
+use auth::{Caller, Gate, Identity, Via};
 
 type Body = BoxBody<Bytes, Infallible>;
 type Resp = Response<Body>;
-
-/// How long a login lasts.
-const SESSION: Duration = Duration::from_secs(12 * 3600);
-const COOKIE_NAME: &str = "infotv_admin";
 
 /// Everything the operators' pages read.
 pub struct Admin {
@@ -51,14 +56,23 @@ pub struct Admin {
     pub store: Option<Arc<Store>>,
     pub store_error: Option<String>,
     pub metrics: Arc<Metrics>,
-    token: String,
-    sessions: Mutex<HashMap<String, Instant>>,
+    /// Sessions, tokens, the address brake, and the clock they go by.
+    pub gate: Gate,
+    /// The data folder (the first admin's password file lives there).
+    pub data: PathBuf,
     /// Tells live-log streams to end when the server shuts down.
     closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Admin {
-    pub fn new(station: Station, store: Result<Arc<Store>, String>, metrics: Arc<Metrics>, token: String) -> Admin {
+    pub fn new(
+        station: Station,
+        store: Result<Arc<Store>, String>,
+        metrics: Arc<Metrics>,
+        data: PathBuf,
+        options: auth::Options,
+        clock: Arc<Clock>,
+    ) -> Admin {
         let (store, store_error) = match store {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -68,8 +82,8 @@ impl Admin {
             store,
             store_error,
             metrics,
-            token,
-            sessions: Mutex::default(),
+            gate: Gate::new(options, clock),
+            data,
             closing: tokio::sync::watch::channel(false).0,
         }
     }
@@ -93,59 +107,92 @@ impl Admin {
         }
     }
 
-    fn authorised(&self, req: &Request<Incoming>) -> bool {
-        let bearer = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| same_secret(t.trim(), &self.token));
-        bearer || self.session(req).is_some()
-    }
-
-    fn session(&self, req: &Request<Incoming>) -> Option<String> {
-        let id = cookie(req, COOKIE_NAME)?;
-        let mut sessions = self.sessions.locked();
-        sessions.retain(|_, at| at.elapsed() < SESSION);
-        sessions.contains_key(&id).then_some(id)
-    }
-}
-
-/// The value of cookie `name` the request carries.
-fn cookie(req: &Request<Incoming>, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-}
-
-/// The admin token: the one given, else the one saved in the data folder,
-/// else a new one saved there (and `true`: the caller prints it once).
-pub fn token(given: Option<String>, data: &Path) -> Result<(String, bool)> {
-    if let Some(t) = given.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
-        return Ok((t, false));
-    }
-    let path = data.join("admin-token");
-    if let Ok(saved) = std::fs::read_to_string(&path) {
-        if !saved.trim().is_empty() {
-            return Ok((saved.trim().to_string(), false));
+    /// Appends to the audit log. A row that cannot be written (a full
+    /// disk) is logged and shown on the status page as a fault.
+    pub fn record(&self, e: &Event) {
+        let Some(store) = &self.store else { return };
+        match store.audit(e, self.gate.clock.now()) {
+            Ok(_) => self.station.health.set_fault(Fault::Audit, None),
+            Err(err) => {
+                tracing::error!(action = e.action.name(), account = e.account, "audit row not written: {err:#}");
+                self.station.health.set_fault(Fault::Audit, Some(format!("审计日志无法写入：{err:#}")));
+            }
         }
     }
-    let made = random_hex(16);
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
-    std::fs::write(&path, format!("{made}\n")).with_context(|| format!("cannot save {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+
+    /// Appends what `who` did to `target`.
+    pub fn record_by(&self, who: &Caller, action: Action, target: &str, result: &str) {
+        self.record(&Event {
+            account: &who.account,
+            role: who.role.name(),
+            address: &who.address,
+            action,
+            target,
+            result,
+        });
     }
-    Ok((made, true))
 }
 
+/// A urlencoded form, decoded.
+pub(crate) struct Form(String);
+
+impl Form {
+    pub fn get(&self, name: &str) -> String {
+        param(&self.0, name)
+    }
+}
+
+/// Reads a form body of at most 16 KiB.
+pub(crate) async fn form(req: Request<Incoming>) -> Result<Form, Resp> {
+    match Limited::new(req.into_body(), 16 * 1024).collect().await {
+        Ok(body) => Ok(Form(String::from_utf8_lossy(&body.to_bytes()).into_owned())),
+        Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "form too large\n")),
+    }
+}
+
+/// Makes the first `admin` when there is no account: its password is
+/// saved 0600 in `data/admin-password` and returned, to be printed once.
+pub fn first_admin(store: &Store, data: &std::path::Path, now: chrono::DateTime<Utc>) -> Result<Option<String>> {
+    let Some(password) = store.first_admin(now)? else { return Ok(None) };
+    let path = data.join("admin-password");
+    write_private(&path, &format!("{password}\n"))?;
+    store.audit(
+        &Event {
+            account: "system",
+            role: "-",
+            address: "local",
+            action: Action::AccountAdd,
+            target: "admin",
+            result: "ok: first start, role admin, must change password",
+        },
+        now,
+    )?;
+    Ok(Some(password))
+}
+
+/// The read-only scraper token: the one given, else the one an older
+/// infotv saved as `data/admin-token` (so scrapers keep working after an
+/// upgrade). None is made any more: people have accounts.
+pub fn legacy_token(given: Option<String>, data: &std::path::Path) -> Option<String> {
+    let given = given.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    given.or_else(|| {
+        let saved = std::fs::read_to_string(data.join("admin-token")).ok()?;
+        Some(saved.trim().to_string()).filter(|t| !t.is_empty())
+    })
+}
+
+/// Writes a secret readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
 /// Writes every render `events` carries to the store, with its problems,
 /// until `stop` completes; then those already told. Subscribe before the
 /// first render so that one is kept too.
@@ -209,26 +256,47 @@ pub async fn flush_views(admin: Arc<Admin>, every: Duration, stop: impl Future<O
     }
 }
 
-/// Serves the operators' port until `shutdown` completes.
-pub async fn run(listener: TcpListener, admin: Arc<Admin>, shutdown: impl Future<Output = ()>) -> Result<()> {
+/// Serves the operators' port until `shutdown` completes; over TLS when
+/// `tls` is given.
+pub async fn run(
+    listener: TcpListener,
+    admin: Arc<Admin>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let Some((stream, _)) = net::accept(&listener, &mut shutdown, "operators'").await else { break };
+        let Some((stream, peer)) = net::accept(&listener, &mut shutdown, "operators'").await else { break };
         let admin = admin.clone();
         let service = service_fn(move |req| {
             let admin = admin.clone();
-            async move { Ok::<_, Infallible>(handle(&admin, req).await) }
+            async move { Ok::<_, Infallible>(handle(&admin, req, peer).await) }
         });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
-            .max_buf_size(net::MAX_HEAD)
-            .max_headers(100)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let builder = {
+            let mut b = http1::Builder::new();
+            b.timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .max_buf_size(net::MAX_HEAD)
+                .max_headers(100);
+            b
+        };
+        let watcher = graceful.watcher();
+        let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
         tokio::spawn(async move {
-            if let Err(err) = conn.await {
+            let ended = match acceptor {
+                None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
+                Some(acceptor) => {
+                    // A client that never finishes its handshake is dropped.
+                    let shake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
+                    let Ok(Ok(stream)) = shake else {
+                        tracing::debug!(%peer, "TLS handshake failed or timed out");
+                        return;
+                    };
+                    watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await
+                }
+            };
+            if let Err(err) = ended {
                 tracing::debug!("admin connection ended: {err}");
             }
         });
@@ -242,107 +310,160 @@ pub async fn run(listener: TcpListener, admin: Arc<Admin>, shutdown: impl Future
     Ok(())
 }
 
-/// One request: the login routes are open, everything else needs the token.
-async fn handle(admin: &Arc<Admin>, req: Request<Incoming>) -> Resp {
+/// One request, with the headers every answer of this port carries.
+async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) -> Resp {
+    let mut r = answer(admin, req, peer.ip()).await;
+    let h = r.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if admin.gate.options.tls {
+        h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
+    }
+    r
+}
+
+/// Who is asking, whether the table lets them, then the page.
+async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    match (req.method(), path.as_str()) {
-        // Browsers ask on every page; nothing secret in an empty answer.
-        (&Method::GET, "/favicon.ico") => {
-            let mut r = Response::new(Full::new(Bytes::new()).boxed());
-            *r.status_mut() = StatusCode::NO_CONTENT;
-            return r;
-        }
-        (&Method::GET, "/login") => return html(StatusCode::OK, pages::login(&param(&query, "next"), None)),
-        (&Method::POST, "/login") => return login(admin, req).await,
-        (&Method::POST, "/logout") => {
-            if let Some(id) = admin.session(&req) {
-                admin.sessions.locked().remove(&id);
-            }
-            let mut r = redirect("/login");
-            r.headers_mut().insert(SET_COOKIE, HeaderValue::from_static("infotv_admin=; Path=/; Max-Age=0"));
-            return r;
-        }
-        _ => {}
-    }
-    if !admin.authorised(&req) {
-        return refuse(&req, &path);
-    }
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    }
-    route(admin, &path, &query).await
-}
-
-/// Without the token: people are sent to the login form, programs get 401.
-fn refuse(req: &Request<Incoming>, path: &str) -> Resp {
     let wants_page =
         req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    if wants_page {
-        return redirect(&format!("/login?next={}", encode(path)));
-    }
-    let mut r = text(StatusCode::UNAUTHORIZED, "401: this route needs the admin token (Authorization: Bearer …)\n");
-    r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"infotv\""));
-    r
-}
-
-async fn login(admin: &Arc<Admin>, req: Request<Incoming>) -> Resp {
-    let Ok(body) = Limited::new(req.into_body(), 16 * 1024).collect().await else {
-        return text(StatusCode::PAYLOAD_TOO_LARGE, "form too large\n");
+    let (who, expired) = match admin.gate.identify(admin.store.as_deref(), req.headers(), ip) {
+        Identity::Known(c) => (Some(c), false),
+        Identity::Nobody => (None, false),
+        Identity::Expired => (None, true),
+        Identity::BadToken => {
+            admin.gate.strike(ip);
+            let addr = ip.to_string();
+            let target = format!("{} {path}", req.method());
+            let e = Event {
+                account: "-",
+                role: "-",
+                address: &addr,
+                action: Action::BadToken,
+                target: &target,
+                result: "denied",
+            };
+            admin.record(&e);
+            return auth::unauthorised(false, &path, false);
+        }
     };
-    let form = String::from_utf8_lossy(&body.to_bytes()).into_owned();
-    let next = param(&form, "next");
-    // Only paths of this server: never an open redirect.
-    let next = if next.starts_with('/') && !next.starts_with("//") { next } else { "/".to_string() };
-    if !same_secret(param(&form, "token").trim(), &admin.token) {
-        // Slow down guessing; the token is 128 random bits anyway.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        return html(StatusCode::UNAUTHORIZED, pages::login(&next, Some("令牌不正确，请重新输入。")));
+    let (rule, params) = match (access::find(req.method().as_str(), &path), &who) {
+        (Found::Route(rule, params), _) => (rule, params.into_iter().map(str::to_string).collect::<Vec<_>>()),
+        // Nothing about which routes exist is told to strangers.
+        (_, None) => return auth::unauthorised(wants_page, &path, expired),
+        (Found::WrongMethod, Some(_)) => return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+        (Found::NotFound, Some(who)) => return html(StatusCode::NOT_FOUND, pages::not_found(admin, who)),
+    };
+    let session = who.as_ref().is_some_and(|w| matches!(w.via, Via::Session(_)));
+    if rule.who == Who::Anyone {
+        return open_page(admin, req, rule.page, &query, ip).await;
     }
-    let id = random_hex(24);
-    admin.sessions.locked().insert(id.clone(), Instant::now());
-    let mut r = redirect(&next);
-    let cookie = format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION.as_secs());
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(SET_COOKIE, v);
+    let Some(who) = who else { return auth::unauthorised(wants_page, &path, expired) };
+    if !rule.who.admits(Some(who.role), session) {
+        admin.record_by(&who, Action::Forbidden, &format!("{} {path}", req.method()), "denied");
+        return forbidden(admin, &who, wants_page);
     }
-    r
+    if req.method() == Method::POST && cross_site(&req) {
+        admin.record_by(&who, Action::Forbidden, &format!("{} {path}", req.method()), "denied: cross-site form");
+        return text(StatusCode::FORBIDDEN, "403: forms are accepted from this site's own pages only\n");
+    }
+    if who.must_change && !matches!(rule.page, Page::PasswordForm | Page::Password | Page::Logout) {
+        return if wants_page {
+            redirect("/password")
+        } else {
+            text(StatusCode::FORBIDDEN, "403: the password must be changed first (/password)\n")
+        };
+    }
+    page(admin, req, rule.page, &params, &query, &who).await
 }
 
-async fn route(admin: &Arc<Admin>, path: &str, query: &str) -> Resp {
-    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+/// A POST whose `Origin` is another site's. Browsers send `Origin` with
+/// every form post; SameSite=Strict already keeps the cookie from them,
+/// this refuses them once more.
+fn cross_site(req: &Request<Incoming>) -> bool {
+    let Some(origin) = req.headers().get(hyper::header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    let host = req.headers().get(hyper::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    origin == "null" || origin_host != host
+}
+
+fn forbidden(admin: &Admin, who: &Caller, wants_page: bool) -> Resp {
+    if wants_page {
+        html(StatusCode::FORBIDDEN, pages::forbidden(admin, who))
+    } else {
+        text(StatusCode::FORBIDDEN, &format!("403: role {} may not use this route\n", who.role.name()))
+    }
+}
+
+/// The pages anyone may open.
+async fn open_page(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, query: &str, ip: IpAddr) -> Resp {
+    match page {
+        // Browsers ask on every page; nothing secret in an empty answer.
+        Page::Favicon => {
+            let mut r = Response::new(Full::new(Bytes::new()).boxed());
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            r
+        }
+        Page::LoginForm => {
+            let notice = (param(query, "expired") == "1").then_some("会话已超时（30 分钟无操作），请重新登录。");
+            html(StatusCode::OK, pages::login(&param(query, "next"), notice))
+        }
+        Page::Login => auth::login(admin, req, ip).await,
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+/// Every other page, for a caller the table admitted.
+async fn page(
+    admin: &Arc<Admin>,
+    req: Request<Incoming>,
+    page: Page,
+    params: &[String],
+    query: &str,
+    who: &Caller,
+) -> Resp {
     let on_air = &admin.station.on_air;
-    match parts.as_slice() {
-        [] => html(StatusCode::OK, pages::status(admin)),
-        ["renders"] => html(StatusCode::OK, pages::renders(admin)),
-        ["renders", id] => match id.parse::<i64>().ok().and_then(|id| admin.store.as_ref()?.render(id).ok()?) {
-            Some(run) => html(StatusCode::OK, pages::render_run(admin, &run)),
-            None => html(StatusCode::NOT_FOUND, pages::not_found(admin)),
+    let first = params.first().map_or("", String::as_str);
+    match page {
+        Page::Favicon | Page::LoginForm | Page::Login => {
+            open_page(admin, req, page, query, IpAddr::from([0, 0, 0, 0])).await
+        }
+        Page::Logout => auth::logout(admin, who),
+        Page::PasswordForm => html(StatusCode::OK, pages::password(admin, who, None)),
+        Page::Password => auth::change_password(admin, req, who).await,
+        Page::Status => html(StatusCode::OK, pages::status(admin, who)),
+        Page::Renders => html(StatusCode::OK, pages::renders(admin, who)),
+        Page::RenderRun => match first.parse::<i64>().ok().and_then(|id| admin.store.as_ref()?.render(id).ok()?) {
+            Some(run) => html(StatusCode::OK, pages::render_run(admin, who, &run)),
+            None => html(StatusCode::NOT_FOUND, pages::not_found(admin, who)),
         },
-        ["problems"] => html(StatusCode::OK, pages::problems(admin)),
-        ["preview"] => {
+        Page::Problems => html(StatusCode::OK, pages::problems(admin, who)),
+        Page::PreviewHome => {
             let profile = on_air.current().map(|g| g.default_profile.clone()).unwrap_or_else(|| "sd".into());
             redirect(&format!("/preview/{profile}"))
         }
-        ["preview", profile] => match pages::preview(admin, profile) {
+        Page::Preview => match pages::preview(admin, who, first) {
             Some(page) => html(StatusCode::OK, page),
-            None => html(StatusCode::NOT_FOUND, pages::not_found(admin)),
+            None => html(StatusCode::NOT_FOUND, pages::not_found(admin, who)),
         },
-        ["stats"] => match range(admin, query) {
+        Page::Stats => match range(admin, query) {
             Ok((from, to)) => {
                 flush(admin).await;
-                html(StatusCode::OK, pages::stats(admin, from, to))
+                html(StatusCode::OK, pages::stats(admin, who, from, to))
             }
             Err(why) => text(StatusCode::BAD_REQUEST, &why),
         },
-        ["stats.csv"] => match range(admin, query) {
+        Page::StatsCsv => match range(admin, query) {
             Ok((from, to)) => {
                 flush(admin).await;
+                admin.record_by(who, Action::Export, &format!("stats.csv {from}..{to}"), "ok");
                 stats_csv(admin, from, to)
             }
             Err(why) => text(StatusCode::BAD_REQUEST, &why),
         },
-        ["a", name] => match on_air.current().and_then(|g| g.assets.get(*name).cloned()) {
+        Page::Asset => match on_air.current().and_then(|g| g.assets.get(first).cloned()) {
             Some(a) => {
                 let mut r = Response::new(Full::new(a.bytes).boxed());
                 r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
@@ -351,30 +472,33 @@ async fn route(admin: &Arc<Admin>, path: &str, query: &str) -> Resp {
             }
             None => text(StatusCode::NOT_FOUND, "not found\n"),
         },
-        ["api", "v1", "status"] => json(pages::status_json(admin)),
-        ["api", "v1", "renders"] => {
-            let limit = param(query, "limit").parse().unwrap_or(100).clamp(1, 10_000);
-            match &admin.store {
-                Some(store) => json(serde_json::json!(store.renders(limit).unwrap_or_default())),
-                None => json(serde_json::json!(admin
-                    .station
-                    .log
-                    .history()
-                    .iter()
-                    .rev()
-                    .map(Report::to_json)
-                    .collect::<Vec<_>>())),
-            }
-        }
-        ["api", "v1", "problems"] => json(serde_json::json!(pages::open_problems(admin))),
-        ["events"] => events(admin),
-        ["metrics"] => {
+        Page::ApiStatus => json(pages::status_json(admin)),
+        Page::ApiRenders => api_renders(admin, query),
+        Page::ApiProblems => json(serde_json::json!(pages::open_problems(admin))),
+        Page::Events => events(admin),
+        Page::Metrics => {
             let st = &admin.station;
             let mut r = text(StatusCode::OK, &admin.metrics.render(&st.on_air, &st.log, &st.health));
             r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
             r
         }
-        _ => html(StatusCode::NOT_FOUND, pages::not_found(admin)),
+        Page::Accounts => html(StatusCode::OK, people::page(admin, who, None)),
+        Page::AccountAdd | Page::AccountLock | Page::AccountUnlock | Page::AccountReset | Page::AccountToken => {
+            people::act(admin, req, page, first, who).await
+        }
+        Page::Audit => auditlog::page(admin, who, query).await,
+        Page::ApiAudit => auditlog::api(admin, who, query),
+        Page::AuditCsv => auditlog::csv(admin, who, query),
+    }
+}
+
+fn api_renders(admin: &Admin, query: &str) -> Resp {
+    let limit = param(query, "limit").parse().unwrap_or(100).clamp(1, 10_000);
+    match &admin.store {
+        Some(store) => json(serde_json::json!(store.renders(limit).unwrap_or_default())),
+        None => {
+            json(serde_json::json!(admin.station.log.history().iter().rev().map(Report::to_json).collect::<Vec<_>>()))
+        }
     }
 }
 

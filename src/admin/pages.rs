@@ -8,6 +8,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde_json::{json, Value};
 
+use super::access;
+use super::auth::{Caller, Via};
 use super::Admin;
 use crate::health::{LoopState, LoopStatus};
 use crate::publish::graph::Graph;
@@ -27,13 +29,21 @@ log.textContent+='    '+p.path+(p.line?':'+p.line:'')+'  '+p.zh+'\n';}log.scroll
 if(window.EventSource){var es=new EventSource('/events');es.addEventListener('render',function(e){line(JSON.parse(e.data));});}
 else{log.textContent='此浏览器不支持实时日志。';}})();"#;
 
-/// The navigation bar: path and label.
-const NAV: [(&str, &str); 5] =
-    [("/", "状态"), ("/renders", "渲染记录"), ("/problems", "问题"), ("/preview", "预览墙"), ("/stats", "统计")];
+/// The navigation bar: path and label. Each role sees the entries the
+/// route table lets it open.
+const NAV: [(&str, &str); 7] = [
+    ("/", "状态"),
+    ("/renders", "渲染记录"),
+    ("/problems", "问题"),
+    ("/preview", "预览墙"),
+    ("/stats", "统计"),
+    ("/accounts", "账号"),
+    ("/audit", "审计日志"),
+];
 
-/// A page of the operators' site: header, navigation, the server's faults,
-/// then `body`.
-fn page(admin: &Admin, title: &str, on: &str, body: Markup) -> String {
+/// A page of the operators' site: header, the menu of what `who` may
+/// open, the server's faults, then `body`.
+pub(crate) fn page(admin: &Admin, who: &Caller, title: &str, on: &str, body: Markup) -> String {
     let channel = admin.station.on_air.current().map(|g| g.title.clone()).unwrap_or_else(|| "infotv".into());
     let page = html! {
         (DOCTYPE)
@@ -48,11 +58,16 @@ fn page(admin: &Admin, title: &str, on: &str, body: Markup) -> String {
                 header {
                     div.brand { (channel) span { "infotv 管理" } }
                     nav {
-                        @for (href, label) in NAV {
-                            a href=(href) class=[(href == on).then_some("on")] { (label) }
+                        @for (href, label) in NAV.iter().filter(|(href, _)| access::may_get(who.role, href)) {
+                            a href=(href) class=[(*href == on).then_some("on")] { (label) }
                         }
                     }
-                    form method="post" action="/logout" { button { "退出" } }
+                    @if matches!(who.via, Via::Session(_)) {
+                        a.me href="/password" title="修改口令" { (who.account) span { (who.role.zh()) } }
+                        form method="post" action="/logout" { button { "退出" } }
+                    } @else {
+                        span.me { (who.account) span { (who.role.zh()) } }
+                    }
                 }
                 main {
                     @if let Some(e) = &admin.store_error {
@@ -82,10 +97,11 @@ pub fn login(next: &str, error: Option<&str>) -> String {
                 form.login method="post" action="/login" {
                     h1 { "infotv 管理登录" }
                     @if let Some(e) = error { p.error { (e) } }
-                    label { "管理令牌" input type="password" name="token" autofocus autocomplete="current-password"; }
+                    label { "账号" input name="name" autofocus autocomplete="username" required; }
+                    label { "口令" input type="password" name="password" autocomplete="current-password" required; }
                     input type="hidden" name="next" value=(next);
                     button { "登录" }
-                    p.hint { "令牌在首次启动时打印，并保存在数据目录的 admin-token 文件中。" }
+                    p.hint { "每人使用自己的账号，不要共用。连续 5 次输错口令，账号将锁定 15 分钟。" }
                 }
             }
         }
@@ -93,18 +109,48 @@ pub fn login(next: &str, error: Option<&str>) -> String {
     page.into_string()
 }
 
-pub fn not_found(admin: &Admin) -> String {
-    page(admin, "找不到", "", html! { h1 { "找不到这个页面" } p { a href="/" { "回到状态页" } } })
+pub fn not_found(admin: &Admin, who: &Caller) -> String {
+    let home = access::home(who.role);
+    page(admin, who, "找不到", "", html! { h1 { "找不到这个页面" } p { a href=(home) { "回到首页" } } })
+}
+
+pub fn forbidden(admin: &Admin, who: &Caller) -> String {
+    let body = html! {
+        h1 { "无权访问" }
+        p { "您的角色（" (who.role.zh()) "）不能使用这个页面。这次访问已记入审计日志。" }
+        p { a href=(access::home(who.role)) { "回到首页" } }
+    };
+    page(admin, who, "无权访问", "", body)
+}
+
+/// Changing one's own password; when it was set by someone else, the
+/// only page there is until it is changed.
+pub fn password(admin: &Admin, who: &Caller, error: Option<&str>) -> String {
+    let body = html! {
+        h1 { "修改口令" }
+        @if who.must_change {
+            div.notice { "这个口令是系统生成或管理员重置的，请先设置您自己的口令，然后才能继续使用。" }
+        }
+        @if let Some(e) = error { div.notice.fault { (e) } }
+        form.login.inline method="post" action="/password" {
+            label { "当前口令" input type="password" name="current" autocomplete="current-password" required autofocus; }
+            label { "新口令" input type="password" name="new" autocomplete="new-password" required minlength="10"; }
+            label { "再输一次" input type="password" name="again" autocomplete="new-password" required minlength="10"; }
+            button { "保存新口令" }
+            p.hint { "至少 10 个字符，包含小写字母、大写字母、数字、符号中的至少三种，不能包含账号名。保存后，您在其他地方的登录都会结束。" }
+        }
+    };
+    page(admin, who, "修改口令", "/password", body)
 }
 
 /// The channel's UTC offset, from the generation on air.
-fn zone(admin: &Admin) -> FixedOffset {
+pub(crate) fn zone(admin: &Admin) -> FixedOffset {
     let minutes = admin.station.on_air.current().map_or(480, |g| g.utc_offset_minutes);
     FixedOffset::east_opt(minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 /// A stored RFC 3339 time as the channel's local `11-27 20:15:03`.
-fn local(admin: &Admin, rfc3339: &str) -> String {
+pub(crate) fn local(admin: &Admin, rfc3339: &str) -> String {
     DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.with_timezone(&zone(admin)).format("%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|_| rfc3339.to_string())
@@ -201,7 +247,7 @@ fn card(class: &str, key: &str, value: &str, small: Markup) -> Markup {
     html! { div class=(format!("card {class}").trim_end()) { div.k { (key) } div.v { (value) } div.s { (small) } } }
 }
 
-pub fn status(admin: &Admin) -> String {
+pub fn status(admin: &Admin, who: &Caller) -> String {
     let g = admin.station.on_air.current();
     let last = admin.station.log.last();
     let problems = open_problems(admin).len();
@@ -247,7 +293,7 @@ pub fn status(admin: &Admin) -> String {
         script { "var TZ=" (zone(admin).local_minus_utc() / 60) ";" }
         script { (PreEscaped(LOG_SCRIPT)) }
     };
-    page(admin, "运行状态", "/", body)
+    page(admin, who, "运行状态", "/", body)
 }
 
 /// Which columns have had nothing new for too long.
@@ -341,17 +387,17 @@ fn renders_table(admin: &Admin, rows: &[RenderRow]) -> Markup {
     }
 }
 
-pub fn renders(admin: &Admin) -> String {
+pub fn renders(admin: &Admin, who: &Caller) -> String {
     let rows = admin.store.as_ref().and_then(|s| s.renders(200).ok()).unwrap_or_default();
     let body = html! {
         h1 { "渲染记录" }
         p.hint { "最近 200 次渲染。点击时间查看那一次的问题。" }
         @if rows.is_empty() { p { "还没有渲染记录。" } } @else { (renders_table(admin, &rows)) }
     };
-    page(admin, "渲染记录", "/renders", body)
+    page(admin, who, "渲染记录", "/renders", body)
 }
 
-pub fn render_run(admin: &Admin, run: &RenderRow) -> String {
+pub fn render_run(admin: &Admin, who: &Caller, run: &RenderRow) -> String {
     let rows: Vec<ProblemRow> = run
         .problems
         .iter()
@@ -365,7 +411,7 @@ pub fn render_run(admin: &Admin, run: &RenderRow) -> String {
         (problems_table(admin, &rows, false))
         p { a href="/renders" { "← 返回渲染记录" } }
     };
-    page(admin, "渲染详情", "/renders", body)
+    page(admin, who, "渲染详情", "/renders", body)
 }
 
 fn problems_table(admin: &Admin, rows: &[ProblemRow], since: bool) -> Markup {
@@ -394,19 +440,19 @@ fn problems_table(admin: &Admin, rows: &[ProblemRow], since: bool) -> Markup {
     }
 }
 
-pub fn problems(admin: &Admin) -> String {
+pub fn problems(admin: &Admin, who: &Caller) -> String {
     let rows = open_problems(admin);
     let body = html! {
         h1 { "未解决的问题（" (rows.len()) "）" }
         p.hint { "有问题的文件已跳过，频道其余内容照常播出；改好文件后几秒内自动消失。" }
         (problems_table(admin, &rows, true))
     };
-    page(admin, "问题", "/problems", body)
+    page(admin, who, "问题", "/problems", body)
 }
 
 /// Every screen of a profile as the TV shows it: the base picture with the
 /// first state's focus drawn over it, scaled into a wall of thumbnails.
-pub fn preview(admin: &Admin, profile: &str) -> Option<String> {
+pub fn preview(admin: &Admin, who: &Caller, profile: &str) -> Option<String> {
     let g = admin.station.on_air.current()?;
     let p = g.profiles.get(profile)?;
     let graph: Graph = serde_json::from_slice(&p.graph_json).ok()?;
@@ -444,10 +490,10 @@ pub fn preview(admin: &Admin, profile: &str) -> Option<String> {
             }
         }
     };
-    Some(page(admin, "预览墙", "/preview", body))
+    Some(page(admin, who, "预览墙", "/preview", body))
 }
 
-pub fn stats(admin: &Admin, from: NaiveDate, to: NaiveDate) -> String {
+pub fn stats(admin: &Admin, who: &Caller, from: NaiveDate, to: NaiveDate) -> String {
     let form = html! {
         h1 { "收视统计" }
         form.range method="get" action="/stats" {
@@ -457,7 +503,7 @@ pub fn stats(admin: &Admin, from: NaiveDate, to: NaiveDate) -> String {
         }
     };
     let Some(store) = &admin.store else {
-        return page(admin, "统计", "/stats", html! { (form) p { "没有数据库，无法统计。" } });
+        return page(admin, who, "统计", "/stats", html! { (form) p { "没有数据库，无法统计。" } });
     };
     let stats = store.stats(from, to).unwrap_or_default();
     let sums = super::stats::Sums::of(&stats, from, to);
@@ -477,7 +523,7 @@ pub fn stats(admin: &Admin, from: NaiveDate, to: NaiveDate) -> String {
         h2 { "各子栏目" }
         (share_table(sums.per_item.into_iter().map(|((c, i), n)| (c, i, n)).collect(), sums.total, true))
     };
-    page(admin, "统计", "/stats", body)
+    page(admin, who, "统计", "/stats", body)
 }
 
 /// `sum / days`, with a decimal while it is small.

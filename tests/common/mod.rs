@@ -220,7 +220,6 @@ impl Binary {
         if let Some(t) = token {
             cmd.args(["--admin-token", t]);
         }
-        let fresh = token.is_none() && !data.join("admin-token").exists();
         let mut child = cmd.spawn().unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut banner = String::new();
@@ -234,12 +233,6 @@ impl Binary {
                 before.push_str(&line);
             }
         }
-        // A token made at this start is printed on a line of its own.
-        if fresh {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            banner.push_str(&line);
-        }
         // Keep reading so the server never writes into a closed pipe.
         let log = Arc::new(std::sync::Mutex::new(format!("{before}{banner}")));
         let sink = log.clone();
@@ -252,8 +245,8 @@ impl Binary {
         });
         let url = |marker: &str| -> SocketAddr {
             let line = banner.lines().find(|l| l.contains(marker)).unwrap();
-            let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap();
-            url.trim_start_matches("http://").trim_end_matches('/').parse().unwrap()
+            let url = line.split_whitespace().find(|w| w.starts_with("http")).unwrap();
+            url.split_once("://").unwrap().1.trim_end_matches('/').parse().unwrap()
         };
         Binary { boxes: url("serving"), admin: url("operators on"), banner: banner.clone(), log, child, _data: None }
     }
@@ -303,6 +296,25 @@ impl Drop for Binary {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `infotv ARGS --data DATA` with `stdin`; whether it succeeded, and
+/// what it printed (stdout then stderr).
+pub fn infotv(args: &[&str], data: &Path, stdin: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infotv"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("INFOTV_DATA")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
 }
 
 /// A request with extra header lines, read to the end (or only its head for

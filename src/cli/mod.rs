@@ -1,6 +1,9 @@
 //! The command line: parsed raw by clap (with `env =` for every flag), then
-//! validated into the [`app::Config`] the server runs with; and the two
-//! one-shot commands, `render` and `check`.
+//! validated into the [`app::Config`] the server runs with; and the
+//! one-shot commands: `render`, `check`, `account …` and `audit verify`
+//! (those two in [`accounts`]).
+
+pub mod accounts;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,11 +32,17 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the channel to set-top boxes (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Render the channel once and write a static export that any HTTP server can serve.
     Render(RenderArgs),
     /// Check a channel folder and report its problems by file; exit 1 when there are any.
     Check(CheckArgs),
+    /// Manage the operators' accounts (works while the server runs).
+    #[command(subcommand)]
+    Account(accounts::AccountCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(accounts::AuditCommand),
 }
 
 #[derive(clap::Args, Clone)]
@@ -83,10 +92,21 @@ pub struct ServeArgs {
     /// Where operators connect (status, history, problems, statistics).
     #[arg(long, env = "INFOTV_ADMIN_LISTEN", default_value = "127.0.0.1:8081")]
     pub admin_listen: SocketAddr,
-    /// The operators' token; when unset, the one saved in the data folder, or
-    /// a new one printed at first start.
+    /// A read-only token (role operator) for scrapers such as Prometheus,
+    /// recorded in the audit log as account `token`. People log in with
+    /// their own accounts (`infotv account add`).
     #[arg(long, env = "INFOTV_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// The operators' port's TLS certificate chain (PEM). Needed, with
+    /// --admin-tls-key, when --admin-listen is not a loopback address.
+    #[arg(long, env = "INFOTV_ADMIN_TLS_CERT", requires = "admin_tls_key")]
+    pub admin_tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --admin-tls-cert.
+    #[arg(long, env = "INFOTV_ADMIN_TLS_KEY", requires = "admin_tls_cert")]
+    pub admin_tls_key: Option<PathBuf>,
+    /// Minutes an operator's session may be idle before it ends.
+    #[arg(long, env = "INFOTV_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u64,
     /// Render history, problems, viewing statistics and the saved generation live here.
     #[arg(long, env = "INFOTV_DATA", default_value = "data")]
     pub data: PathBuf,
@@ -131,6 +151,9 @@ impl ServeArgs {
             fonts: self.fonts.clone(),
             data: self.data.clone(),
             admin_token: self.admin_token.clone(),
+            admin_tls: self.admin_tls_cert.clone().zip(self.admin_tls_key.clone()),
+            session_idle: Duration::from_secs(self.session_idle_minutes.clamp(1, 24 * 60) * 60),
+            clock: Arc::default(),
             watch: crate::watch::Options {
                 quiet: Duration::from_millis(self.quiet_ms),
                 mode: match self.watch {

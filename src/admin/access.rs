@@ -1,0 +1,228 @@
+//! Who may use which route of the operators' port: one table, read by the
+//! router, by the menus, and by the tests that try every route as every
+//! role. A route that is not in [`RULES`] does not exist; a rule cannot be
+//! written without saying who it admits (deny by default).
+
+use crate::accounts::Role;
+
+macro_rules! pages {
+    ($($(#[$doc:meta])* $page:ident,)*) => {
+        /// What a request asks for, once its method and path are matched.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Page { $($(#[$doc])* $page,)* }
+
+        impl Page {
+            /// Every page, so a test can see each has a rule.
+            pub const ALL: &'static [Page] = &[$(Page::$page,)*];
+        }
+    };
+}
+
+pages! {
+    Favicon,
+    LoginForm,
+    Login,
+    Logout,
+    /// Change one's own password (and where a forced change leads).
+    PasswordForm,
+    Password,
+    Status,
+    Renders,
+    RenderRun,
+    Problems,
+    PreviewHome,
+    Preview,
+    Stats,
+    StatsCsv,
+    /// A picture of the preview wall.
+    Asset,
+    ApiStatus,
+    ApiRenders,
+    ApiProblems,
+    Events,
+    Metrics,
+    Accounts,
+    AccountAdd,
+    AccountLock,
+    AccountUnlock,
+    AccountReset,
+    AccountToken,
+    Audit,
+    ApiAudit,
+    AuditCsv,
+}
+
+/// Whom a rule admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Everyone, logged in or not: the login form and the favicon.
+    Anyone,
+    /// Anyone logged in with a session, whatever the role: their own
+    /// password, logging out.
+    Signed,
+    /// These roles only.
+    Roles(&'static [Role]),
+}
+
+/// One route: method, path pattern (`{x}` is one path segment), what it
+/// is, and who may use it.
+#[derive(Debug)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub page: Page,
+    pub who: Who,
+}
+
+const fn rule(method: &'static str, path: &'static str, page: Page, who: Who) -> Rule {
+    Rule { method, path, page, who }
+}
+
+/// Operators read; reviewers read what operators read (and, later, approve).
+const READERS: Who = Who::Roles(&[Role::Operator, Role::Reviewer]);
+const ADMIN: Who = Who::Roles(&[Role::Admin]);
+const AUDITOR: Who = Who::Roles(&[Role::Auditor]);
+
+/// The table. `GET` rules answer `HEAD` too.
+pub const RULES: &[Rule] = &[
+    rule("GET", "/favicon.ico", Page::Favicon, Who::Anyone),
+    rule("GET", "/login", Page::LoginForm, Who::Anyone),
+    rule("POST", "/login", Page::Login, Who::Anyone),
+    rule("POST", "/logout", Page::Logout, Who::Signed),
+    rule("GET", "/password", Page::PasswordForm, Who::Signed),
+    rule("POST", "/password", Page::Password, Who::Signed),
+    rule("GET", "/", Page::Status, READERS),
+    rule("GET", "/renders", Page::Renders, READERS),
+    rule("GET", "/renders/{id}", Page::RenderRun, READERS),
+    rule("GET", "/problems", Page::Problems, READERS),
+    rule("GET", "/preview", Page::PreviewHome, READERS),
+    rule("GET", "/preview/{profile}", Page::Preview, READERS),
+    rule("GET", "/stats", Page::Stats, READERS),
+    rule("GET", "/stats.csv", Page::StatsCsv, READERS),
+    rule("GET", "/a/{asset}", Page::Asset, READERS),
+    rule("GET", "/api/v1/status", Page::ApiStatus, READERS),
+    rule("GET", "/api/v1/renders", Page::ApiRenders, READERS),
+    rule("GET", "/api/v1/problems", Page::ApiProblems, READERS),
+    rule("GET", "/events", Page::Events, READERS),
+    rule("GET", "/metrics", Page::Metrics, READERS),
+    rule("GET", "/accounts", Page::Accounts, ADMIN),
+    rule("POST", "/accounts", Page::AccountAdd, ADMIN),
+    rule("POST", "/accounts/{name}/lock", Page::AccountLock, ADMIN),
+    rule("POST", "/accounts/{name}/unlock", Page::AccountUnlock, ADMIN),
+    rule("POST", "/accounts/{name}/reset", Page::AccountReset, ADMIN),
+    rule("POST", "/accounts/{name}/token", Page::AccountToken, ADMIN),
+    rule("GET", "/audit", Page::Audit, AUDITOR),
+    rule("GET", "/api/v1/audit", Page::ApiAudit, AUDITOR),
+    rule("GET", "/audit.csv", Page::AuditCsv, AUDITOR),
+];
+
+impl Who {
+    /// Whether a caller of `role` (`None`: not logged in) with a session
+    /// (`session`) is admitted.
+    pub fn admits(self, role: Option<Role>, session: bool) -> bool {
+        match self {
+            Who::Anyone => true,
+            Who::Signed => role.is_some() && session,
+            Who::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+        }
+    }
+}
+
+/// What the table says of a method and path.
+#[derive(Debug)]
+pub enum Found<'a> {
+    /// The rule, and the path's `{x}` segments in order.
+    Route(&'static Rule, Vec<&'a str>),
+    /// The path is a route, but not with this method.
+    WrongMethod,
+    NotFound,
+}
+
+/// Looks `method` and `path` up in [`RULES`].
+pub fn find<'a>(method: &str, path: &'a str) -> Found<'a> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut found = Found::NotFound;
+    for rule in RULES {
+        let Some(params) = matches(rule.path, &parts) else { continue };
+        if rule.method == method {
+            return Found::Route(rule, params);
+        }
+        found = Found::WrongMethod;
+    }
+    found
+}
+
+fn matches<'a>(pattern: &str, parts: &[&'a str]) -> Option<Vec<&'a str>> {
+    let pattern: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+    if pattern.len() != parts.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (p, part) in pattern.iter().zip(parts) {
+        if p.starts_with('{') {
+            params.push(*part);
+        } else if p != part {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// Whether `role` may `GET` `path`: what the menus show, and where a login
+/// may lead.
+pub fn may_get(role: Role, path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or("");
+    matches!(find("GET", path), Found::Route(rule, _) if rule.who.admits(Some(role), true))
+}
+
+/// Where a role lands after logging in.
+pub fn home(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/accounts",
+        Role::Auditor => "/audit",
+        Role::Operator | Role::Reviewer => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_has_exactly_one_rule() {
+        for page in Page::ALL {
+            let n = RULES.iter().filter(|r| r.page == *page).count();
+            assert_eq!(n, 1, "{page:?} has {n} rules");
+        }
+        assert_eq!(RULES.len(), Page::ALL.len());
+    }
+
+    #[test]
+    fn every_role_has_a_home_it_may_open() {
+        for role in Role::ALL {
+            assert!(may_get(role, home(role)), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn roles_keep_their_powers_apart() {
+        assert!(may_get(Role::Auditor, "/audit"));
+        assert!(!may_get(Role::Auditor, "/"));
+        assert!(!may_get(Role::Admin, "/audit"));
+        assert!(!may_get(Role::Admin, "/stats"));
+        assert!(!may_get(Role::Operator, "/accounts"));
+        assert!(!may_get(Role::Reviewer, "/audit.csv"));
+        assert!(may_get(Role::Reviewer, "/renders/7"));
+    }
+
+    #[test]
+    fn lookups() {
+        assert!(matches!(find("HEAD", "/renders/3"), Found::Route(r, p) if r.page == Page::RenderRun && p == ["3"]));
+        assert!(matches!(find("DELETE", "/renders"), Found::WrongMethod));
+        assert!(matches!(find("GET", "/renders/3/x"), Found::NotFound));
+        assert!(
+            matches!(find("POST", "/accounts/li/lock"), Found::Route(r, p) if r.page == Page::AccountLock && p == ["li"])
+        );
+    }
+}

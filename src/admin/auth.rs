@@ -1,0 +1,390 @@
+//! Who is asking: sessions from the login form, API tokens, the read-only
+//! `--admin-token`; the login itself with its lockout and the slowing of
+//! addresses that keep failing; changing one's own password.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use hyper::{HeaderMap, Request, StatusCode};
+
+use super::{access, form, html, pages, redirect, Admin, Resp};
+use crate::accounts::{self, Account, Role};
+use crate::audit::{Action, Event};
+use crate::clock::Clock;
+use crate::ids::{random_hex, same_secret};
+use crate::store::Store;
+use crate::sync::Locked;
+
+pub const COOKIE_NAME: &str = "infotv_admin";
+/// However busy, a session ends this long after it began.
+const SESSION_MAX: chrono::Duration = chrono::Duration::hours(12);
+/// Failed logins (and bad tokens) one address may make in the lockout
+/// window before each further try must wait, twice as long each time.
+const FREE_FAILURES: u32 = 20;
+const MAX_WAIT_SECS: i64 = 300;
+
+/// How the operators' port is guarded.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A session idle this long ends (等保: 30 minutes by default).
+    pub idle: Duration,
+    /// The port speaks TLS: cookies are `Secure`.
+    pub tls: bool,
+    /// The read-only token for scrapers (`--admin-token`).
+    pub token: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { idle: Duration::from_secs(30 * 60), tls: false, token: None }
+    }
+}
+
+/// How a caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Session(String),
+    Token,
+    /// The shared read-only `--admin-token`, audited as account `token`.
+    AdminToken,
+}
+
+/// Someone known.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub role: Role,
+    pub via: Via,
+    pub address: String,
+    /// Every page but the password form waits until the password is changed.
+    pub must_change: bool,
+}
+
+/// What the request's credentials come to.
+#[derive(Debug)]
+pub enum Identity {
+    Known(Caller),
+    /// No credentials at all.
+    Nobody,
+    /// A session cookie that was once good: idle too long, or ended.
+    Expired,
+    /// A bearer token nobody has (audited, and counted against the address).
+    BadToken,
+}
+
+struct Session {
+    account: String,
+    epoch: i64,
+    started: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+}
+
+/// Failures from one address within the window.
+struct Strikes {
+    count: u32,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+}
+
+/// Sessions, the address brake and the clock they go by.
+pub struct Gate {
+    pub clock: Arc<Clock>,
+    pub options: Options,
+    sessions: Mutex<HashMap<String, Session>>,
+    strikes: Mutex<HashMap<IpAddr, Strikes>>,
+    /// Two argon2 hashes at a time (19 MiB each): a flood of logins queues
+    /// here instead of taking the machine's memory.
+    hashing: tokio::sync::Semaphore,
+}
+
+impl Gate {
+    pub fn new(options: Options, clock: Arc<Clock>) -> Gate {
+        Gate {
+            clock,
+            options,
+            sessions: Mutex::default(),
+            strikes: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(2),
+        }
+    }
+
+    /// Who sent `headers` from `address`.
+    pub fn identify(&self, store: Option<&Store>, headers: &HeaderMap, address: IpAddr) -> Identity {
+        let now = self.clock.now();
+        let bearer = headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(token) = bearer {
+            if self.options.token.as_deref().is_some_and(|t| same_secret(token, t)) {
+                return Identity::Known(caller("token", Role::Operator, Via::AdminToken, address, false));
+            }
+            let found = store.and_then(|s| s.account_by_token(&accounts::token_hash(token)).ok().flatten());
+            return match found {
+                Some(a) if !a.disabled => Identity::Known(caller(&a.name, a.role, Via::Token, address, false)),
+                _ => Identity::BadToken,
+            };
+        }
+        let Some(id) = cookie(headers, COOKIE_NAME) else { return Identity::Nobody };
+        let (name, epoch) = {
+            let mut sessions = self.sessions.locked();
+            let idle = chrono::Duration::from_std(self.options.idle).unwrap_or(chrono::Duration::MAX);
+            sessions.retain(|_, s| now - s.last_seen < idle && now - s.started < SESSION_MAX);
+            let Some(s) = sessions.get_mut(&id) else { return Identity::Expired };
+            s.last_seen = now;
+            (s.account.clone(), s.epoch)
+        };
+        // The account as the store has it now: `infotv account lock` from
+        // the command line ends a session on its next request.
+        match store.and_then(|s| s.account(&name).ok().flatten()) {
+            Some((a, _)) if !a.disabled && a.epoch == epoch => {
+                Identity::Known(caller(&a.name, a.role, Via::Session(id), address, a.must_change))
+            }
+            _ => {
+                self.sessions.locked().remove(&id);
+                Identity::Expired
+            }
+        }
+    }
+
+    /// Starts a session for `account`; returns its id.
+    pub fn open(&self, account: &Account) -> String {
+        let id = random_hex(32);
+        let now = self.clock.now();
+        let s = Session { account: account.name.clone(), epoch: account.epoch, started: now, last_seen: now };
+        self.sessions.locked().insert(id.clone(), s);
+        id
+    }
+
+    pub fn close(&self, id: &str) {
+        self.sessions.locked().remove(id);
+    }
+
+    /// The `Set-Cookie` value for session `id`.
+    pub fn cookie(&self, id: &str) -> String {
+        let secure = if self.options.tls { "; Secure" } else { "" };
+        format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Strict{secure}")
+    }
+
+    /// How long `address` must still wait before it may try again.
+    pub fn braked(&self, address: IpAddr) -> Option<Duration> {
+        let now = self.clock.now();
+        let strikes = self.strikes.locked();
+        let s = strikes.get(&address).filter(|s| now - s.first < accounts::FAILURE_WINDOW)?;
+        let over = s.count.checked_sub(FREE_FAILURES)?;
+        let wait = chrono::Duration::seconds((1i64 << over.min(16)).min(MAX_WAIT_SECS));
+        let left = s.last + wait - now;
+        (left > chrono::Duration::zero()).then(|| left.to_std().unwrap_or_default())
+    }
+
+    /// Counts a failure against `address`.
+    pub fn strike(&self, address: IpAddr) {
+        let now = self.clock.now();
+        let mut strikes = self.strikes.locked();
+        if strikes.len() > 10_000 {
+            strikes.retain(|_, s| now - s.first < accounts::FAILURE_WINDOW);
+        }
+        let s = strikes.entry(address).or_insert(Strikes { count: 0, first: now, last: now });
+        if now - s.first >= accounts::FAILURE_WINDOW {
+            *s = Strikes { count: 0, first: now, last: now };
+        }
+        s.count += 1;
+        s.last = now;
+    }
+
+    /// Checks `password` against `phc` off the async threads, two at a time.
+    pub async fn verify(&self, phc: String, password: String) -> bool {
+        let Ok(_permit) = self.hashing.acquire().await else { return false };
+        tokio::task::spawn_blocking(move || accounts::verify_password(&phc, &password)).await.unwrap_or(false)
+    }
+
+    /// Hashes a new password off the async threads.
+    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
+        let _permit = self.hashing.acquire().await?;
+        tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await?
+    }
+}
+
+fn caller(account: &str, role: Role, via: Via, address: IpAddr, must_change: bool) -> Caller {
+    Caller { account: account.to_string(), role, via, address: address.to_string(), must_change }
+}
+
+/// The value of cookie `name` in `headers`.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// Where a login leads: the page asked for when the role may open it,
+/// else the role's home. Only paths of this server: never an open redirect.
+fn landing(role: Role, next: &str) -> String {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local && access::may_get(role, next) {
+        next.to_string()
+    } else {
+        access::home(role).to_string()
+    }
+}
+
+/// `POST /login`.
+pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) -> Resp {
+    let form = match form(req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (name, password, next) = (form.get("name").trim().to_lowercase(), form.get("password"), form.get("next"));
+    let gate = &admin.gate;
+    let addr = address.to_string();
+    let record = |action, result: &str| {
+        admin.record(&Event { account: &name, role: "-", address: &addr, action, target: &name, result })
+    };
+    if let Some(wait) = gate.braked(address) {
+        record(Action::Login, "slowed");
+        let secs = wait.as_secs().max(1);
+        let msg = format!("这个地址登录失败太多，请 {secs} 秒后再试。");
+        let mut r = html(StatusCode::TOO_MANY_REQUESTS, pages::login(&next, Some(&msg)));
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
+    let Some(store) = admin.store.clone() else {
+        let msg = "数据库不可用，无法登录；只读令牌仍可使用。";
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::login(&next, Some(msg)));
+    };
+    let now = gate.clock.now();
+    if let Ok(Some(until)) = store.locked_out(&name, now) {
+        record(Action::Login, "locked");
+        return html(StatusCode::UNAUTHORIZED, pages::login(&next, Some(&locked_message(admin, until))));
+    }
+    // A name that does not exist costs the same hash as one that does.
+    let found = store.account(&name).ok().flatten();
+    let phc = found.as_ref().map_or_else(|| accounts::decoy_hash().to_string(), |(_, h)| h.clone());
+    let right = gate.verify(phc, password).await && found.is_some();
+    let Some((account, _)) = found.filter(|_| right) else {
+        gate.strike(address);
+        record(Action::Login, "failed");
+        let mut msg = "账号或口令不正确。".to_string();
+        if let Ok(Some(until)) = store.login_failed(&name, now) {
+            record(Action::Lockout, "locked");
+            msg = locked_message(admin, until);
+        }
+        return html(StatusCode::UNAUTHORIZED, pages::login(&next, Some(&msg)));
+    };
+    if account.disabled {
+        record(Action::Login, "disabled");
+        return html(StatusCode::FORBIDDEN, pages::login(&next, Some("这个账号已被停用，请联系系统管理员。")));
+    }
+    let _ = store.login_succeeded(&name, now);
+    admin.record(&Event {
+        account: &name,
+        role: account.role.name(),
+        address: &addr,
+        action: Action::Login,
+        target: &name,
+        result: "ok",
+    });
+    let id = gate.open(&account);
+    let to = if account.must_change { "/password".to_string() } else { landing(account.role, &next) };
+    let mut r = redirect(&to);
+    if let Ok(v) = HeaderValue::from_str(&gate.cookie(&id)) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+fn locked_message(admin: &Admin, until: DateTime<Utc>) -> String {
+    let local = until.with_timezone(&pages::zone(admin)).format("%H:%M");
+    format!("连续 {} 次登录失败，这个账号已锁定 15 分钟，请在 {local} 之后再试。", accounts::FAILURES_TO_LOCK)
+}
+
+/// `POST /logout`: the session ends on the server, not just in the browser.
+pub fn logout(admin: &Admin, who: &Caller) -> Resp {
+    if let Via::Session(id) = &who.via {
+        admin.gate.close(id);
+    }
+    admin.record_by(who, Action::Logout, &who.account, "ok");
+    let mut r = redirect("/login");
+    let gone = format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(v) = HeaderValue::from_str(&gone) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+/// `POST /password`: the current password, the new one twice. Every
+/// session of the account ends; this browser gets a new one.
+pub async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller) -> Resp {
+    let form = match form(req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (current, new, again) = (form.get("current"), form.get("new"), form.get("again"));
+    let Some(store) = admin.store.clone() else { return html(StatusCode::SERVICE_UNAVAILABLE, String::new()) };
+    let refuse = |why: &str| {
+        admin.record_by(who, Action::Password, &who.account, why);
+        html(StatusCode::BAD_REQUEST, pages::password(admin, who, Some(why)))
+    };
+    let Some((account, phc)) = store.account(&who.account).ok().flatten() else {
+        return refuse("账号不存在。");
+    };
+    if !admin.gate.verify(phc, current.clone()).await {
+        admin.gate.strike(who.address.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])));
+        return refuse("当前口令不正确。");
+    }
+    if new != again {
+        return refuse("两次输入的新口令不一致。");
+    }
+    if new == current {
+        return refuse("新口令不能与当前口令相同。");
+    }
+    if let Some(why) = accounts::password_problem(&account.name, &new) {
+        return refuse(why);
+    }
+    let hashed = match admin.gate.hash(new).await {
+        Ok(h) => h,
+        Err(e) => return refuse(&format!("无法保存：{e:#}")),
+    };
+    if let Err(e) = store.set_password(&account.name, &hashed, false) {
+        return refuse(&format!("无法保存：{e:#}"));
+    }
+    admin.record_by(who, Action::Password, &who.account, "ok");
+    if account.name == "admin" {
+        // The first start's password is no longer the password.
+        let _ = std::fs::remove_file(admin.data.join("admin-password"));
+    }
+    let Some((fresh, _)) = store.account(&account.name).ok().flatten() else { return redirect("/login") };
+    if let Via::Session(old) = &who.via {
+        admin.gate.close(old);
+    }
+    let id = admin.gate.open(&fresh);
+    let mut r = redirect(access::home(fresh.role));
+    if let Ok(v) = HeaderValue::from_str(&admin.gate.cookie(&id)) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+/// Without credentials: people are sent to the login form, programs get 401.
+pub fn unauthorised(wants_page: bool, path: &str, expired: bool) -> Resp {
+    if wants_page {
+        let mut to = format!("/login?next={}", super::encode(path));
+        if expired {
+            to.push_str("&expired=1");
+        }
+        return redirect(&to);
+    }
+    let mut r = super::text(StatusCode::UNAUTHORIZED, "401: log in, or send an API token (Authorization: Bearer …)\n");
+    r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"infotv\""));
+    r
+}
