@@ -120,6 +120,8 @@ impl App {
     /// Loads, restores and renders: when this returns, a generation is on
     /// air (the saved one or the first render's).
     pub async fn start(config: Config, listeners: Listeners) -> Result<App> {
+        // Refused before anything is loaded or written.
+        let tls = admin_tls(&config, &listeners)?;
         let fonts_dir = config.fonts.clone();
         let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
         let station = Station::new();
@@ -139,7 +141,6 @@ impl App {
         });
         let salt = store.as_ref().ok().and_then(|s| s.salt().ok()).unwrap_or_else(|| crate::ids::random_hex(32));
         let metrics = Arc::new(Metrics::new(salt));
-        let tls = admin_tls(&config, &listeners)?;
         let first_password = match &store {
             Ok(s) => admin::first_admin(s, &config.data, config.clock.now())?,
             Err(_) => None,

@@ -33,6 +33,13 @@ fn every_sub_item_is_reachable_with_the_keys_alone() {
     assert_eq!((shot.width(), shot.height()), (720, 576));
 }
 
+/// The first administrator's password, from the banner of a first start.
+fn first_password(banner: &str) -> String {
+    let after =
+        banner.split("account admin, password ").nth(1).unwrap_or_else(|| panic!("no first password in {banner}"));
+    after.split_whitespace().next().unwrap().to_string()
+}
+
 #[test]
 fn the_operators_pages_load_in_chromium_without_script_errors() {
     let browser_dir = common::root().join("tests/browser");
@@ -46,7 +53,7 @@ fn the_operators_pages_load_in_chromium_without_script_errors() {
         .current_dir(&browser_dir)
         .arg("admin.mjs")
         .arg(format!("http://{}", server.admin))
-        .arg(common::ADMIN_TOKEN)
+        .arg(first_password(&server.banner))
         .args(std::env::var("ADMIN_SHOTS").ok())
         .output()
         .expect("node runs");

@@ -40,6 +40,14 @@ fn filter(admin: &Admin, query: &str, default_limit: usize) -> Result<Filter, St
     })
 }
 
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 pub async fn page(admin: &Arc<Admin>, who: &Caller, query: &str) -> Resp {
     let f = match filter(admin, query, 500) {
         Ok(f) => f,
@@ -53,7 +61,7 @@ pub async fn page(admin: &Arc<Admin>, who: &Caller, query: &str) -> Resp {
             (Err(anyhow::anyhow!("{e}")), Err(e))
         })
     };
-    admin.record_by(who, Action::AuditRead, &format!("/audit?{query}"), "ok");
+    admin.record_by(who, Action::AuditRead, &with_query("/audit", query), "ok");
     let rows = rows.unwrap_or_default();
     let csv_link = format!("/audit.csv?{query}");
     let body = html! {
@@ -84,13 +92,13 @@ pub async fn page(admin: &Arc<Admin>, who: &Caller, query: &str) -> Resp {
             @for r in &rows {
                 tr {
                     td.n { (r.id) }
-                    td { (pages::local(admin, &r.at)) }
+                    td { (pages::local_full(admin, &r.at)) }
                     td { (r.account) }
                     td { (r.role) }
                     td { (r.address) }
                     td { (Action::of_name(&r.action).map_or(r.action.as_str(), |a| a.zh())) span.en { " " (r.action) } }
                     td { (r.target) }
-                    td class=[(r.result != "ok").then_some("error")] { (r.result) }
+                    td class=[(!r.result.starts_with("ok")).then_some("error")] { (r.result) }
                 }
             }
         }
@@ -106,7 +114,7 @@ pub fn api(admin: &Admin, who: &Caller, query: &str) -> Resp {
     let Some(store) = &admin.store else { return text(StatusCode::SERVICE_UNAVAILABLE, "no data folder\n") };
     match store.audit_rows(&f) {
         Ok(rows) => {
-            admin.record_by(who, Action::AuditRead, &format!("/api/v1/audit?{query}"), "ok");
+            admin.record_by(who, Action::AuditRead, &with_query("/api/v1/audit", query), "ok");
             json(serde_json::json!(rows))
         }
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}\n")),
@@ -123,7 +131,7 @@ pub fn csv(admin: &Admin, who: &Caller, query: &str) -> Resp {
         Ok(rows) => rows,
         Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e:#}\n")),
     };
-    admin.record_by(who, Action::Export, &format!("audit.csv?{query}"), "ok");
+    admin.record_by(who, Action::Export, &with_query("audit.csv", query), "ok");
     let mut r =
         boxed(crate::net::bytes(StatusCode::OK, "text/csv; charset=utf-8", audit::csv(&rows).into(), "no-store"));
     let name = format!("attachment; filename=\"infotv-audit-{}.csv\"", chrono::Utc::now().format("%Y%m%d-%H%M%S"));

@@ -252,7 +252,7 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
     };
     if let Some(wait) = gate.braked(address) {
         record(Action::Login, "slowed");
-        let secs = wait.as_secs().max(1);
+        let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
         let msg = format!("这个地址登录失败太多，请 {secs} 秒后再试。");
         let mut r = html(StatusCode::TOO_MANY_REQUESTS, pages::login(&next, Some(&msg)));
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));

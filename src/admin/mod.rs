@@ -316,7 +316,9 @@ async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) ->
     let h = r.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it, browsers send `Origin: null` on this
+    // site's own forms, which the cross-site check must refuse.
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     if admin.gate.options.tls {
         h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
     }
@@ -346,7 +348,7 @@ async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp 
                 result: "denied",
             };
             admin.record(&e);
-            return auth::unauthorised(false, &path, false);
+            (None, false)
         }
     };
     let (rule, params) = match (access::find(req.method().as_str(), &path), &who) {

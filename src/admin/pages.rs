@@ -156,6 +156,13 @@ pub(crate) fn local(admin: &Admin, rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// A stored RFC 3339 time as the channel's local `2026-11-27 20:15:03`.
+pub(crate) fn local_full(admin: &Admin, rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&zone(admin)).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
 /// What started a render, in words.
 fn trigger(t: &Trigger) -> String {
     match t {

@@ -76,7 +76,8 @@ pub fn page(admin: &Admin, who: &Caller, notice: Option<Notice>) -> String {
             label { "账号名 " input name="name" required pattern="[a-z][a-z0-9._-]{1,31}" placeholder="如 zhangwei"; }
             label { "角色 "
                 select name="role" {
-                    @for r in Role::ALL { option value=(r.name()) { (r.zh()) } }
+                    // The least power first, and chosen unless changed.
+                    @for r in [Role::Operator, Role::Reviewer, Role::Auditor, Role::Admin] { option value=(r.name()) { (r.zh()) } }
                 }
             }
             button { "新增" }

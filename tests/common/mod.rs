@@ -99,6 +99,13 @@ impl Server {
         self.stop_now()
     }
 
+    /// Stops the server (as [`Server::stop`]) and hands over its data
+    /// folder, to look at what it left behind.
+    pub fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        self.stop_now().unwrap();
+        std::mem::replace(&mut self.data, tempfile::tempdir().unwrap())
+    }
+
     fn stop_now(&mut self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         let (Some(rt), Some(ended)) = (self.runtime.take(), self.ended.take()) else { return Ok(()) };
