@@ -279,6 +279,23 @@ impl Store {
     }
 }
 
+/// Text a stranger chose (a login name) as the log keeps it: at most 64
+/// characters, control characters as `?`.
+pub fn tame(text: &str) -> String {
+    text.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// A cell Excel will not take for a formula: one starting with `=`, `+`,
+/// `-`, `@` or a tab gets a leading `'` (a login name like
+/// `=HYPERLINK(…)` stays text).
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Rows as CSV for Excel: UTF-8 with a BOM, CRLF, a Chinese header row.
 pub fn csv(rows: &[Row]) -> Vec<u8> {
     let mut out = Vec::from("\u{feff}".as_bytes());
@@ -287,17 +304,9 @@ pub fn csv(rows: &[Row]) -> Vec<u8> {
         let _ = w.write_record(["序号", "时间(UTC)", "账号", "角色", "地址", "操作", "对象", "结果", "哈希"]);
         for r in rows {
             let action = Action::of_name(&r.action).map_or(r.action.clone(), |a| format!("{} {}", a.name(), a.zh()));
-            let _ = w.write_record([
-                &r.id.to_string(),
-                &r.at,
-                &r.account,
-                &r.role,
-                &r.address,
-                &action,
-                &r.target,
-                &r.result,
-                &r.hash,
-            ]);
+            let id = r.id.to_string();
+            let fields = [&id, &r.at, &r.account, &r.role, &r.address, &action, &r.target, &r.result, &r.hash];
+            let _ = w.write_record(fields.map(|f| cell(f)));
         }
         let _ = w.flush();
     }
@@ -334,6 +343,27 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(store.audit_rows(&only).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn strangers_text_is_tamed_and_no_cell_is_a_formula() {
+        assert_eq!(tame("li\u{7}\nna"), "li??na");
+        assert_eq!(tame(&"x".repeat(100)).len(), 64);
+        let row = Row {
+            id: 1,
+            at: "t".into(),
+            account: "=HYPERLINK(\"http://evil\")".into(),
+            role: "-".into(),
+            address: "a".into(),
+            action: "login".into(),
+            target: "@SUM(1)".into(),
+            result: "failed".into(),
+            prev: String::new(),
+            hash: "h".into(),
+        };
+        let out = String::from_utf8(csv(&[row])).unwrap();
+        assert!(out.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{out}");
+        assert!(out.contains(",'@SUM(1),"), "{out}");
     }
 
     #[test]

@@ -334,14 +334,16 @@ fn answers_do_not_tell_whether_a_name_exists() {
     let known = site.login("wang", "Not-The-Password-1");
     let unknown = site.login("nobody", "Not-The-Password-1");
     assert_eq!((known.status, unknown.status), (401, 401));
-    assert_eq!(known.text(), unknown.text());
+    // (The form keeps the name typed; apart from it, the same page.)
+    let same = |r: &Response, name: &str| r.text().replace(&format!("value=\"{name}\""), "value=\"NAME\"");
+    assert_eq!(same(&known, "wang"), same(&unknown, "nobody"));
     // …and a lockout alike for both.
     for _ in 0..4 {
         site.login("wang", "x");
         site.login("nobody", "x");
     }
     let (known, unknown) = (site.login("wang", "x"), site.login("nobody", "x"));
-    assert_eq!(known.text(), unknown.text());
+    assert_eq!(same(&known, "wang"), same(&unknown, "nobody"));
     assert!(known.text().contains("已锁定"));
     site.clock.advance(Duration::from_secs(16 * 60));
 
@@ -641,4 +643,27 @@ fn the_command_line_manages_accounts_beside_the_running_server() {
     }
     let (ok, out) = common::infotv(&["audit", "verify"], data, "");
     assert!(ok && out.contains("审计日志完整"), "{out}");
+}
+
+#[test]
+fn the_live_log_ends_with_the_session() {
+    let site = site();
+    site.add("ops", Role::Operator, "Operate-Pass-2026");
+    let c = site.session("ops", "Operate-Pass-2026");
+    let mut stream = std::net::TcpStream::connect(site.server.admin).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    use std::io::{Read, Write};
+    write!(stream, "GET /events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{c}\r\n\r\n").unwrap();
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "the live log opens");
+    assert_eq!(site.post("/logout", &[&c], "").status, 303);
+    // The next keep-alive (within 15 s) finds the session gone and ends the stream.
+    let began = Instant::now();
+    let mut rest = Vec::new();
+    let read = stream.read_to_end(&mut rest);
+    assert!(read.is_ok(), "the stream ended instead of timing out: {read:?}");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(text.ends_with("0\r\n\r\n"), "a clean end of the chunked stream: {text:?}");
+    assert!(began.elapsed() < Duration::from_secs(20));
 }

@@ -153,6 +153,22 @@ impl Gate {
         }
     }
 
+    /// Whether `who`, admitted earlier, would still be: for a long answer
+    /// (the live log) that must end with the session or the account.
+    pub fn alive(&self, store: Option<&Store>, who: &Caller) -> bool {
+        let account = || store.and_then(|s| s.account(&who.account).ok().flatten()).map(|(a, _)| a);
+        match &who.via {
+            Via::AdminToken => true,
+            Via::Token => account().is_some_and(|a| !a.disabled),
+            Via::Session(id) => {
+                let now = self.clock.now();
+                let idle = chrono::Duration::from_std(self.options.idle).unwrap_or(chrono::Duration::MAX);
+                let epoch = self.sessions.locked().get(id).filter(|s| now - s.last_seen < idle).map(|s| s.epoch);
+                epoch.is_some_and(|e| account().is_some_and(|a| !a.disabled && a.epoch == e))
+            }
+        }
+    }
+
     /// Starts a session for `account`; returns its id.
     pub fn open(&self, account: &Account) -> String {
         let id = random_hex(32);
@@ -244,7 +260,10 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
         Ok(f) => f,
         Err(r) => return r,
     };
-    let (name, password, next) = (form.get("name").trim().to_lowercase(), form.get("password"), form.get("next"));
+    // The name as typed is a stranger's text: tamed before it is looked
+    // up or recorded.
+    let name = crate::audit::tame(form.get("name").trim()).to_lowercase();
+    let (password, next) = (form.get("password"), form.get("next"));
     let gate = &admin.gate;
     let addr = address.to_string();
     let record = |action, result: &str| {
@@ -254,18 +273,18 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
         record(Action::Login, "slowed");
         let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
         let msg = format!("这个地址登录失败太多，请 {secs} 秒后再试。");
-        let mut r = html(StatusCode::TOO_MANY_REQUESTS, pages::login(&next, Some(&msg)));
+        let mut r = html(StatusCode::TOO_MANY_REQUESTS, pages::login(&name, &next, Some(&msg)));
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
     let Some(store) = admin.store.clone() else {
         let msg = "数据库不可用，无法登录；只读令牌仍可使用。";
-        return html(StatusCode::SERVICE_UNAVAILABLE, pages::login(&next, Some(msg)));
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::login(&name, &next, Some(msg)));
     };
     let now = gate.clock.now();
     if let Ok(Some(until)) = store.locked_out(&name, now) {
         record(Action::Login, "locked");
-        return html(StatusCode::UNAUTHORIZED, pages::login(&next, Some(&locked_message(admin, until))));
+        return html(StatusCode::UNAUTHORIZED, pages::login(&name, &next, Some(&locked_message(admin, until))));
     }
     // A name that does not exist costs the same hash as one that does.
     let found = store.account(&name).ok().flatten();
@@ -279,11 +298,11 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
             record(Action::Lockout, "locked");
             msg = locked_message(admin, until);
         }
-        return html(StatusCode::UNAUTHORIZED, pages::login(&next, Some(&msg)));
+        return html(StatusCode::UNAUTHORIZED, pages::login(&name, &next, Some(&msg)));
     };
     if account.disabled {
         record(Action::Login, "disabled");
-        return html(StatusCode::FORBIDDEN, pages::login(&next, Some("这个账号已被停用，请联系系统管理员。")));
+        return html(StatusCode::FORBIDDEN, pages::login(&name, &next, Some("这个账号已被停用，请联系系统管理员。")));
     }
     let _ = store.login_succeeded(&name, now);
     admin.record(&Event {

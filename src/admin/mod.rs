@@ -410,7 +410,7 @@ async fn open_page(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, query
         }
         Page::LoginForm => {
             let notice = (param(query, "expired") == "1").then_some("会话已超时（30 分钟无操作），请重新登录。");
-            html(StatusCode::OK, pages::login(&param(query, "next"), notice))
+            html(StatusCode::OK, pages::login("", &param(query, "next"), notice))
         }
         Page::Login => auth::login(admin, req, ip).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -477,7 +477,7 @@ async fn page(
         Page::ApiStatus => json(pages::status_json(admin)),
         Page::ApiRenders => api_renders(admin, query),
         Page::ApiProblems => json(serde_json::json!(pages::open_problems(admin))),
-        Page::Events => events(admin),
+        Page::Events => events(admin, who.clone()),
         Page::Metrics => {
             let st = &admin.station;
             let mut r = text(StatusCode::OK, &admin.metrics.render(&st.on_air, &st.log, &st.health));
@@ -562,8 +562,9 @@ fn stats_csv(admin: &Admin, from: NaiveDate, to: NaiveDate) -> Resp {
 
 /// The render log, live: the last few renders, then each new one as it
 /// finishes, as server-sent events.
-fn events(admin: &Arc<Admin>) -> Resp {
+fn events(admin: &Arc<Admin>, who: Caller) -> Resp {
     let (mut tx, body) = http_body_util::Channel::<Bytes, Infallible>::new(16);
+    let admin = admin.clone();
     let mut rx = admin.station.log.subscribe();
     let recent: Vec<Report> = admin.station.log.recent(20);
     let mut closing = admin.closing.subscribe();
@@ -589,6 +590,11 @@ fn events(admin: &Arc<Admin>) -> Resp {
                 _ = closing.changed() => return,
             };
             if tx.send(Frame::data(frame)).await.is_err() {
+                return;
+            }
+            // A stream outlives no logout, lock or idle timeout: checked at
+            // every frame, the keep-alive included.
+            if !admin.gate.alive(admin.store.as_deref(), &who) {
                 return;
             }
         }

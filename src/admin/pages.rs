@@ -84,7 +84,8 @@ pub(crate) fn page(admin: &Admin, who: &Caller, title: &str, on: &str, body: Mar
     page.into_string()
 }
 
-pub fn login(next: &str, error: Option<&str>) -> String {
+/// The login form; `name` is kept after a failed try.
+pub fn login(name: &str, next: &str, error: Option<&str>) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -97,8 +98,13 @@ pub fn login(next: &str, error: Option<&str>) -> String {
                 form.login method="post" action="/login" {
                     h1 { "infotv 管理登录" }
                     @if let Some(e) = error { p.error { (e) } }
-                    label { "账号" input name="name" autofocus autocomplete="username" required; }
-                    label { "口令" input type="password" name="password" autocomplete="current-password" required; }
+                    @if name.is_empty() {
+                        label { "账号" input name="name" autofocus autocomplete="username" required; }
+                        label { "口令" input type="password" name="password" autocomplete="current-password" required; }
+                    } @else {
+                        label { "账号" input name="name" value=(name) autocomplete="username" required; }
+                        label { "口令" input type="password" name="password" autofocus autocomplete="current-password" required; }
+                    }
                     input type="hidden" name="next" value=(next);
                     button { "登录" }
                     p.hint { "每人使用自己的账号，不要共用。连续 5 次输错口令，账号将锁定 15 分钟。" }
