@@ -140,6 +140,32 @@ pub struct SiteConfig {
     pub stale_days: u32,
     /// The broadcast loop for one-way boxes: `[loop]`; `None` runs none.
     pub broadcast: Option<LoopConfig>,
+    /// `[review]`: review before air and the content checks.
+    pub review: ReviewConfig,
+}
+
+/// `[review]` of site.toml.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReviewConfig {
+    /// New and changed files wait for a reviewer.
+    pub required: bool,
+    /// A file containing one of these is withheld.
+    pub banned: Vec<String>,
+    /// Misused wording and its fix, reported with file and line.
+    pub corrections: Vec<(String, String)>,
+    /// What is done with ID, mobile and bank card numbers.
+    pub privacy: Privacy,
+}
+
+/// `privacy = "mask"` (the default) or `"block"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Privacy {
+    /// Shown masked, and reported.
+    #[default]
+    Mask,
+    /// The file is withheld (its last good version stays on air).
+    Block,
 }
 
 /// `[loop]` of site.toml: what the broadcast loop plays and where it goes.
@@ -175,6 +201,7 @@ impl Default for SiteConfig {
             watch_interval: None,
             stale_days: 30,
             broadcast: None,
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -199,6 +226,16 @@ struct RawSite {
     stale_days: Option<u32>,
     #[serde(rename = "loop")]
     broadcast: Option<RawLoop>,
+    review: Option<RawReview>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    required: Option<bool>,
+    banned: Option<Vec<String>>,
+    corrections: Option<BTreeMap<String, String>>,
+    privacy: Option<Privacy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,6 +351,20 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     }
     if let Some(raw_loop) = raw.broadcast {
         config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
+    }
+    if let Some(r) = raw.review {
+        config.review = ReviewConfig {
+            required: r.required.unwrap_or(false),
+            banned: r
+                .banned
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| w.trim().to_string())
+                .filter(|w| !w.is_empty())
+                .collect(),
+            corrections: r.corrections.unwrap_or_default().into_iter().filter(|(w, _)| !w.trim().is_empty()).collect(),
+            privacy: r.privacy.unwrap_or_default(),
+        };
     }
     apply_keys(path, raw.key_codes, raw.colour_keys, &mut config, &mut problems);
     (config, problems)

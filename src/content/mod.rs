@@ -5,6 +5,7 @@
 //! the file, the line where it applies, and the reason.
 
 pub mod article;
+pub mod checks;
 pub mod docx;
 pub mod names;
 pub mod photo;
@@ -314,6 +315,16 @@ fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
         if paragraphs.is_empty() {
             continue;
         }
+        let mut paragraphs = paragraphs;
+        let mut verdict = checks::Verdict::default();
+        let checker = checker(config);
+        for p in &mut paragraphs {
+            checker.text(name, p, &checks::Piece { line: None, context: "" }, &mut verdict);
+        }
+        problems.extend(verdict.problems.into_iter().map(|p| lined(p, root, path)));
+        if verdict.withhold {
+            continue;
+        }
         let modified = fs::metadata(root.join(path)).and_then(|m| m.modified()).ok();
         let since = modified
             .map(|t| chrono::DateTime::<chrono::Utc>::from(t).with_timezone(&config.time_zone))
@@ -432,6 +443,7 @@ fn load_item(
                     _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
                 };
                 let source = rel(&file.path);
+                let doc = doc.and_then(|d| checked(d, root, &file.path, config, problems));
                 let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
                 item.docs.extend(doc);
             }
@@ -439,7 +451,105 @@ fn load_item(
         }
     }
     item.photos = captioned_photos(root, &key, &files, &images, problems);
+    for photo in &mut item.photos {
+        let sidecar = entry.path.join(format!("{}.txt", stem_of(&photo.file_name)));
+        let checker = checker(config);
+        let mut verdict = checks::Verdict::default();
+        let piece = checks::Piece { line: None, context: "" };
+        checker.text(&rel(&sidecar), &mut photo.caption, &piece, &mut verdict);
+        if verdict.withhold {
+            photo.caption = names::split_order(&stem_of(&photo.file_name)).1.to_string();
+        }
+        problems.extend(verdict.problems.into_iter().map(|p| lined(p, root, &sidecar)));
+    }
     item
+}
+
+fn checker(config: &SiteConfig) -> checks::Checker<'_> {
+    let today_year = chrono::Datelike::year(&chrono::Utc::now().with_timezone(&config.time_zone));
+    checks::Checker { config: &config.review, today_year }
+}
+
+/// The content checks on a loaded document: its text masked in place, or
+/// `None` when it must be withheld; the findings go to `problems`.
+fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Doc> {
+    let checker = checker(config);
+    let mut verdict = checks::Verdict::default();
+    let source = doc.source.clone();
+    let none = checks::Piece { line: None, context: "" };
+    checker.text(&source, &mut doc.title, &none, &mut verdict);
+    match &mut doc.body {
+        Body::Text(blocks) => {
+            for block in blocks {
+                match block {
+                    Block::Heading(spans) | Block::Paragraph(spans) | Block::Item { spans, .. } => {
+                        for span in spans {
+                            checker.text(&source, &mut span.text, &none, &mut verdict);
+                        }
+                    }
+                    Block::Picture { caption, line, .. } => {
+                        checker.text(&source, caption, &checks::Piece { line: Some(*line), context: "" }, &mut verdict)
+                    }
+                    Block::Image { caption, .. } => checker.text(&source, caption, &none, &mut verdict),
+                }
+            }
+        }
+        Body::Table(table) => {
+            let header = table.header.clone();
+            for cell in &mut table.header {
+                checker.text(&source, cell, &checks::Piece { line: Some(1), context: "" }, &mut verdict);
+            }
+            for (r, row) in table.rows.iter_mut().enumerate() {
+                for (c, cell) in row.iter_mut().enumerate() {
+                    let context = header.get(c).map_or("", String::as_str);
+                    let piece = checks::Piece { line: Some(r as u32 + 2), context };
+                    checker.text(&source, cell, &piece, &mut verdict);
+                }
+            }
+        }
+    }
+    let text_file = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown" | "txt"));
+    problems.extend(verdict.problems.into_iter().map(|p| if text_file { lined(p, root, path) } else { p }));
+    (!verdict.withhold).then_some(doc)
+}
+
+/// A finding without a line gets the line of the file where its text is:
+/// the masked form's digits, the word, or the number as written.
+fn lined(p: Problem, root: &Path, path: &Path) -> Problem {
+    if p.line.is_some() {
+        return p;
+    }
+    let Some(raw) = read_text(root, path, &mut Vec::new()) else { return p };
+    let needle = needle_of(&p.zh);
+    let found = raw.lines().position(|l| match &needle {
+        Needle::Word(w) => l.contains(w.as_str()),
+        Needle::Number(head, tail) => {
+            let digits: String = l.chars().filter(|c| c.is_ascii_digit() || matches!(c, 'X' | 'x')).collect();
+            digits.to_uppercase().contains(head.as_str()) && digits.to_uppercase().contains(tail.as_str())
+        }
+    });
+    match found {
+        Some(i) => p.at_line(i as u32 + 1),
+        None => p,
+    }
+}
+
+enum Needle {
+    Word(String),
+    /// The masked form's visible digits, before and after the stars.
+    Number(String, String),
+}
+
+/// What to look for in the file, from a finding's Chinese wording.
+fn needle_of(zh: &str) -> Needle {
+    let quoted = zh.split('“').nth(1).and_then(|r| r.split('”').next());
+    if let Some(w) = quoted {
+        return Needle::Word(w.to_string());
+    }
+    let masked: String = zh.chars().filter(|c| c.is_ascii_digit() || matches!(c, '*' | 'X')).collect();
+    let head: String = masked.split('*').next().unwrap_or("").to_string();
+    let tail: String = masked.rsplit('*').next().unwrap_or("").to_string();
+    Needle::Number(head, tail)
 }
 
 /// Why a file of a sub-item is not read, by its extension.
