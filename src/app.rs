@@ -150,14 +150,14 @@ impl App {
             tls: tls.is_some(),
             token: admin::legacy_token(config.admin_token.clone(), &config.data),
         };
-        let admin = Arc::new(Admin::new(
-            station.clone(),
-            store,
-            metrics.clone(),
-            config.data.clone(),
-            options,
-            config.clock.clone(),
-        ));
+        if let Ok(store) = &store {
+            renderer.set_desk(Arc::new(crate::review::Desk::new(store.clone(), &config.data)));
+        }
+        let mut admin =
+            Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
+        admin.renderer = Some(renderer.clone());
+        admin.previewer = Some(Arc::new(Renderer::new(&config.channels, fonts.clone())));
+        let admin = Arc::new(admin);
 
         let told = [station.log.subscribe(), station.log.subscribe()];
         let watch = crate::watch::Watch::start(renderer.clone(), station.clone(), config.watch)?;

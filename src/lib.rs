@@ -31,6 +31,7 @@ pub mod problem;
 pub mod publish;
 pub mod raster;
 pub mod renderlog;
+pub mod review;
 pub mod routes;
 pub mod save;
 pub mod serve;

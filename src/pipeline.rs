@@ -23,6 +23,7 @@ use crate::problem::Problem;
 use crate::publish::{self, AssetSet, Generation, OverlayPics, Pictures, ProfileInput, ShellSettings};
 use crate::raster::{self, RasterCache, Rendered};
 use crate::renderlog::{RenderLog, Report, Trigger};
+use crate::review::Desk;
 use crate::sync::Locked;
 
 /// Where a render's results go: the generation on air, the render log and
@@ -50,6 +51,8 @@ pub struct Renderer {
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
     /// Each file's last good version, standing in when it breaks.
     last_good: Mutex<content::LastGood>,
+    /// Review before air, when the server has a store.
+    desk: std::sync::OnceLock<Arc<Desk>>,
     progress: Option<Progress>,
     /// Held by [`rebuild_since`]: one render at a time, so they go on air in
     /// the order they started.
@@ -67,6 +70,7 @@ impl Renderer {
             fonts,
             memo: Mutex::new(HashMap::new()),
             last_good: Mutex::new(content::LastGood::default()),
+            desk: std::sync::OnceLock::new(),
             progress: None,
             serial: Mutex::new(()),
         }
@@ -111,6 +115,65 @@ impl Renderer {
         self.memo.locked().clear();
     }
 
+    /// Reviews changes before air with `desk` (when site.toml asks).
+    pub fn set_desk(&self, desk: Arc<Desk>) {
+        let _ = self.desk.set(desk);
+    }
+
+    pub fn desk(&self) -> Option<&Arc<Desk>> {
+        self.desk.get()
+    }
+
+    /// The folder this render loads — the air tree under review, else the
+    /// channel folder — and what review tells content staff.
+    fn staged_root(&self) -> (PathBuf, Vec<Problem>) {
+        let Some(desk) = self.desk.get() else { return (self.channels.clone(), Vec::new()) };
+        match desk.stage(&self.channels, Utc::now()) {
+            Ok(staged) => (staged.root, Desk::problems(&staged.waiting)),
+            Err(e) => {
+                let p = Problem::new(
+                    "",
+                    format!("审核暂存失败，继续播出已审核的版本：{e:#}"),
+                    format!("staging for review failed; the approved versions stay on air: {e:#}"),
+                )
+                .hint(
+                    "检查数据目录是否可写、磁盘是否已满",
+                    "check that the data folder is writable and the disk not full",
+                );
+                // Never the folder itself: that would put unreviewed files on air.
+                let root = if desk.required(&self.channels) { desk.air().to_path_buf() } else { self.channels.clone() };
+                (root, vec![p])
+            }
+        }
+    }
+
+    /// Loads and renders the channel as it is in `root` (a candidate for
+    /// review), not touching the memo on air.
+    pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
+        let started = Instant::now();
+        let (site, mut problems) = content::load(root);
+        let now = Utc::now().with_timezone(&site.config.time_zone);
+        problems.extend(layout::site_problems(&site, &self.fonts));
+        let mut drawn = self.draw(&site, now, &mut problems);
+        *self.memo.locked() = std::mem::take(&mut drawn.memo);
+        let assets = std::mem::take(&mut drawn.assets);
+        let generation = self.publish(root, &site, now, &drawn, assets, &mut problems);
+        let report = Report {
+            trigger: trigger.into(),
+            duration: started.elapsed(),
+            screens: generation.screen_count(),
+            rendered: drawn.rendered,
+            reused: drawn.reused,
+            problems,
+            generation: generation.id.clone(),
+            published: true,
+            unavailable: site.unavailable.clone(),
+            change_to_air: None,
+            finished: Utc::now(),
+        };
+        (Some(generation), report)
+    }
+
     pub fn channels(&self) -> &Path {
         &self.channels
     }
@@ -130,12 +193,14 @@ impl Renderer {
         force: bool,
     ) -> (Option<Generation>, Report) {
         let started = Instant::now();
+        let (root, staged) = self.staged_root();
         let (site, mut problems) = {
             let mut last = self.last_good.locked();
-            let (site, problems) = content::load_with(&self.channels, &last);
+            let (site, problems) = content::load_with(&root, &last);
             last.remember(&site);
             (site, problems)
         };
+        problems.extend(staged);
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
         problems.extend(layout::site_problems(&site, &self.fonts));
         let loaded = started.elapsed();
@@ -150,7 +215,7 @@ impl Renderer {
         }
         let t_publish = Instant::now();
         let assets = std::mem::take(&mut drawn.assets);
-        let generation = self.publish(&site, now, &drawn, assets, &mut problems);
+        let generation = self.publish(&root, &site, now, &drawn, assets, &mut problems);
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
             load_ms = loaded.as_millis() as u64,
@@ -207,6 +272,7 @@ impl Renderer {
     /// generation.
     fn publish(
         &self,
+        root: &Path,
         site: &content::Site,
         now: DateTime<FixedOffset>,
         drawn: &Drawn,
@@ -231,7 +297,7 @@ impl Renderer {
             .map(|i| publish::plan::Laid { profile: i.profile, screens: i.screens, pictures: i.pictures })
             .collect();
         let config = &site.config;
-        let plan = publish::plan::plan(config.broadcast.as_ref(), &config.theme, &self.channels, &laid, problems);
+        let plan = publish::plan::plan(config.broadcast.as_ref(), &config.theme, root, &laid, problems);
         let settings = ShellSettings {
             poll_seconds: config.poll_seconds,
             key_codes: config.key_codes.clone(),
@@ -253,7 +319,7 @@ impl Renderer {
         generation.columns = site
             .columns
             .iter()
-            .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(&self.channels, c) })
+            .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(root, c) })
             .collect();
         generation
     }

@@ -104,6 +104,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_kept BEFORE DELETE ON audit
         WHEN old.at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-180 days')
         BEGIN SELECT RAISE(ABORT, 'audit rows younger than 180 days are kept'); END;",
+    // 3: review before air (review.rs): each version of each file, by path
+    // and content hash, and what a reviewer decided.
+    "CREATE TABLE review (
+        version TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        changed TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX review_path ON review (path);",
 ];
 
 /// The store: one connection, used from blocking tasks.
@@ -199,6 +212,16 @@ impl Store {
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<usize> {
         Ok(self.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(0) as usize)
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value])?;
+        Ok(())
     }
 
     /// The install's secret salt for box hashes, made on first use.

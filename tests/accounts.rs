@@ -93,7 +93,11 @@ const PASSWORDS: [(&str, Role, &str); 4] = [
 
 /// A path for a rule, its `{x}` segments filled in.
 fn example(path: &str) -> String {
-    path.replace("{id}", "1").replace("{profile}", "sd").replace("{asset}", "none.png").replace("{name}", "nobody")
+    path.replace("{version}", "0000000000000000")
+        .replace("{id}", "1")
+        .replace("{profile}", "sd")
+        .replace("{asset}", "none.png")
+        .replace("{name}", "nobody")
 }
 
 fn body_for(page: Page) -> &'static str {
@@ -135,7 +139,10 @@ fn contract(page: Page) -> Who {
         | Page::ApiRenders
         | Page::ApiProblems
         | Page::Events
-        | Page::Metrics => Who::Roles(READERS),
+        | Page::Metrics
+        | Page::Review
+        | Page::ApiReview => Who::Roles(READERS),
+        Page::Approve | Page::Reject => Who::Roles(&[Role::Reviewer]),
         Page::Accounts
         | Page::AccountAdd
         | Page::AccountLock

@@ -50,6 +50,11 @@ pages! {
     Audit,
     ApiAudit,
     AuditCsv,
+    /// Changes waiting for a reviewer, as the TV will show them.
+    Review,
+    ApiReview,
+    Approve,
+    Reject,
 }
 
 /// Whom a rule admits.
@@ -82,6 +87,7 @@ const fn rule(method: &'static str, path: &'static str, page: Page, who: Who) ->
 const READERS: Who = Who::Roles(&[Role::Operator, Role::Reviewer]);
 const ADMIN: Who = Who::Roles(&[Role::Admin]);
 const AUDITOR: Who = Who::Roles(&[Role::Auditor]);
+const REVIEWER: Who = Who::Roles(&[Role::Reviewer]);
 
 /// The table. `GET` rules answer `HEAD` too.
 pub const RULES: &[Rule] = &[
@@ -114,6 +120,10 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/audit", Page::Audit, AUDITOR),
     rule("GET", "/api/v1/audit", Page::ApiAudit, AUDITOR),
     rule("GET", "/audit.csv", Page::AuditCsv, AUDITOR),
+    rule("GET", "/review", Page::Review, READERS),
+    rule("GET", "/api/v1/review", Page::ApiReview, READERS),
+    rule("POST", "/api/v1/review/{version}/approve", Page::Approve, REVIEWER),
+    rule("POST", "/api/v1/review/{version}/reject", Page::Reject, REVIEWER),
 ];
 
 impl Who {

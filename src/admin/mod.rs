@@ -10,6 +10,7 @@ mod auditlog;
 pub mod auth;
 mod pages;
 mod people;
+mod reviewing;
 mod stats;
 pub mod tls;
 
@@ -60,6 +61,12 @@ pub struct Admin {
     pub gate: Gate,
     /// The data folder (the first admin's password file lives there).
     pub data: PathBuf,
+    /// The renderer on air: approvals put their version on air through it.
+    pub renderer: Option<Arc<crate::pipeline::Renderer>>,
+    /// A renderer of its own for previews of waiting versions.
+    pub previewer: Option<Arc<crate::pipeline::Renderer>>,
+    /// Previews by version, with the generation on air they were made against.
+    previews: std::sync::Mutex<std::collections::HashMap<String, reviewing::Cached>>,
     /// Tells live-log streams to end when the server shuts down.
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -84,6 +91,9 @@ impl Admin {
             metrics,
             gate: Gate::new(options, clock),
             data,
+            renderer: None,
+            previewer: None,
+            previews: std::sync::Mutex::default(),
             closing: tokio::sync::watch::channel(false).0,
         }
     }
@@ -465,15 +475,18 @@ async fn page(
             }
             Err(why) => text(StatusCode::BAD_REQUEST, &why),
         },
-        Page::Asset => match on_air.current().and_then(|g| g.assets.get(first).cloned()) {
-            Some(a) => {
-                let mut r = Response::new(Full::new(a.bytes).boxed());
-                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
-                r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-                r
+        Page::Asset => {
+            match on_air.current().and_then(|g| g.assets.get(first).cloned()).or_else(|| preview_asset(admin, first)) {
+                Some(a) => {
+                    let mut r = Response::new(Full::new(a.bytes).boxed());
+                    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+                    r.headers_mut()
+                        .insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+                    r
+                }
+                None => text(StatusCode::NOT_FOUND, "not found\n"),
             }
-            None => text(StatusCode::NOT_FOUND, "not found\n"),
-        },
+        }
         Page::ApiStatus => json(pages::status_json(admin)),
         Page::ApiRenders => api_renders(admin, query),
         Page::ApiProblems => json(serde_json::json!(pages::open_problems(admin))),
@@ -491,7 +504,17 @@ async fn page(
         Page::Audit => auditlog::page(admin, who, query).await,
         Page::ApiAudit => auditlog::api(admin, who, query),
         Page::AuditCsv => auditlog::csv(admin, who, query),
+        Page::Review => reviewing::page(admin, who).await,
+        Page::ApiReview => reviewing::api(admin).await,
+        Page::Approve => reviewing::decide(admin, req, who, first, true).await,
+        Page::Reject => reviewing::decide(admin, req, who, first, false).await,
     }
+}
+
+/// A picture of a review preview.
+fn preview_asset(admin: &Admin, name: &str) -> Option<crate::publish::Asset> {
+    use crate::sync::Locked;
+    admin.previews.locked().values().find_map(|(_, g, _)| g.assets.get(name).cloned())
 }
 
 fn api_renders(admin: &Admin, query: &str) -> Resp {

@@ -31,8 +31,9 @@ else{log.textContent='此浏览器不支持实时日志。';}})();"#;
 
 /// The navigation bar: path and label. Each role sees the entries the
 /// route table lets it open.
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 8] = [
     ("/", "状态"),
+    ("/review", "审核"),
     ("/renders", "渲染记录"),
     ("/problems", "问题"),
     ("/preview", "预览墙"),
@@ -264,7 +265,23 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
     let g = admin.station.on_air.current();
     let last = admin.station.log.last();
     let problems = open_problems(admin).len();
+    let alert = super::reviewing::waiting_alert(admin);
+    let waiting = super::reviewing::waiting_count(admin);
     let body = html! {
+        @if let Some(v) = &alert {
+            div.notice.fault.alert-waiting {
+                strong { "有一条紧急通知（" (v.path) "）在等待审核，尚未播出。" }
+                @if who.role == crate::accounts::Role::Reviewer {
+                    form method="post" action={ "/api/v1/review/" (v.version) "/approve" } style="display:inline;margin-left:12px" {
+                        button.ok { "通过并立即播出" }
+                    }
+                }
+                " " a href={ "/review#" (v.version) } { "查看" }
+            }
+        }
+        @if waiting > 0 {
+            div.notice { a href="/review" { (waiting) " 项变更待审核" } }
+        }
         h1 { "运行状态" }
         div.cards {
             @match &g {

@@ -50,6 +50,10 @@ pub struct CheckArgs {
     /// The channel folder.
     #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
     pub channels: PathBuf,
+    /// The server's data folder: with it, versions a reviewer rejected are
+    /// reported too, with the reason.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
     /// The folder holding the typefaces.
     #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
     pub fonts: PathBuf,
@@ -183,7 +187,12 @@ pub fn say(text: &str) {
 /// `infotv check`: exits 1 when the channel has problems.
 pub fn check(args: CheckArgs) -> Result<()> {
     let fonts = Fonts::load(&args.fonts)?;
-    let (site, problems) = crate::check::problems(&args.channels, &fonts);
+    let (site, mut problems) = crate::check::problems(&args.channels, &fonts);
+    if let Some(data) = args.data.as_ref().filter(|d| d.join("infotv.sqlite").exists()) {
+        let store = std::sync::Arc::new(crate::store::Store::open(data)?);
+        let desk = crate::review::Desk::new(store, data);
+        problems.extend(crate::review::Desk::problems(&desk.waiting(&args.channels)?));
+    }
     say(&crate::check::report(&site, &problems));
     if !problems.is_empty() {
         std::process::exit(1);
