@@ -104,7 +104,7 @@ pub fn version_id(path: &str, hash: &str) -> String {
 }
 
 /// Whether site.toml at `root` asks for review.
-fn asks_review(root: &Path) -> bool {
+pub fn asks_review(root: &Path) -> bool {
     #[derive(serde::Deserialize)]
     struct Site {
         review: Option<Review>,

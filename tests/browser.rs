@@ -62,3 +62,38 @@ fn the_operators_pages_load_in_chromium_without_script_errors() {
     assert!(out.status.success(), "admin pages failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("admin pages ok"), "{stdout}");
 }
+
+#[test]
+fn a_reviewer_approves_a_waiting_article_in_chromium() {
+    let browser_dir = common::root().join("tests/browser");
+    let channels = common::copy_fixture("basic");
+    let site = channels.path().join("site.toml");
+    let toml = std::fs::read_to_string(&site).unwrap();
+    std::fs::write(&site, format!("{toml}\n[review]\nrequired = true\n")).unwrap();
+    let server = common::Server::start(channels.path());
+    let store = infotv::store::Store::open(server.data.path()).unwrap();
+    let hash = infotv::accounts::hash_password("Shenhe-Wanyuan-26").unwrap();
+    store.add_account("chen", infotv::accounts::Role::Reviewer, &hash, false, chrono::Utc::now()).unwrap();
+    let article = channels.path().join("01-第一栏目/01-甲项/2026-11-28-冬季用电安全提示.md");
+    std::fs::write(&article, "# 冬季用电安全提示\n\n取暖器不要靠近窗帘和被褥，出门前断开电源。\n").unwrap();
+    // The watcher sees it; the article waits.
+    common::wait_for(std::time::Duration::from_secs(20), || {
+        let v =
+            common::get(server.admin, "/api/v1/review", &[&format!("Authorization: Bearer {}", common::ADMIN_TOKEN)]);
+        v.text().contains("冬季用电安全提示").then_some(())
+    })
+    .expect("the article waits for review");
+    let out = Command::new("node")
+        .current_dir(&browser_dir)
+        .arg("review.mjs")
+        .arg(format!("http://{}", server.admin))
+        .arg(format!("http://{}", server.addr))
+        .args(["chen", "Shenhe-Wanyuan-26", "冬季用电安全提示"])
+        .args(std::env::var("ADMIN_SHOTS").ok())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "review in Chromium failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("review ok"), "{stdout}");
+}

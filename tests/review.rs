@@ -76,6 +76,18 @@ fn renders_after(server: &Server, n: usize) {
     wait_for(Duration::from_secs(20), || (server.station.log.history().len() > n).then_some(())).expect("a render");
 }
 
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
 #[test]
 fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     let channels = common::copy_fixture("basic");
@@ -151,6 +163,27 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("审核未通过") && said.contains("日期写错") && said.contains("rejected in review"), "{said}");
+
+    // A static export (for edge servers) carries approved versions only.
+    let out = tempfile::tempdir().unwrap();
+    let export = |data: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_infotv"));
+        c.current_dir(common::root()).args(["render", "--channels"]).arg(channels.path()).arg("--out").arg(out.path());
+        if let Some(d) = data {
+            c.arg("--data").arg(d);
+        }
+        c.output().unwrap()
+    };
+    let refused = export(None);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--data"));
+    assert!(export(Some(server.data.path())).status.success());
+    let mut exported = String::new();
+    for e in walk(out.path()) {
+        if e.extension().is_some_and(|x| x == "json" || x == "html") {
+            exported.push_str(&std::fs::read_to_string(e).unwrap());
+        }
+    }
+    assert!(exported.contains("第一版正文") && !exported.contains("第二版正文"));
 
     // An alert waits too, and the dashboard says so at the top.
     std::fs::write(channels.path().join("alert.txt"), "明天上午停水，请提前储水。\n").unwrap();

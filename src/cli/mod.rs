@@ -70,6 +70,10 @@ pub struct RenderArgs {
     /// Where to write the export.
     #[arg(long)]
     pub out: PathBuf,
+    /// The server's data folder: under review, only the versions approved
+    /// there are exported (its air tree).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -200,10 +204,26 @@ pub fn check(args: CheckArgs) -> Result<()> {
     Ok(())
 }
 
+/// What an export renders: the channel folder, or under review the
+/// server's air tree, so an export (for edge servers) never carries a
+/// version no reviewer approved.
+fn exported(args: &RenderArgs) -> Result<PathBuf> {
+    let air = args.data.as_ref().map(|d| d.join("air"));
+    let review = crate::review::asks_review(&args.channels) || air.as_deref().is_some_and(crate::review::asks_review);
+    match air {
+        _ if !review => Ok(args.channels.clone()),
+        Some(air) if air.join("site.toml").exists() => Ok(air),
+        _ => anyhow::bail!(
+            "review is on ([review] required = true): give the server's --data folder, so that only approved versions are exported"
+        ),
+    }
+}
+
 /// `infotv render --out`: a static export.
 pub fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&args.fonts)?);
-    let mut renderer = Renderer::new(&args.channels, fonts);
+    let channels = exported(&args)?;
+    let mut renderer = Renderer::new(&channels, fonts);
     // A progress bar for people at a terminal; scripts and logs get the summary only.
     let bars = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(indicatif::MultiProgress::new);
     if let Some(multi) = bars.clone() {
