@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::TimeZone;
 use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
 use hyper::StatusCode;
 use maud::html;
 
 use super::auth::Caller;
-use super::{boxed, html as page_html, json, pages, param, text, Admin, Resp};
+use super::{boxed, day_param, html as page_html, json, pages, param, text, Admin, Resp};
 use crate::audit::{self, Action, Filter, Verdict};
 use crate::clock::stamp;
 
@@ -19,14 +19,9 @@ use crate::clock::stamp;
 fn filter(admin: &Admin, query: &str, default_limit: usize) -> Result<Filter, String> {
     let zone = pages::zone(admin);
     let day = |name: &str, end: bool| -> Result<Option<String>, String> {
-        let v = param(query, name);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map_err(|_| format!("{name}={v}: 日期应写成 2026-11-27 (expected YYYY-MM-DD)\n"))?;
+        let Some(d) = day_param(query, name)? else { return Ok(None) };
         let t = if end { d.and_hms_milli_opt(23, 59, 59, 999) } else { d.and_hms_opt(0, 0, 0) };
-        let local = t.and_then(|t| zone.from_local_datetime(&t).single()).ok_or_else(|| format!("{name}={v}\n"))?;
+        let local = t.and_then(|t| zone.from_local_datetime(&t).single()).ok_or_else(|| format!("{name}={d}\n"))?;
         Ok(Some(stamp(local.with_timezone(&chrono::Utc))))
     };
     let nonempty = |name: &str| Some(param(query, name)).filter(|v| !v.is_empty());

@@ -537,20 +537,23 @@ async fn flush(admin: &Arc<Admin>) {
 fn range(admin: &Admin, query: &str) -> Result<(NaiveDate, NaiveDate), String> {
     let offset = admin.station.on_air.current().map_or(480, |g| g.utc_offset_minutes);
     let today = crate::store::local_hour(Utc::now(), offset).0;
-    let day = |name: &str, default: NaiveDate| {
-        let v = param(query, name);
-        if v.is_empty() {
-            return Ok(default);
-        }
-        NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-            .map_err(|_| format!("{name}={v}: 日期应写成 2026-11-27 (expected YYYY-MM-DD)\n"))
-    };
-    let to = day("to", today)?;
-    let from = day("from", to - chrono::Duration::days(29))?;
+    let to = day_param(query, "to")?.unwrap_or(today);
+    let from = day_param(query, "from")?.unwrap_or(to - chrono::Duration::days(29));
     if from > to {
         return Err("from 晚于 to (from is after to)\n".into());
     }
     Ok((from, to))
+}
+
+/// The day `name` of a query, `YYYY-MM-DD`; `None` when it is not given.
+fn day_param(query: &str, name: &str) -> Result<Option<NaiveDate>, String> {
+    let v = param(query, name);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("{name}={v}: 日期应写成 2026-11-27 (expected YYYY-MM-DD)\n"))
 }
 
 /// Views per day, column and sub-item, with the day's unique boxes: UTF-8
