@@ -41,6 +41,14 @@ impl Station {
     }
 }
 
+/// A site just loaded, from `root`, with what loading it found.
+struct Loaded<'a> {
+    started: Instant,
+    root: &'a Path,
+    site: content::Site,
+    problems: Vec<Problem>,
+}
+
 /// Renders a channel folder into generations, reusing pictures of screens
 /// whose drawing did not change since the previous render.
 pub struct Renderer {
@@ -148,30 +156,11 @@ impl Renderer {
     }
 
     /// Loads and renders the channel as it is in `root` (a candidate for
-    /// review), not touching the memo on air.
+    /// review), with no last good versions and whatever its site.toml says.
     pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
         let started = Instant::now();
-        let (site, mut problems) = content::load(root);
-        let now = Utc::now().with_timezone(&site.config.time_zone);
-        problems.extend(layout::site_problems(&site, &self.fonts));
-        let mut drawn = self.draw(&site, now, &mut problems);
-        *self.memo.locked() = std::mem::take(&mut drawn.memo);
-        let assets = std::mem::take(&mut drawn.assets);
-        let generation = self.publish(root, &site, now, &drawn, assets, &mut problems);
-        let report = Report {
-            trigger: trigger.into(),
-            duration: started.elapsed(),
-            screens: generation.screen_count(),
-            rendered: drawn.rendered,
-            reused: drawn.reused,
-            problems,
-            generation: generation.id.clone(),
-            published: true,
-            unavailable: site.unavailable.clone(),
-            change_to_air: None,
-            finished: Utc::now(),
-        };
-        (Some(generation), report)
+        let (site, problems) = content::load(root);
+        self.finish(Loaded { started, root, site, problems }, trigger.into(), None, true)
     }
 
     pub fn channels(&self) -> &Path {
@@ -201,10 +190,23 @@ impl Renderer {
             (site, problems)
         };
         problems.extend(staged);
+        self.finish(Loaded { started, root: &root, site, problems }, trigger.into(), now, force)
+    }
+
+    /// Lays out, draws and publishes a loaded site, and reports on it.
+    fn finish(
+        &self,
+        loaded: Loaded,
+        trigger: Trigger,
+        now: Option<DateTime<FixedOffset>>,
+        force: bool,
+    ) -> (Option<Generation>, Report) {
+        let Loaded { started, root, site, mut problems } = loaded;
+        let site = &site;
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
-        problems.extend(layout::site_problems(&site, &self.fonts));
+        problems.extend(layout::site_problems(site, &self.fonts));
         let loaded = started.elapsed();
-        let mut drawn = self.draw(&site, now, &mut problems);
+        let mut drawn = self.draw(site, now, &mut problems);
         // Keep only what this render used, so the memo never grows without
         // bound — unless this render will not go on air (a broken site.toml
         // drawn with defaults): then the pictures on air stay the ones to reuse.
@@ -215,7 +217,7 @@ impl Renderer {
         }
         let t_publish = Instant::now();
         let assets = std::mem::take(&mut drawn.assets);
-        let generation = self.publish(&root, &site, now, &drawn, assets, &mut problems);
+        let generation = self.publish(root, site, now, &drawn, assets, &mut problems);
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
             load_ms = loaded.as_millis() as u64,
@@ -226,7 +228,7 @@ impl Renderer {
             "render stages"
         );
         let report = Report {
-            trigger: trigger.into(),
+            trigger,
             duration: started.elapsed(),
             screens: generation.screen_count(),
             rendered: drawn.rendered,
