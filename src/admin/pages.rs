@@ -265,10 +265,10 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
     let g = admin.station.on_air.current();
     let last = admin.station.log.last();
     let problems = open_problems(admin).len();
-    let alert = super::reviewing::waiting_alert(admin);
-    let waiting = super::reviewing::waiting_count(admin);
+    let waiting = super::reviewing::waiting(admin);
+    let alert = super::reviewing::alert(&waiting);
     let body = html! {
-        @if let Some(v) = &alert {
+        @if let Some(v) = alert {
             div.notice.fault.alert-waiting {
                 strong { "有一条紧急通知（" (v.path) "）在等待审核，尚未播出。" }
                 @if who.role == crate::accounts::Role::Reviewer {
@@ -279,8 +279,8 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
                 " " a href={ "/review#" (v.version) } { "查看" }
             }
         }
-        @if waiting > 0 {
-            div.notice { a href="/review" { (waiting) " 项变更待审核" } }
+        @if !waiting.is_empty() {
+            div.notice { a href="/review" { (waiting.len()) " 项变更待审核" } }
         }
         h1 { "运行状态" }
         div.cards {

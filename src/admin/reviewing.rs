@@ -261,15 +261,13 @@ pub async fn decide(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller, ve
     )
 }
 
-/// The waiting alert, if any: shown at the top of the dashboard.
-pub fn waiting_alert(admin: &Admin) -> Option<Version> {
-    let renderer = admin.renderer.as_ref()?;
-    let waiting = renderer.desk()?.waiting(renderer.channels()).ok()?;
-    waiting.into_iter().find(|v| matches!(v.path.as_str(), "alert.txt" | "alert.md") && v.state == State::Pending)
+/// The versions waiting now (none when review is off).
+pub fn waiting(admin: &Admin) -> Vec<Version> {
+    let Some(renderer) = admin.renderer.as_ref() else { return Vec::new() };
+    renderer.desk().and_then(|d| d.waiting(renderer.channels()).ok()).unwrap_or_default()
 }
 
-/// How many versions wait.
-pub fn waiting_count(admin: &Admin) -> usize {
-    let Some(renderer) = admin.renderer.as_ref() else { return 0 };
-    renderer.desk().and_then(|d| d.waiting(renderer.channels()).ok()).map_or(0, |w| w.len())
+/// The waiting alert among `waiting`: shown at the top of the dashboard.
+pub fn alert(waiting: &[Version]) -> Option<&Version> {
+    waiting.iter().find(|v| matches!(v.path.as_str(), "alert.txt" | "alert.md") && v.state == State::Pending)
 }
