@@ -239,12 +239,7 @@ impl Desk {
             "INSERT OR IGNORE INTO review (version, path, hash, state, changed) VALUES (?1, ?2, ?3, 'pending', ?4)",
             params![id, rel, hash, stamp(now)],
         )?;
-        let v = conn.query_row(
-            "SELECT version, path, hash, state, reason, changed, decided_by, decided_at FROM review WHERE version = ?1",
-            [&id],
-            row,
-        )?;
-        Ok(v)
+        recorded(&conn, &id)?.context("a version just recorded is missing")
     }
 
     fn set(&self, version: &str, state: State, reason: Option<&str>, by: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -288,14 +283,7 @@ impl Desk {
         for (rel, path) in files(channels) {
             let hash = self.hash(&path)?;
             let id = version_id(&rel, &hash);
-            let found = conn
-                .query_row(
-                    "SELECT version, path, hash, state, reason, changed, decided_by, decided_at FROM review WHERE version = ?1",
-                    [&id],
-                    row,
-                )
-                .optional()?;
-            let v = found.unwrap_or(Version {
+            let v = recorded(&conn, &id)?.unwrap_or(Version {
                 version: id,
                 path: rel.clone(),
                 hash,
@@ -368,6 +356,13 @@ impl Desk {
             })
             .collect()
     }
+}
+
+/// The recorded version `id`, if any.
+fn recorded(conn: &rusqlite::Connection, id: &str) -> Result<Option<Version>> {
+    let sql =
+        "SELECT version, path, hash, state, reason, changed, decided_by, decided_at FROM review WHERE version = ?1";
+    Ok(conn.query_row(sql, [id], row).optional()?)
 }
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Version> {
