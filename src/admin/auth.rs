@@ -134,23 +134,24 @@ impl Gate {
         let Some(id) = cookie(headers, COOKIE_NAME) else { return Identity::Nobody };
         let (name, epoch) = {
             let mut sessions = self.sessions.locked();
-            let idle = chrono::Duration::from_std(self.options.idle).unwrap_or(chrono::Duration::MAX);
-            sessions.retain(|_, s| now - s.last_seen < idle && now - s.started < SESSION_MAX);
+            sessions.retain(|_, s| self.live(s, now));
             let Some(s) = sessions.get_mut(&id) else { return Identity::Expired };
             s.last_seen = now;
             (s.account.clone(), s.epoch)
         };
-        // The account as the store has it now: `infotv account lock` from
-        // the command line ends a session on its next request.
-        match store.and_then(|s| s.account(&name).ok().flatten()) {
-            Some((a, _)) if !a.disabled && a.epoch == epoch => {
-                Identity::Known(caller(&a.name, a.role, Via::Session(id), address, a.must_change))
-            }
-            _ => {
+        match current(store, &name, epoch) {
+            Some(a) => Identity::Known(caller(&a.name, a.role, Via::Session(id), address, a.must_change)),
+            None => {
                 self.sessions.locked().remove(&id);
                 Identity::Expired
             }
         }
+    }
+
+    /// Whether `s` is neither idle too long nor too old at `now`.
+    fn live(&self, s: &Session, now: DateTime<Utc>) -> bool {
+        let idle = chrono::Duration::from_std(self.options.idle).unwrap_or(chrono::Duration::MAX);
+        now - s.last_seen < idle && now - s.started < SESSION_MAX
     }
 
     /// Whether `who`, admitted earlier, would still be: for a long answer
@@ -162,9 +163,8 @@ impl Gate {
             Via::Token => account().is_some_and(|a| !a.disabled),
             Via::Session(id) => {
                 let now = self.clock.now();
-                let idle = chrono::Duration::from_std(self.options.idle).unwrap_or(chrono::Duration::MAX);
-                let epoch = self.sessions.locked().get(id).filter(|s| now - s.last_seen < idle).map(|s| s.epoch);
-                epoch.is_some_and(|e| account().is_some_and(|a| !a.disabled && a.epoch == e))
+                let session = self.sessions.locked().get(id).filter(|s| self.live(s, now)).map(|s| s.epoch);
+                session.is_some_and(|epoch| current(store, &who.account, epoch).is_some())
             }
         }
     }
@@ -225,6 +225,15 @@ impl Gate {
         let _permit = self.hashing.acquire().await?;
         tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await?
     }
+}
+
+/// The account `name` as the store has it now, if a session of `epoch`
+/// still stands for it: not locked, no new password since. So
+/// `infotv account lock` from the command line ends a session on its next
+/// request.
+fn current(store: Option<&Store>, name: &str, epoch: i64) -> Option<Account> {
+    let (a, _) = store?.account(name).ok()??;
+    (!a.disabled && a.epoch == epoch).then_some(a)
 }
 
 fn caller(account: &str, role: Role, via: Via, address: IpAddr, must_change: bool) -> Caller {
