@@ -321,7 +321,7 @@ fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
         for p in &mut paragraphs {
             checker.text(name, p, &checks::Piece { line: None, context: "" }, &mut verdict);
         }
-        problems.extend(verdict.problems.into_iter().map(|p| lined(p, root, path)));
+        problems.extend(lined(verdict.problems, root, path));
         if verdict.withhold {
             continue;
         }
@@ -460,7 +460,7 @@ fn load_item(
         if verdict.withhold {
             photo.caption = names::split_order(&stem_of(&photo.file_name)).1.to_string();
         }
-        problems.extend(verdict.problems.into_iter().map(|p| lined(p, root, &sidecar)));
+        problems.extend(lined(verdict.problems, root, &sidecar));
     }
     item
 }
@@ -509,29 +509,39 @@ fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems
         }
     }
     let text_file = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "markdown" | "txt"));
-    problems.extend(verdict.problems.into_iter().map(|p| if text_file { lined(p, root, path) } else { p }));
+    if text_file {
+        problems.extend(lined(verdict.problems, root, path));
+    } else {
+        problems.extend(verdict.problems);
+    }
     (!verdict.withhold).then_some(doc)
 }
 
-/// A finding without a line gets the line of the file where its text is:
-/// the masked form's digits, the word, or the number as written.
-fn lined(p: Problem, root: &Path, path: &Path) -> Problem {
-    if p.line.is_some() {
-        return p;
-    }
-    let Some(raw) = read_text(root, path, &mut Vec::new()) else { return p };
-    let needle = needle_of(&p.zh);
-    let found = raw.lines().position(|l| match &needle {
+/// Findings without a line get the line of the file where their text is:
+/// the masked form's digits, the word, or the number as written. The file
+/// is read (once) only when one of them needs it.
+fn lined(found: Vec<Problem>, root: &Path, path: &Path) -> impl Iterator<Item = Problem> {
+    let raw = found.iter().any(|p| p.line.is_none()).then(|| read_text(root, path, &mut Vec::new())).flatten();
+    found.into_iter().map(move |p| match (&raw, p.line) {
+        (Some(raw), None) => match line_of(raw, &needle_of(&p.zh)) {
+            Some(i) => p.at_line(i),
+            None => p,
+        },
+        _ => p,
+    })
+}
+
+/// The 1-based line of `raw` holding `needle`.
+fn line_of(raw: &str, needle: &Needle) -> Option<u32> {
+    let at = raw.lines().position(|l| match needle {
         Needle::Word(w) => l.contains(w.as_str()),
         Needle::Number(head, tail) => {
             let digits: String = l.chars().filter(|c| c.is_ascii_digit() || matches!(c, 'X' | 'x')).collect();
-            digits.to_uppercase().contains(head.as_str()) && digits.to_uppercase().contains(tail.as_str())
+            let digits = digits.to_uppercase();
+            digits.contains(head.as_str()) && digits.contains(tail.as_str())
         }
     });
-    match found {
-        Some(i) => p.at_line(i as u32 + 1),
-        None => p,
-    }
+    at.map(|i| i as u32 + 1)
 }
 
 enum Needle {
