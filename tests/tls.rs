@@ -116,6 +116,11 @@ fn start_refused(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A loopback operators' port with certificate `c` and key `k`.
+fn with_tls<'a>(c: &'a Path, k: &'a Path) -> [&'a str; 6] {
+    ["--admin-listen", "127.0.0.1:0", "--admin-tls-cert", c.to_str().unwrap(), "--admin-tls-key", k.to_str().unwrap()]
+}
+
 #[test]
 fn a_network_address_without_a_certificate_refuses_to_start() {
     let said = start_refused(&["--admin-listen", "0.0.0.0:0"]);
@@ -127,26 +132,12 @@ fn a_network_address_without_a_certificate_refuses_to_start() {
     certificate(one.path());
     certificate(two.path());
     let (c, k) = (one.path().join("cert.pem"), two.path().join("key.pem"));
-    let said = start_refused(&[
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--admin-tls-cert",
-        c.to_str().unwrap(),
-        "--admin-tls-key",
-        k.to_str().unwrap(),
-    ]);
+    let said = start_refused(&with_tls(&c, &k));
     assert!(said.contains("do not belong together"), "{said}");
     // A certificate file that is not one.
     std::fs::write(one.path().join("cert.pem"), "not a certificate").unwrap();
     let k = one.path().join("key.pem");
-    let said = start_refused(&[
-        "--admin-listen",
-        "127.0.0.1:0",
-        "--admin-tls-cert",
-        c.to_str().unwrap(),
-        "--admin-tls-key",
-        k.to_str().unwrap(),
-    ]);
+    let said = start_refused(&with_tls(&c, &k));
     assert!(said.contains("--admin-tls-cert"), "{said}");
     // Only one of the two.
     let said = start_refused(&["--admin-tls-cert", c.to_str().unwrap()]);
