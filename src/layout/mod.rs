@@ -9,6 +9,7 @@ mod frame;
 mod gallery;
 mod menu;
 pub mod overlay;
+pub mod qr;
 mod table;
 pub mod text;
 
