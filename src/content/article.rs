@@ -200,7 +200,7 @@ fn key_line(text: &str, key: &str) -> u32 {
 }
 
 /// Accepts TOML dates and datetimes and the strings staff type for them.
-fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedOffset>> {
     let s = match value {
         toml::Value::Datetime(dt) => dt.to_string(),
         toml::Value::String(s) => s.trim().to_string(),

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod docx;
 pub mod names;
 pub mod photo;
+pub mod poll;
 pub mod table;
 pub mod text;
 
