@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod answers;
 pub mod app;
 pub mod audit;
 pub mod broadcast;
