@@ -117,6 +117,35 @@ const MIGRATIONS: &[&str] = &[
         decided_at TEXT
     ) WITHOUT ROWID;
     CREATE INDEX review_path ON review (path);",
+    // 4: what households answer (answers.rs): one poll answer per box per
+    // poll (a later one replaces it), one rating per box per item, and
+    // requests with their callback numbers until they are forgotten.
+    "CREATE TABLE poll_answers (
+        poll TEXT NOT NULL,
+        box TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (poll, box)
+    ) WITHOUT ROWID;
+    CREATE TABLE ratings (
+        item TEXT NOT NULL,
+        box TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (item, box)
+    ) WITHOUT ROWID;
+    CREATE TABLE requests (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        item TEXT NOT NULL,
+        category TEXT NOT NULL,
+        phone TEXT,
+        box TEXT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE INDEX requests_box_day ON requests (box, day);",
 ];
 
 /// The store: one connection, used from blocking tasks.
