@@ -26,6 +26,9 @@ fn texts(site: &content::Site) -> Vec<String> {
                     out.extend(blocks.iter().map(|b| b.spans().iter().map(|s| s.text.as_str()).collect()))
                 }
                 Body::Table(t) => out.extend(t.header.iter().chain(t.rows.iter().flatten()).cloned()),
+                Body::Poll(p) => {
+                    out.extend(p.questions.iter().flat_map(|q| std::iter::once(&q.text).chain(&q.choices)).cloned())
+                }
             }
         }
         out.extend(item.photos.iter().map(|p| p.caption.clone()));

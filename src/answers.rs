@@ -1,14 +1,19 @@
-//! What households send back (issue 20, in progress): the checks every
-//! answer passes before anything is stored — a callback phone number, the
-//! reference a request is given, a box's identity kept only as a salted
-//! hash.
+//! What households send back: poll answers, ratings and requests. The
+//! checks every answer passes (a callback number, a box's identity kept only
+//! as a salted hash, the brakes per box and address), the writer that
+//! commits them, and what operators read back.
+
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use chrono::{DateTime, Datelike, FixedOffset};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
 
 use crate::clock::stamp;
+use crate::config::InteractionConfig;
 use crate::store::Store;
+use crate::sync::Locked;
 
 /// A callback number as typed on the remote, normalised: a mainland mobile
 /// (`1[3-9]` and 11 digits) or a landline with its area code (`0` and 2–3
@@ -57,7 +62,7 @@ pub fn box_key(salt: &str, sent: &str) -> String {
 pub const REQUESTS_A_DAY: i64 = 3;
 
 /// What became of a request.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filed {
     /// Stored, with its reference.
     Reference(String),
@@ -65,23 +70,95 @@ pub enum Filed {
     Limit,
 }
 
-impl Store {
-    /// Records `box`'s answer to `poll` (one choice number per question),
-    /// replacing any earlier one. Committed when this returns.
-    pub fn answer_poll(&self, poll: &str, box_key: &str, choices: &[u8], now: DateTime<FixedOffset>) -> Result<()> {
-        let text: Vec<String> = choices.iter().map(u8::to_string).collect();
-        self.conn().execute(
-            "INSERT OR REPLACE INTO poll_answers (poll, box, choices, at) VALUES (?1, ?2, ?3, ?4)",
-            params![poll, box_key, text.join(","), stamp(now.to_utc())],
-        )?;
-        Ok(())
-    }
+/// Records `box`'s answer to `poll` (one choice number per question),
+/// replacing any earlier one.
+fn write_poll(conn: &Connection, poll: &str, box_key: &str, choices: &[u8], now: DateTime<FixedOffset>) -> Result<()> {
+    let text: Vec<String> = choices.iter().map(u8::to_string).collect();
+    conn.execute(
+        "INSERT OR REPLACE INTO poll_answers (poll, box, choices, at) VALUES (?1, ?2, ?3, ?4)",
+        params![poll, box_key, text.join(","), stamp(now.to_utc())],
+    )?;
+    Ok(())
+}
 
+/// Records `box`'s rating (1–5) of `item`, replacing any earlier one.
+fn write_rating(conn: &Connection, item: &str, box_key: &str, level: u8, now: DateTime<FixedOffset>) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO ratings (item, box, level, at) VALUES (?1, ?2, ?3, ?4)",
+        params![item, box_key, level, stamp(now.to_utc())],
+    )?;
+    Ok(())
+}
+
+/// Files a request, unless the box filed its three today; the reference is
+/// the month's next number. Runs inside the caller's transaction.
+fn write_request(
+    conn: &Connection,
+    item: &str,
+    category: &str,
+    phone: &str,
+    box_key: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<Filed> {
+    let day = now.date_naive().to_string();
+    let today: i64 =
+        conn.query_row("SELECT count(*) FROM requests WHERE box = ?1 AND day = ?2", params![box_key, day], |r| {
+            r.get(0)
+        })?;
+    if today >= REQUESTS_A_DAY {
+        return Ok(Filed::Limit);
+    }
+    let prefix = reference(now.year(), now.month(), 0);
+    let prefix = &prefix[..5];
+    let last: Option<String> = conn
+        .query_row(
+            "SELECT reference FROM requests WHERE reference LIKE ?1 ORDER BY reference DESC LIMIT 1",
+            [format!("{prefix}%")],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let next = last.and_then(|r| r[5..].parse::<u32>().ok()).map_or(1, |n| n + 1);
+    let reference = reference(now.year(), now.month(), next);
+    conn.execute(
+        "INSERT INTO requests (reference, at, day, item, category, phone, box, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new')",
+        params![reference, stamp(now.to_utc()), day, item, category, phone, box_key],
+    )?;
+    Ok(Filed::Reference(reference))
+}
+
+/// One request as operators see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRow {
+    pub reference: String,
+    pub time: String,
+    pub item: String,
+    pub category: String,
+    /// `None` once forgotten.
+    pub phone: Option<String>,
+    pub state: String,
+}
+
+/// A rated sub-item: how many boxes gave each level (index 0 is level 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatingRow {
+    pub item: String,
+    pub levels: [u64; 5],
+}
+
+impl RatingRow {
+    /// The mean level, 1 (非常不满意) to 5 (非常满意).
+    pub fn average(&self) -> Option<f64> {
+        let n: u64 = self.levels.iter().sum();
+        (n > 0).then(|| self.levels.iter().enumerate().map(|(i, c)| (i as u64 + 1) * c).sum::<u64>() as f64 / n as f64)
+    }
+}
+
+impl Store {
     /// Per question, the count of each choice (1-based choices, `sizes`
     /// choices per question), and how many boxes answered.
     pub fn poll_counts(&self, poll: &str, sizes: &[usize]) -> Result<(Vec<Vec<u64>>, u64)> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT choices FROM poll_answers WHERE poll = ?1")?;
+        let mut stmt = conn.prepare_cached("SELECT choices FROM poll_answers WHERE poll = ?1")?;
         let mut counts: Vec<Vec<u64>> = sizes.iter().map(|n| vec![0; *n]).collect();
         let mut boxes = 0;
         for row in stmt.query_map([poll], |r| r.get::<_, String>(0))? {
@@ -96,60 +173,329 @@ impl Store {
         Ok((counts, boxes))
     }
 
-    /// Records `box`'s rating (1–5) of `item`, replacing any earlier one.
-    pub fn rate(&self, item: &str, box_key: &str, level: u8, now: DateTime<FixedOffset>) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO ratings (item, box, level, at) VALUES (?1, ?2, ?3, ?4)",
-            params![item, box_key, level, stamp(now.to_utc())],
-        )?;
-        Ok(())
-    }
-
-    /// Files a request, unless the box filed its three today; the
-    /// reference is the month's next number.
-    pub fn file_request(
-        &self,
-        item: &str,
-        category: &str,
-        phone: &str,
-        box_key: &str,
-        now: DateTime<FixedOffset>,
-    ) -> Result<Filed> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let day = now.date_naive().to_string();
-        let today: i64 =
-            tx.query_row("SELECT count(*) FROM requests WHERE box = ?1 AND day = ?2", params![box_key, day], |r| {
-                r.get(0)
-            })?;
-        if today >= REQUESTS_A_DAY {
-            return Ok(Filed::Limit);
+    /// Every rated sub-item's levels.
+    pub fn ratings(&self) -> Result<Vec<RatingRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT item, level, count(*) FROM ratings GROUP BY item, level ORDER BY item")?;
+        let mut out: Vec<RatingRow> = Vec::new();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+            let (item, level, n) = row?;
+            if out.last().is_none_or(|l| l.item != item) {
+                out.push(RatingRow { item: item.clone(), levels: [0; 5] });
+            }
+            if let (Some(last), 1..=5) = (out.last_mut(), level) {
+                last.levels[level as usize - 1] = n as u64;
+            }
         }
-        let prefix = reference(now.year(), now.month(), 0);
-        let prefix = &prefix[..5];
-        let last: Option<String> = tx
-            .query_row(
-                "SELECT reference FROM requests WHERE reference LIKE ?1 ORDER BY reference DESC LIMIT 1",
-                [format!("{prefix}%")],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let next = last.and_then(|r| r[5..].parse::<u32>().ok()).map_or(1, |n| n + 1);
-        let reference = reference(now.year(), now.month(), next);
-        tx.execute(
-            "INSERT INTO requests (reference, at, day, item, category, phone, box, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new')",
-            params![reference, stamp(now.to_utc()), day, item, category, phone, box_key],
-        )?;
-        tx.commit()?;
-        Ok(Filed::Reference(reference))
+        Ok(out)
     }
 
-    /// Forgets the callback numbers of requests older than `days`.
+    /// Requests, newest first.
+    pub fn requests(&self, limit: usize) -> Result<Vec<RequestRow>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT reference, at, item, category, phone, state FROM requests ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(RequestRow {
+                reference: r.get(0)?,
+                time: r.get(1)?,
+                item: r.get(2)?,
+                category: r.get(3)?,
+                phone: r.get(4)?,
+                state: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Marks a request handled; false when there is no such request.
+    pub fn handle_request(&self, reference: &str) -> Result<bool> {
+        Ok(self.conn().execute("UPDATE requests SET state = 'handled' WHERE reference = ?1", [reference])? == 1)
+    }
+
+    /// Deletes requests (and with them their callback numbers) older than
+    /// `days`.
     pub fn forget_requests(&self, days: i64, now: DateTime<FixedOffset>) -> Result<usize> {
         let before = (now - chrono::Duration::days(days)).to_utc();
-        Ok(self
-            .conn()
-            .execute("UPDATE requests SET phone = NULL WHERE at < ?1 AND phone IS NOT NULL", [stamp(before)])?)
+        Ok(self.conn().execute("DELETE FROM requests WHERE at < ?1", [stamp(before)])?)
+    }
+}
+
+/// One answer to write.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Poll { poll: String, choices: Vec<u8> },
+    Rating { item: String, level: u8 },
+    Request { item: String, category: String, phone: String },
+}
+
+impl Answer {
+    /// Its kind, as `/metrics` labels it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Answer::Poll { .. } => "poll",
+            Answer::Rating { .. } => "rating",
+            Answer::Request { .. } => "request",
+        }
+    }
+}
+
+/// What became of an answer once written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    Taken,
+    Filed(Filed),
+}
+
+struct Job {
+    answer: Answer,
+    box_key: String,
+    now: DateTime<FixedOffset>,
+    reply: tokio::sync::oneshot::Sender<Result<Written, String>>,
+}
+
+/// Writes answers on a thread of its own with its own connection, at
+/// `synchronous = FULL`: an answer acknowledged is on disk, through a kill or
+/// a power cut. Answers that arrive together share one transaction, so a
+/// burst costs one disk flush per batch rather than one per answer.
+pub struct Writer {
+    jobs: std::sync::Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Most answers in one transaction.
+const BATCH: usize = 256;
+
+impl Writer {
+    /// Opens its connection to the store in `dir` (already migrated).
+    pub fn open(dir: &std::path::Path) -> Result<Writer> {
+        let path = dir.join("infotv.sqlite");
+        let conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new().name("answers".into()).spawn(move || {
+            let mut conn = conn;
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let results = write_batch(&mut conn, &batch);
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+        })?;
+        Ok(Writer { jobs: std::sync::Mutex::new(Some(tx)), thread: std::sync::Mutex::new(Some(thread)) })
+    }
+
+    /// Writes one answer; returns once it is committed.
+    pub async fn write(&self, answer: Answer, box_key: String, now: DateTime<FixedOffset>) -> Result<Written, String> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = match &*self.jobs.locked() {
+            Some(jobs) => jobs.send(Job { answer, box_key, now, reply }).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err("the answer writer has stopped".into());
+        }
+        rx.await.map_err(|_| "the answer writer has stopped".to_string())?
+    }
+
+    /// Finishes what is queued and stops the thread.
+    pub fn close(&self) {
+        drop(self.jobs.locked().take());
+        if let Some(t) = self.thread.locked().take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// One transaction for the batch; every answer in it fails if the commit
+/// does.
+fn write_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<Written, String>> {
+    let run = |conn: &mut Connection| -> Result<Vec<Written>> {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(batch.len());
+        for job in batch {
+            let k = &job.box_key;
+            out.push(match &job.answer {
+                Answer::Poll { poll, choices } => {
+                    write_poll(&tx, poll, k, choices, job.now).map(|()| Written::Taken)?
+                }
+                Answer::Rating { item, level } => {
+                    write_rating(&tx, item, k, *level, job.now).map(|()| Written::Taken)?
+                }
+                Answer::Request { item, category, phone } => {
+                    Written::Filed(write_request(&tx, item, category, phone, k, job.now)?)
+                }
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    };
+    match run(conn) {
+        Ok(out) => out.into_iter().map(Ok).collect(),
+        Err(e) => {
+            tracing::error!("answers not written: {e:#}");
+            batch.iter().map(|_| Err(format!("{e:#}"))).collect()
+        }
+    }
+}
+
+/// Everything that takes answers: the writer, the store it reads back
+/// from, the salt of box hashes, the brakes, and a signal to the results
+/// refresher.
+pub struct Desk {
+    pub writer: Writer,
+    pub store: std::sync::Arc<Store>,
+    salt: String,
+    brakes: std::sync::Mutex<Brakes>,
+    /// Counts answers taken; the results refresher waits for it to move.
+    pub taken: tokio::sync::watch::Sender<u64>,
+}
+
+impl Desk {
+    pub fn open(store: std::sync::Arc<Store>, dir: &std::path::Path) -> Result<Desk> {
+        let salt = store.salt()?;
+        Ok(Desk {
+            writer: Writer::open(dir)?,
+            store,
+            salt,
+            brakes: Default::default(),
+            taken: tokio::sync::watch::channel(0).0,
+        })
+    }
+
+    /// The stored form of what a box sent as its identity.
+    pub fn box_key(&self, sent: &str) -> String {
+        box_key(&self.salt, sent)
+    }
+
+    /// Counts an answer against the brakes.
+    pub fn pass(&self, limits: &InteractionConfig, box_key: &str, address: &str, unix: i64) -> Result<(), Held> {
+        self.brakes.locked().pass(limits, box_key, address, unix)
+    }
+
+    /// Writes an answer and, once committed, tells the refresher.
+    pub async fn write(&self, answer: Answer, box_key: String, now: DateTime<FixedOffset>) -> Result<Written, String> {
+        let written = self.writer.write(answer, box_key, now).await?;
+        if written != Written::Filed(Filed::Limit) {
+            self.taken.send_modify(|n| *n += 1);
+        }
+        Ok(written)
+    }
+}
+
+/// Re-renders while answers arrive, so results screens show them: at most
+/// once every `results_seconds` (site.toml `[interaction]`), never once per
+/// answer. Also deletes requests past `retain_days`, hourly. Returns when
+/// `shutdown` completes.
+pub async fn refresh_results(
+    desk: std::sync::Arc<Desk>,
+    renderer: std::sync::Arc<crate::pipeline::Renderer>,
+    station: crate::pipeline::Station,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use std::time::{Duration, Instant};
+    tokio::pin!(shutdown);
+    let mut taken = desk.taken.subscribe();
+    let mut last_render: Option<Instant> = None;
+    let mut last_forget: Option<Instant> = None;
+    loop {
+        let config = station.on_air.current().map(|g| g.interaction.clone()).unwrap_or_default();
+        if last_forget.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            last_forget = Some(Instant::now());
+            let (store, days) = (desk.store.clone(), i64::from(config.retain_days));
+            let now = chrono::Utc::now().fixed_offset();
+            match tokio::task::spawn_blocking(move || store.forget_requests(days, now)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("{n} requests older than {days} days deleted"),
+                Ok(Err(e)) => tracing::warn!("old requests not deleted: {e:#}"),
+                _ => {}
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            changed = taken.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(Duration::from_secs(3600)) => continue,
+        }
+        // Wait out the rest of the interval, then one render shows every
+        // answer taken meanwhile.
+        let every = Duration::from_secs(config.results_seconds.into());
+        let wait = last_render.map_or(Duration::ZERO, |t| every.saturating_sub(t.elapsed()));
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        taken.borrow_and_update();
+        last_render = Some(Instant::now());
+        let (r, s) = (renderer.clone(), station.clone());
+        let _ =
+            tokio::task::spawn_blocking(move || crate::pipeline::rebuild(&r, &s, crate::renderlog::Trigger::Answers))
+                .await;
+    }
+}
+
+/// The brakes on answers, in memory: answers per box and per address a
+/// minute, and boxes new to an address in an hour (a flood of made-up box
+/// ids from one place stops there).
+#[derive(Default)]
+pub struct Brakes {
+    minute: i64,
+    per_box: HashMap<String, u32>,
+    per_address: HashMap<String, u32>,
+    hour: i64,
+    boxes_of: HashMap<String, HashSet<String>>,
+}
+
+/// Why the brakes held an answer back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Box,
+    Address,
+    NewBoxes,
+}
+
+impl Brakes {
+    /// Counts an answer from `box_key` at `address`, or says why it is held.
+    pub fn pass(&mut self, limits: &InteractionConfig, box_key: &str, address: &str, unix: i64) -> Result<(), Held> {
+        let (minute, hour) = (unix.div_euclid(60), unix.div_euclid(3600));
+        if minute != self.minute {
+            self.minute = minute;
+            self.per_box.clear();
+            self.per_address.clear();
+        }
+        if hour != self.hour {
+            self.hour = hour;
+            self.boxes_of.clear();
+        }
+        let known = self.boxes_of.get(address).is_some_and(|s| s.contains(box_key));
+        if !known && self.boxes_of.get(address).map_or(0, HashSet::len) >= limits.new_boxes_hour as usize {
+            return Err(Held::NewBoxes);
+        }
+        if self.per_address.get(address).copied().unwrap_or(0) >= limits.address_minute {
+            return Err(Held::Address);
+        }
+        if self.per_box.get(box_key).copied().unwrap_or(0) >= limits.box_minute {
+            return Err(Held::Box);
+        }
+        *self.per_address.entry(address.to_string()).or_default() += 1;
+        *self.per_box.entry(box_key.to_string()).or_default() += 1;
+        if !known {
+            self.boxes_of.entry(address.to_string()).or_default().insert(box_key.to_string());
+        }
+        Ok(())
     }
 }
 
@@ -166,23 +512,27 @@ mod store_tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let now = at("2026-12-01T10:00:00+08:00");
-        store.answer_poll("p", "box-a", &[1, 2], now).unwrap();
-        store.answer_poll("p", "box-a", &[3, 2], now).unwrap();
-        store.answer_poll("p", "box-b", &[3, 1], now).unwrap();
+        write_poll(&store.conn(), "p", "box-a", &[1, 2], now).unwrap();
+        write_poll(&store.conn(), "p", "box-a", &[3, 2], now).unwrap();
+        write_poll(&store.conn(), "p", "box-b", &[3, 1], now).unwrap();
         let (counts, boxes) = store.poll_counts("p", &[4, 2]).unwrap();
         assert_eq!((counts, boxes), (vec![vec![0, 0, 2, 0], vec![1, 1]], 2), "a later answer replaces the earlier");
 
-        let refs: Vec<Filed> =
-            (0..4).map(|_| store.file_request("i", "路灯不亮", "13881812345", "box-a", now).unwrap()).collect();
+        let refs: Vec<Filed> = (0..4)
+            .map(|_| write_request(&store.conn(), "i", "路灯不亮", "13881812345", "box-a", now).unwrap())
+            .collect();
         assert_eq!(refs[0], Filed::Reference("2612-0001".into()));
         assert_eq!(refs[2], Filed::Reference("2612-0003".into()));
         assert_eq!(refs[3], Filed::Limit);
         assert_eq!(
-            store.file_request("i", "路灯不亮", "13881812345", "box-b", now).unwrap(),
+            write_request(&store.conn(), "i", "路灯不亮", "13881812345", "box-b", now).unwrap(),
             Filed::Reference("2612-0004".into())
         );
         let tomorrow = at("2026-12-02T08:00:00+08:00");
-        assert!(matches!(store.file_request("i", "x", "13881812345", "box-a", tomorrow).unwrap(), Filed::Reference(_)));
+        assert!(matches!(
+            write_request(&store.conn(), "i", "x", "13881812345", "box-a", tomorrow).unwrap(),
+            Filed::Reference(_)
+        ));
         assert_eq!(store.forget_requests(180, at("2027-06-30T00:00:00+08:00")).unwrap(), 5);
     }
 }

@@ -114,6 +114,8 @@ pub struct App {
     /// The first `admin`'s password, made at this start, to be shown once.
     pub first_password: Option<String>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Where households' answers go, when the data folder is usable.
+    answers: Option<Arc<crate::answers::Desk>>,
 }
 
 impl App {
@@ -150,8 +152,14 @@ impl App {
             tls: tls.is_some(),
             token: admin::legacy_token(config.admin_token.clone(), &config.data),
         };
+        let mut answers = None;
         if let Ok(store) = &store {
             renderer.set_desk(Arc::new(crate::review::Desk::new(store.clone(), &config.data)));
+            renderer.set_answers(store.clone());
+            answers = crate::answers::Desk::open(store.clone(), &config.data)
+                .map_err(|e| tracing::error!("answers are off: {e:#}"))
+                .ok()
+                .map(Arc::new);
         }
         let mut admin =
             Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
@@ -181,6 +189,7 @@ impl App {
             saved,
             first_password,
             tls,
+            answers,
         };
         Ok(app)
     }
@@ -203,8 +212,22 @@ impl App {
     /// Serves until `stop` turns true, then stops every part in order (see
     /// the module's comment) and returns when all have ended.
     pub async fn run(self, stop: watch::Receiver<bool>) -> Result<()> {
-        let App { config, listeners, station, admin, metrics, fonts, renderer, watch, first, told, saved, tls, .. } =
-            self;
+        let App {
+            config,
+            listeners,
+            station,
+            admin,
+            metrics,
+            fonts,
+            renderer,
+            watch,
+            first,
+            told,
+            saved,
+            tls,
+            answers,
+            ..
+        } = self;
         let [to_record, to_save] = told;
         let stopped = || {
             let mut rx = stop.clone();
@@ -213,6 +236,9 @@ impl App {
             }
         };
         let records = tokio::spawn(admin::keep_records(admin.clone(), to_record, stopped()));
+        let refresher = answers.clone().map(|desk| {
+            tokio::spawn(crate::answers::refresh_results(desk, renderer.clone(), station.clone(), stopped()))
+        });
         let saver = tokio::spawn(save::keep_on_disk(
             station.on_air.clone(),
             station.health.clone(),
@@ -234,15 +260,22 @@ impl App {
             tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
         });
         let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), tls, stopped()));
-        let channel = serve::Channel { on_air: station.on_air.clone(), hls: Some(hls) };
+        let channel = serve::Channel { on_air: station.on_air.clone(), hls: Some(hls), answers: answers.clone() };
         let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
 
         // 1. Both ports drain.
         let (served, operated) = tokio::join!(boxes, operators);
         served?;
         operated.context("the operators' port panicked")??;
-        // 2. No render starts after this; one under way finishes.
+        // 2. No render starts after this; one under way finishes. Every
+        // answer taken is committed already; the writer's thread ends.
         watcher.await.context("the watcher panicked")??;
+        if let Some(refresher) = refresher {
+            refresher.await.context("the results refresher panicked")?;
+        }
+        if let Some(desk) = answers {
+            let _ = tokio::task::spawn_blocking(move || desk.writer.close()).await;
+        }
         if let Some(first) = first {
             first.await.context("the first render panicked")?;
         }

@@ -142,6 +142,41 @@ pub struct SiteConfig {
     pub broadcast: Option<LoopConfig>,
     /// `[review]`: review before air and the content checks.
     pub review: ReviewConfig,
+    /// Where back on the start screen leads when the box was opened without
+    /// a return address: the operator's portal.
+    pub portal_url: Option<String>,
+    /// `[interaction]`: what households answer.
+    pub interaction: InteractionConfig,
+}
+
+/// `[interaction]` of site.toml: keeping requests, refreshing results, and
+/// the brakes on answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InteractionConfig {
+    /// Requests (with their callback numbers) are deleted after this many days.
+    pub retain_days: u32,
+    /// Results screens are re-rendered at most this often while answers arrive.
+    pub results_seconds: u32,
+    /// Answers one box may send a minute.
+    pub box_minute: u32,
+    /// Answers one address may send a minute (many boxes share one behind NAT).
+    pub address_minute: u32,
+    /// Boxes never seen before that one address may bring in an hour: a
+    /// flood of made-up box ids from one place is capped here.
+    pub new_boxes_hour: u32,
+}
+
+impl Default for InteractionConfig {
+    fn default() -> Self {
+        InteractionConfig {
+            retain_days: 180,
+            results_seconds: 30,
+            box_minute: 20,
+            address_minute: 3000,
+            new_boxes_hour: 2000,
+        }
+    }
 }
 
 /// `[review]` of site.toml.
@@ -202,6 +237,8 @@ impl Default for SiteConfig {
             stale_days: 30,
             broadcast: None,
             review: ReviewConfig::default(),
+            portal_url: None,
+            interaction: InteractionConfig::default(),
         }
     }
 }
@@ -227,6 +264,18 @@ struct RawSite {
     #[serde(rename = "loop")]
     broadcast: Option<RawLoop>,
     review: Option<RawReview>,
+    portal_url: Option<String>,
+    interaction: Option<RawInteraction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInteraction {
+    retain_days: Option<u32>,
+    results_seconds: Option<u32>,
+    box_minute: Option<u32>,
+    address_minute: Option<u32>,
+    new_boxes_hour: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,6 +400,36 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     }
     if let Some(raw_loop) = raw.broadcast {
         config.broadcast = Some(loop_config(path, raw_loop, &config.profiles, &mut problems));
+    }
+    if let Some(url) = raw.portal_url {
+        let ok = (url.starts_with("http://") || url.starts_with("https://"))
+            && url.len() <= 1000
+            && url.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            config.portal_url = Some(url);
+        } else {
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("portal_url = \"{url}\" 不是有效地址，已忽略"),
+                    format!("portal_url = {url:?} is not a usable address; ignored"),
+                )
+                .hint("写成 portal_url = \"http://…\"", "write portal_url = \"http://…\""),
+            );
+        }
+    }
+    if let Some(i) = raw.interaction {
+        let c = &mut config.interaction;
+        let mut set = |name: &str, v: Option<u32>, range: std::ops::RangeInclusive<u32>, slot: &mut u32| {
+            if let Some(n) = in_range(path, name, v, range, &mut problems) {
+                *slot = n;
+            }
+        };
+        set("interaction.retain_days", i.retain_days, 1..=3650, &mut c.retain_days);
+        set("interaction.results_seconds", i.results_seconds, 1..=3600, &mut c.results_seconds);
+        set("interaction.box_minute", i.box_minute, 1..=1000, &mut c.box_minute);
+        set("interaction.address_minute", i.address_minute, 1..=1_000_000, &mut c.address_minute);
+        set("interaction.new_boxes_hour", i.new_boxes_hour, 1..=1_000_000, &mut c.new_boxes_hour);
     }
     if let Some(r) = raw.review {
         config.review = ReviewConfig {

@@ -34,7 +34,12 @@ pub struct Metrics {
     /// Views not yet written to the store.
     pending: Mutex<Pending>,
     salt: String,
+    /// Answers taken, by kind: poll, rating, request.
+    answers: [AtomicU64; 3],
 }
+
+/// The kinds of answer `/metrics` counts, in order.
+pub const ANSWER_KINDS: [&str; 3] = ["poll", "rating", "request"];
 
 impl Default for Metrics {
     fn default() -> Metrics {
@@ -125,6 +130,7 @@ impl Metrics {
             views: AtomicU64::default(),
             pending: Mutex::default(),
             salt,
+            answers: Default::default(),
         }
     }
 
@@ -183,6 +189,13 @@ impl Metrics {
             *pending.views.entry(k).or_default() += n;
         }
         pending.boxes.extend(boxes.into_iter().filter_map(|(day, id)| Some((day, unhex(&id)?))));
+    }
+
+    /// Counts an answer taken (`kind` one of [`ANSWER_KINDS`]).
+    pub fn answer_taken(&self, kind: &str) {
+        if let Some(i) = ANSWER_KINDS.iter().position(|k| *k == kind) {
+            self.answers[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The Prometheus text exposition of everything: the box port's
@@ -245,6 +258,13 @@ impl Metrics {
         ];
         for (name, kind, help, value) in single {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP infotv_answers_total Answers households sent that were taken, by kind.\n# TYPE infotv_answers_total counter"
+        );
+        for (kind, n) in ANSWER_KINDS.iter().zip(&self.answers) {
+            let _ = writeln!(out, "infotv_answers_total{{kind=\"{kind}\"}} {}", load(n));
         }
         loop_metrics(&mut out, &health.loop_statuses());
         histogram(&mut out, "infotv_render_duration_seconds", "Time per render.", &log.durations());

@@ -61,6 +61,9 @@ pub struct Renderer {
     last_good: Mutex<content::LastGood>,
     /// Review before air, when the server has a store.
     desk: std::sync::OnceLock<Arc<Desk>>,
+    /// Where poll answers are counted for results screens, when the server
+    /// has a store.
+    answers: std::sync::OnceLock<Arc<crate::store::Store>>,
     progress: Option<Progress>,
     /// Held by [`rebuild_since`]: one render at a time, so they go on air in
     /// the order they started.
@@ -79,6 +82,7 @@ impl Renderer {
             memo: Mutex::new(HashMap::new()),
             last_good: Mutex::new(content::LastGood::default()),
             desk: std::sync::OnceLock::new(),
+            answers: std::sync::OnceLock::new(),
             progress: None,
             serial: Mutex::new(()),
         }
@@ -104,6 +108,7 @@ impl Renderer {
             entry_glyph_size: ov.entry_glyphs.first().map_or((0, 0), |g| (g.w, g.h)),
             nowhere: (ov.nowhere.0, png(&ov.nowhere.1)),
             alert: ov.alert.as_ref().map(|(r, s)| (*r, png(s))),
+            notices: ov.notices.iter().map(|(k, r, s)| (*k, *r, png(s))).collect(),
         }
     }
 
@@ -126,6 +131,32 @@ impl Renderer {
     /// Reviews changes before air with `desk` (when site.toml asks).
     pub fn set_desk(&self, desk: Arc<Desk>) {
         let _ = self.desk.set(desk);
+    }
+
+    /// Shows poll results counted in `store`.
+    pub fn set_answers(&self, store: Arc<crate::store::Store>) {
+        let _ = self.answers.set(store);
+    }
+
+    /// The counts of every poll of `site`, for its results screens.
+    fn tally(&self, site: &mut content::Site) {
+        let Some(store) = self.answers.get() else { return };
+        let polls = site.columns.iter().flat_map(|c| &c.items).flat_map(|i| &i.docs).filter_map(|d| match &d.body {
+            content::Body::Poll(p) => {
+                Some((d.key.clone(), p.questions.iter().map(|q| q.choices.len()).collect::<Vec<_>>()))
+            }
+            _ => None,
+        });
+        let mut tally = content::poll::Tally::default();
+        for (key, sizes) in polls.collect::<Vec<_>>() {
+            match store.poll_counts(&key, &sizes) {
+                Ok((counts, boxes)) => {
+                    tally.polls.insert(key, content::poll::PollCount { counts, boxes });
+                }
+                Err(e) => tracing::warn!("poll {key}: counts not read: {e:#}"),
+            }
+        }
+        site.tally = tally;
     }
 
     pub fn desk(&self) -> Option<&Arc<Desk>> {
@@ -201,7 +232,8 @@ impl Renderer {
         now: Option<DateTime<FixedOffset>>,
         force: bool,
     ) -> (Option<Generation>, Report) {
-        let Loaded { started, root, site, mut problems } = loaded;
+        let Loaded { started, root, mut site, mut problems } = loaded;
+        self.tally(&mut site);
         let site = &site;
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
         problems.extend(layout::site_problems(site, &self.fonts));
@@ -305,6 +337,8 @@ impl Renderer {
             key_codes: config.key_codes.clone(),
             alert: site.alert.as_ref().map(|a| (a.paragraphs.clone(), a.since.to_rfc3339())),
             broadcast: plan,
+            portal_url: config.portal_url.clone(),
+            interaction: config.interaction.clone(),
         };
         let mut generation = publish::assemble(
             &config.title,
@@ -316,7 +350,13 @@ impl Renderer {
             problems.clone(),
         );
         let docs = site.columns.iter().flat_map(|c| &c.items).flat_map(|i| &i.docs);
-        generation.next_change = docs.flat_map(|d| [d.publish, d.expires]).flatten().filter(|t| *t > now).min();
+        // A poll closing is a scheduled change too: its screens turn to the final results.
+        let closes = |d: &content::Doc| match &d.body {
+            content::Body::Poll(p) => p.closes,
+            _ => None,
+        };
+        generation.next_change =
+            docs.flat_map(|d| [d.publish, d.expires, closes(d)]).flatten().filter(|t| *t > now).min();
         generation.stale_days = config.stale_days;
         generation.columns = site
             .columns

@@ -26,6 +26,8 @@ pub enum Trigger {
     /// Files changed: the first three (relative to the channel folder, or the
     /// folder itself by its path) and how many more.
     Files { names: Vec<String>, more: usize },
+    /// Answers arrived: results screens show the new counts.
+    Answers,
     /// Anything else a caller names (benchmarks, tools).
     Named(String),
 }
@@ -38,6 +40,7 @@ impl std::fmt::Display for Trigger {
             Trigger::Export => f.write_str("export"),
             Trigger::Midnight => f.write_str("clock:midnight"),
             Trigger::Schedule => f.write_str("clock:schedule"),
+            Trigger::Answers => f.write_str("answers"),
             Trigger::Files { names, more } => {
                 write!(f, "files:{}", names.join(","))?;
                 if *more > 0 {
@@ -58,6 +61,7 @@ impl From<&str> for Trigger {
             "export" => Trigger::Export,
             "clock:midnight" => Trigger::Midnight,
             "clock:schedule" => Trigger::Schedule,
+            "answers" => Trigger::Answers,
             _ => match text.strip_prefix("files:") {
                 Some(files) => {
                     let (names, more) = match files.rsplit_once("(+") {
@@ -246,6 +250,7 @@ mod tests {
             Trigger::Export,
             Trigger::Midnight,
             Trigger::Schedule,
+            Trigger::Answers,
             files,
             Trigger::Named("bench".into()),
         ] {

@@ -34,6 +34,8 @@ pub enum Route<'a> {
     },
     /// `/api/v1/generation`: the generation on air, the alert and the clock.
     Generation,
+    /// `/api/v1/answer`: households' answers, POST only.
+    Answer,
     /// `/api/v1/{profile}/graph.json`.
     Graph {
         profile: &'a str,
@@ -48,7 +50,7 @@ pub enum Route<'a> {
 
 impl<'a> Route<'a> {
     /// Every label, in the order `/metrics` keeps its counters.
-    pub const LABELS: [&'static str; 12] = [
+    pub const LABELS: [&'static str; 13] = [
         "root",
         "healthz",
         "favicon",
@@ -60,6 +62,7 @@ impl<'a> Route<'a> {
         "graph",
         "screen_text",
         "live",
+        "answer",
         "other",
     ];
 
@@ -76,6 +79,7 @@ impl<'a> Route<'a> {
             ["nav", profile, screen, focus, key] => Route::Nav { profile, screen, focus, key },
             ["nav", ..] => Route::NavMalformed,
             ["api", "v1", "generation"] => Route::Generation,
+            ["api", "v1", "answer"] => Route::Answer,
             ["api", "v1", profile, "graph.json"] => Route::Graph { profile },
             ["api", "v1", profile, "screens", file] => Route::ScreenText { profile, file },
             _ => Route::Other,
@@ -115,7 +119,8 @@ impl<'a> Route<'a> {
             Route::Graph { .. } => 8,
             Route::ScreenText { .. } => 9,
             Route::Live { .. } => 10,
-            Route::Other => 11,
+            Route::Answer => 11,
+            Route::Other => 12,
         }
     }
 }
@@ -139,6 +144,7 @@ mod tests {
             ("/api/v1/sd/graph.json", "graph"),
             ("/api/v1/sd/screens/home.json", "screen_text"),
             ("/live/sd/index.m3u8", "live"),
+            ("/api/v1/answer", "answer"),
             ("/a/b/c/d/e/f/g", "other"),
             ("/admin", "other"),
         ];

@@ -177,6 +177,7 @@ fn trigger(t: &Trigger) -> String {
         Trigger::Export => "导出".into(),
         Trigger::Midnight => "零点换日".into(),
         Trigger::Schedule => "定时发布/撤下".into(),
+        Trigger::Answers => "新回答（刷新结果）".into(),
         Trigger::Files { .. } => format!("文件变动：{}", t.to_string().trim_start_matches("files:")),
         Trigger::Named(name) => name.clone(),
     }

@@ -58,6 +58,8 @@ pub struct FrontMatter {
     pub publish: Option<DateTime<FixedOffset>>,
     pub expires: Option<DateTime<FixedOffset>>,
     pub pinned: bool,
+    /// An address for phones, drawn as a QR code (`qr = "https://…"`).
+    pub qr: Option<String>,
 }
 
 /// A parsed article body with the title it gave itself, if any.
@@ -164,6 +166,15 @@ fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Pro
                     "write pinned = true or pinned = false",
                 )),
             },
+            "qr" => match value.as_str().and_then(super::poll::qr_address) {
+                Some(url) => front.qr = Some(url),
+                None => problems.push(bad(
+                    "二维码地址无效，已忽略",
+                    "qr is not a usable address; ignored",
+                    "写成 qr = \"https://…\"，以 http:// 或 https:// 开头，不超过 200 个字符",
+                    "write qr = \"https://…\" (http or https, at most 200 characters)",
+                )),
+            },
             "date" => match to_datetime(&value, zone) {
                 Some(dt) => front.date = Some(dt.date_naive()),
                 None => problems.push(bad(
@@ -186,8 +197,8 @@ fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Pro
             _ => problems.push(bad(
                 "不认识的设置，已忽略",
                 "unknown setting; ignored",
-                "可用的设置有 title、date、publish、expires、pinned，请检查拼写",
-                "the settings are title, date, publish, expires and pinned; check the spelling",
+                "可用的设置有 title、date、publish、expires、pinned、qr，请检查拼写",
+                "the settings are title, date, publish, expires, pinned and qr; check the spelling",
             )),
         }
     }

@@ -44,6 +44,9 @@ pub struct Site {
     pub unavailable: Option<String>,
     /// An emergency notice shown on every box while `alert.txt` or `alert.md` exists.
     pub alert: Option<Alert>,
+    /// Answers to the polls so far, filled in by the renderer from the store
+    /// so results screens show them.
+    pub tally: poll::Tally,
 }
 
 /// The emergency notice.
@@ -89,6 +92,12 @@ pub struct Item {
     pub carousel: Option<u32>,
     /// How its list orders documents (item.toml `sort`).
     pub sort: Sort,
+    /// Viewers may rate the service on its screens (item.toml `rating = true`).
+    pub rating: bool,
+    /// A request desk (item.toml `kind = "request"`): its categories, 1 to 9.
+    pub request: Option<Vec<String>>,
+    /// An address for phones, drawn as a QR code on its screens.
+    pub qr: Option<String>,
 }
 
 /// How a sub-item orders its articles.
@@ -127,6 +136,7 @@ pub struct Photo {
 pub enum Body {
     Text(Vec<Block>),
     Table(Table),
+    Poll(poll::Poll),
 }
 
 /// One document of a sub-item: an article or a table.
@@ -143,6 +153,8 @@ pub struct Doc {
     pub body: Body,
     /// Path relative to the channel folder, for problems found later.
     pub source: String,
+    /// An address for phones, drawn as a QR code after the text.
+    pub qr: Option<String>,
 }
 
 impl Doc {
@@ -150,7 +162,7 @@ impl Doc {
     pub fn blocks(&self) -> &[Block] {
         match &self.body {
             Body::Text(blocks) => blocks,
-            Body::Table(_) => &[],
+            Body::Table(_) | Body::Poll(_) => &[],
         }
     }
 
@@ -174,6 +186,10 @@ struct ItemToml {
     carousel: Option<u32>,
     sort: Option<Sort>,
     page_size: Option<usize>,
+    rating: Option<bool>,
+    kind: Option<String>,
+    categories: Option<Vec<String>>,
+    qr: Option<String>,
 }
 
 /// An entry of a folder that is worth looking at, in staff order.
@@ -243,7 +259,7 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
     let alert = load_alert(root, &config, &mut problems);
-    let mut site = Site { config, config_ok, columns: Vec::new(), unavailable: None, alert };
+    let mut site = Site { config, config_ok, columns: Vec::new(), unavailable: None, alert, tally: Default::default() };
     let entries = match fs::read_dir(root) {
         Ok(_) => list_dir(root, Path::new(""), &mut problems),
         Err(err) => {
@@ -364,7 +380,7 @@ fn load_column(
     });
     let mut column = Column {
         key: key.clone(),
-        title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
+        title: meta.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
         accent,
         items: Vec::new(),
     };
@@ -398,14 +414,18 @@ fn load_item(
     let meta: ItemToml = read_toml(root, &entry.path.join("item.toml"), problems).unwrap_or_default();
     let mut item = Item {
         key: key.clone(),
-        title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
+        title: meta.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
         docs: Vec::new(),
         photos: Vec::new(),
         pictures: Vec::new(),
         page_size: meta.page_size.filter(|&n| n > 0),
         sort: meta.sort.unwrap_or_default(),
         carousel: meta.carousel.map(|s| s.clamp(3, 600)),
+        rating: meta.rating.unwrap_or(false),
+        request: None,
+        qr: None,
     };
+    interaction(root, &entry.path.join("item.toml"), &meta, &mut item, problems);
     let files = list_dir(root, &entry.path, problems).unwrap_or_default();
     let ext_of =
         |name: &str| Path::new(name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
@@ -436,6 +456,13 @@ fn load_item(
         }
         match ext.as_str() {
             _ if file.name == "item.toml" || photo::is_picture(&ext) => {}
+            "toml" if file.name.to_ascii_lowercase().ends_with(".poll.toml") => {
+                let source = rel(&file.path);
+                let doc = load_poll(root, file, &key, config, problems)
+                    .and_then(|d| checked(d, root, &file.path, config, problems));
+                let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
+                item.docs.extend(doc);
+            }
             "txt" if picture_stems.contains(&stem_of(&file.name)) => {}
             "md" | "markdown" | "txt" | "docx" | "csv" | "xlsx" => {
                 let doc = match ext.as_str() {
@@ -451,6 +478,10 @@ fn load_item(
             _ => problems.push(not_read(&file.path, &ext)),
         }
     }
+    // The sub-item's QR address goes under each of its articles that has none.
+    for doc in item.docs.iter_mut().filter(|d| d.qr.is_none() && matches!(d.body, Body::Text(_))) {
+        doc.qr.clone_from(&item.qr);
+    }
     item.photos = captioned_photos(root, &key, &files, &images, problems);
     for photo in &mut item.photos {
         let sidecar = entry.path.join(format!("{}.txt", stem_of(&photo.file_name)));
@@ -464,6 +495,98 @@ fn load_item(
         problems.extend(lined(verdict.problems, root, &sidecar));
     }
     item
+}
+
+/// item.toml's interaction settings: a request desk's categories and a QR
+/// address, each checked, each fault a problem on its line.
+fn interaction(root: &Path, path: &Path, meta: &ItemToml, item: &mut Item, problems: &mut Vec<Problem>) {
+    let source = rel(path);
+    let line = |key: &str| {
+        read_text(root, path, &mut Vec::new())
+            .and_then(|t| t.lines().position(|l| l.trim_start().starts_with(key)).map(|i| i as u32 + 1))
+    };
+    let at = |p: Problem, key: &str| match line(key) {
+        Some(l) => p.at_line(l),
+        None => p,
+    };
+    if let Some(url) = &meta.qr {
+        match poll::qr_address(url) {
+            Some(url) => item.qr = Some(url),
+            None => problems.push(at(
+                Problem::new(&source, "二维码地址无效，已忽略", "qr is not a usable address; ignored").hint(
+                    "写成 qr = \"https://…\"，以 http:// 或 https:// 开头，不超过 200 个字符",
+                    "write qr = \"https://…\" (http or https, at most 200 characters)",
+                ),
+                "qr",
+            )),
+        }
+    }
+    match meta.kind.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("request") => {
+            let categories: Vec<String> =
+                meta.categories.iter().flatten().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+            if (1..=poll::MAX_CHOICES).contains(&categories.len()) {
+                item.request = Some(categories);
+            } else {
+                problems.push(at(
+                    Problem::new(
+                        &source,
+                        format!(
+                            "诉求类别有 {} 个，应为 1 到 {} 个（遥控器数字键 1–9），本子栏目不受理诉求",
+                            categories.len(),
+                            poll::MAX_CHOICES
+                        ),
+                        format!(
+                            "{} request categories; 1 to {} are possible (digits 1–9); no requests taken here",
+                            categories.len(),
+                            poll::MAX_CHOICES
+                        ),
+                    )
+                    .hint("写成 categories = [\"路灯不亮\", \"道路破损\"]", "write categories = [\"…\", \"…\"]"),
+                    "categories",
+                ));
+            }
+        }
+        Some(other) => problems.push(at(
+            Problem::new(
+                &source,
+                format!("kind = \"{other}\" 无法识别，已忽略"),
+                format!("kind = {other:?} is not known; ignored"),
+            )
+            .hint("目前只有 kind = \"request\"（受理诉求）", "the only kind is \"request\""),
+            "kind",
+        )),
+    }
+}
+
+/// A `*.poll.toml`: a document whose body is the poll.
+fn load_poll(
+    root: &Path,
+    entry: &Entry,
+    item_key: &str,
+    config: &SiteConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<Doc> {
+    let text = read_text(root, &entry.path, problems)?;
+    let source = rel(&entry.path);
+    let (poll, found) = poll::parse(&source, &text, config.time_zone);
+    problems.extend(found);
+    let poll = poll?;
+    let stem = entry.name[..entry.name.len() - ".poll.toml".len()].to_string();
+    let (date, _) = split_name(&stem);
+    Some(Doc {
+        key: format!("{item_key}/{}", entry.name),
+        file_name: entry.name.clone(),
+        title: poll.title.clone(),
+        date,
+        publish: None,
+        expires: None,
+        pinned: false,
+        body: Body::Poll(poll),
+        source,
+        qr: None,
+    })
 }
 
 fn checker(config: &SiteConfig) -> checks::Checker<'_> {
@@ -492,6 +615,14 @@ fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems
                         checker.text(&source, caption, &checks::Piece { line: Some(*line), context: "" }, &mut verdict)
                     }
                     Block::Image { caption, .. } => checker.text(&source, caption, &none, &mut verdict),
+                }
+            }
+        }
+        Body::Poll(poll) => {
+            for q in &mut poll.questions {
+                checker.text(&source, &mut q.text, &none, &mut verdict);
+                for c in &mut q.choices {
+                    checker.text(&source, c, &none, &mut verdict);
                 }
             }
         }
@@ -675,6 +806,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         pinned: false,
         body: Body::Text(blocks),
         source,
+        qr: None,
     })
 }
 
@@ -699,6 +831,7 @@ fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: 
         pinned: false,
         body: Body::Table(table),
         source,
+        qr: None,
     })
 }
 
@@ -772,6 +905,7 @@ fn load_article(
         pinned: parsed.front.pinned,
         body: Body::Text(blocks),
         source,
+        qr: parsed.front.qr,
     })
 }
 

@@ -59,6 +59,33 @@ struct RawQuestion {
     choices: Vec<String>,
 }
 
+/// Per poll (by key): how many boxes chose each choice of each question,
+/// and how many boxes answered. Filled from the store before layout.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub polls: std::collections::HashMap<String, PollCount>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollCount {
+    pub counts: Vec<Vec<u64>>,
+    pub boxes: u64,
+}
+
+/// Longest address a QR code carries: at level M and 4 px modules that is
+/// still a code an SD screen shows whole (version 10, 57 modules).
+pub const MAX_QR_ADDRESS: usize = 200;
+
+/// An address for phones to open (`qr = …` in item.toml or front matter):
+/// http or https, printable ASCII, short enough for a code on SD.
+pub fn qr_address(text: &str) -> Option<String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let scheme = lower.starts_with("https://") || lower.starts_with("http://");
+    let printable = t.bytes().all(|b| b.is_ascii_graphic());
+    (scheme && printable && t.len() <= MAX_QR_ADDRESS && t.len() > 8).then(|| t.to_string())
+}
+
 /// Most choices a question may have: the digits 1–9.
 pub const MAX_CHOICES: usize = 9;
 /// Most questions a poll may have: each is a screen, answered in one go.

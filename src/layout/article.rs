@@ -55,7 +55,7 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
     });
     let blocks: &[Block] = match &article.body {
         Body::Text(blocks) => blocks.as_slice(),
-        Body::Table(_) => &[],
+        Body::Table(_) | Body::Poll(_) => &[],
     };
     let body_rows = body_rows(frame, blocks, width);
 

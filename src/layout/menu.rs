@@ -91,6 +91,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             carousel: None,
             ops,
             states,
+            ask: None,
         });
     }
     out

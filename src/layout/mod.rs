@@ -7,6 +7,7 @@
 mod article;
 mod frame;
 mod gallery;
+pub mod interact;
 mod menu;
 pub mod overlay;
 pub mod qr;
@@ -169,6 +170,10 @@ pub enum Kind {
     Article,
     Gallery,
     Table,
+    /// A poll's questions, results or thank-you; a rating.
+    Poll,
+    /// A request desk's screens.
+    Request,
 }
 
 impl Kind {
@@ -181,6 +186,8 @@ impl Kind {
             Kind::Article => "article",
             Kind::Gallery => "gallery",
             Kind::Table => "table",
+            Kind::Poll => "poll",
+            Kind::Request => "request",
         }
     }
 }
@@ -270,6 +277,8 @@ pub struct Screen {
     /// The base picture, focus not drawn.
     pub ops: Vec<Op>,
     pub states: Vec<State>,
+    /// What the screen asks households, when it takes an answer.
+    pub ask: Option<interact::Ask>,
 }
 
 impl Screen {
@@ -293,6 +302,7 @@ impl Screen {
             carousel: None,
             ops,
             states: vec![State { focus: None, keys }],
+            ask: None,
         }
     }
 }
@@ -427,7 +437,9 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
     let mut entries = Vec::new();
     for item in &column.items {
         let docs = live_docs(item, frame.cx.now);
-        let (caption, target) = if item.is_gallery() {
+        let (caption, target) = if let Some(categories) = &item.request {
+            (format!("可反映 {} 类问题", categories.len()), Target::new(screen_id("q", &item.key), 0))
+        } else if item.is_gallery() {
             (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0))
         } else {
             let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
@@ -436,7 +448,7 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
                 (n, None) => format!("{n} 篇"),
             };
             let target = match docs.as_slice() {
-                [only] => Target::new(screen_id("a", &only.key), 0),
+                [only] if !item.rating => interact::entry(only),
                 _ => Target::new(screen_id("s", &item.key), 0),
             };
             (caption, target)
@@ -496,23 +508,40 @@ fn sub_item_screens(
     let crumbs = vec![column.title.clone(), item.title.clone()];
     let mut item_screens = Vec::new();
     let docs = live_docs(item, frame.cx.now);
-    if item.is_gallery() {
+    if let Some(categories) = &item.request {
+        item_screens.extend(interact::request_screens(frame, item, categories, &crumbs, tile, accent));
+    } else if item.is_gallery() {
         item_screens.extend(gallery::screens(frame, item, &crumbs, tile, accent));
-    } else if let [only] = docs.as_slice() {
+    } else if let ([only], false) = (docs.as_slice(), item.rating) {
         item_screens.extend(doc_screens(frame, only, &crumbs, tile, accent));
     } else {
         let list_id = screen_id("s", &item.key);
         let rows = item.page_size.unwrap_or(frame.geo.list_rows).clamp(1, frame.geo.list_rows);
-        let entries: Vec<menu::Entry> = docs
+        let mut entries: Vec<menu::Entry> = docs
             .iter()
             .map(|d| menu::Entry {
                 title: d.title.clone(),
                 caption: d.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-                badge: d.pinned.then(|| "置顶".to_string()),
+                badge: match (&d.body, d.pinned) {
+                    (Body::Poll(_), _) => Some("投票".to_string()),
+                    (_, true) => Some("置顶".to_string()),
+                    _ => None,
+                },
                 accent,
-                target: Target::new(screen_id("a", &d.key), 0),
+                target: interact::entry(d),
             })
             .collect();
+        // A rated service ends its list with the way to rate it.
+        if item.rating {
+            entries.push(menu::Entry {
+                title: "评价本项服务".to_string(),
+                caption: "非常满意 … 非常不满意".to_string(),
+                badge: Some("评价".to_string()),
+                accent,
+                target: Target::new(screen_id("e", &item.key), 0),
+            });
+        }
+        let rated = entries.len();
         item_screens.extend(menu::screens(
             frame,
             menu::Spec {
@@ -532,6 +561,10 @@ fn sub_item_screens(
         for (di, d) in docs.iter().enumerate() {
             let row = Target::new(page_id(&list_id, di / rows), di % rows);
             item_screens.extend(doc_screens(frame, d, &crumbs, row, accent));
+        }
+        if item.rating {
+            let row = Target::new(page_id(&list_id, (rated - 1) / rows), (rated - 1) % rows);
+            item_screens.extend(interact::rating_screens(frame, item, &crumbs, row, accent));
         }
     }
     // A carousel steps through the sub-item's reading screens and
@@ -583,6 +616,7 @@ fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target,
     match &doc.body {
         Body::Text(_) => article::screens(frame, doc, crumbs, back, accent),
         Body::Table(t) => table::screens(frame, doc, t, crumbs, back, accent),
+        Body::Poll(p) => interact::poll_screens(frame, doc, p, crumbs, back, accent),
     }
 }
 
@@ -666,6 +700,14 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
                     Body::Table(t) => {
                         for cell in t.header.iter().chain(t.rows.iter().flatten()) {
                             check(&a.source, cell);
+                        }
+                    }
+                    Body::Poll(p) => {
+                        for q in &p.questions {
+                            check(&a.source, &q.text);
+                            for c in &q.choices {
+                                check(&a.source, c);
+                            }
                         }
                     }
                 }

@@ -35,7 +35,20 @@ pub struct Overlays {
     pub nowhere: (Rect, Sprite),
     /// The emergency notice, centred, while one is on air.
     pub alert: Option<(Rect, Sprite)>,
+    /// What an answer screen says when an answer is not taken, by the
+    /// reason the server (or the shell) gives.
+    pub notices: Vec<(&'static str, Rect, Sprite)>,
 }
+
+/// The answer notices: (reason, text).
+pub const NOTICES: [(&str, &str); 6] = [
+    ("closed", "本次征集已截止，不再收集意见"),
+    ("limit", "今天已提交 3 次，请明天再来"),
+    ("often", "操作太频繁，请稍后再试"),
+    ("phone", "号码有误，请输入手机号或带区号的座机号"),
+    ("short", "号码不完整，请继续输入"),
+    ("busy", "提交未成功，请稍后再试"),
+];
 
 /// A one-line text run; `font` is (size, weight, colour).
 fn run(x: f32, y: f32, h: f32, font: (f32, Weight, Rgb), text: &str, w: f32) -> Op {
@@ -68,7 +81,7 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
 
     // Entry box: "页号" and three slots, in the focus language.
     let size = g.tile;
-    let slot_w = ('0'..='9').map(|c| fonts.advance(c, size, Weight::Bold)).fold(0.0, f32::max).ceil() as i32 + 4;
+    let (slot_w, _) = entry_glyph_size(frame);
     let pad = g.gap;
     let label = "页号";
     let label_w = fonts.measure(label, g.small, Weight::Bold).ceil() as i32;
@@ -87,6 +100,16 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
     let nowhere = boxed(frame, nw, h, (g.item, msg, msg_w));
 
     let alert = site.alert.as_ref().map(|alert| alert_sprite(frame, &alert.paragraphs));
+    // Answer notices: centred just above the footer.
+    let notices = NOTICES
+        .iter()
+        .map(|(reason, msg)| {
+            let msg_w = fonts.measure(msg, g.item, Weight::Bold).ceil() as i32;
+            let w = (msg_w + 2 * pad).min(g.safe.w);
+            let rect = Rect::new(g.safe.x + (g.safe.w - w) / 2, g.footer_y - h - g.gap, w, h);
+            (*reason, rect, boxed(frame, w, h, (g.item, msg, msg_w)))
+        })
+        .collect();
     Overlays {
         clock,
         clock_glyphs,
@@ -96,7 +119,17 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
         entry_glyphs,
         nowhere: (nowhere_rect, nowhere),
         alert,
+        notices,
     }
+}
+
+/// The size of one entry digit picture: the shell also types callback
+/// numbers and shows references with them.
+pub fn entry_glyph_size(frame: &Frame) -> (i32, i32) {
+    let size = frame.geo.tile;
+    let fonts = frame.cx.fonts;
+    let slot_w = ('0'..='9').map(|c| fonts.advance(c, size, Weight::Bold)).fold(0.0, f32::max).ceil() as i32 + 4;
+    (slot_w, line_box(size) as i32)
 }
 
 /// A box in the focus language (frame and fill) with one bold text at its

@@ -105,6 +105,8 @@ struct Manifest {
     stale_days: u32,
     #[serde(default)]
     broadcast: Option<super::plan::Plan>,
+    #[serde(default)]
+    interaction: crate::config::InteractionConfig,
     drawn_by: String,
     memo: Vec<MemoDisk>,
 }
@@ -129,6 +131,8 @@ struct ScreenDisk {
     etags: Vec<String>,
     keys: Vec<BTreeMap<String, crate::layout::Target>>,
     text: Span,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ask: Option<crate::layout::interact::Ask>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -206,6 +210,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
                             etags: s.etags.clone(),
                             keys: s.keys.clone(),
                             text: blob.put(&s.text_json),
+                            ask: s.ask.clone(),
                         }
                     })
                     .collect(),
@@ -237,6 +242,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<u64> {
         columns: g.columns.clone(),
         stale_days: g.stale_days,
         broadcast: g.broadcast.clone(),
+        interaction: g.interaction.clone(),
         drawn_by: this_binary().to_string(),
         memo,
     };
@@ -420,6 +426,7 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
                 etags: s.etags,
                 keys: s.keys,
                 text_json: slice(s.text)?,
+                ask: s.ask,
                 saved: std::sync::OnceLock::new(),
             };
             screens.insert(s.id, out);
@@ -458,6 +465,7 @@ fn parse(data: Bytes) -> Result<(Generation, Vec<MemoEntry>)> {
         columns: manifest.columns,
         stale_days: manifest.stale_days,
         broadcast: manifest.broadcast,
+        interaction: manifest.interaction,
     };
     Ok((generation, memo))
 }

@@ -30,6 +30,9 @@ pub struct Graph {
 /// One screen in the graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GraphScreen {
+    /// What the screen asks households (answer screens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<crate::layout::interact::Ask>,
     pub carousel: Option<Carousel>,
     pub kind: Kind,
     pub number: Option<u16>,
@@ -71,6 +74,7 @@ impl Graph {
             let carousel =
                 screen.carousel.as_ref().map(|(seconds, next)| Carousel { next: next.clone(), seconds: *seconds });
             let out = GraphScreen {
+                ask: screen.ask.clone(),
                 carousel,
                 kind: screen.kind,
                 number: screen.number,

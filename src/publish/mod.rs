@@ -63,6 +63,8 @@ pub struct ScreenOut {
     pub keys: Vec<BTreeMap<String, Target>>,
     /// `screens/{id}.json`: the text as laid out, per state.
     pub text_json: Bytes,
+    /// What the screen asks households, for the server that takes answers.
+    pub ask: Option<crate::layout::interact::Ask>,
     /// Where each shell lies in the saved generation file (see
     /// [`Asset::saved`]).
     pub saved: std::sync::OnceLock<Vec<disk::SavedAt>>,
@@ -102,6 +104,8 @@ pub struct Generation {
     pub stale_days: u32,
     /// What the broadcast loop plays; `None` when site.toml has no `[loop]`.
     pub broadcast: Option<plan::Plan>,
+    /// site.toml's `[interaction]`: how answers are taken while this is on air.
+    pub interaction: crate::config::InteractionConfig,
 }
 
 /// A column and the date of its newest article, table or picture.
@@ -179,6 +183,8 @@ pub struct OverlayPics {
     pub entry_glyph_size: (i32, i32),
     pub nowhere: (Rect, String),
     pub alert: Option<(Rect, String)>,
+    /// Answer notices by reason.
+    pub notices: Vec<(&'static str, Rect, String)>,
 }
 
 /// What every shell of a generation shares.
@@ -192,6 +198,11 @@ pub struct ShellSettings {
     /// The broadcast loop: not in any shell, but part of the generation's
     /// id, so a changed `[loop]` is a new generation (and is saved).
     pub broadcast: Option<plan::Plan>,
+    /// Where back on the start screen goes when the box was not opened with
+    /// a return address (site.toml `portal_url`).
+    pub portal_url: Option<String>,
+    /// site.toml's `[interaction]`: in the id, so a change goes on air.
+    pub interaction: crate::config::InteractionConfig,
 }
 
 /// The alert as `/api/v1/generation` reports it.
@@ -220,6 +231,7 @@ fn screen_out(id: &str, input: &ProfileInput, settings: &ShellSettings, screen: 
         keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect()).collect(),
         shells,
         text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
+        ask: screen.ask.clone(),
         saved: std::sync::OnceLock::new(),
     }
 }
@@ -304,6 +316,7 @@ pub fn assemble(
         columns: Vec::new(),
         stale_days: 0,
         broadcast: settings.broadcast.clone(),
+        interaction: settings.interaction.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use crate::layout::interact::Ask;
 use crate::layout::Screen;
 
 use super::{Pictures, ProfileInput, ShellSettings};
@@ -35,9 +36,17 @@ for(i=0;i<S.length;i++){if(S[i].i){pre(S[i].i);}}
 for(i=0;i<10;i++){pre(E.d[i]);}pre(E.i);pre(NW.i);
 function place(e,x,y,w,h,src){e.src=src;e.style.left=x+'px';e.style.top=y+'px';e.style.width=w+'px';e.style.height=h+'px';e.style.visibility='visible';}
 function hide(e){e.style.visibility='hidden';}
-function show(n){var s=S[n],f=el('f');if(!s){return;}F=n;if(s.i){place(f,s.x,s.y,s.w,s.h,s.i);}else{hide(f);}}
+function show(n){var s=S[n],f=el('f');if(!s){return;}F=n;if(s.i){place(f,s.x,s.y,s.w,s.h,s.i);}else{hide(f);}if(SQ){SQ(n);}}
+/* Hooks an answer screen's script sets: on showing a state, on leaving, on a key. */
+var SQ=null,XQ=null,KQ=null;
 function go(t){var h=t.lastIndexOf('#'),id=t.substring(0,h),n=parseInt(t.substring(h+1),10);
-if(id==I){show(n);}else{window.location.href=P+id+'.html?f='+n;}}
+if(id==I){show(n);}else{window.location.href=P+id+'.html?f='+n+(XQ?XQ(id):'');}}
+/* The portal's return address: kept from the address this channel was opened with. */
+function unq(u){try{return decodeURIComponent(u);}catch(x){return unescape(u);}}
+(function(){var m=/[?&](?:return|returnurl|backurl)=([^&]*)/i.exec(window.location.search),u;if(!m||!m[1]){return;}u=unq(m[1]);
+document.cookie='infotv_return='+escape(u)+'; path=/';try{iPanel.setGlobalVar('infotv_return',u);}catch(x){}})();
+function home(){var m=/(?:^|; *)infotv_return=([^;]*)/.exec(document.cookie),u=m?unescape(m[1]):'';
+if(!u){try{u=iPanel.getGlobalVar('infotv_return')||'';}catch(x){}}if(!/^https?:\/\//i.test(u)){u=PORTAL;}return u;}
 /* Page numbers typed like channel numbers: shown as typed, committed at three digits or after a pause. */
 var buf='',bufT=null,nwT=null;
 function drawEntry(){var k;hide(el('nw'));if(buf==''){hide(el('e'));for(k=0;k<3;k++){hide(el('e'+k));}return;}
@@ -59,10 +68,11 @@ name=K[c];if(!name){return true;}
 if(kind=='down'){lastCode=c;lastTime=now;}
 if(carT){clearTimeout(carT);carT=null;}
 if(alertOn){if(name=='ok'){document.cookie='infotv_ack='+escape(alertSince)+'; path=/';setAlert(null);}return stop(e);}
-if(name.length==1){digit(name);return stop(e);}
+if(KQ&&KQ(name)){return stop(e);}
+if(name.length==1&&!S[F].k[name]){digit(name);return stop(e);}
 if(buf!=''&&name=='ok'){commit();return stop(e);}
 if(buf!=''&&name=='back'){buf='';drawEntry();return stop(e);}
-t=S[F].k[name];if(t){go(t);}return stop(e);}
+t=S[F].k[name];if(t){go(t);}else if(name=='back'){t=home();if(t){window.location.href=t;}}return stop(e);}
 document.onkeydown=function(e){return handle(e,'down');};
 document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};
@@ -83,6 +93,35 @@ skew=g.time?g.time-(new Date()).getTime():0;tz=g.utc_offset;tick();setAlert(g.al
 if(g.generation!=G){G=g.generation;recheck();}};r.send(null);}
 (function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
 setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
+"#;
+
+/// The script of answer screens, after [`SCRIPT`]; the page defines `Q`
+/// (what is asked) and `NQ` (the notices) first. Answers go as a small
+/// form-encoded POST and the reply is read with `eval`.
+const ASK_SCRIPT: &str = r#"
+var A=(function(){var m=/[?&]a=([0-9]*)/.exec(window.location.search);return m?m[1]:'';})(),ph='',busy=false,ntT=null;
+function note(k){var n=NQ[k]||NQ.busy,e=el('nw');place(e,n[1],n[2],n[3],n[4],n[0]);if(ntT){clearTimeout(ntT);}ntT=setTimeout(function(){hide(e);},3000);}
+function boxId(){var v='',m,k;try{v=hardware.STB.serial;}catch(x){}if(!v){try{v=CA.card.serialNumber;}catch(x){}}
+if(!v){try{v=Authentication.CTCGetConfig('STBID');}catch(x){}}if(v){return ''+v;}
+m=/(?:^|; *)infotv_box=([^;]*)/.exec(document.cookie);if(m&&m[1]){return m[1];}
+for(k=0;k<4;k++){v+=Math.floor(Math.random()*2147483647).toString(36);}v+=(new Date()).getTime().toString(36);
+document.cookie='infotv_box='+v+'; path=/; expires=Fri, 31 Dec 2037 23:59:59 GMT';return v;}
+function digits(s,x,y,gap){var k,c,o=0,e;for(k=0;k<12;k++){e=el('p'+k);c=s.charAt(k);
+if(c==''){hide(e);continue;}if(gap&&k==4){o=Math.floor(E.gw/2);}place(e,x+k*E.gw+o,y,E.gw,E.gh,E.d[parseInt(c,10)]);}}
+function send(){var b='profile='+PR+'&screen='+I+'&box='+encodeURIComponent(boxId()),k,r=xhr();if(busy||!r){return;}
+if(Q.k=='question'){for(k=0;k<=Q.i;k++){b+='&q'+(k+1)+'='+(A.charAt(k)||'0');}}
+else if(Q.k=='rating'){b+='&rating='+(6-parseInt(A.charAt(0)||'6',10));}else{b+='&category='+Q.c+'&phone='+ph;}
+busy=true;r.open('POST','/api/v1/answer',true);r.setRequestHeader('Content-Type','application/x-www-form-urlencoded');
+r.onreadystatechange=function(){var g=null;if(r.readyState!=4){return;}busy=false;try{g=eval('('+r.responseText+')');}catch(x){g=null;}
+if(r.status==200&&g&&g.next){window.location.href=g.next;}else{note(g&&g.notice?g.notice:'busy');}};r.send(b);}
+SQ=function(n){if(Q.n&&n>=Q.n){while(A.length<Q.i){A+='0';}A=A.substring(0,Q.i)+(n-Q.n+1);}};
+XQ=function(id){return A!=''&&id.substring(0,12)==I.substring(0,12)?'&a='+A:'';};
+KQ=function(name){if(Q.k=='phone'){if(name.length==1){if(ph.length<Q.s&&F==0){ph+=name;digits(ph,Q.x,Q.y,false);}return true;}
+if(name=='back'&&F==0&&ph!=''){ph=ph.substring(0,ph.length-1);digits(ph,Q.x,Q.y,false);return true;}
+if(name=='ok'&&F==0&&ph.length<7){note('short');return true;}if(name=='ok'&&F==1){send();return true;}return false;}
+if(Q.send&&name=='ok'&&F>=Q.n){send();return true;}return false;};
+if(Q.k=='reference'){(function(){var m=/[?&]r=([0-9-]*)/.exec(window.location.search);if(m){digits(m[1].replace(/-/g,''),Q.x,Q.y,true);}})();}
+SQ(F);
 "#;
 
 /// The marker replaced by the shell's own version after hashing.
@@ -123,8 +162,13 @@ pub fn render(
     }
     html.push_str("KX={");
     list(&mut html, &settings.key_codes, |html, (code, key)| write!(html, "{code}:'{}'", escape_js(&key.name())));
-    html.push_str("};");
+    html.push_str("},");
+    let _ = write!(html, "PORTAL='{}';", escape_js(settings.portal_url.as_deref().unwrap_or("")));
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
+    if let Some(ask) = &screen.ask {
+        ask_data(&mut html, ask, input.overlays);
+        html.push_str(ASK_SCRIPT);
+    }
     html.push_str("</script>\n</body></html>\n");
     seal(html, generation, settings, input)
 }
@@ -156,11 +200,33 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
         }
         None => html.push_str("<img id=\"f\" src=\"\" style=\"visibility:hidden\" alt=\"\">"),
     }
-    // Overlay slots: clock digits, entry box and digits, notice, alert.
+    // Overlay slots: clock digits, entry box and digits, notice, alert;
+    // on answer screens the places of typed digits.
     for id in ["c0", "c1", "c2", "c3", "c4", "e", "e0", "e1", "e2", "nw", "al"] {
         let _ = write!(html, "<img id=\"{id}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
     }
+    if screen.ask.is_some() {
+        for k in 0..12 {
+            let _ = write!(html, "<img id=\"p{k}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
+        }
+    }
     html
+}
+
+/// `Q` and `NQ`: what the screen asks and the notices it may show.
+fn ask_data(html: &mut String, ask: &Ask, ov: &super::OverlayPics) {
+    html.push_str("\nvar Q=");
+    let _ = match ask {
+        Ask::Question { index, choices, send } => {
+            write!(html, "{{k:'question',i:{index},n:{choices},send:{}}}", send.is_some())
+        }
+        Ask::Rating { .. } => write!(html, "{{k:'rating',i:0,n:5,send:true}}"),
+        Ask::Phone { x, y, slots, number, .. } => write!(html, "{{k:'phone',x:{x},y:{y},s:{slots},c:{number}}}"),
+        Ask::Reference { x, y } => write!(html, "{{k:'reference',x:{x},y:{y}}}"),
+    };
+    html.push_str(",NQ={");
+    list(html, &ov.notices, |html, (k, r, u)| write!(html, "{k}:['{u}',{},{},{},{}]", r.x, r.y, r.w, r.h));
+    html.push_str("};");
 }
 
 /// `S=[…]`: each focus state's sprite and where its keys lead.

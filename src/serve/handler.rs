@@ -83,6 +83,13 @@ fn conditional(resp: Resp, if_none_match: Option<&str>) -> Resp {
 }
 
 fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) -> Resp {
+    if Route::of_path(path) == Route::Answer {
+        // Answers come by POST (answered before this, in `serve`); a GET
+        // changes nothing.
+        let mut r = super::answer::refusal(StatusCode::METHOD_NOT_ALLOWED, "回答只能用 POST 提交", "bad");
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -108,7 +115,11 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
         return text(StatusCode::SERVICE_UNAVAILABLE, "starting: the first render is not finished\n");
     };
     match route {
-        Route::Root => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
+        // The portal's return address (and anything else it passed) goes on to the start screen.
+        Route::Root => match query.filter(|q| !q.is_empty()) {
+            Some(q) => redirect(&format!("/tv/{}/{HOME}.html?{q}", g.default_profile)),
+            None => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
+        },
         Route::Asset(name) => asset(&g, name),
         Route::Keytest => {
             bytes(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(crate::publish::shell::keytest()), "no-cache")
@@ -140,7 +151,7 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
                 None => not_found(),
             }
         }
-        Route::Healthz | Route::Favicon | Route::NavMalformed | Route::Other => not_found(),
+        Route::Healthz | Route::Favicon | Route::NavMalformed | Route::Answer | Route::Other => not_found(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The box-facing HTTP server: hyper on tokio, answering from the generation
 //! on air.
 
+pub mod answer;
 mod handler;
 mod sendfile;
 
@@ -49,6 +50,8 @@ pub struct Channel {
     /// (`{hls}/{profile}/`), whichever server encodes into it; `None`
     /// answers every `/live/` file 404.
     pub hls: Option<std::path::PathBuf>,
+    /// Where answers go; `None` (no data folder) refuses them.
+    pub answers: Option<Arc<crate::answers::Desk>>,
 }
 
 /// The connections open now, oldest first, each with its way to be asked to
@@ -242,10 +245,15 @@ async fn connection(
     let mark = sendfile::Mark::default();
     let stream = sendfile::Conn::new(stream, mark.clone(), conn_metrics.clone());
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        if req.method() == hyper::Method::POST && Route::of_path(req.uri().path()) == Route::Answer {
+            *mark.locked() = None;
+            let address = forwarded_address(&peer, &req).to_string();
+            return Reply::Later(Box::pin(answered(channel.clone(), metrics.clone(), address, req)));
+        }
         let mut resp = observed(&channel, &metrics, &peer, req);
         // The body hyper writes next: sent from the saved file when it is there.
         *mark.locked() = resp.extensions_mut().remove::<sendfile::Backed>();
-        std::future::ready(Ok::<_, std::convert::Infallible>(resp))
+        Reply::Now(Some(resp))
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -306,21 +314,62 @@ fn observed(
         None => ("", ""),
     };
     let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    // Behind a cache on this machine (deploy/nginx), the box is the one the
-    // proxy names; from anywhere else the header is not trusted.
-    let forwarded =
-        peer.loopback.then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim)).flatten();
     let seen = ViewSeen {
         profile,
         screen,
         column,
         item,
-        address: forwarded.unwrap_or(&peer.address),
+        address: forwarded_address(peer, &req),
         agent,
         utc_offset_minutes: g.utc_offset_minutes,
     };
     metrics.view(&seen, &mut peer.boxes.borrow_mut());
     resp
+}
+
+/// The address a request comes from. Behind a cache on this machine
+/// (deploy/nginx), the box is the one the proxy names; from anywhere else
+/// the header is not trusted.
+fn forwarded_address<'a, B>(peer: &'a Peer, req: &'a hyper::Request<B>) -> &'a str {
+    let forwarded =
+        peer.loopback.then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim)).flatten();
+    forwarded.filter(|f| !f.is_empty()).unwrap_or(&peer.address)
+}
+
+/// A box's answer: its body read (up to [`answer::MAX_BODY`]), then taken.
+async fn answered(
+    channel: Channel,
+    metrics: Arc<Metrics>,
+    address: String,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    use http_body_util::BodyExt;
+    let body = http_body_util::Limited::new(req.into_body(), answer::MAX_BODY).collect().await;
+    let resp = match body {
+        Ok(body) => answer::take(&channel, &metrics, &address, &body.to_bytes()).await,
+        Err(_) => answer::refusal(hyper::StatusCode::PAYLOAD_TOO_LARGE, "提交的内容太长", "bad"),
+    };
+    use hyper::body::Body;
+    metrics.request(Route::Answer, resp.status().as_u16(), resp.body().size_hint().exact().unwrap_or(0));
+    resp
+}
+
+/// A box request's answer: ready at once (everything but answers), or once
+/// an answer is committed.
+enum Reply {
+    Now(Option<hyper::Response<http_body_util::Full<bytes::Bytes>>>),
+    Later(std::pin::Pin<Box<dyn Future<Output = hyper::Response<http_body_util::Full<bytes::Bytes>>> + Send>>),
+}
+
+impl Future for Reply {
+    type Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            Reply::Now(resp) => std::task::Poll::Ready(Ok(resp.take().expect("a ready reply is polled once"))),
+            Reply::Later(fut) => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 /// Who is at the other end of a connection, worked out once for all its
