@@ -260,7 +260,12 @@ impl App {
             tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
         });
         let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), tls, stopped()));
-        let channel = serve::Channel { on_air: station.on_air.clone(), hls: Some(hls), answers: answers.clone() };
+        let channel = serve::Channel {
+            on_air: station.on_air.clone(),
+            hls: Some(hls),
+            answers: answers.clone(),
+            clock: config.clock.clone(),
+        };
         let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
 
         // 1. Both ports drain.

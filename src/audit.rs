@@ -49,10 +49,14 @@ pub enum Action {
     AuditRead,
     Approve,
     Reject,
+    /// Callback numbers of requests read in full.
+    RequestsRead,
+    /// A request marked handled.
+    RequestHandled,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::Login,
         Action::Logout,
         Action::Lockout,
@@ -68,6 +72,8 @@ impl Action {
         Action::AuditRead,
         Action::Approve,
         Action::Reject,
+        Action::RequestsRead,
+        Action::RequestHandled,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +93,8 @@ impl Action {
             Action::AuditRead => "audit.read",
             Action::Approve => "approve",
             Action::Reject => "reject",
+            Action::RequestsRead => "requests.read",
+            Action::RequestHandled => "request.handled",
         }
     }
 
@@ -107,6 +115,8 @@ impl Action {
             Action::AuditRead => "查阅审计",
             Action::Approve => "审核通过",
             Action::Reject => "审核退回",
+            Action::RequestsRead => "查阅诉求号码",
+            Action::RequestHandled => "诉求办结",
         }
     }
 
@@ -288,7 +298,7 @@ pub fn tame(text: &str) -> String {
 /// A cell Excel will not take for a formula: one starting with `=`, `+`,
 /// `-`, `@` or a tab gets a leading `'` (a login name like
 /// `=HYPERLINK(…)` stays text).
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

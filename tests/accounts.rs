@@ -98,6 +98,7 @@ fn example(path: &str) -> String {
         .replace("{profile}", "sd")
         .replace("{asset}", "none.png")
         .replace("{name}", "nobody")
+        .replace("{reference}", "2612-0001")
 }
 
 fn body_for(page: Page) -> &'static str {
@@ -141,7 +142,15 @@ fn contract(page: Page) -> Who {
         | Page::Events
         | Page::Metrics
         | Page::Review
-        | Page::ApiReview => Who::Roles(READERS),
+        | Page::ApiReview
+        | Page::Polls
+        | Page::PollsCsv
+        | Page::ApiPolls
+        | Page::Requests
+        | Page::RequestsCsv
+        | Page::ApiRequests => Who::Roles(READERS),
+        // Marking a request handled: the operators who call back.
+        Page::RequestHandled => Who::Roles(&[Role::Operator]),
         Page::Approve | Page::Reject => Who::Roles(&[Role::Reviewer]),
         Page::Accounts
         | Page::AccountAdd

@@ -55,6 +55,15 @@ pages! {
     ApiReview,
     Approve,
     Reject,
+    /// Polls with live results, and ratings.
+    Polls,
+    PollsCsv,
+    ApiPolls,
+    /// Households' requests: numbers in full for operators, masked for reviewers.
+    Requests,
+    RequestsCsv,
+    ApiRequests,
+    RequestHandled,
 }
 
 /// Whom a rule admits.
@@ -88,6 +97,7 @@ const READERS: Who = Who::Roles(&[Role::Operator, Role::Reviewer]);
 const ADMIN: Who = Who::Roles(&[Role::Admin]);
 const AUDITOR: Who = Who::Roles(&[Role::Auditor]);
 const REVIEWER: Who = Who::Roles(&[Role::Reviewer]);
+const OPERATOR: Who = Who::Roles(&[Role::Operator]);
 
 /// The table. `GET` rules answer `HEAD` too.
 pub const RULES: &[Rule] = &[
@@ -124,6 +134,13 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/review", Page::ApiReview, READERS),
     rule("POST", "/api/v1/review/{version}/approve", Page::Approve, REVIEWER),
     rule("POST", "/api/v1/review/{version}/reject", Page::Reject, REVIEWER),
+    rule("GET", "/polls", Page::Polls, READERS),
+    rule("GET", "/polls.csv", Page::PollsCsv, READERS),
+    rule("GET", "/api/v1/polls", Page::ApiPolls, READERS),
+    rule("GET", "/requests", Page::Requests, READERS),
+    rule("GET", "/requests.csv", Page::RequestsCsv, READERS),
+    rule("GET", "/api/v1/requests", Page::ApiRequests, READERS),
+    rule("POST", "/requests/{reference}/handled", Page::RequestHandled, OPERATOR),
 ];
 
 impl Who {

@@ -8,6 +8,7 @@
 pub mod access;
 mod auditlog;
 pub mod auth;
+mod interaction;
 mod pages;
 mod people;
 mod reviewing;
@@ -508,6 +509,13 @@ async fn page(
         Page::ApiReview => reviewing::api(admin).await,
         Page::Approve => reviewing::decide(admin, req, who, first, true).await,
         Page::Reject => reviewing::decide(admin, req, who, first, false).await,
+        Page::Polls => interaction::polls_page(admin, who).await,
+        Page::PollsCsv => interaction::polls_csv(admin, who).await,
+        Page::ApiPolls => interaction::polls_api(admin).await,
+        Page::Requests => interaction::requests_page(admin, who).await,
+        Page::RequestsCsv => interaction::requests_csv(admin, who).await,
+        Page::ApiRequests => interaction::requests_api(admin, who).await,
+        Page::RequestHandled => interaction::handled(admin, who, first).await,
     }
 }
 

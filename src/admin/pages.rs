@@ -31,13 +31,15 @@ else{log.textContent='此浏览器不支持实时日志。';}})();"#;
 
 /// The navigation bar: path and label. Each role sees the entries the
 /// route table lets it open.
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "状态"),
     ("/review", "审核"),
     ("/renders", "渲染记录"),
     ("/problems", "问题"),
     ("/preview", "预览墙"),
     ("/stats", "统计"),
+    ("/polls", "投票评价"),
+    ("/requests", "诉求"),
     ("/accounts", "账号"),
     ("/audit", "审计日志"),
 ];

@@ -127,23 +127,9 @@ pub fn parse(path: &str, text: &str, zone: FixedOffset) -> (Option<Poll>, Vec<Pr
             }
         },
     };
-    let results = match raw.results.as_deref().map(str::trim) {
-        None | Some("after") => Results::After,
-        Some("closed") => Results::Closed,
-        Some("never") => Results::Never,
-        Some(other) => {
-            problems.push(bad(
-                line("results"),
-                format!("results = \"{other}\" 无法识别，按答后显示处理"),
-                format!("results = {other:?} is not known; results are shown after answering"),
-                (
-                    "写 \"after\"（答后显示）、\"closed\"（截止后显示）或 \"never\"（不显示）",
-                    "use \"after\", \"closed\" or \"never\"",
-                ),
-            ));
-            Results::After
-        }
-    };
+    let results = results_of(raw.results.as_deref(), line("results"), path);
+    problems.extend(results.1);
+    let results = results.0;
     let mut questions = Vec::new();
     for (i, q) in raw.questions.into_iter().enumerate() {
         let n = i + 1;
@@ -192,6 +178,29 @@ pub fn parse(path: &str, text: &str, zone: FixedOffset) -> (Option<Poll>, Vec<Pr
         return (None, problems);
     }
     (Some(Poll { title, closes, results, questions }), problems)
+}
+
+/// `results = …`: when households see the results; what is not known is a
+/// problem on `at`, and the default stands.
+fn results_of(raw: Option<&str>, at: u32, path: &str) -> (Results, Option<Problem>) {
+    match raw.map(str::trim) {
+        None | Some("after") => (Results::After, None),
+        Some("closed") => (Results::Closed, None),
+        Some("never") => (Results::Never, None),
+        Some(other) => {
+            let p = Problem::new(
+                path,
+                format!("results = \"{other}\" 无法识别，按答后显示处理"),
+                format!("results = {other:?} is not known; results are shown after answering"),
+            )
+            .at_line(at)
+            .hint(
+                "写 \"after\"（答后显示）、\"closed\"（截止后显示）或 \"never\"（不显示）",
+                "use \"after\", \"closed\" or \"never\"",
+            );
+            (Results::After, Some(p))
+        }
+    }
 }
 
 #[cfg(test)]

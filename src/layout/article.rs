@@ -57,7 +57,10 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
         Body::Text(blocks) => blocks.as_slice(),
         Body::Table(_) | Body::Poll(_) => &[],
     };
-    let body_rows = body_rows(frame, blocks, width);
+    let mut body_rows = body_rows(frame, blocks, width);
+    if let Some(row) = article.qr.as_deref().and_then(|url| qr_row(frame, url, width)) {
+        body_rows.push(row);
+    }
 
     // Fill pages: the head on the first only, a running title on the others.
     let running = ellipsize(frame.cx.fonts, &article.title, g.small, Weight::Regular, width);
@@ -139,6 +142,29 @@ pub(super) fn paging_keys(base: &str, p: usize, count: usize, back: &Target) -> 
         keys.insert(Key::Ok, back.clone());
     }
     keys
+}
+
+/// The phone hand-off after the text: the code at the left, what it is for
+/// beside it. `None` when the address is too long for a code on this screen.
+fn qr_row(frame: &Frame, url: &str, width: f32) -> Option<Row> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let qr = super::qr::Qr::encode(url)?;
+    let room = (g.body.h as f32 * 0.6) as i32;
+    let module = qr.module_for(room)?;
+    let side = qr.side(module);
+    let top = g.gap;
+    let mut ops = qr.ops(0, top, module);
+    let x = (side + g.gap * 2) as f32;
+    let text_w = width - x;
+    let mut y = top as f32 + g.gap as f32;
+    ops.push(frame.text(x, y, g.item, Weight::Bold, t.text, "用手机扫描二维码"));
+    y += line_box(g.item);
+    ops.push(frame.text(x, y, g.row, Weight::Regular, t.text, "在手机上继续办理、查看详情"));
+    y += line_box(g.row) + g.gap as f32 / 2.0;
+    let shown = ellipsize(frame.cx.fonts, url, g.small, Weight::Regular, text_w);
+    ops.push(frame.text(x, y, g.small, Weight::Regular, t.dim, &shown));
+    Some(Row { height: (side + top) as f32, ops, keep_with_next: false, picture: None })
 }
 
 fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {

@@ -376,9 +376,6 @@ pub fn request_screens(
     back: Target,
     accent: Rgb,
 ) -> Vec<Screen> {
-    let g = frame.geo;
-    let t = frame.theme();
-    let fonts = frame.cx.fonts;
     let desk = screen_id("q", &item.key);
     let done = format!("{desk}-ok");
     let phone_ids: Vec<String> = (1..=categories.len()).map(|k| format!("{desk}-p{k}")).collect();
@@ -398,69 +395,98 @@ pub fn request_screens(
             ask: None,
         },
     )];
-    let (gw, gh) = super::overlay::entry_glyph_size(frame);
     for (k, category) in categories.iter().enumerate() {
-        let back_to = Target::new(desk.clone(), k);
-        let hints: Hints = vec![("0-9", "输入"), ("返回", "删除"), ("OK", "确认")];
-        let mut ops = frame.chrome(crumbs, accent, &hints, None);
-        let (x0, w) = (g.body.x as f32, g.body.w as f32);
-        let mut y = g.body.y as f32;
-        let head = ellipsize(fonts, &format!("反映问题：{category}"), g.item, Weight::Bold, w);
-        ops.push(frame.text(x0, y, g.item, Weight::Bold, t.text, &head));
-        y += line_box(g.item) + g.gap as f32 / 2.0;
-        for line in ["请用数字键输入回电号码：", "手机号，或带区号的座机号"] {
-            ops.push(frame.text(x0, y, g.row, Weight::Regular, t.dim, line));
-            y += line_box(g.row);
-        }
-        y += g.gap as f32;
-        // The field: digit places in the entry's colours, the shell fills them.
-        let pad = g.gap;
-        let field = Rect::new(g.body.x + g.frame_w, y as i32, PHONE_SLOTS as i32 * gw + 2 * pad, gh + pad);
-        ops.push(Op::Fill { rect: field.grow(g.frame_w / 2), color: t.focus_frame, radius: g.radius });
-        ops.push(Op::Fill { rect: field, color: t.focus_fill, radius: g.radius });
-        let (sx, sy) = (field.x + pad, field.y + pad / 2);
-        y = field.bottom() as f32 + g.gap as f32 * 1.5;
-        let note = "号码仅用于工作人员回电，办结后按规定删除。";
-        for line in wrap_at_most(fonts, note, Weight::Regular, g.small, w, 2) {
-            ops.push(frame.text(x0, y, g.small, Weight::Regular, t.dim, &line_text(&line)));
-            y += line_box(g.small);
-        }
-        // State 0 types; state 1 asks to check the number before it is sent.
-        let banner = footer_banner(frame, "请核对号码：按 OK 提交，按返回修改");
-        let mut typing = std::collections::BTreeMap::new();
-        typing.insert(Key::Ok, Target::new(phone_ids[k].clone(), 1));
-        typing.insert(Key::Back, back_to.clone());
-        let mut checking = std::collections::BTreeMap::new();
-        checking.insert(Key::Ok, Target::new(done.clone(), 0));
-        checking.insert(Key::Back, Target::new(phone_ids[k].clone(), 0));
-        let next = Target::new(done.clone(), 0);
-        out.push(Screen {
-            id: phone_ids[k].clone(),
-            kind: Kind::Request,
-            title: format!("{}：{category}", item.title),
-            parent: Some(desk.clone()),
-            number: None,
-            section: None,
-            carousel: None,
-            ops,
-            states: vec![
-                State { focus: None, keys: typing },
-                State { focus: Some(Focus { rect: banner.0, ops: banner.1 }), keys: checking },
-            ],
-            ask: Some(Ask::Phone {
-                item: item.key.clone(),
-                title: item.title.clone(),
-                category: category.clone(),
-                number: k + 1,
-                x: sx,
-                y: sy,
-                slots: PHONE_SLOTS,
-                next,
-            }),
-        });
+        out.push(phone_screen(frame, item, crumbs, accent, (&desk, &phone_ids[k], &done), (k, category)));
     }
-    // The reference: eight digits in two groups, placed by the shell.
-    let mut screen = notice(frame, &done, crumbs, accent, "已受理，工作人员将尽快回电", "", "", &back);
+    out.push(reference_screen(frame, crumbs, accent, &done, &back));
+    out
+}
+
+/// The callback-number screen of one category: state 0 types, state 1
+/// asks to check the number before it is sent. `ids` are the desk's, this
+/// screen's and the reference screen's.
+fn phone_screen(
+    frame: &Frame,
+    item: &Item,
+    crumbs: &[String],
+    accent: Rgb,
+    ids: (&str, &str, &str),
+    category: (usize, &String),
+) -> Screen {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let (desk, id, done) = ids;
+    let (k, category) = category;
+    let (gw, gh) = super::overlay::entry_glyph_size(frame);
+    let back_to = Target::new(desk, k);
+    let hints: Hints = vec![("0-9", "输入"), ("返回", "删除"), ("OK", "确认")];
+    let mut ops = frame.chrome(crumbs, accent, &hints, None);
+    let (x0, w) = (g.body.x as f32, g.body.w as f32);
+    let mut y = g.body.y as f32;
+    let head = ellipsize(fonts, &format!("反映问题：{category}"), g.item, Weight::Bold, w);
+    ops.push(frame.text(x0, y, g.item, Weight::Bold, t.text, &head));
+    y += line_box(g.item) + g.gap as f32 / 2.0;
+    for line in ["请用数字键输入回电号码：", "手机号，或带区号的座机号"] {
+        ops.push(frame.text(x0, y, g.row, Weight::Regular, t.dim, line));
+        y += line_box(g.row);
+    }
+    y += g.gap as f32;
+    // The field: digit places in the entry's colours, the shell fills them.
+    let pad = g.gap;
+    let field = Rect::new(g.body.x + g.frame_w, y as i32, PHONE_SLOTS as i32 * gw + 2 * pad, gh + pad);
+    ops.push(Op::Fill { rect: field.grow(g.frame_w / 2), color: t.focus_frame, radius: g.radius });
+    ops.push(Op::Fill { rect: field, color: t.focus_fill, radius: g.radius });
+    let (sx, sy) = (field.x + pad, field.y + pad / 2);
+    y = field.bottom() as f32 + g.gap as f32 * 1.5;
+    let note = "号码仅用于工作人员回电，办结后按规定删除。";
+    for line in wrap_at_most(fonts, note, Weight::Regular, g.small, w, 2) {
+        ops.push(frame.text(x0, y, g.small, Weight::Regular, t.dim, &line_text(&line)));
+        y += line_box(g.small);
+    }
+    // State 0 types; state 1 asks to check the number before it is sent.
+    let banner = footer_banner(frame, "请核对号码：按 OK 提交，按返回修改");
+    let mut typing = std::collections::BTreeMap::new();
+    typing.insert(Key::Ok, Target::new(id, 1));
+    typing.insert(Key::Back, back_to);
+    let mut checking = std::collections::BTreeMap::new();
+    checking.insert(Key::Ok, Target::new(done, 0));
+    checking.insert(Key::Back, Target::new(id, 0));
+    let next = Target::new(done, 0);
+    Screen {
+        id: id.to_string(),
+        kind: Kind::Request,
+        title: format!("{}：{category}", item.title),
+        parent: Some(desk.to_string()),
+        number: None,
+        section: None,
+        carousel: None,
+        ops,
+        states: vec![
+            State { focus: None, keys: typing },
+            State { focus: Some(Focus { rect: banner.0, ops: banner.1 }), keys: checking },
+        ],
+        ask: Some(Ask::Phone {
+            item: item.key.clone(),
+            title: item.title.clone(),
+            category: category.clone(),
+            number: k + 1,
+            x: sx,
+            y: sy,
+            slots: PHONE_SLOTS,
+            next,
+        }),
+    }
+}
+
+/// The reference screen: eight digits in two groups, placed by the shell
+/// from the address.
+fn reference_screen(frame: &Frame, crumbs: &[String], accent: Rgb, done: &str, back: &Target) -> Screen {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let (gw, gh) = super::overlay::entry_glyph_size(frame);
+    let mut screen = notice(frame, done, crumbs, accent, "已受理，工作人员将尽快回电", "", "", back);
     let pad = g.gap;
     let field_w = 8 * gw + gw / 2 + 2 * pad;
     let label = "受理编号";
@@ -483,8 +509,7 @@ pub fn request_screens(
     ops_push_centred(&mut screen.ops, frame, line, field.bottom() as f32 + g.gap as f32 * 1.5, w);
     screen.kind = Kind::Request;
     screen.ask = Some(Ask::Reference { x: field.x + pad, y: field.y + pad / 2 });
-    out.push(screen);
-    out
+    screen
 }
 
 fn ops_push_centred(ops: &mut Vec<Op>, frame: &Frame, text: &str, y: f32, w: f32) {

@@ -2,13 +2,18 @@
 //! what a remote cannot do, a phone held 2 metres from the TV can. Sized
 //! for an SD picture on composite video: error correction level M (a
 //! blurred or interlaced edge still reads), modules of at least 4 pixels,
-//! and a quiet zone of 4 modules on a white field.
+//! and a quiet zone of 4 modules on a light field (studio white and black,
+//! not the full range that blooms on composite).
 
 use super::{Op, Rect};
 use crate::config::Rgb;
 
 /// Modules of quiet zone on each side.
 pub const QUIET: i32 = 4;
+
+/// The light and dark of the code: studio levels.
+const LIGHT: Rgb = Rgb(236, 236, 236);
+const DARK: Rgb = Rgb(16, 16, 16);
 
 /// The smallest module drawn, in pixels.
 pub const MIN_MODULE: i32 = 4;
@@ -48,7 +53,7 @@ impl Qr {
     /// then each row's runs of dark modules as one fill each.
     pub fn ops(&self, x: i32, y: i32, module: i32) -> Vec<Op> {
         let side = self.side(module);
-        let mut ops = vec![Op::Fill { rect: Rect::new(x, y, side, side), color: Rgb(255, 255, 255), radius: 0 }];
+        let mut ops = vec![Op::Fill { rect: Rect::new(x, y, side, side), color: LIGHT, radius: 0 }];
         let (ox, oy) = (x + QUIET * module, y + QUIET * module);
         for row in 0..self.width {
             let mut col = 0;
@@ -62,7 +67,7 @@ impl Qr {
                     col += 1;
                 }
                 let rect = Rect::new(ox + start * module, oy + row * module, (col - start) * module, module);
-                ops.push(Op::Fill { rect, color: Rgb(0, 0, 0), radius: 0 });
+                ops.push(Op::Fill { rect, color: DARK, radius: 0 });
             }
         }
         ops

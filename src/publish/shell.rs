@@ -69,7 +69,7 @@ if(kind=='down'){lastCode=c;lastTime=now;}
 if(carT){clearTimeout(carT);carT=null;}
 if(alertOn){if(name=='ok'){document.cookie='infotv_ack='+escape(alertSince)+'; path=/';setAlert(null);}return stop(e);}
 if(KQ&&KQ(name)){return stop(e);}
-if(name.length==1&&!S[F].k[name]){digit(name);return stop(e);}
+if(name.length==1&&!(DG&&S[F].k[name])){digit(name);return stop(e);}
 if(buf!=''&&name=='ok'){commit();return stop(e);}
 if(buf!=''&&name=='back'){buf='';drawEntry();return stop(e);}
 t=S[F].k[name];if(t){go(t);}else if(name=='back'){t=home();if(t){window.location.href=t;}}return stop(e);}
@@ -163,7 +163,10 @@ pub fn render(
     html.push_str("KX={");
     list(&mut html, &settings.key_codes, |html, (code, key)| write!(html, "{code}:'{}'", escape_js(&key.name())));
     html.push_str("},");
-    let _ = write!(html, "PORTAL='{}';", escape_js(settings.portal_url.as_deref().unwrap_or("")));
+    let _ = write!(html, "PORTAL='{}',", escape_js(settings.portal_url.as_deref().unwrap_or("")));
+    // On screens of choices the digits pick a choice; elsewhere they are page numbers.
+    let choices = matches!(screen.kind, crate::layout::Kind::Poll | crate::layout::Kind::Request);
+    let _ = write!(html, "DG={};", u8::from(choices));
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
     if let Some(ask) = &screen.ask {
         ask_data(&mut html, ask, input.overlays);
@@ -316,13 +319,16 @@ document.onkeydown=function(e){return line('keydown',e);};
 document.onkeypress=function(e){return line('keypress',e);};
 document.onirkeypress=function(e){return line('irkeypress',e);};
 document.onsystemevent=function(e){return line('systemevent',e);};
+(function(){var m=/(?:^|; *)infotv_return=([^;]*)/.exec(document.cookie),u=m?unescape(m[1]):'',from='cookie';
+if(!u){try{u=iPanel.getGlobalVar('infotv_return')||'';from='iPanel';}catch(x){}}
+document.getElementById('ret').innerHTML=u?'Return address / 返回地址 ('+from+'): '+u.replace(/&/g,'&amp;').replace(/</g,'&lt;'):'No return address: back on the start screen goes to site.toml portal_url, if set / 无返回地址';})();
 "#;
     format!(
         "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">\n<html><head>\
 <meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"><title>infotv keytest</title>\
 <style type=\"text/css\">body{{margin:36px;background:#122442;color:#ececE4;font:24px sans-serif}}#log div{{margin:4px 0}}</style>\
 </head><body><h1>infotv keytest</h1><p>Press keys on the remote: each event shows its raw code and the key infotv maps it to.\
- Map unknown codes in site.toml under [key_codes].</p><div id=\"log\"></div>\n\
+ Map unknown codes in site.toml under [key_codes].</p><p id=\"ret\"></p><div id=\"log\"></div>\n\
 <script type=\"text/javascript\">{}</script></body></html>\n",
         script.replace("KEYMAP", KEY_MAP)
     )

@@ -6,7 +6,7 @@
 //! shell shows a notice for; nothing is stored for any of them.
 
 use bytes::Bytes;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use hyper::StatusCode;
 
 use crate::answers::{self, Answer, Filed, Held, Written};
@@ -56,7 +56,7 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
     let Some(sent_box) = field("box").filter(|b| b.len() <= 128 && b.bytes().all(|c| c.is_ascii_graphic())) else {
         return bad("缺少机顶盒标识");
     };
-    let now: DateTime<FixedOffset> = Utc::now().with_timezone(
+    let now: DateTime<FixedOffset> = channel.clock.now().with_timezone(
         &FixedOffset::east_opt(g.utc_offset_minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC")),
     );
     let (answer, next) = match checked(ask, &form, now) {

@@ -52,6 +52,9 @@ pub struct Channel {
     pub hls: Option<std::path::PathBuf>,
     /// Where answers go; `None` (no data folder) refuses them.
     pub answers: Option<Arc<crate::answers::Desk>>,
+    /// The time answers are taken at (whether a poll has closed, the day
+    /// of a request): the app's one clock, which tests move.
+    pub clock: Arc<crate::clock::Clock>,
 }
 
 /// The connections open now, oldest first, each with its way to be asked to

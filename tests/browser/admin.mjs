@@ -76,7 +76,7 @@ await page.goto(`${base}/stats`);
 await login(page, 'chen', made.chen);
 await ownPassword(page, made.chen, 'Shenhe-Wanyuan-26');
 const readerMenu = await menu(page);
-if (readerMenu !== '状态 审核 渲染记录 问题 预览墙 统计') fail(`the reviewer's menu: ${readerMenu}`);
+if (readerMenu !== '状态 审核 渲染记录 问题 预览墙 统计 投票评价 诉求') fail(`the reviewer's menu: ${readerMenu}`);
 
 // From here on, every error counts.
 const errors = [];
