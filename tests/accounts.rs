@@ -146,6 +146,7 @@ fn contract(page: Page) -> Who {
         | Page::Polls
         | Page::PollsCsv
         | Page::ApiPolls
+        | Page::ApiRatings
         | Page::Requests
         | Page::RequestsCsv
         | Page::ApiRequests => Who::Roles(READERS),

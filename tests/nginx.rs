@@ -177,6 +177,33 @@ fn nginx_in_front_serves_the_broadcast_loop_hls() {
     assert_ne!(playlist.header("x-cache"), Some("HIT"));
 }
 
+/// The screen that sends the shipped poll's answers, and its question count.
+fn answer_screen(addr: SocketAddr) -> (String, usize) {
+    let graph = request(addr, "GET", "/api/v1/sd/graph.json").json();
+    let (id, s) = graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["ask"]["send"].is_object()).unwrap();
+    (id.clone(), s["ask"]["send"]["questions"].as_array().unwrap().len())
+}
+
+#[test]
+fn answers_pass_through_the_cache_to_infotv_and_are_never_cached() {
+    let server = Binary::start(&common::root().join("channels"));
+    let (nginx, _cache) = cache_front(&server);
+    let (screen, questions) = answer_screen(nginx.addr);
+    assert_eq!(questions, 2);
+    for b in ["CACHE-1", "CACHE-2"] {
+        let body = format!("profile=sd&screen={screen}&box={b}&q1=2&q2=1");
+        let r = common::send(nginx.addr, "POST", "/api/v1/answer", &[], &body, false);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_ne!(r.header("x-cache"), Some("HIT"));
+    }
+    // A GET is refused by infotv each time, not answered from the cache.
+    for _ in 0..2 {
+        let r = request(nginx.addr, "GET", &format!("/api/v1/answer?profile=sd&screen={screen}&box=X&q1=1&q2=1"));
+        assert_eq!(r.status, 405);
+        assert_ne!(r.header("x-cache"), Some("HIT"));
+    }
+}
+
 #[test]
 fn nginx_serves_a_static_export_on_an_edge_node() {
     let out = tempfile::tempdir().unwrap();
@@ -189,7 +216,21 @@ fn nginx_serves_a_static_export_on_an_edge_node() {
         .unwrap();
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     Command::new("chmod").args(["-R", "a+rX"]).arg(out.path()).status().unwrap();
-    let nginx = Nginx::start("infotv-edge.conf", &[("/srv/infotv/current", export.display().to_string())]);
+    // The renderer the edge sends answers on to.
+    let origin = Binary::start(&common::root().join("channels"));
+    let nginx = Nginx::start(
+        "infotv-edge.conf",
+        &[
+            ("/srv/infotv/current", export.display().to_string()),
+            ("server 127.0.0.1:8080;", format!("server {};", origin.boxes)),
+        ],
+    );
+    // An answer given on a screen of the export reaches the origin.
+    let (screen, _) = answer_screen(nginx.addr);
+    let body = format!("profile=sd&screen={screen}&box=EDGE-1&q1=1&q2=1");
+    let r = common::send(nginx.addr, "POST", "/api/v1/answer", &[], &body, false);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["next"].as_str().unwrap().starts_with("/tv/sd/v-"));
     let states = walk(nginx.addr);
     println!("walked {states} states on the edge");
     let gone = request(nginx.addr, "GET", "/tv/sd/a-0000000000.html");

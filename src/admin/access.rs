@@ -59,6 +59,7 @@ pages! {
     Polls,
     PollsCsv,
     ApiPolls,
+    ApiRatings,
     /// Households' requests: numbers in full for operators, masked for reviewers.
     Requests,
     RequestsCsv,
@@ -137,6 +138,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/polls", Page::Polls, READERS),
     rule("GET", "/polls.csv", Page::PollsCsv, READERS),
     rule("GET", "/api/v1/polls", Page::ApiPolls, READERS),
+    rule("GET", "/api/v1/ratings", Page::ApiRatings, READERS),
     rule("GET", "/requests", Page::Requests, READERS),
     rule("GET", "/requests.csv", Page::RequestsCsv, READERS),
     rule("GET", "/api/v1/requests", Page::ApiRequests, READERS),

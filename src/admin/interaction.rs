@@ -171,16 +171,26 @@ pub async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
     page_html(StatusCode::OK, pages::page(admin, who, "投票与评价", "/polls", body))
 }
 
+/// `/api/v1/polls`: DESIGN.md's list of polls with their counts.
 pub async fn polls_api(admin: &Arc<Admin>) -> Resp {
     match gather(admin).await {
-        Ok((polls, ratings)) => {
-            let ratings: Vec<_> = ratings
+        Ok((polls, _)) => json(serde_json::json!(polls)),
+        Err(r) => r,
+    }
+}
+
+/// `/api/v1/ratings`: each rated sub-item's levels (1 非常不满意 … 5 非常满意)
+/// and average.
+pub async fn ratings_api(admin: &Arc<Admin>) -> Resp {
+    match gather(admin).await {
+        Ok((_, ratings)) => {
+            let out: Vec<_> = ratings
                 .iter()
                 .map(|(title, r)| {
                     serde_json::json!({ "id": r.item, "title": title, "levels": r.levels, "average": r.average() })
                 })
                 .collect();
-            json(serde_json::json!({ "polls": polls, "ratings": ratings }))
+            json(serde_json::json!(out))
         }
         Err(r) => r,
     }

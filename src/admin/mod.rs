@@ -512,6 +512,7 @@ async fn page(
         Page::Polls => interaction::polls_page(admin, who).await,
         Page::PollsCsv => interaction::polls_csv(admin, who).await,
         Page::ApiPolls => interaction::polls_api(admin).await,
+        Page::ApiRatings => interaction::ratings_api(admin).await,
         Page::Requests => interaction::requests_page(admin, who).await,
         Page::RequestsCsv => interaction::requests_csv(admin, who).await,
         Page::ApiRequests => interaction::requests_api(admin, who).await,

@@ -158,10 +158,17 @@ fn qr_row(frame: &Frame, url: &str, width: f32) -> Option<Row> {
     let x = (side + g.gap * 2) as f32;
     let text_w = width - x;
     let mut y = top as f32 + g.gap as f32;
-    ops.push(frame.text(x, y, g.item, Weight::Bold, t.text, "用手机扫描二维码"));
+    let fonts = frame.cx.fonts;
+    let head = ellipsize(fonts, "用手机扫描二维码", g.item, Weight::Bold, text_w);
+    ops.push(frame.text(x, y, g.item, Weight::Bold, t.text, &head));
     y += line_box(g.item);
-    ops.push(frame.text(x, y, g.row, Weight::Regular, t.text, "在手机上继续办理、查看详情"));
-    y += line_box(g.row) + g.gap as f32 / 2.0;
+    for line in super::text::wrap_at_most(fonts, "在手机上继续办理、查看详情", Weight::Regular, g.row, text_w, 2)
+    {
+        let s: String = line.pieces.iter().map(|p| p.text.as_str()).collect();
+        ops.push(frame.text(x, y, g.row, Weight::Regular, t.text, &s));
+        y += line_box(g.row);
+    }
+    y += g.gap as f32 / 2.0;
     let shown = ellipsize(frame.cx.fonts, url, g.small, Weight::Regular, text_w);
     ops.push(frame.text(x, y, g.small, Weight::Regular, t.dim, &shown));
     Some(Row { height: (side + top) as f32, ops, keep_with_next: false, picture: None })
