@@ -259,7 +259,7 @@ fn results(
         let bar_room = if stacked { w } else { w - label_w - g.gap as f32 * 2.0 - figure_w };
         for (c, choice) in q.choices.iter().enumerate() {
             let ty = if stacked { y } else { y + (row_h - line_box(size)) / 2.0 };
-            let label = ellipsize(fonts, &format!("{} {choice}", c + 1), size, Weight::Regular, label_w);
+            let label = ellipsize(fonts, choice, size, Weight::Regular, label_w);
             ops.push(frame.text(x0, ty, size, Weight::Regular, t.text, &label));
             // Bars even and at least 2 px high: thin shapes flicker when interlaced.
             let bh = bar_h(size).max(2);
