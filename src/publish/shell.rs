@@ -43,9 +43,10 @@ function go(t){var h=t.lastIndexOf('#'),id=t.substring(0,h),n=parseInt(t.substri
 if(id==I){show(n);}else{window.location.href=P+id+'.html?f='+n+(XQ?XQ(id):'');}}
 /* The portal's return address: kept from the address this channel was opened with. */
 function unq(u){try{return decodeURIComponent(u);}catch(x){return unescape(u);}}
+function cookie(n){var m=new RegExp('(?:^|; *)'+n+'=([^;]*)').exec(document.cookie);return m?unescape(m[1]):'';}
 (function(){var m=/[?&](?:return|returnurl|backurl)=([^&]*)/i.exec(window.location.search),u;if(!m||!m[1]){return;}u=unq(m[1]);
 document.cookie='infotv_return='+escape(u)+'; path=/';try{iPanel.setGlobalVar('infotv_return',u);}catch(x){}})();
-function home(){var m=/(?:^|; *)infotv_return=([^;]*)/.exec(document.cookie),u=m?unescape(m[1]):'';
+function home(){var u=cookie('infotv_return');
 if(!u){try{u=iPanel.getGlobalVar('infotv_return')||'';}catch(x){}}if(!/^https?:\/\//i.test(u)){u=PORTAL;}return u;}
 /* Page numbers typed like channel numbers: shown as typed, committed at three digits or after a pause. */
 var buf='',bufT=null,nwT=null;
@@ -56,8 +57,7 @@ if(t){go(t);}else if(n!=''){place(el('nw'),NW.x,NW.y,NW.w,NW.h,NW.i);if(nwT){cle
 function digit(c){if(bufT){clearTimeout(bufT);}buf=buf+c;drawEntry();if(buf.length>=3){commit();}else{bufT=setTimeout(commit,1600);}}
 /* The alert: shown over everything until OK; the OK is remembered per alert. */
 var alertOn=false,alertSince='';
-function acked(){var m=/(?:^|; *)infotv_ack=([^;]*)/.exec(document.cookie);return m?unescape(m[1]):'';}
-function setAlert(a){var e=el('al'),m;if(a&&a.since!=acked()&&a.images[PR]){m=a.images[PR];alertSince=a.since;place(e,m[1],m[2],m[3],m[4],m[0]);alertOn=true;}else{hide(e);alertOn=false;}}
+function setAlert(a){var e=el('al'),m;if(a&&a.since!=cookie('infotv_ack')&&a.images[PR]){m=a.images[PR];alertSince=a.since;place(e,m[1],m[2],m[3],m[4],m[0]);alertOn=true;}else{hide(e);alertOn=false;}}
 /* Carousel: moves on by itself until a key is pressed. */
 var carT=null;if(CAR){carT=setTimeout(function(){go(CAR[1]);},CAR[0]*1000);}
 var lastCode=-1,lastTime=0;
@@ -101,9 +101,9 @@ setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 const ASK_SCRIPT: &str = r#"
 var A=(function(){var m=/[?&]a=([0-9]*)/.exec(window.location.search);return m?m[1]:'';})(),ph='',busy=false,ntT=null;
 function note(k){var n=NQ[k]||NQ.busy,e=el('nw');place(e,n[1],n[2],n[3],n[4],n[0]);if(ntT){clearTimeout(ntT);}ntT=setTimeout(function(){hide(e);},3000);}
-function boxId(){var v='',m,k;try{v=hardware.STB.serial;}catch(x){}if(!v){try{v=CA.card.serialNumber;}catch(x){}}
+function boxId(){var v='',k;try{v=hardware.STB.serial;}catch(x){}if(!v){try{v=CA.card.serialNumber;}catch(x){}}
 if(!v){try{v=Authentication.CTCGetConfig('STBID');}catch(x){}}if(v){return ''+v;}
-m=/(?:^|; *)infotv_box=([^;]*)/.exec(document.cookie);if(m&&m[1]){return m[1];}
+v=cookie('infotv_box');if(v){return v;}
 for(k=0;k<4;k++){v+=Math.floor(Math.random()*2147483647).toString(36);}v+=(new Date()).getTime().toString(36);
 document.cookie='infotv_box='+v+'; path=/; expires=Fri, 31 Dec 2037 23:59:59 GMT';return v;}
 function digits(s,x,y,gap){var k,c,o=0,e;for(k=0;k<12;k++){e=el('p'+k);c=s.charAt(k);
@@ -209,7 +209,7 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
         let _ = write!(html, "<img id=\"{id}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
     }
     if screen.ask.is_some() {
-        for k in 0..12 {
+        for k in 0..crate::layout::interact::PHONE_SLOTS {
             let _ = write!(html, "<img id=\"p{k}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
         }
     }
