@@ -62,12 +62,27 @@ fn on_air(admin: &Admin) -> (Vec<PollSpec>, Vec<(String, String)>) {
     (polls, rated)
 }
 
-/// The polls on air with their counts, and the ratings by title.
-async fn gather(admin: &Arc<Admin>) -> Result<(Vec<PollOut>, Vec<(String, RatingRow)>), Resp> {
+/// What a page reads: the polls, the ratings, or both.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    Polls,
+    Ratings,
+    Both,
+}
+
+/// The polls on air with their counts, and the ratings by title, as far as
+/// `read` asks (the JSON of one does not count the other).
+async fn gather(admin: &Arc<Admin>, read: Read) -> Result<(Vec<PollOut>, Vec<(String, RatingRow)>), Resp> {
     let Some(store) = admin.store.clone() else {
         return Err(text(StatusCode::SERVICE_UNAVAILABLE, "no data folder\n"));
     };
-    let (polls, rated) = on_air(admin);
+    let (mut polls, mut rated) = on_air(admin);
+    if read == Read::Ratings {
+        polls.clear();
+    }
+    if read == Read::Polls {
+        rated.clear();
+    }
     let counted = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut out = Vec::with_capacity(polls.len());
         for p in polls {
@@ -94,7 +109,7 @@ async fn gather(admin: &Arc<Admin>) -> Result<(Vec<PollOut>, Vec<(String, Rating
                     .collect(),
             });
         }
-        let ratings = store.ratings()?;
+        let ratings = if rated.is_empty() { Vec::new() } else { store.ratings()? };
         let ratings = rated
             .into_iter()
             .map(|(key, title)| {
@@ -117,7 +132,7 @@ fn share(n: u64, total: u64) -> u64 {
 }
 
 pub async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
-    let (polls, ratings) = match gather(admin).await {
+    let (polls, ratings) = match gather(admin, Read::Both).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -173,7 +188,7 @@ pub async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
 
 /// `/api/v1/polls`: DESIGN.md's list of polls with their counts.
 pub async fn polls_api(admin: &Arc<Admin>) -> Resp {
-    match gather(admin).await {
+    match gather(admin, Read::Polls).await {
         Ok((polls, _)) => json(serde_json::json!(polls)),
         Err(r) => r,
     }
@@ -182,7 +197,7 @@ pub async fn polls_api(admin: &Arc<Admin>) -> Resp {
 /// `/api/v1/ratings`: each rated sub-item's levels (1 非常不满意 … 5 非常满意)
 /// and average.
 pub async fn ratings_api(admin: &Arc<Admin>) -> Resp {
-    match gather(admin).await {
+    match gather(admin, Read::Ratings).await {
         Ok((_, ratings)) => {
             let out: Vec<_> = ratings
                 .iter()
@@ -217,7 +232,7 @@ fn csv_file(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Resp {
 }
 
 pub async fn polls_csv(admin: &Arc<Admin>, who: &Caller) -> Resp {
-    let (polls, ratings) = match gather(admin).await {
+    let (polls, ratings) = match gather(admin, Read::Both).await {
         Ok(v) => v,
         Err(r) => return r,
     };
