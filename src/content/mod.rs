@@ -380,7 +380,7 @@ fn load_column(
     });
     let mut column = Column {
         key: key.clone(),
-        title: meta.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
+        title: meta.title.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| entry.title.clone()),
         accent,
         items: Vec::new(),
     };
