@@ -37,14 +37,7 @@ struct Site {
 
 fn site(extra: &str) -> Site {
     let channels = channel(extra);
-    let data = tempfile::tempdir().unwrap();
-    let mut config = infotv::app::Config::new(channels.path(), data.path());
-    config.fonts = common::root().join("fonts");
-    config.admin_token = Some(ADMIN_TOKEN.to_string());
-    config.encode_loop = false;
-    let clock = Arc::new(Clock::default());
-    config.clock = clock.clone();
-    let server = Server::start_config(config, data);
+    let (server, clock) = Server::start_with_clock(channels.path());
     let store = Store::open(server.data.path()).unwrap();
     Site { server, clock, store, _channels: channels }
 }

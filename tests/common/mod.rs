@@ -74,6 +74,19 @@ impl Server {
         Server::start_config(config, data)
     }
 
+    /// A server of `channels` whose clock (sessions, lockouts, the audit
+    /// log, answers) the test moves.
+    pub fn start_with_clock(channels: &Path) -> (Server, Arc<infotv::clock::Clock>) {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = infotv::app::Config::new(channels, data.path());
+        config.fonts = root().join("fonts");
+        config.admin_token = Some(ADMIN_TOKEN.to_string());
+        config.encode_loop = false;
+        let clock = Arc::new(infotv::clock::Clock::default());
+        config.clock = clock.clone();
+        (Server::start_config(config, data), clock)
+    }
+
     /// A server run with `config` (its data folder is `data`).
     pub fn start_config(config: infotv::app::Config, data: tempfile::TempDir) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
