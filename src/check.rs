@@ -48,7 +48,7 @@ pub fn report(site: &content::Site, problems: &[Problem]) -> String {
         }
     }
     let items: usize = site.columns.iter().map(|c| c.items.len()).sum();
-    let docs: usize = site.columns.iter().flat_map(|c| &c.items).map(|i| i.docs.len() + i.photos.len()).sum();
+    let docs: usize = site.all_items().iter().map(|i| i.docs.len() + i.photos.len()).sum();
     if problems.is_empty() {
         let _ = writeln!(
             out,

@@ -141,7 +141,7 @@ impl Renderer {
     /// The counts of every poll of `site`, for its results screens.
     fn tally(&self, site: &mut content::Site) {
         let Some(store) = self.answers.get() else { return };
-        let polls = site.columns.iter().flat_map(|c| &c.items).flat_map(|i| &i.docs).filter_map(|d| match &d.body {
+        let polls = site.all_items().into_iter().flat_map(|i| &i.docs).filter_map(|d| match &d.body {
             content::Body::Poll(p) => {
                 Some((d.key.clone(), p.questions.iter().map(|q| q.choices.len()).collect::<Vec<_>>()))
             }
@@ -349,7 +349,7 @@ impl Renderer {
             assets,
             problems.clone(),
         );
-        let docs = site.columns.iter().flat_map(|c| &c.items).flat_map(|i| &i.docs);
+        let docs = site.all_items().into_iter().flat_map(|i| &i.docs);
         // A poll closing is a scheduled change too: its screens turn to the final results.
         let closes = |d: &content::Doc| match &d.body {
             content::Body::Poll(p) => p.closes,
@@ -445,7 +445,7 @@ fn newest_in(root: &Path, column: &content::Column) -> Option<chrono::NaiveDate>
         let modified = std::fs::metadata(root.join(source)).and_then(|m| m.modified()).ok()?;
         Some(DateTime::<Utc>::from(modified).date_naive())
     };
-    let items = column.items.iter();
+    let items = column.all_items().into_iter();
     let docs = items.clone().flat_map(|i| &i.docs).filter_map(|d| d.date.or_else(|| written(&d.source)));
     let pictures = items.flat_map(|i| &i.pictures).filter_map(|(source, _)| written(source));
     docs.chain(pictures).max()

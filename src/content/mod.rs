@@ -98,6 +98,27 @@ pub struct Item {
     pub request: Option<Vec<String>>,
     /// An address for phones, drawn as a QR code on its screens.
     pub qr: Option<String>,
+    /// Place folders (townships, then their villages), each a sub-item of
+    /// its own: two levels at most below a sub-item.
+    pub places: Vec<Item>,
+}
+
+impl Column {
+    /// Its sub-items and every place inside them, depth first.
+    pub fn all_items(&self) -> Vec<&Item> {
+        let mut out = Vec::new();
+        for item in &self.items {
+            item.with_places(&mut out);
+        }
+        out
+    }
+}
+
+impl Site {
+    /// Every sub-item and place of the channel, depth first.
+    pub fn all_items(&self) -> Vec<&Item> {
+        self.columns.iter().flat_map(Column::all_items).collect()
+    }
 }
 
 /// How a sub-item orders its articles.
@@ -114,6 +135,14 @@ pub enum Sort {
 }
 
 impl Item {
+    /// This item, then its places depth first.
+    fn with_places<'a>(&'a self, out: &mut Vec<&'a Item>) {
+        out.push(self);
+        for place in &self.places {
+            place.with_places(out);
+        }
+    }
+
     /// Whether the sub-item shows as a gallery: pictures and nothing to read.
     pub fn is_gallery(&self) -> bool {
         self.docs.is_empty() && !self.photos.is_empty()
@@ -216,7 +245,7 @@ impl LastGood {
     pub fn remember(&mut self, site: &Site) {
         self.docs.clear();
         self.pictures.clear();
-        for item in site.columns.iter().flat_map(|c| &c.items) {
+        for item in site.all_items() {
             for doc in &item.docs {
                 self.docs.insert(doc.source.clone(), doc.clone());
             }
@@ -386,7 +415,7 @@ fn load_column(
     };
     for sub in list_dir(root, &entry.path, problems)? {
         if sub.is_dir {
-            let item = load_item(root, &sub, &key, config, last, problems);
+            let item = load_item(root, &sub, &key, config, last, problems, 0);
             column.items.push(item);
         } else if sub.name != "column.toml" {
             problems.push(
@@ -402,14 +431,22 @@ fn load_column(
     Some(column)
 }
 
+/// Place levels below a sub-item: township, village.
+pub const PLACE_LEVELS: usize = 2;
+
+/// A sub-item folder (`depth` 0) or a place folder inside one (1 township,
+/// 2 village); `parent_key` is the column's or the enclosing item's key.
+// Long: one pass over the folder's files, each kind of file a short arm.
 fn load_item(
     root: &Path,
     entry: &Entry,
-    column_key: &str,
+    parent_key: &str,
     config: &SiteConfig,
     last: &LastGood,
     problems: &mut Vec<Problem>,
+    depth: usize,
 ) -> Item {
+    let column_key = parent_key;
     let key = format!("{column_key}/{}", entry.title);
     let meta: ItemToml = read_toml(root, &entry.path.join("item.toml"), problems).unwrap_or_default();
     let mut item = Item {
@@ -424,6 +461,7 @@ fn load_item(
         rating: meta.rating.unwrap_or(false),
         request: None,
         qr: None,
+        places: Vec::new(),
     };
     interaction(root, &entry.path.join("item.toml"), &meta, &mut item, problems);
     let files = list_dir(root, &entry.path, problems).unwrap_or_default();
@@ -451,7 +489,12 @@ fn load_item(
         let ext = ext_of(&file.name);
         let before = problems.len();
         if file.is_dir {
-            problems.push(folder_in_sub_item(&file.path));
+            if depth < PLACE_LEVELS {
+                let place = load_item(root, file, &key, config, last, problems, depth + 1);
+                item.places.push(place);
+            } else {
+                problems.push(folder_in_sub_item(&file.path));
+            }
             continue;
         }
         match ext.as_str() {
@@ -723,12 +766,12 @@ fn not_read(path: &Path, ext: &str) -> Problem {
 fn folder_in_sub_item(path: &Path) -> Problem {
     Problem::new(
         path,
-        "子栏目里不能再有文件夹（频道只有“栏目/子栏目/文件”三层），此文件夹已忽略",
-        "sub-items cannot contain folders (a channel is column/sub-item/file); folder ignored",
+        "地点只能分两级（乡镇/村），村的文件夹里不能再有文件夹，此文件夹已忽略",
+        "places go two levels deep (township/village); a folder inside a village is ignored",
     )
     .hint(
-        "把其中的文件移到子栏目文件夹本身；要新增子栏目，请在栏目文件夹里新建文件夹",
-        "move its files up into the sub-item folder; a new sub-item is a new folder in the column folder",
+        "把其中的文件移到村的文件夹本身；要分组，请在乡镇文件夹里新建村的文件夹",
+        "move its files up into the village folder; another group is another folder in the township folder",
     )
 }
 

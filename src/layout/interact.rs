@@ -476,6 +476,7 @@ fn phone_screen(
             slots: PHONE_SLOTS,
             next,
         }),
+        locals: Vec::new(),
     }
 }
 
@@ -633,6 +634,7 @@ fn choice_screen(frame: &Frame, c: Choices) -> Screen {
         ops,
         states,
         ask: c.ask,
+        locals: Vec::new(),
     }
 }
 

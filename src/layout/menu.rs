@@ -92,6 +92,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             ops,
             states,
             ask: None,
+            locals: Vec::new(),
         });
     }
     out
@@ -101,6 +102,13 @@ fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
     let mut h: Hints = Vec::new();
     match kind {
         Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达")]),
+        Kind::Places => {
+            h.extend([("数字键", "直达"), ("↑↓←→", "选择"), ("OK", "进入")]);
+            if paged {
+                h.push(("翻页键", "翻页"));
+            }
+            h.push(("返回", "上一级"));
+        }
         Kind::List => {
             if any {
                 h.extend([("↑↓", "选择"), ("OK", "阅读")]);
@@ -173,6 +181,26 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
             if let Some(badge) = &entry.badge {
                 ops.push(frame.text(x + pad * 0.6, y + pad * 0.3, g.small, Weight::Bold, dim, badge));
             }
+        }
+        Kind::Places => {
+            // The place's number in a badge, its name, what it holds under it.
+            let bh = line_box(g.small).round();
+            let title_h = line_box(g.item);
+            let cap_h = line_box(g.small);
+            let top = y + (h - title_h - cap_h) / 2.0;
+            let mut left = x + pad * 0.6;
+            if let Some(badge) = &entry.badge {
+                let bw = fonts.measure(badge, g.small, Weight::Bold) + pad * 0.6;
+                let by = top + (title_h - bh) / 2.0;
+                let rect = Rect::new(left as i32, by as i32, bw.ceil() as i32, bh as i32);
+                ops.push(Op::Fill { rect, color: entry.accent, radius: g.radius / 2 });
+                ops.push(frame.text(left + pad * 0.3, by, g.small, Weight::Bold, t.text, badge));
+                left += bw + pad * 0.5;
+            }
+            let title = ellipsize(fonts, &entry.title, g.item, Weight::Bold, x + w - pad * 0.6 - left);
+            ops.push(frame.text(left, top, g.item, Weight::Bold, fg, &title));
+            let cap = ellipsize(fonts, &entry.caption, g.small, Weight::Regular, w - pad * 1.2);
+            ops.push(frame.text(x + pad * 0.6, top + title_h, g.small, Weight::Regular, dim, &cap));
         }
         Kind::Column => {
             // An accent bar on the left edge marks the column's colour.

@@ -174,6 +174,8 @@ pub enum Kind {
     Poll,
     /// A request desk's screens.
     Request,
+    /// Townships or villages, numbered.
+    Places,
 }
 
 impl Kind {
@@ -188,6 +190,7 @@ impl Kind {
             Kind::Table => "table",
             Kind::Poll => "poll",
             Kind::Request => "request",
+            Kind::Places => "places",
         }
     }
 }
@@ -279,6 +282,9 @@ pub struct Screen {
     pub states: Vec<State>,
     /// What the screen asks households, when it takes an answer.
     pub ask: Option<interact::Ask>,
+    /// Numbers typed on this screen pick these (places: 1…N); empty where
+    /// digits are page numbers.
+    pub locals: Vec<Target>,
 }
 
 impl Screen {
@@ -303,6 +309,7 @@ impl Screen {
             ops,
             states: vec![State { focus: None, keys }],
             ask: None,
+            locals: Vec::new(),
         }
     }
 }
@@ -430,29 +437,39 @@ fn home_screens(frame: &frame::Frame) -> Vec<Screen> {
     )
 }
 
+/// What a tile of `item` says under its title, and where it leads; `depth`
+/// is 0 for a sub-item, 1 for a township, 2 for a village.
+fn entry_of(item: &Item, now: DateTime<FixedOffset>, depth: usize) -> (String, Target) {
+    let docs = live_docs(item, now);
+    if !item.places.is_empty() {
+        let what = if depth == 0 { "个乡镇" } else { "个村（社区）" };
+        return (format!("{} {what}", item.places.len()), Target::new(screen_id("l", &item.key), 0));
+    }
+    if let Some(categories) = &item.request {
+        return (format!("可反映 {} 类问题", categories.len()), Target::new(screen_id("q", &item.key), 0));
+    }
+    if item.is_gallery() {
+        return (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0));
+    }
+    let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
+        (0, _) => "暂无内容".to_string(),
+        (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
+        (n, None) => format!("{n} 篇"),
+    };
+    let target = match docs.as_slice() {
+        [only] if !item.rating => interact::entry(only),
+        _ => Target::new(screen_id("s", &item.key), 0),
+    };
+    (caption, target)
+}
+
 /// A column's screens (a tile per sub-item), then every sub-item's.
 fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Column) -> Vec<Screen> {
     let column_id = screen_id("c", &column.key);
     let accent = frame.accent(ci);
     let mut entries = Vec::new();
     for item in &column.items {
-        let docs = live_docs(item, frame.cx.now);
-        let (caption, target) = if let Some(categories) = &item.request {
-            (format!("可反映 {} 类问题", categories.len()), Target::new(screen_id("q", &item.key), 0))
-        } else if item.is_gallery() {
-            (format!("{} 张图片", item.photos.len()), Target::new(screen_id("g", &item.photos[0].key), 0))
-        } else {
-            let caption = match (docs.len(), docs.iter().filter_map(|a| a.date).max()) {
-                (0, _) => "暂无内容".to_string(),
-                (n, Some(d)) => format!("{n} 篇 · {} 更新", d.format("%m-%d")),
-                (n, None) => format!("{n} 篇"),
-            };
-            let target = match docs.as_slice() {
-                [only] if !item.rating => interact::entry(only),
-                _ => Target::new(screen_id("s", &item.key), 0),
-            };
-            (caption, target)
-        };
+        let (caption, target) = entry_of(item, frame.cx.now, 0);
         let badge = page_number(ci, entries.len()).map(|n| n.to_string());
         entries.push(menu::Entry { title: item.title.clone(), caption, badge, accent, target });
     }
@@ -482,11 +499,14 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
     let per_page = 2 * column_rows;
     for (ii, item) in column.items.iter().enumerate() {
         let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
-        let mut item_screens = sub_item_screens(frame, column, item, tile, accent);
+        let crumbs = vec![column.title.clone(), item.title.clone()];
+        let mut item_screens = sub_item_screens(frame, &crumbs, item, tile, accent, 0);
         let number = page_number(ci, ii);
         for screen in &mut item_screens {
             screen.number = number;
-            screen.section = Some(Section { column: column.title.clone(), item: Some(item.title.clone()) });
+            // Places name their screens' section themselves: 村务公开 › 太平镇 › 石桥村.
+            let label = screen.section.take().and_then(|s| s.item).unwrap_or_else(|| item.title.clone());
+            screen.section = Some(Section { column: column.title.clone(), item: Some(label) });
             if let Some(n) = number {
                 screen.ops.extend(frame.number_badge(n, accent));
             }
@@ -496,19 +516,23 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
     screens
 }
 
-/// A sub-item's screens: a gallery, its one document, or a list of its
-/// documents and each document's pages; a carousel through them if asked.
+/// A sub-item's (or a place's) screens: its places, a gallery, its one
+/// document, or a list of its documents and each document's pages; a
+/// carousel through them if asked. `crumbs` end with the item's title.
 fn sub_item_screens(
     frame: &frame::Frame,
-    column: &crate::content::Column,
+    crumbs: &[String],
     item: &Item,
     tile: Target,
     accent: Rgb,
+    depth: usize,
 ) -> Vec<Screen> {
-    let crumbs = vec![column.title.clone(), item.title.clone()];
+    let crumbs = crumbs.to_vec();
     let mut item_screens = Vec::new();
     let docs = live_docs(item, frame.cx.now);
-    if let Some(categories) = &item.request {
+    if !item.places.is_empty() {
+        item_screens.extend(places_screens(frame, &crumbs, item, tile, accent, depth));
+    } else if let Some(categories) = &item.request {
         item_screens.extend(interact::request_screens(frame, item, categories, &crumbs, tile, accent));
     } else if item.is_gallery() {
         item_screens.extend(gallery::screens(frame, item, &crumbs, tile, accent));
@@ -580,6 +604,83 @@ fn sub_item_screens(
         }
     }
     item_screens
+}
+
+/// A sub-item or township of places: a numbered tile a place (digits type
+/// its number), then the item's own documents; then every place's screens,
+/// their section labelled with the path below the sub-item.
+fn places_screens(
+    frame: &frame::Frame,
+    crumbs: &[String],
+    item: &Item,
+    tile: Target,
+    accent: Rgb,
+    depth: usize,
+) -> Vec<Screen> {
+    let id = screen_id("l", &item.key);
+    let docs = live_docs(item, frame.cx.now);
+    let mut entries: Vec<menu::Entry> = item
+        .places
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let (caption, target) = entry_of(p, frame.cx.now, depth + 1);
+            menu::Entry { title: p.title.clone(), caption, badge: Some((k + 1).to_string()), accent, target }
+        })
+        .collect();
+    entries.extend(docs.iter().map(|d| menu::Entry {
+        title: d.title.clone(),
+        caption: d.date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        badge: None,
+        accent,
+        target: interact::entry(d),
+    }));
+    let locals: Vec<Target> = entries.iter().take(item.places.len()).map(|e| e.target.clone()).collect();
+    let digits: Vec<(Key, Target)> =
+        locals.iter().take(9).enumerate().map(|(k, t)| (Key::Digit(k as u8 + 1), t.clone())).collect();
+    let (columns, rows) = (3, frame.geo.column_rows);
+    let per_page = columns * rows;
+    let mut out: Vec<Screen> = menu::screens(
+        frame,
+        menu::Spec {
+            base: id.clone(),
+            kind: Kind::Places,
+            title: item.title.clone(),
+            crumbs: crumbs.to_vec(),
+            parent: Some(tile),
+            accent,
+            columns,
+            rows,
+            entries,
+            extra_keys: digits,
+            empty: "暂无内容",
+        },
+    );
+    let label = crumbs[1..].join(" › ");
+    for s in &mut out {
+        s.locals.clone_from(&locals);
+        s.section = Some(Section { column: crumbs[0].clone(), item: Some(label.clone()) });
+    }
+    for (k, place) in item.places.iter().enumerate() {
+        let back = Target::new(page_id(&id, k / per_page), k % per_page);
+        let mut path = crumbs.to_vec();
+        path.push(place.title.clone());
+        let mut screens = sub_item_screens(frame, &path, place, back, accent, depth + 1);
+        let label = path[1..].join(" › ");
+        for s in &mut screens {
+            if s.section.is_none() {
+                s.section = Some(Section { column: crumbs[0].clone(), item: Some(label.clone()) });
+            }
+        }
+        out.extend(screens);
+    }
+    let n = item.places.len();
+    for (di, d) in docs.iter().enumerate() {
+        let k = n + di;
+        let back = Target::new(page_id(&id, k / per_page), k % per_page);
+        out.extend(doc_screens(frame, d, crumbs, back, accent));
+    }
+    out
 }
 
 /// Home from anywhere but home; colour keys from everywhere.
@@ -682,7 +783,7 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
     check("site.toml", &site.config.title);
     for column in &site.columns {
         check(&column.key, &column.title);
-        for item in &column.items {
+        for item in column.all_items() {
             check(&item.key, &item.title);
             for a in &item.docs {
                 check(&a.source, &a.title);

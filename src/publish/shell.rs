@@ -52,9 +52,11 @@ if(!u){try{u=iPanel.getGlobalVar('infotv_return')||'';}catch(x){}}if(!/^https?:\
 var buf='',bufT=null,nwT=null;
 function drawEntry(){var k;hide(el('nw'));if(buf==''){hide(el('e'));for(k=0;k<3;k++){hide(el('e'+k));}return;}
 place(el('e'),E.x,E.y,E.w,E.h,E.i);for(k=0;k<3;k++){if(k<buf.length){place(el('e'+k),E.s[k][0],E.s[k][1],E.gw,E.gh,E.d[parseInt(buf.charAt(k),10)]);}else{hide(el('e'+k));}}}
-function commit(){var n=buf,t;buf='';if(bufT){clearTimeout(bufT);bufT=null;}drawEntry();t=N[n];
+/* On places the number is the place's own (1…N), whole as soon as no longer number starts with it. */
+function commit(){var n=buf,t;buf='';if(bufT){clearTimeout(bufT);bufT=null;}drawEntry();t=LN?LN[parseInt(n,10)-1]:N[n];
 if(t){go(t);}else if(n!=''){place(el('nw'),NW.x,NW.y,NW.w,NW.h,NW.i);if(nwT){clearTimeout(nwT);}nwT=setTimeout(function(){hide(el('nw'));},2500);}}
-function digit(c){if(bufT){clearTimeout(bufT);}buf=buf+c;drawEntry();if(buf.length>=3){commit();}else{bufT=setTimeout(commit,1600);}}
+function whole(){return LN?buf.length>=(''+LN.length).length||parseInt(buf,10)*10>LN.length:buf.length>=3;}
+function digit(c){if(bufT){clearTimeout(bufT);}buf=buf+c;drawEntry();if(whole()){commit();}else{bufT=setTimeout(commit,1600);}}
 /* The alert: shown over everything until OK; the OK is remembered per alert. */
 var alertOn=false,alertSince='';
 function setAlert(a){var e=el('al'),m;if(a&&a.since!=cookie('infotv_ack')&&a.images[PR]){m=a.images[PR];alertSince=a.since;place(e,m[1],m[2],m[3],m[4],m[0]);alertOn=true;}else{hide(e);alertOn=false;}}
@@ -166,7 +168,14 @@ pub fn render(
     let _ = write!(html, "PORTAL='{}',", escape_js(settings.portal_url.as_deref().unwrap_or("")));
     // On screens of choices the digits pick a choice; elsewhere they are page numbers.
     let choices = matches!(screen.kind, crate::layout::Kind::Poll | crate::layout::Kind::Request);
-    let _ = write!(html, "DG={};", u8::from(choices));
+    let _ = write!(html, "DG={},", u8::from(choices));
+    if screen.locals.is_empty() {
+        html.push_str("LN=null;");
+    } else {
+        html.push_str("LN=[");
+        list(&mut html, &screen.locals, |html, t| write!(html, "'{t}'"));
+        html.push_str("];");
+    }
     html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
     if let Some(ask) = &screen.ask {
         ask_data(&mut html, ask, input.overlays);
