@@ -85,7 +85,8 @@ pub struct TextRun {
     /// Extra space after each character (justification).
     pub spacing: f32,
     pub text: String,
-    /// Body text of an article or table, held to the higher size floor.
+    /// Body text of an article, held to the higher size floor (table
+    /// cells may step down to the floor of any text).
     pub body: bool,
 }
 

@@ -14,6 +14,150 @@ use super::{page_id, screen_id, Kind, Op, Rect, Screen, TextRun};
 struct Row {
     height: f32,
     cells: Vec<Vec<Line>>,
+    /// The columns moved under the row, labelled, across the whole width.
+    under: Vec<Line>,
+}
+
+/// How a table fits a profile's width.
+struct Fit {
+    /// The text size of the cells.
+    size: f32,
+    widths: Vec<f32>,
+    /// Columns drawn on lines under their row rather than in it.
+    detail: Vec<usize>,
+    /// The header as drawn (a shortened date column names its year).
+    header: Vec<String>,
+    /// The cells as drawn.
+    table: Table,
+    /// The year of a date column shortened to month and day, for the title.
+    year: Option<String>,
+}
+
+/// Fits a table to the body's width, as a TV designer would on a narrow
+/// screen: first every column on one line, at the table size and then a
+/// step smaller down to the legibility floor, dates of one year shortened
+/// to month and day, headers on up to two lines; failing that, the widest
+/// text columns move under their row, labelled; failing that too, the
+/// columns share the width and long cells wrap.
+fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
+    let g = frame.geo;
+    let fonts = frame.cx.fonts;
+    let avail = g.body.w as f32;
+    let (floor, _) = super::frame::floors(frame.cx.profile);
+    let n = table.header.len().max(1);
+    let natural = |t: &Table, size: f32, c: usize| {
+        let cells = t.rows.iter().map(|r| fonts.measure(&r[c], size, Weight::Regular)).fold(0.0, f32::max);
+        cells.max(two_lines(fonts, &t.header[c], size)) + 2.0 * pad_of(size) + 1.0
+    };
+    let spread = |mut widths: Vec<f32>, keep: &[usize]| {
+        let total: f32 = keep.iter().map(|&c| widths[c]).sum();
+        let texty: Vec<usize> = keep.iter().copied().filter(|&c| !numeric[c]).collect();
+        let grow = if texty.is_empty() { keep.to_vec() } else { texty };
+        let extra = (avail - total) / grow.len().max(1) as f32;
+        for &c in &grow {
+            widths[c] += extra;
+        }
+        widths.iter().map(|w| w.floor()).collect::<Vec<f32>>()
+    };
+    let all: Vec<usize> = (0..n).collect();
+    let whole = |t: &Table, year: Option<String>, size: f32, widths: Vec<f32>, detail: Vec<usize>| Fit {
+        size,
+        widths,
+        detail,
+        header: t.header.clone(),
+        table: t.clone(),
+        year,
+    };
+    // 1. As it is, at the table size.
+    let widths: Vec<f32> = (0..n).map(|c| natural(table, g.table, c)).collect();
+    if widths.iter().sum::<f32>() <= avail {
+        return whole(table, None, g.table, spread(widths, &all), Vec::new());
+    }
+    // 2. Dates shortened, a step smaller at a time down to the floor.
+    let (short, _, year) = short_dates(table);
+    let mut size = g.table;
+    while size >= floor {
+        let widths: Vec<f32> = (0..n).map(|c| natural(&short, size, c)).collect();
+        if widths.iter().sum::<f32>() <= avail {
+            return whole(&short, year, size, spread(widths, &all), Vec::new());
+        }
+        size -= 2.0;
+    }
+    // 3. Text columns, widest first, move under the row until the rest fit.
+    let size = g.table;
+    let natural_w: Vec<f32> = (0..n).map(|c| natural(&short, size, c)).collect();
+    let mut texts: Vec<usize> = (0..n).filter(|&c| !numeric[c]).collect();
+    texts.sort_by(|&a, &b| natural_w[b].total_cmp(&natural_w[a]));
+    let mut detail: Vec<usize> = Vec::new();
+    for c in texts {
+        if detail.len() + 1 >= n {
+            break;
+        }
+        detail.push(c);
+        let keep: Vec<usize> = (0..n).filter(|k| !detail.contains(k)).collect();
+        if keep.iter().map(|&k| natural_w[k]).sum::<f32>() <= avail {
+            detail.sort_unstable();
+            let mut widths = natural_w.clone();
+            for &d in &detail {
+                widths[d] = 0.0;
+            }
+            return whole(&short, year, size, spread(widths, &keep), detail);
+        }
+    }
+    // 4. The columns share the width; long cells wrap.
+    let widths = column_widths(frame, table, &table.header, numeric, size, pad_of(size));
+    whole(table, None, size, widths, Vec::new())
+}
+
+/// Room left and right of a cell's text.
+fn pad_of(size: f32) -> f32 {
+    (size * 0.28).round()
+}
+
+/// The width a header needs on at most two lines: split before its
+/// bracket (`间隔` / `（分钟）`), else after its first half.
+fn two_lines(fonts: &crate::fonts::Fonts, text: &str, size: f32) -> f32 {
+    let w = |s: &str| fonts.measure(s, size, Weight::Bold);
+    let chars: Vec<char> = text.chars().collect();
+    let at = chars.iter().position(|c| *c == '（' || *c == '(').filter(|&i| i > 0).unwrap_or(chars.len().div_ceil(2));
+    let (a, b): (String, String) = (chars[..at].iter().collect(), chars[at..].iter().collect());
+    w(&a).max(w(&b)).ceil() + 1.0
+}
+
+/// A column of dates of one year shows month and day, the title the year:
+/// `2026-07-13` becomes `07-13`, and the title says 2026年.
+fn short_dates(table: &Table) -> (Table, Vec<String>, Option<String>) {
+    let mut out = table.clone();
+    let header = table.header.clone();
+    let mut years: Vec<String> = Vec::new();
+    for c in 0..header.len() {
+        let mut year: Option<&str> = None;
+        let mut any = false;
+        let dated = table.rows.iter().all(|r| {
+            let cell = r[c].trim();
+            if cell.is_empty() {
+                return true;
+            }
+            let b = cell.as_bytes();
+            let ok = b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && cell.bytes().enumerate().all(|(i, x)| i == 4 || i == 7 || x.is_ascii_digit());
+            any |= ok;
+            ok && *year.get_or_insert(&cell[..4]) == &cell[..4]
+        });
+        if let (true, true, Some(y)) = (dated, any, year) {
+            years.push(y.to_string());
+            for row in &mut out.rows {
+                if row[c].trim().len() == 10 {
+                    row[c] = row[c].trim()[5..].to_string();
+                }
+            }
+        }
+    }
+    years.dedup();
+    let year = (years.len() == 1).then(|| years[0].clone());
+    (out, header, year)
 }
 
 /// The screens of one table document.
@@ -28,33 +172,56 @@ pub fn screens(
     let g = frame.geo;
     let t = frame.theme();
     let fonts = frame.cx.fonts;
-    let size = g.table;
-    let pad_x = (size * 0.32).round();
-    let pad_y = (size * 0.15).round();
-    let lh = line_box(size);
     let ncols = table.header.len().max(1);
     let numeric: Vec<bool> = (0..ncols).map(|c| table.numeric(c)).collect();
-    let widths = column_widths(frame, table, &numeric, size, pad_x);
+    let fit = fit(frame, table, &numeric);
+    let Fit { size, widths, detail, .. } = &fit;
+    let size = *size;
+    let table = &fit.table;
+    let pad_x = pad_of(size);
+    let pad_y = (size * 0.15).round();
+    let lh = line_box(size);
+    let full_w: f32 = widths.iter().sum();
 
     // A cell longer than a whole page can show is cut, with an ellipsis.
+    // Columns moved under the row are drawn there, labelled, full width.
     let lay_row = |cells: &[String], weight: Weight, max_lines: usize| -> Row {
         let lines: Vec<Vec<Line>> = cells
             .iter()
-            .zip(&widths)
+            .zip(widths)
             .enumerate()
             .map(|(c, (cell, w))| {
+                if detail.contains(&c) {
+                    return Vec::new();
+                }
                 // Numbers never wrap: their column is sized to the widest.
                 // Two pixels of the padding absorb rounding of measured widths.
                 let inner = if numeric[c] && weight == Weight::Regular { f32::MAX } else { w - 2.0 * pad_x + 2.0 };
                 wrap_at_most(fonts, cell, weight, size, inner, max_lines)
             })
             .collect();
-        let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        Row { height: n as f32 * lh + 2.0 * pad_y, cells: lines }
+        let mut under = Vec::new();
+        if weight == Weight::Regular {
+            let mut runs: Vec<(String, Weight)> = Vec::new();
+            for &c in detail {
+                if cells[c].trim().is_empty() {
+                    continue;
+                }
+                let gap = if runs.is_empty() { "" } else { "\u{3000}" };
+                runs.push((format!("{gap}{}：", fit.table.header[c]), Weight::Bold));
+                runs.push((cells[c].clone(), Weight::Regular));
+            }
+            if !runs.is_empty() {
+                under = super::text::wrap(fonts, &runs, size, full_w - 2.0 * pad_x, 0.0, false);
+                under.truncate(max_lines);
+            }
+        }
+        let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1) + under.len();
+        Row { height: n as f32 * lh + 2.0 * pad_y, cells: lines, under }
     };
     let title_h = line_box(g.item) + g.gap as f32 / 2.0;
     let page_lines = (((g.body.h as f32 - title_h - 2.0 * pad_y) / lh).floor() as usize).max(2);
-    let header = lay_row(&table.header, Weight::Bold, (page_lines / 3).max(1));
+    let header = lay_row(&fit.header, Weight::Bold, (page_lines / 3).max(1));
     let room = g.body.h as f32 - title_h - header.height;
     let row_lines = (((room - 2.0 * pad_y) / lh).floor() as usize).max(1);
     let rows: Vec<Row> = table.rows.iter().map(|r| lay_row(r, Weight::Regular, row_lines)).collect();
@@ -80,7 +247,13 @@ pub fn screens(
         let hints =
             if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
         let mut ops = frame.chrome(crumbs, accent, &hints, page_label(p + 1, count, "页"));
-        let title = if p == 0 { doc.title.clone() } else { format!("{}（续）", doc.title) };
+        let mut title = doc.title.clone();
+        if let Some(y) = fit.year.as_ref().filter(|y| !title.contains(y.as_str())) {
+            title = format!("{title} · {y}年");
+        }
+        if p > 0 {
+            title.push_str("（续）");
+        }
         let title = ellipsize(fonts, &title, g.item, Weight::Bold, g.body.w as f32);
         ops.push(frame.text(x0, y0, g.item, Weight::Bold, t.text, &title));
         let mut y = y0 + title_h;
@@ -109,13 +282,13 @@ pub fn screens(
 /// Otherwise each starts from a minimum — a number column its widest number
 /// (numbers never wrap), a text column its longest word or date and at least
 /// two characters — and the remaining room is shared max-min fairly.
-fn column_widths(frame: &Frame, table: &Table, numeric: &[bool], size: f32, pad_x: f32) -> Vec<f32> {
+fn column_widths(frame: &Frame, table: &Table, header: &[String], numeric: &[bool], size: f32, pad_x: f32) -> Vec<f32> {
     let fonts = frame.cx.fonts;
     let avail = frame.geo.body.w as f32;
     let n = table.header.len().max(1);
     let cell_w = |c: usize| table.rows.iter().map(|r| fonts.measure(&r[c], size, Weight::Regular)).fold(0.0, f32::max);
     let natural: Vec<f32> =
-        (0..n).map(|c| fonts.measure(&table.header[c], size, Weight::Bold).max(cell_w(c)) + 2.0 * pad_x).collect();
+        (0..n).map(|c| fonts.measure(&header[c], size, Weight::Bold).max(cell_w(c)) + 2.0 * pad_x).collect();
     let total: f32 = natural.iter().sum();
     let mut widths = natural.clone();
     if total <= avail {
@@ -137,7 +310,7 @@ fn column_widths(frame: &Frame, table: &Table, numeric: &[bool], size: f32, pad_
                 .flat_map(|r| r[c].split(|ch: char| ch.is_whitespace() || ch as u32 >= 0x2E80))
                 .map(|w| fonts.measure(w, size, Weight::Regular))
                 .fold(0.0, f32::max);
-            let head = fonts.measure(&table.header[c], size, Weight::Bold).min(2.0 * size);
+            let head = fonts.measure(&header[c], size, Weight::Bold).min(2.0 * size);
             let floor = if numeric[c] { cell_w(c).max(head) } else { (2.0 * size).max(word) } + 2.0 * pad_x + 1.0;
             floor.min(natural[c])
         })
@@ -202,5 +375,24 @@ fn draw_row(
             }
         }
         x += widths[c];
+    }
+    let main = row.cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32;
+    for (l, line) in row.under.iter().enumerate() {
+        for piece in &line.pieces {
+            ops.push(Op::Text(TextRun {
+                x: x0 + pad_x + piece.x,
+                y: y + pad_y + (main + l as f32) * lh,
+                w: piece.w,
+                h: lh,
+                size,
+                weight: piece.weight,
+                color,
+                spacing: 0.0,
+                text: piece.text.clone(),
+                // Cells are held to the floor of any text: a table may step
+                // down to it to keep its columns on one line.
+                body: false,
+            }));
+        }
     }
 }
