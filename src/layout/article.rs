@@ -40,6 +40,8 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
         meta.push('\u{3000}');
     }
     meta.push_str(&crumbs.join(" · "));
+    // A village's path is long: the line ends with an ellipsis rather than past the safe area.
+    let meta = ellipsize(frame.cx.fonts, &meta, g.small, Weight::Regular, width);
     head.push(Row {
         height: line_box(g.small) + g.gap as f32,
         ops: vec![

@@ -191,7 +191,9 @@ impl Frame<'_> {
             path.push_str(" › ");
             path.push_str(c);
         }
-        let path = super::text::ellipsize(fonts, &path, g.small, Weight::Regular, g.safe.w as f32);
+        // Room is left at the right for a sub-item's page number (`number_badge`).
+        let badge = fonts.measure("000", g.small, Weight::Bold) + g.small * 1.4;
+        let path = super::text::ellipsize(fonts, &path, g.small, Weight::Regular, g.safe.w as f32 - badge);
         ops.push(self.text(sx, sy + line_box(g.channel), g.small, Weight::Regular, t.dim, &path));
 
         let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0 - line_box(g.small) / 2.0;

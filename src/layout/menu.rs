@@ -102,13 +102,8 @@ fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
     let mut h: Hints = Vec::new();
     match kind {
         Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达")]),
-        Kind::Places => {
-            h.extend([("数字键", "直达"), ("↑↓←→", "选择"), ("OK", "进入")]);
-            if paged {
-                h.push(("翻页键", "翻页"));
-            }
-            h.push(("返回", "上一级"));
-        }
+        // Arrows turn the pages of places too: no room for a paging hint on SD.
+        Kind::Places => h.extend([("0-9", "直达"), ("↑↓←→", "选择"), ("OK", "进入"), ("返回", "上一级")]),
         Kind::List => {
             if any {
                 h.extend([("↑↓", "选择"), ("OK", "阅读")]);

@@ -49,11 +49,19 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
         let cells = t.rows.iter().map(|r| fonts.measure(&r[c], size, Weight::Regular)).fold(0.0, f32::max);
         cells.max(two_lines(fonts, &t.header[c], size)) + 2.0 * pad_of(size) + 1.0
     };
-    let spread = |mut widths: Vec<f32>, keep: &[usize]| {
-        let total: f32 = keep.iter().map(|&c| widths[c]).sum();
+    // The slack goes first to headers that would wrap, so they take one
+    // line, then to the text columns.
+    let spread = |mut widths: Vec<f32>, keep: &[usize], t: &Table, size: f32| {
+        let mut slack = avail - keep.iter().map(|&c| widths[c]).sum::<f32>();
+        for &c in keep {
+            let one_line = fonts.measure(&t.header[c], size, Weight::Bold).ceil() + 2.0 * pad_of(size) + 2.0;
+            let give = (one_line - widths[c]).clamp(0.0, slack.max(0.0));
+            widths[c] += give;
+            slack -= give;
+        }
         let texty: Vec<usize> = keep.iter().copied().filter(|&c| !numeric[c]).collect();
         let grow = if texty.is_empty() { keep.to_vec() } else { texty };
-        let extra = (avail - total) / grow.len().max(1) as f32;
+        let extra = slack.max(0.0) / grow.len().max(1) as f32;
         for &c in &grow {
             widths[c] += extra;
         }
@@ -71,7 +79,7 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
     // 1. As it is, at the table size.
     let widths: Vec<f32> = (0..n).map(|c| natural(table, g.table, c)).collect();
     if widths.iter().sum::<f32>() <= avail {
-        return whole(table, None, g.table, spread(widths, &all), Vec::new());
+        return whole(table, None, g.table, spread(widths, &all, table, g.table), Vec::new());
     }
     // 2. Dates shortened, a step smaller at a time down to the floor.
     let (short, _, year) = short_dates(table);
@@ -79,34 +87,82 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
     while size >= floor {
         let widths: Vec<f32> = (0..n).map(|c| natural(&short, size, c)).collect();
         if widths.iter().sum::<f32>() <= avail {
-            return whole(&short, year, size, spread(widths, &all), Vec::new());
+            return whole(&short, year, size, spread(widths, &all, &short, size), Vec::new());
         }
         size -= 2.0;
     }
-    // 3. Text columns, widest first, move under the row until the rest fit.
-    let size = g.table;
-    let natural_w: Vec<f32> = (0..n).map(|c| natural(&short, size, c)).collect();
-    let mut texts: Vec<usize> = (0..n).filter(|&c| !numeric[c]).collect();
-    texts.sort_by(|&a, &b| natural_w[b].total_cmp(&natural_w[a]));
-    let mut detail: Vec<usize> = Vec::new();
-    for c in texts {
-        if detail.len() + 1 >= n {
-            break;
-        }
-        detail.push(c);
-        let keep: Vec<usize> = (0..n).filter(|k| !detail.contains(k)).collect();
-        if keep.iter().map(|&k| natural_w[k]).sum::<f32>() <= avail {
-            detail.sort_unstable();
-            let mut widths = natural_w.clone();
-            for &d in &detail {
-                widths[d] = 0.0;
+    let under_the_row = |t: &Table, year: Option<String>, size: f32| -> Option<Fit> {
+        let natural_w: Vec<f32> = (0..n).map(|c| natural(t, size, c)).collect();
+        let mut texts: Vec<usize> = (0..n).filter(|&c| !numeric[c]).collect();
+        texts.sort_by(|&a, &b| natural_w[b].total_cmp(&natural_w[a]));
+        let mut detail: Vec<usize> = Vec::new();
+        for c in texts {
+            if detail.len() + 1 >= n {
+                break;
             }
-            return whole(&short, year, size, spread(widths, &keep), detail);
+            detail.push(c);
+            let keep: Vec<usize> = (0..n).filter(|k| !detail.contains(k)).collect();
+            if keep.iter().map(|&k| natural_w[k]).sum::<f32>() <= avail {
+                detail.sort_unstable();
+                let mut widths = natural_w.clone();
+                for &d in &detail {
+                    widths[d] = 0.0;
+                }
+                return Some(whole(t, year, size, spread(widths, &keep, t, size), detail));
+            }
+        }
+        None
+    };
+    // 3. Or the columns share the width and long cells wrap; or text
+    // columns, widest first, move under the row until the rest fit. Of
+    // these, at each size, the one showing the most rows a page — but a
+    // smaller size, or lines under the row, only for a whole row more.
+    let mut best: Option<(f32, Fit)> = None;
+    let mut size = g.table;
+    while size >= floor {
+        let widths = column_widths(frame, table, &table.header, numeric, size, pad_of(size));
+        let shared = whole(table, None, size, widths, Vec::new());
+        for fit in std::iter::once(shared).chain(under_the_row(&short, year.clone(), size)) {
+            let per_page = rows_per_page(frame, &fit, numeric);
+            if best.as_ref().is_none_or(|(b, _)| per_page >= *b + 1.0) {
+                best = Some((per_page, fit));
+            }
+        }
+        size -= 2.0;
+    }
+    match best {
+        Some((_, fit)) => fit,
+        None => {
+            let widths = column_widths(frame, table, &table.header, numeric, g.table, pad_of(g.table));
+            whole(table, None, g.table, widths, Vec::new())
         }
     }
-    // 4. The columns share the width; long cells wrap.
-    let widths = column_widths(frame, table, &table.header, numeric, size, pad_of(size));
-    whole(table, None, size, widths, Vec::new())
+}
+
+/// About how many rows a page of `fit` shows: the body below the header,
+/// over a row's lines (its tallest cell, and the lines under it) on average.
+fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
+    let g = frame.geo;
+    let fonts = frame.cx.fonts;
+    let lh = line_box(fit.size);
+    let pad = 2.0 * pad_of(fit.size);
+    let full: f32 = fit.widths.iter().sum::<f32>() - pad;
+    let lines = |text: &str, w: f32| (fonts.measure(text, fit.size, Weight::Regular) / w.max(1.0)).ceil().max(1.0);
+    let total: f32 = fit
+        .table
+        .rows
+        .iter()
+        .map(|r| {
+            let main = (0..r.len())
+                .filter(|c| !fit.detail.contains(c) && !numeric[*c])
+                .map(|c| lines(&r[c], fit.widths[c] - pad))
+                .fold(1.0, f32::max);
+            let under: String = fit.detail.iter().map(|&c| format!("{}：{}\u{3000}", fit.header[c], r[c])).collect();
+            main + if fit.detail.is_empty() { 0.0 } else { lines(&under, full) }
+        })
+        .sum();
+    let per_row = total / fit.table.rows.len().max(1) as f32 * lh + 2.0 * (fit.size * 0.15).round();
+    (g.body.h as f32 - 2.0 * lh) / per_row
 }
 
 /// Room left and right of a cell's text.
@@ -161,6 +217,8 @@ fn short_dates(table: &Table) -> (Table, Vec<String>, Option<String>) {
 }
 
 /// The screens of one table document.
+// Long: the row layout and the page fill share the fit's sizes and widths;
+// apart they would pass eight values back and forth.
 pub fn screens(
     frame: &Frame,
     doc: &Doc,
@@ -219,7 +277,13 @@ pub fn screens(
         let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1) + under.len();
         Row { height: n as f32 * lh + 2.0 * pad_y, cells: lines, under }
     };
-    let title_h = line_box(g.item) + g.gap as f32 / 2.0;
+    // Rows with lines under them need the room: the title goes into the path.
+    let title_in_path = !fit.detail.is_empty();
+    let title_h = if title_in_path { 0.0 } else { line_box(g.item) + g.gap as f32 / 2.0 };
+    let mut path = crumbs.to_vec();
+    if title_in_path {
+        path.push(doc.title.clone());
+    }
     let page_lines = (((g.body.h as f32 - title_h - 2.0 * pad_y) / lh).floor() as usize).max(2);
     let header = lay_row(&fit.header, Weight::Bold, (page_lines / 3).max(1));
     let room = g.body.h as f32 - title_h - header.height;
@@ -246,7 +310,7 @@ pub fn screens(
     for (p, page) in pages.iter().enumerate() {
         let hints =
             if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
-        let mut ops = frame.chrome(crumbs, accent, &hints, page_label(p + 1, count, "页"));
+        let mut ops = frame.chrome(&path, accent, &hints, page_label(p + 1, count, "页"));
         let mut title = doc.title.clone();
         if let Some(y) = fit.year.as_ref().filter(|y| !title.contains(y.as_str())) {
             title = format!("{title} · {y}年");
@@ -254,8 +318,10 @@ pub fn screens(
         if p > 0 {
             title.push_str("（续）");
         }
-        let title = ellipsize(fonts, &title, g.item, Weight::Bold, g.body.w as f32);
-        ops.push(frame.text(x0, y0, g.item, Weight::Bold, t.text, &title));
+        if !title_in_path {
+            let title = ellipsize(fonts, &title, g.item, Weight::Bold, g.body.w as f32);
+            ops.push(frame.text(x0, y0, g.item, Weight::Bold, t.text, &title));
+        }
         let mut y = y0 + title_h;
         let header_fill = accent.mix(t.background, 0.2);
         draw_row(&mut ops, &header, &widths, &numeric, x0, y, header_fill, t.text, size, pad_x, pad_y);
@@ -370,7 +436,8 @@ fn draw_row(
                     color,
                     spacing: 0.0,
                     text: piece.text.clone(),
-                    body: true,
+                    // Held to the floor of any text, as the cells above.
+                    body: false,
                 }));
             }
         }

@@ -135,8 +135,15 @@ for (let c = 1; c <= 9; c++) {
       }
       await press('back');
     } else {
+      // Places: down to the first village, read it, and back up.
+      let depth = 0;
+      while (screens[id].kind === 'places') {
+        [id] = await press('ok');
+        depth++;
+      }
       if (!['article', 'table', 'gallery', 'request'].includes(screens[id].kind)) fail(`tile ${i} of ${columnId} opens a ${screens[id].kind}`);
       if (screens[id].kind !== 'request') articlePages += await readArticle();
+      for (let d = 0; d < depth; d++) await press('back');
       await press('back');
     }
     subItems++;

@@ -1,0 +1,111 @@
+//! Places: townships and villages under a sub-item. A township of 12
+//! villages picked by typed numbers 1–12 in Chromium, back returning with
+//! the focus on the village left, a vanished village leading to its
+//! township, a fourth level refused with a hint, and tables that read on SD.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{get, Server};
+
+fn graph(addr: std::net::SocketAddr, profile: &str) -> serde_json::Value {
+    get(addr, &format!("/api/v1/{profile}/graph.json"), &[]).json()
+}
+
+/// The places screen titled `title`.
+fn places(graph: &serde_json::Value, title: &str) -> (String, serde_json::Value) {
+    graph["screens"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, s)| s["kind"] == "places" && s["title"] == title)
+        .map(|(id, s)| (id.clone(), s.clone()))
+        .unwrap_or_else(|| panic!("no places screen {title}"))
+}
+
+#[test]
+fn a_fourth_level_is_a_problem_with_a_hint_and_the_rest_loads() {
+    let (site, problems) = infotv::content::load(&common::fixture("places"));
+    let item = &site.columns[0].items[0];
+    assert_eq!(item.places.len(), 2);
+    assert_eq!(item.places[0].title, "太平镇");
+    assert_eq!(item.places[0].places.len(), 12);
+    assert_eq!(item.places[0].places[11].title, "白岩村");
+    assert_eq!(item.docs.len(), 1, "the sub-item's own document stays beside its places");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert!(p.path.ends_with("01-石桥村/旧档案"), "{}", p.path);
+    assert!(p.zh.contains("两级") && p.hint_zh.contains("村的文件夹"), "{p:?}");
+}
+
+#[test]
+fn places_are_screens_with_numbers_and_back_returns_to_the_village_left() {
+    let server = Server::start(&common::fixture("places"));
+    let g = graph(server.addr, "sd");
+    let (county, county_screen) = places(&g, "村务公开");
+    let (township, screen) = places(&g, "太平镇");
+    // The sub-item: two townships and its own document.
+    assert_eq!(county_screen["states"].as_array().unwrap().len(), 3);
+    assert_eq!(county_screen["states"][0]["keys"]["ok"].as_str().unwrap(), format!("{township}#0"));
+    // The township: 12 villages, digits 1–9 in the graph (for boxes without
+    // script), each village's screen leading back to its tile.
+    let states = screen["states"].as_array().unwrap();
+    assert_eq!(states.len(), 12);
+    assert_eq!(screen["parent"], county.as_str());
+    for (k, state) in states.iter().enumerate() {
+        let village = state["keys"]["ok"].as_str().unwrap().split('#').next().unwrap().to_string();
+        let v = &g["screens"][&village];
+        assert_eq!(v["states"][0]["keys"]["back"], format!("{township}#{k}"), "village {}", k + 1);
+        if k < 9 {
+            assert_eq!(states[0]["keys"][&(k + 1).to_string()], state["keys"]["ok"], "digit {}", k + 1);
+        }
+    }
+    // The header path grows down to the village.
+    let text = get(server.addr, &format!("/api/v1/sd/screens/{township}.json"), &[]).text();
+    assert!(text.contains("首页 › 阳光村务 › 村务公开 › 太平镇"), "{text}");
+    let village = states[11]["keys"]["ok"].as_str().unwrap().split('#').next().unwrap();
+    let text = get(server.addr, &format!("/api/v1/sd/screens/{village}.json"), &[]).text();
+    assert!(text.contains("太平镇 › 白岩村"), "{text}");
+}
+
+#[test]
+fn a_vanished_village_leads_to_its_township() {
+    let dir = common::copy_fixture("places");
+    let server = Server::start(dir.path());
+    let g = graph(server.addr, "sd");
+    let (township, screen) = places(&g, "太平镇");
+    let village = screen["states"][4]["keys"]["ok"].as_str().unwrap().split('#').next().unwrap().to_string();
+    std::fs::remove_dir_all(dir.path().join("01-阳光村务/01-村务公开/01-太平镇/05-田坝村")).unwrap();
+    common::wait_for(Duration::from_secs(20), || {
+        let g = graph(server.addr, "sd");
+        g["screens"].get(&village).is_none().then_some(())
+    })
+    .expect("the village is gone after the re-render");
+    let r = get(server.addr, &format!("/tv/sd/{village}.html"), &[]);
+    assert_eq!(r.status, 302);
+    assert!(
+        r.header("location").unwrap().starts_with(&format!("/tv/sd/{township}.html")),
+        "{:?}",
+        r.header("location")
+    );
+}
+
+#[test]
+fn numbers_typed_on_a_township_pick_its_villages_in_chromium() {
+    let dir = common::root().join("tests/browser");
+    assert!(dir.join("node_modules/playwright-core").exists(), "run tests/run: it installs the npm packages");
+    let server = Server::start(&common::fixture("places"));
+    let (township, _) = places(&graph(server.addr, "sd"), "太平镇");
+    let out = std::process::Command::new("node")
+        .current_dir(&dir)
+        .arg("places.mjs")
+        .arg(format!("http://{}", server.addr))
+        .arg(&township)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "places.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("places ok"), "{stdout}");
+}
