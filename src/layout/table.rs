@@ -324,11 +324,11 @@ pub fn screens(
         }
         let mut y = y0 + title_h;
         let header_fill = accent.mix(t.background, 0.2);
-        draw_row(&mut ops, &header, &widths, &numeric, x0, y, header_fill, t.text, size, pad_x, pad_y);
+        draw_row(&mut ops, &header, widths, &numeric, x0, y, header_fill, t.text, size, pad_x, pad_y);
         y += header.height;
         for (n, &i) in page.iter().enumerate() {
             let fill = if n % 2 == 0 { t.background.mix(t.text, 0.06) } else { t.background.mix(t.text, 0.13) };
-            draw_row(&mut ops, &rows[i], &widths, &numeric, x0, y, fill, t.text, size, pad_x, pad_y);
+            draw_row(&mut ops, &rows[i], widths, &numeric, x0, y, fill, t.text, size, pad_x, pad_y);
             y += rows[i].height;
         }
         out.push(Screen::page(
