@@ -226,3 +226,83 @@ fn carousels_cycle_through_the_sub_item() {
     assert!(screens.iter().filter(|s| s.kind == Kind::List).all(|s| s.carousel.is_none()));
     assert!(screens.iter().filter(|s| s.title == "标题来自一级标题").all(|s| s.carousel.is_none()));
 }
+
+/// A table's documents on `profile`: (source table, its pages' cell texts
+/// in drawing order).
+fn table_pages(site: &content::Site, screens: &[Screen]) -> Vec<(content::Table, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    for item in site.all_items() {
+        for doc in &item.docs {
+            let content::Body::Table(table) = &doc.body else { continue };
+            let base = layout::screen_id("a", &doc.key);
+            let pages: Vec<Vec<String>> = screens
+                .iter()
+                .filter(|s| layout::document_of(&s.id) == base)
+                .map(|s| {
+                    // Cells are the runs below the header bar, above the footer.
+                    let runs = texts(s);
+                    runs.iter().filter(|r| r.y > 150.0 && r.y < 500.0).map(|r| r.text.clone()).collect()
+                })
+                .collect();
+            out.push((table.clone(), pages));
+        }
+    }
+    out
+}
+
+#[test]
+fn tables_on_sd_show_five_rows_a_page_with_every_cell_once_in_order() {
+    let profile = Profile::new("sd", 720, 576);
+    let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
+    let check = |root: &std::path::Path| {
+        let (site, _) = content::load(root);
+        let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
+        let tables = table_pages(&site, &screens);
+        assert!(!tables.is_empty());
+        for (table, pages) in tables {
+            let rows = table.rows.len();
+            assert!(pages.len() <= rows.div_ceil(5), "{:?}: {rows} rows on {} pages", table.header, pages.len());
+            // Every cell in the drawn text, rows in order, each cell within
+            // its row (a column moved under its row comes after the others;
+            // a date of one year may show as month and day; a long cell may
+            // wrap over runs).
+            let drawn: String = pages.concat().concat();
+            let find = |cell: &str, from: usize| {
+                let short = if cell.len() == 10 && cell.as_bytes()[4] == b'-' { &cell[5..] } else { cell };
+                let at = |s: &str| drawn[from..].find(s).map(|i| (i + from, s.len()));
+                at(cell).or_else(|| at(short))
+            };
+            let mut starts = Vec::new();
+            let mut at = 0;
+            for row in &table.rows {
+                let first = row.iter().map(|c| c.trim()).find(|c| !c.is_empty()).unwrap();
+                let (i, len) = find(first, at).unwrap_or_else(|| panic!("row starting {first:?} not drawn after {at}"));
+                starts.push(i);
+                at = i + len;
+            }
+            for (r, row) in table.rows.iter().enumerate() {
+                let end = starts.get(r + 1).copied().unwrap_or(drawn.len());
+                for cell in row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+                    let (i, _) = find(cell, starts[r]).unwrap_or_else(|| panic!("{cell:?} not drawn"));
+                    assert!(i < end || row.iter().filter(|c| c.trim() == cell).count() > 1, "{cell:?} outside its row");
+                }
+            }
+        }
+    };
+    check(&common::root().join("channels"));
+    // A generated table of 8 columns, no cell over 40 characters.
+    let dir = tempfile::tempdir().unwrap();
+    let item = dir.path().join("01-阳光/01-台账");
+    std::fs::create_dir_all(&item).unwrap();
+    let mut csv = String::from("序号,日期,村名,项目,金额（元）,单位,经办,备注\n");
+    for i in 1..=23 {
+        csv.push_str(&format!(
+            "{i},2026-0{}-1{},石桥村,村组道路硬化第{i}段,{}.00,米,村会计,已验收合格并公示\n",
+            i % 9 + 1,
+            i % 10,
+            i * 1375
+        ));
+    }
+    std::fs::write(item.join("台账.csv"), csv).unwrap();
+    check(dir.path());
+}

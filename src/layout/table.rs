@@ -114,9 +114,9 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
         None
     };
     // 3. Or the columns share the width and long cells wrap; or text
-    // columns, widest first, move under the row until the rest fit. Of
-    // these, at each size, the one showing the most rows a page — but a
-    // smaller size, or lines under the row, only for a whole row more.
+    // columns, widest first, move under the row until the rest fit. The
+    // first, from the largest size down, to show five rows a page; failing
+    // that, the one showing the most.
     let mut best: Option<(f32, Fit)> = None;
     let mut size = g.table;
     while size >= floor {
@@ -124,7 +124,10 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
         let shared = whole(table, None, size, widths, Vec::new());
         for fit in std::iter::once(shared).chain(under_the_row(&short, year.clone(), size)) {
             let per_page = rows_per_page(frame, &fit, numeric);
-            if best.as_ref().is_none_or(|(b, _)| per_page >= *b + 1.0) {
+            if per_page >= ROWS_A_PAGE {
+                return fit;
+            }
+            if best.as_ref().is_none_or(|(b, _)| per_page > *b) {
                 best = Some((per_page, fit));
             }
         }
@@ -138,6 +141,9 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
         }
     }
 }
+
+/// Rows a table page should show at least, where the table allows.
+const ROWS_A_PAGE: f32 = 5.0;
 
 /// About how many rows a page of `fit` shows: the body below the header,
 /// over a row's lines (its tallest cell, and the lines under it) on average.
@@ -162,7 +168,20 @@ fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
         })
         .sum();
     let per_row = total / fit.table.rows.len().max(1) as f32 * lh + 2.0 * (fit.size * 0.15).round();
-    (g.body.h as f32 - 2.0 * lh) / per_row
+    // Below the title (in the path when rows have lines under them) and a
+    // header of one or two lines.
+    let title = if fit.detail.is_empty() { line_box(g.item) + g.gap as f32 / 2.0 } else { 0.0 };
+    let header_lines = (0..fit.header.len())
+        .filter(|c| !fit.detail.contains(c))
+        .map(|c| lines_bold(fonts, &fit.header[c], fit.size, fit.widths[c] - pad))
+        .fold(1.0, f32::max);
+    let header = header_lines * lh + 2.0 * (fit.size * 0.15).round();
+    (g.body.h as f32 - title - header) / per_row
+}
+
+/// Lines of a bold header over `w`, at most two.
+fn lines_bold(fonts: &crate::fonts::Fonts, text: &str, size: f32, w: f32) -> f32 {
+    (fonts.measure(text, size, Weight::Bold) / w.max(1.0)).ceil().clamp(1.0, 2.0)
 }
 
 /// Room left and right of a cell's text.
@@ -175,6 +194,10 @@ fn pad_of(size: f32) -> f32 {
 fn two_lines(fonts: &crate::fonts::Fonts, text: &str, size: f32) -> f32 {
     let w = |s: &str| fonts.measure(s, size, Weight::Bold);
     let chars: Vec<char> = text.chars().collect();
+    // A short header (单位, 经办人) stays on one line: a character a line reads badly.
+    if chars.len() <= 3 {
+        return w(text).ceil() + 1.0;
+    }
     let at = chars.iter().position(|c| *c == '（' || *c == '(').filter(|&i| i > 0).unwrap_or(chars.len().div_ceil(2));
     let (a, b): (String, String) = (chars[..at].iter().collect(), chars[at..].iter().collect());
     w(&a).max(w(&b)).ceil() + 1.0
