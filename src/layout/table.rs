@@ -167,7 +167,7 @@ fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
             main + if fit.detail.is_empty() { 0.0 } else { lines(&under, full) }
         })
         .sum();
-    let per_row = total / fit.table.rows.len().max(1) as f32 * lh + 2.0 * (fit.size * 0.15).round();
+    let per_row = total / fit.table.rows.len().max(1) as f32 * lh + 2.0 * pad_y_of(fit.size, !fit.detail.is_empty());
     // Below the title (in the path when rows have lines under them) and a
     // header of one or two lines.
     let title = if fit.detail.is_empty() { line_box(g.item) + g.gap as f32 / 2.0 } else { 0.0 };
@@ -175,13 +175,19 @@ fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
         .filter(|c| !fit.detail.contains(c))
         .map(|c| lines_bold(fonts, &fit.header[c], fit.size, fit.widths[c] - pad))
         .fold(1.0, f32::max);
-    let header = header_lines * lh + 2.0 * (fit.size * 0.15).round();
+    let header = header_lines * lh + 2.0 * pad_y_of(fit.size, !fit.detail.is_empty());
     (g.body.h as f32 - title - header) / per_row
 }
 
 /// Lines of a bold header over `w`, at most two.
 fn lines_bold(fonts: &crate::fonts::Fonts, text: &str, size: f32, w: f32) -> f32 {
     (fonts.measure(text, size, Weight::Bold) / w.max(1.0)).ceil().clamp(1.0, 2.0)
+}
+
+/// Room above and below a row's text: less when rows have lines under
+/// them, whose alternating fills already set rows apart.
+fn pad_y_of(size: f32, under: bool) -> f32 {
+    (size * if under { 0.05 } else { 0.15 }).round()
 }
 
 /// Room left and right of a cell's text.
@@ -260,7 +266,7 @@ pub fn screens(
     let size = *size;
     let table = &fit.table;
     let pad_x = pad_of(size);
-    let pad_y = (size * 0.15).round();
+    let pad_y = pad_y_of(size, !detail.is_empty());
     let lh = line_box(size);
     let full_w: f32 = widths.iter().sum();
 
