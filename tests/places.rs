@@ -109,3 +109,36 @@ fn numbers_typed_on_a_township_pick_its_villages_in_chromium() {
     assert!(out.status.success(), "places.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("places ok"), "{stdout}");
 }
+
+/// The loop's screens on SD for `items`, as (kind, title) from the graph.
+fn loop_of(items: &str) -> Vec<(String, String)> {
+    let dir = common::copy_fixture("places");
+    let site = dir.path().join("site.toml");
+    let toml = std::fs::read_to_string(&site).unwrap();
+    std::fs::write(&site, format!("{toml}\n[loop]\nitems = [{items}]\nprofiles = [\"sd\"]\n")).unwrap();
+    let server = Server::start(dir.path());
+    let g = server.station.on_air.current().unwrap();
+    let graph = graph(server.addr, "sd");
+    let plan = g.broadcast.as_ref().unwrap();
+    plan.profiles["sd"]
+        .entries
+        .iter()
+        .map(|e| {
+            let s = &graph["screens"][&e.screen];
+            (s["kind"].as_str().unwrap().to_string(), s["title"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_loop_plays_a_places_index_and_the_villages_of_a_place_it_names() {
+    // The whole column: the sub-item's index of places and its own
+    // document, none of the villages' (a county has hundreds).
+    let column = loop_of("\"阳光村务\"");
+    assert!(column.contains(&("places".into(), "村务公开".into())), "{column:?}");
+    assert!(!column.iter().any(|(_, t)| t.ends_with("村务公告")), "{column:?}");
+    // A township named: its index and each of its 12 villages' notice.
+    let township = loop_of("\"阳光村务/村务公开/太平镇\"");
+    assert_eq!(township[1], ("places".to_string(), "太平镇".to_string()), "{township:?}");
+    assert_eq!(township.iter().filter(|(_, t)| t.ends_with("村务公告")).count(), 12, "{township:?}");
+}

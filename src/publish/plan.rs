@@ -73,6 +73,10 @@ pub struct Laid<'a> {
     pub pictures: &'a [Pictures],
 }
 
+/// Between a sub-item and its places in a section label and a loop entry:
+/// `村务公开 › 太平镇 › 石桥村`.
+const PLACE_SEP: &str = " › ";
+
 /// The loop of a render, or `None` when site.toml has no `[loop]`. Names in
 /// `items` that match nothing are problems of site.toml.
 pub fn plan(
@@ -149,7 +153,11 @@ fn select<'a>(config: &'a LoopConfig, laid: &Laid) -> (Vec<Entry>, Vec<&'a Strin
             .items
             .iter()
             .map(|i| match i.split_once('/') {
-                Some((c, s)) => (c.trim().to_string(), Some(s.trim().to_string()), Some(i)),
+                // `阳光万源/村务公开/太平镇`: a place path below the sub-item.
+                Some((c, s)) => {
+                    let path: Vec<&str> = s.split('/').map(str::trim).collect();
+                    (c.trim().to_string(), Some(path.join(PLACE_SEP)), Some(i))
+                }
                 None => (i.clone(), None, Some(i)),
             })
             .collect()
@@ -157,8 +165,19 @@ fn select<'a>(config: &'a LoopConfig, laid: &Laid) -> (Vec<Entry>, Vec<&'a Strin
     let mut missing = Vec::new();
     for (column, item, name) in wanted {
         let before = out.len();
+        // A sub-item's places are in it; the documents of its villages play
+        // only when the entry names a place (a county has hundreds of them).
         let in_section = |s: &Screen| {
-            s.section.as_ref().is_some_and(|sec| sec.column == column && (item.is_none() || sec.item == item))
+            s.section.as_ref().is_some_and(|sec| {
+                let label = sec.item.as_deref().unwrap_or("");
+                let inside = match &item {
+                    None => true,
+                    Some(want) => label == want || label.starts_with(&format!("{want}{PLACE_SEP}")),
+                };
+                let named_place = item.as_deref().is_some_and(|w| w.contains(PLACE_SEP));
+                let in_places = label.contains(PLACE_SEP);
+                sec.column == column && inside && (!in_places || named_place)
+            })
         };
         if item.is_none() {
             // The column's own first screen introduces it.
@@ -170,10 +189,10 @@ fn select<'a>(config: &'a LoopConfig, laid: &Laid) -> (Vec<Entry>, Vec<&'a Strin
         // `newest` documents of each sub-item; a gallery plays whole.
         let mut docs_seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (i, s) in laid.screens.iter().enumerate() {
-            if !in_section(s) || !matches!(s.kind, Kind::Article | Kind::Table | Kind::Gallery) {
+            if !in_section(s) || !matches!(s.kind, Kind::Article | Kind::Table | Kind::Gallery | Kind::Places) {
                 continue;
             }
-            if s.kind != Kind::Gallery && config.newest > 0 {
+            if !matches!(s.kind, Kind::Gallery | Kind::Places) && config.newest > 0 {
                 let sub = s.section.as_ref().and_then(|sec| sec.item.clone()).unwrap_or_default();
                 let doc = document_of(&s.id).to_string();
                 let seen = docs_seen.entry(sub).or_default();
