@@ -39,6 +39,8 @@ struct Fit {
 /// to month and day, headers on up to two lines; failing that, the widest
 /// text columns move under their row, labelled; failing that too, the
 /// columns share the width and long cells wrap.
+// Long: the four ways to fit share the measuring closures; apart they would
+// pass the table, the sizes and the floor back and forth.
 fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
     let g = frame.geo;
     let fonts = frame.cx.fonts;

@@ -137,7 +137,7 @@ for (let c = 1; c <= 9; c++) {
     } else {
       // Places: down to the first village, read it, and back up.
       let depth = 0;
-      while (screens[id].kind === 'places') {
+      while (screens[id].kind === 'places' || (depth > 0 && screens[id].kind === 'list')) {
         [id] = await press('ok');
         depth++;
       }
