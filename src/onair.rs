@@ -16,6 +16,9 @@ use crate::sync::{Locked, RwLocked};
 pub struct OnAir {
     // A std RwLock: readers clone the Arc and let go at once.
     current: RwLock<Option<Arc<Generation>>>,
+    /// The id on air and when it went on air (for shells, which name no
+    /// generation: one that is young may be newer than the shell asking).
+    since: Mutex<Option<(String, std::time::Instant)>>,
     /// Every screen id ever on air, per profile, with its parent.
     ancestry: Mutex<HashMap<(String, String), Option<String>>>,
 }
@@ -40,7 +43,19 @@ impl OnAir {
                 }
             }
         }
+        {
+            let mut since = self.since.locked();
+            if since.as_ref().is_none_or(|(id, _)| *id != generation.id) {
+                *since = Some((generation.id.clone(), std::time::Instant::now()));
+            }
+        }
         *self.current.writing() = Some(generation);
+    }
+
+    /// How long the generation on air has been on air (since the start for
+    /// one restored from disk).
+    pub fn age(&self) -> std::time::Duration {
+        self.since.locked().as_ref().map_or(std::time::Duration::ZERO, |(_, at)| at.elapsed())
     }
 
     /// The nearest screen on air among `id`'s ancestors (as they were when

@@ -118,6 +118,34 @@ fn nav_caching_and_vanished_screens() {
 }
 
 /// One raw request, read to the end.
+/// Shells name neither the generation nor the alert, so a change elsewhere
+/// leaves a screen's shell byte for byte as it was (a box holding it is not
+/// reloaded, and a store of shells has nothing new to write); the screen that
+/// changed gets a new shell.
+#[test]
+fn a_change_elsewhere_leaves_a_shell_byte_for_byte() {
+    let dir = channel();
+    let server = Server::start(dir.path());
+    let graph = server.get("/api/v1/sd/graph.json").json();
+    let id_of = |title: &str| {
+        graph["screens"].as_object().unwrap().iter().find(|(_, s)| s["title"] == title).unwrap().0.clone()
+    };
+    let (here, there) = (id_of("通知"), id_of("乙项"));
+    let shells = || [&here, &there, &"home".to_string()].map(|id| server.get(&format!("/tv/sd/{id}.html?f=0")).body);
+    let before = shells();
+    let generation = || server.get("/api/v1/generation").json()["generation"].as_str().unwrap().to_string();
+    let first = generation();
+    assert!(server.get("/api/v1/generation").json()["age"].as_u64().is_some());
+    std::fs::write(dir.path().join("01-第一栏目/02-乙项/2026-11-27-别处的新消息.md"), "别处的正文。\n").unwrap();
+    common::wait_for(Duration::from_secs(20), || (generation() != first).then_some(()))
+        .expect("the change went on air");
+    let after = shells();
+    assert_eq!(after[0], before[0], "a screen nothing changed on kept its shell");
+    assert_ne!(after[1], before[1], "the list that gained an entry has a new shell");
+    let text = String::from_utf8_lossy(&after[0]).into_owned();
+    assert!(!text.contains(&first) && !text.contains(&generation()), "a shell names no generation");
+}
+
 fn raw(addr: std::net::SocketAddr, text: &str) -> common::Response {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).unwrap();

@@ -215,10 +215,10 @@ pub struct AlertOut {
 }
 
 /// One screen's shells (one per focus state), keys and text.
-fn screen_out(id: &str, input: &ProfileInput, settings: &ShellSettings, screen: &Screen, pics: &Pictures) -> ScreenOut {
+fn screen_out(input: &ProfileInput, settings: &ShellSettings, screen: &Screen, pics: &Pictures) -> ScreenOut {
     let (shells, etags): (Vec<Bytes>, Vec<String>) = (0..screen.states.len())
         .map(|f| {
-            let (html, etag) = shell::render(id, input, settings, screen, pics, f);
+            let (html, etag) = shell::render(input, settings, screen, pics, f);
             (Bytes::from(html), etag)
         })
         .unzip();
@@ -271,10 +271,9 @@ pub fn assemble(
             let handles: Vec<_> = pairs
                 .chunks(chunk)
                 .map(|part| {
-                    let id = &id;
                     scope.spawn(move || {
                         part.iter()
-                            .map(|(screen, pics)| (screen.id.clone(), screen_out(id, input, settings, screen, pics)))
+                            .map(|(screen, pics)| (screen.id.clone(), screen_out(input, settings, screen, pics)))
                             .collect::<Vec<_>>()
                     })
                 })

@@ -88,13 +88,14 @@ for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('
 function xhr(){try{return new XMLHttpRequest();}catch(x){return null;}}
 function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F,true);r.setRequestHeader('If-None-Match',V);r.setRequestHeader('X-Requested-With','XMLHttpRequest');
 r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){window.location.replace(P+I+'.html?f='+F);}};r.send(null);}
+/* No generation is named here (an unchanged screen keeps its bytes): the first is taken as ours unless it is young. */
 function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);
 r.onreadystatechange=function(){var g;if(r.readyState!=4||r.status!=200){return;}
 try{g=eval('('+r.responseText+')');}catch(x){return;}
 skew=g.time?g.time-(new Date()).getTime():0;tz=g.utc_offset;tick();setAlert(g.alert);
-if(g.generation!=G){G=g.generation;recheck();}};r.send(null);}
+if(g.generation!=G){if(G!=''||g.age<30){recheck();}G=g.generation;}};r.send(null);}
 (function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
-setAlert(AL);poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
+poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 "#;
 
 /// The script of answer screens, after [`SCRIPT`]; the page defines `Q`
@@ -128,15 +129,10 @@ SQ(F);
 
 /// The marker replaced by the shell's own version after hashing.
 const VERSION_MARK: &str = "@@VERSION@@";
-/// The marker replaced by the alert on air after hashing.
-const ALERT_MARK: &str = "@@ALERT@@";
-/// The marker replaced by the generation id after hashing.
-const GENERATION_MARK: &str = "@@GENERATION@@";
 
 /// The shell of `screen` with state `focus` focused, and its version (the
 /// quoted ETag it is served with).
 pub fn render(
-    generation: &str,
     input: &ProfileInput,
     settings: &ShellSettings,
     screen: &Screen,
@@ -147,7 +143,7 @@ pub fn render(
     let mut html = head(profile, screen, pics, focus);
     let _ = write!(
         html,
-        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='{GENERATION_MARK}',V='{VERSION_MARK}',POLL={},",
+        "\n<script type=\"text/javascript\">\nvar P='/tv/{}/',PR='{}',I='{}',F={focus},G='',V='{VERSION_MARK}',POLL={},",
         profile.name, profile.name, screen.id, settings.poll_seconds
     );
     states(&mut html, screen, pics);
@@ -155,7 +151,6 @@ pub fn render(
     list(&mut html, input.numbers, |html, (n, t)| write!(html, "'{n}':'{t}'"));
     html.push_str("},\n");
     overlays(&mut html, input.overlays);
-    let _ = write!(html, "AL={ALERT_MARK},");
     match &screen.carousel {
         Some((s, t)) => {
             let _ = write!(html, "CAR=[{s},'{t}'],");
@@ -182,7 +177,7 @@ pub fn render(
         html.push_str(ASK_SCRIPT);
     }
     html.push_str("</script>\n</body></html>\n");
-    seal(html, generation, settings, input)
+    seal(html)
 }
 
 /// The document's head, the base picture, the focus sprite and the empty
@@ -289,30 +284,13 @@ fn list<T>(html: &mut String, items: impl IntoIterator<Item = T>, mut each: impl
 /// What `write!` to a String returns.
 type Written = std::fmt::Result;
 
-/// Names the shell's version, generation and alert in it; returns it with
-/// its ETag.
-fn seal(html: String, generation: &str, settings: &ShellSettings, input: &ProfileInput) -> (String, String) {
-    // The shell names its own version (for conditional rechecks): a hash of
-    // everything but that name and the generation, so a new generation that
-    // leaves this screen as it was does not reload it on every box.
-    // The alert is left out too: polls show and clear it without reloading.
+/// Names the shell's version in it; returns it with its ETag. The version
+/// is a hash of everything else in the shell, which names neither the
+/// generation nor the alert (polls bring both), so a new generation that
+/// leaves this screen as it was leaves its shell byte for byte the same.
+fn seal(html: String) -> (String, String) {
     let version = &blake3::hash(html.as_bytes()).to_hex()[..16];
-    let alert = match (&settings.alert, &input.overlays.alert) {
-        (Some((_, since)), Some((r, u))) => format!(
-            "{{since:'{}',images:{{'{}':['{u}',{},{},{},{}]}}}}",
-            escape_js(since),
-            input.profile.name,
-            r.x,
-            r.y,
-            r.w,
-            r.h
-        ),
-        _ => "null".to_string(),
-    };
-    let html = html
-        .replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1)
-        .replacen(GENERATION_MARK, generation, 1)
-        .replacen(ALERT_MARK, &alert, 1);
+    let html = html.replacen(VERSION_MARK, &format!("\\\"{version}\\\""), 1);
     (html, format!("\"{version}\""))
 }
 

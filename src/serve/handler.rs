@@ -132,6 +132,7 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
             let time = chrono::Utc::now().timestamp_millis();
             let body = serde_json::json!({
                 "generation": g.id,
+                "age": channel.on_air.age().as_secs(),
                 "alert": g.alert,
                 "time": time,
                 "utc_offset": g.utc_offset_minutes,

@@ -127,6 +127,34 @@ async function follows() {
 }
 await follows();
 
+// A shell names no generation: a box whose shell is older than a generation
+// that went on air moments ago checks its screen once on its first poll.
+async function young() {
+  const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
+  const [id] = Object.entries(graph.screens).find(([, s]) => s.title === '通知');
+  const url = `${base}/tv/sd/${id}.html`;
+  const old = await (await fetch(url)).text();
+  const generation = async () => (await (await fetch(`${base}/api/v1/generation`)).json()).generation;
+  const before = await generation();
+  fs.writeFileSync(path.join(channel, '02-第二栏目/01-只有一篇/通知.txt'), '又改过的通知。\n');
+  for (let i = 0; i < 150 && (await generation()) === before; i++) await sleep(100);
+  if ((await generation()) === before) fail('the changed notice never went on air');
+  const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
+  page.on('pageerror', (e) => errors.push(`young: ${e}`));
+  let loads = 0;
+  await page.route(`${url}*`, (route) => {
+    if (!route.request().isNavigationRequest()) return route.continue();
+    return loads++ === 0
+      ? route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: old })
+      : route.continue();
+  });
+  await page.goto(url);
+  for (let i = 0; i < 100 && loads < 2; i++) await sleep(100);
+  if (loads < 2) fail('an old shell under a young generation was not checked and reloaded');
+  await page.close();
+}
+await young();
+
 await run('sd', 720, 576);
 await run('hd', 1280, 720);
 
