@@ -57,6 +57,8 @@ pub struct Renderer {
     fonts: Arc<Fonts>,
     /// Pictures by a hash of what the screen draws and its size.
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
+    /// Shells and texts of the last render's screens.
+    shells: Mutex<publish::ShellMemo>,
     /// Each file's last good version, standing in when it breaks.
     last_good: Mutex<content::LastGood>,
     /// Review before air, when the server has a store.
@@ -80,6 +82,7 @@ impl Renderer {
             cache: RasterCache::new(fonts.clone()),
             fonts,
             memo: Mutex::new(HashMap::new()),
+            shells: Mutex::new(publish::ShellMemo::default()),
             last_good: Mutex::new(content::LastGood::default()),
             desk: std::sync::OnceLock::new(),
             answers: std::sync::OnceLock::new(),
@@ -286,7 +289,7 @@ impl Renderer {
             problems.extend(floor);
             drawn.times[0] += t.elapsed();
             let t = Instant::now();
-            let (pictures, r, u) = self.rasterise(&screens, profile, &mut drawn.memo);
+            let (pictures, keys, r, u) = self.rasterise(&screens, profile, &mut drawn.memo);
             drawn.rendered += r;
             drawn.reused += u;
             drawn.times[1] += t.elapsed();
@@ -295,7 +298,7 @@ impl Renderer {
             let overlays = self.overlay_pictures(&layout::overlays(site, &cx), profile, &mut drawn.assets);
             let numbers = layout::numbers(site, &screens);
             drawn.times[2] += t.elapsed();
-            drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers });
+            drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers, drawn: keys });
         }
         drawn
     }
@@ -324,6 +327,7 @@ impl Renderer {
                 pictures: &b.pictures,
                 overlays: &b.overlays,
                 numbers: &b.numbers,
+                drawn: &b.drawn,
             })
             .collect();
         let laid: Vec<publish::plan::Laid> = inputs
@@ -347,8 +351,9 @@ impl Renderer {
             &inputs,
             &settings,
             assets,
-            problems.clone(),
+            &mut self.shells.locked(),
         );
+        generation.problems = problems.clone();
         let docs = site.all_items().into_iter().flat_map(|i| &i.docs);
         // A poll closing is a scheduled change too: its screens turn to the final results.
         let closes = |d: &content::Doc| match &d.body {
@@ -372,7 +377,7 @@ impl Renderer {
         screens: &[Screen],
         profile: &Profile,
         memo_next: &mut HashMap<[u8; 32], Rendered>,
-    ) -> (Vec<Rendered>, usize, usize) {
+    ) -> (Vec<Rendered>, Vec<[u8; 32]>, usize, usize) {
         let keys: Vec<[u8; 32]> = screens.iter().map(|s| drawing_key(s, profile)).collect();
         let mut out: Vec<Option<Rendered>> = {
             let memo = self.memo.locked();
@@ -410,10 +415,10 @@ impl Renderer {
             out[i] = Some(r);
         }
         let out: Vec<Rendered> = out.into_iter().map(Option::unwrap_or_default).collect();
-        for (k, r) in keys.into_iter().zip(&out) {
-            memo_next.insert(k, r.clone());
+        for (k, r) in keys.iter().zip(&out) {
+            memo_next.insert(*k, r.clone());
         }
-        (out, todo.len(), reused)
+        (out, keys, todo.len(), reused)
     }
 }
 
@@ -436,6 +441,8 @@ struct ProfileBuild {
     pictures: Vec<Pictures>,
     overlays: OverlayPics,
     numbers: BTreeMap<String, Target>,
+    /// Each screen's drawing key.
+    drawn: Vec<[u8; 32]>,
 }
 
 /// The date of a column's newest content: a document's date, else the day its

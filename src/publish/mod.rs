@@ -70,6 +70,14 @@ pub struct ScreenOut {
     pub saved: std::sync::OnceLock<Vec<disk::SavedAt>>,
 }
 
+impl ScreenOut {
+    /// The same screen for another generation, not marked as saved in any
+    /// file yet.
+    fn reused(&self) -> ScreenOut {
+        ScreenOut { saved: std::sync::OnceLock::new(), ..self.clone() }
+    }
+}
+
 /// Everything of one profile.
 #[derive(Debug, Clone)]
 pub struct ProfileOut {
@@ -168,6 +176,68 @@ pub struct ProfileInput<'a> {
     pub overlays: &'a OverlayPics,
     /// Page numbers typed on the remote → where they lead.
     pub numbers: &'a BTreeMap<String, Target>,
+    /// Each screen's drawing key (a hash of everything drawn on it), for
+    /// [`ShellMemo`].
+    pub drawn: &'a [[u8; 32]],
+}
+
+/// Screens published by the last render, by a hash of everything their
+/// shells and text are made from: a screen that did not change is taken as
+/// it was instead of being written again.
+#[derive(Default)]
+pub struct ShellMemo {
+    screens: HashMap<[u8; 32], ScreenOut>,
+}
+
+impl ShellMemo {
+    pub fn len(&self) -> usize {
+        self.screens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.screens.is_empty()
+    }
+}
+
+/// What a screen's shells and text are made from, apart from what every
+/// screen of the profile shares (`common`).
+fn shell_key(common: &[u8; 32], screen: &Screen, pics: &Pictures, drawn: Option<&[u8; 32]>) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(common);
+    h.update(drawn.unwrap_or(&[0; 32]));
+    let about = (
+        &screen.id,
+        screen.kind,
+        &screen.title,
+        &screen.parent,
+        screen.number,
+        &screen.section,
+        &screen.carousel,
+        &screen.ask,
+        &screen.locals,
+    );
+    h.update(format!("{about:?}").as_bytes());
+    for state in &screen.states {
+        h.update(format!("{:?}", state.keys).as_bytes());
+    }
+    h.update(format!("{pics:?}").as_bytes());
+    *h.finalize().as_bytes()
+}
+
+/// What every shell of a profile shares: the profile, the page numbers, the
+/// overlays, the settings shells show.
+fn shell_common(input: &ProfileInput, settings: &ShellSettings) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    let about = (
+        input.profile,
+        input.numbers,
+        input.overlays,
+        settings.poll_seconds,
+        &settings.key_codes,
+        &settings.portal_url,
+    );
+    h.update(format!("{about:?}").as_bytes());
+    *h.finalize().as_bytes()
 }
 
 /// The overlay pictures of a profile as asset URLs, with their places.
@@ -244,42 +314,59 @@ pub fn assemble(
     inputs: &[ProfileInput],
     settings: &ShellSettings,
     assets: AssetSet,
-    problems: Vec<Problem>,
+    memo: &mut ShellMemo,
 ) -> Generation {
     // The id hashes every graph, so it changes exactly when what boxes see
     // changes, and the shell settings (alert, poll interval, key codes, the
     // loop), which change what boxes see too.
-    let graphs: Vec<Graph> = inputs.iter().map(Graph::of).collect();
+    // Each graph is written once, with no id (its first field), which is
+    // put in after hashing.
+    let graphs: Vec<(String, Vec<u8>)> =
+        inputs.iter().map(Graph::of).map(|g| (g.profile.clone(), serde_json::to_vec(&g).unwrap_or_default())).collect();
     let mut hasher = blake3::Hasher::new();
-    for g in &graphs {
-        hasher.update(g.profile.as_bytes());
-        hasher.update(&serde_json::to_vec(g).unwrap_or_default());
+    for (profile, json) in &graphs {
+        hasher.update(profile.as_bytes());
+        hasher.update(json);
     }
     hasher.update(&serde_json::to_vec(settings).unwrap_or_default());
     let id = hasher.finalize().to_hex()[..12].to_string();
 
+    let previous = std::mem::take(&mut memo.screens);
     let mut profiles = BTreeMap::new();
-    for (input, mut g) in inputs.iter().zip(graphs) {
-        g.generation = id.clone();
-        let name = g.profile.clone();
-        let graph_json = Bytes::from(serde_json::to_vec(&g).unwrap_or_default());
+    for (input, (name, json)) in inputs.iter().zip(graphs) {
+        let graph_json = Bytes::from(with_id(json, &id));
+        let common = shell_common(input, settings);
         // Shells are independent per screen: build them on every core.
-        let pairs: Vec<(&Screen, &Pictures)> = input.screens.iter().zip(input.pictures).collect();
+        let pairs: Vec<(usize, &Screen, &Pictures)> =
+            input.screens.iter().zip(input.pictures).enumerate().map(|(i, (s, p))| (i, s, p)).collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
         let chunk = pairs.len().div_ceil(workers).max(1);
-        let screens: HashMap<String, ScreenOut> = std::thread::scope(|scope| {
+        let previous = &previous;
+        let made: Vec<([u8; 32], ScreenOut)> = std::thread::scope(|scope| {
             let handles: Vec<_> = pairs
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|(screen, pics)| (screen.id.clone(), screen_out(input, settings, screen, pics)))
+                            .map(|&(i, screen, pics)| {
+                                let key = shell_key(&common, screen, pics, input.drawn.get(i));
+                                let out = match previous.get(&key) {
+                                    Some(same) => same.reused(),
+                                    None => screen_out(input, settings, screen, pics),
+                                };
+                                (key, out)
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
             handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
         });
+        let mut screens = HashMap::with_capacity(made.len());
+        for ((key, out), screen) in made.into_iter().zip(input.screens) {
+            memo.screens.insert(key, out.reused());
+            screens.insert(screen.id.clone(), out);
+        }
         profiles.insert(
             name,
             ProfileOut {
@@ -298,7 +385,7 @@ pub fn assemble(
         default_profile: default_profile.to_string(),
         profiles,
         assets: assets.into_inner(),
-        problems,
+        problems: Vec::new(),
         alert: settings.alert.as_ref().map(|(paragraphs, since)| AlertOut {
             text: paragraphs.join("\n"),
             since: since.clone(),
@@ -316,6 +403,27 @@ pub fn assemble(
         stale_days: 0,
         broadcast: settings.broadcast.clone(),
         interaction: settings.interaction.clone(),
+    }
+}
+
+/// A graph's JSON, written with an empty id, with `id` in its place.
+fn with_id(json: Vec<u8>, id: &str) -> Vec<u8> {
+    const EMPTY: &[u8] = b"{\"generation\":\"\"";
+    match json.strip_prefix(EMPTY) {
+        Some(rest) => {
+            let mut out = Vec::with_capacity(json.len() + id.len());
+            out.extend_from_slice(b"{\"generation\":\"");
+            out.extend_from_slice(id.as_bytes());
+            out.push(b'"');
+            out.extend_from_slice(rest);
+            out
+        }
+        // Not reached while `generation` is the first field.
+        None => {
+            let Ok(mut g) = serde_json::from_slice::<Graph>(&json) else { return json };
+            g.generation = id.to_string();
+            serde_json::to_vec(&g).unwrap_or(json)
+        }
     }
 }
 

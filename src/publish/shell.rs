@@ -98,6 +98,9 @@ if(g.generation!=G){if(G!=''||g.age<30){recheck();}G=g.generation;}};r.send(null
 poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 "#;
 
+/// [`SCRIPT`] with the key map in place, made once.
+static SHARED_SCRIPT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| SCRIPT.replace("KEYMAP", KEY_MAP));
+
 /// The script of answer screens, after [`SCRIPT`]; the page defines `Q`
 /// (what is asked) and `NQ` (the notices) first. Answers go as a small
 /// form-encoded POST and the reply is read with `eval`.
@@ -171,7 +174,7 @@ pub fn render(
         list(&mut html, &screen.locals, |html, t| write!(html, "'{t}'"));
         html.push_str("];");
     }
-    html.push_str(&SCRIPT.replace("KEYMAP", KEY_MAP));
+    html.push_str(&SHARED_SCRIPT);
     if let Some(ask) = &screen.ask {
         ask_data(&mut html, ask, input.overlays);
         html.push_str(ASK_SCRIPT);
