@@ -130,9 +130,16 @@ impl App {
         // What was on air when the last run stopped (or was killed) goes on
         // air again at once; the first render replaces it when it is done.
         let loaded = Instant::now();
-        let saved = publish::disk::load(&config.data);
+        // Without a usable data folder the pictures stay in memory: the
+        // boxes are served all the same.
+        let blobs = publish::blobs::Blobs::open(&config.data.join(publish::blobs::DIR)).unwrap_or_else(|e| {
+            tracing::error!("the data folder cannot hold the channel's pictures; they stay in memory: {e}");
+            publish::blobs::Blobs::in_memory()
+        });
+        let blobs = Arc::new(blobs);
+        let saved = publish::disk::load(&config.data, &blobs);
         let fonts = Arc::new(fonts.join().map_err(|_| anyhow::anyhow!("loading the fonts panicked"))??);
-        let renderer = Arc::new(Renderer::new(&config.channels, fonts.clone()));
+        let renderer = Arc::new(Renderer::new(&config.channels, fonts.clone()).with_blobs(blobs.clone()));
         let saved = restore(saved, &station, &renderer, loaded);
 
         // The store is for operators: when the data folder is unusable the
@@ -164,7 +171,7 @@ impl App {
         let mut admin =
             Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
         admin.renderer = Some(renderer.clone());
-        admin.previewer = Some(Arc::new(Renderer::new(&config.channels, fonts.clone())));
+        admin.previewer = Some(Arc::new(Renderer::new(&config.channels, fonts.clone()).with_blobs(blobs)));
         let admin = Arc::new(admin);
 
         let told = [station.log.subscribe(), station.log.subscribe()];

@@ -16,16 +16,21 @@ use crate::publish::Generation;
 /// waits on the file system (measured 0.4 ms a file on this machine's ext4,
 /// 1,251 files for the shipped channel), and the waits overlap.
 pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
-    let mut files: Vec<(PathBuf, &[u8])> = Vec::new();
-    for (name, asset) in &generation.assets {
-        files.push((out.join("a").join(name), &asset.bytes));
+    // Blobs are read as they are written, never all at once: a county's
+    // pictures are gigabytes.
+    let mut files: Vec<(PathBuf, Src)> = Vec::new();
+    for name in generation.assets.keys() {
+        files.push((out.join("a").join(name), Src::Blob(name)));
     }
     for (name, profile) in &generation.profiles {
-        files.push((out.join("api/v1").join(name).join("graph.json"), &profile.graph_json));
+        files.push((out.join("api/v1").join(name).join("graph.json"), Src::Bytes(&profile.graph_json)));
         for (id, screen) in &profile.screens {
             // The shell reads `?f=` itself, so one file per screen serves every state.
-            files.push((out.join("tv").join(name).join(format!("{id}.html")), &screen.shells[0]));
-            files.push((out.join("api/v1").join(name).join("screens").join(format!("{id}.json")), &screen.text_json));
+            files.push((out.join("tv").join(name).join(format!("{id}.html")), Src::Blob(&screen.shells[0])));
+            files.push((
+                out.join("api/v1").join(name).join("screens").join(format!("{id}.json")),
+                Src::Blob(&screen.text),
+            ));
         }
     }
     // What shells poll for new content; a static file has no clock to offer,
@@ -36,12 +41,12 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
         "utc_offset": generation.utc_offset_minutes,
     })
     .to_string();
-    files.push((out.join("api/v1/generation.json"), polled.as_bytes()));
+    files.push((out.join("api/v1/generation.json"), Src::Bytes(polled.as_bytes())));
     let start = format!(
         "<!DOCTYPE html><html><head><meta http-equiv=\"refresh\" content=\"0; url=tv/{}/home.html\"></head><body></body></html>\n",
         generation.default_profile
     );
-    files.push((out.join("index.html"), start.as_bytes()));
+    files.push((out.join("index.html"), Src::Bytes(start.as_bytes())));
 
     let dirs: std::collections::BTreeSet<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
     for dir in dirs {
@@ -54,14 +59,26 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
             .map(|_| {
                 scope.spawn(|| loop {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((path, bytes)) = files.get(n) else { return Ok(()) };
-                    put(path, bytes)?;
+                    let Some((path, src)) = files.get(n) else { return Ok(()) };
+                    match src {
+                        Src::Bytes(bytes) => put(path, bytes)?,
+                        Src::Blob(name) => match generation.blobs.read(name) {
+                            Some(bytes) => put(path, &bytes)?,
+                            None => anyhow::bail!("{name} is missing from the generation's blobs"),
+                        },
+                    }
                 })
             })
             .collect();
         workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| anyhow::bail!("an export thread panicked")))
     })?;
     Ok(files.len())
+}
+
+/// Where a file's bytes come from.
+enum Src<'a> {
+    Bytes(&'a [u8]),
+    Blob(&'a str),
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<()> {

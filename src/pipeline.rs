@@ -59,6 +59,8 @@ pub struct Renderer {
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
     /// Shells and texts of the last render's screens.
     shells: Mutex<publish::ShellMemo>,
+    /// Where the bytes of every generation go.
+    blobs: Arc<publish::blobs::Blobs>,
     /// Each file's last good version, standing in when it breaks.
     last_good: Mutex<content::LastGood>,
     /// Review before air, when the server has a store.
@@ -83,12 +85,23 @@ impl Renderer {
             fonts,
             memo: Mutex::new(HashMap::new()),
             shells: Mutex::new(publish::ShellMemo::default()),
+            blobs: Arc::new(publish::blobs::Blobs::in_memory()),
             last_good: Mutex::new(content::LastGood::default()),
             desk: std::sync::OnceLock::new(),
             answers: std::sync::OnceLock::new(),
             progress: None,
             serial: Mutex::new(()),
         }
+    }
+
+    /// Stores generations in `blobs` (the data folder's) instead of memory.
+    pub fn with_blobs(mut self, blobs: Arc<publish::blobs::Blobs>) -> Renderer {
+        self.blobs = blobs;
+        self
+    }
+
+    pub fn blobs(&self) -> &Arc<publish::blobs::Blobs> {
+        &self.blobs
     }
 
     /// Reports rasterising progress to `progress` (a progress bar).
@@ -246,13 +259,33 @@ impl Renderer {
         // bound — unless this render will not go on air (a broken site.toml
         // drawn with defaults): then the pictures on air stay the ones to reuse.
         self.cache.forget_pictures();
-        let trusted = (site.config_ok && site.unavailable.is_none()) || force;
-        if trusted {
-            *self.memo.locked() = std::mem::take(&mut drawn.memo);
-        }
+        let mut trusted = (site.config_ok && site.unavailable.is_none()) || force;
         let t_publish = Instant::now();
-        let assets = std::mem::take(&mut drawn.assets);
-        let generation = self.publish(root, site, now, &drawn, assets, &mut problems);
+        let assets = std::mem::replace(&mut drawn.assets, AssetSet::new(self.blobs.clone()));
+        let generation = match self.publish(root, site, now, &drawn, assets, &mut problems) {
+            Ok(g) => g,
+            Err(e) => {
+                // Nothing goes on air that the disk does not hold whole.
+                problems.push(
+                    Problem::new(
+                        "",
+                        format!("无法写入数据目录，继续播出上一版：{e:#}"),
+                        format!("the data folder cannot be written; the last version stays on air: {e:#}"),
+                    )
+                    .hint(
+                        "检查磁盘是否已满、数据目录是否可写",
+                        "check that the disk is not full and the data folder writable",
+                    ),
+                );
+                trusted = false;
+                Generation::empty(self.blobs.clone())
+            }
+        };
+        if trusted {
+            // The memo keeps names: the bytes are in the blobs.
+            *self.memo.locked() =
+                std::mem::take(&mut drawn.memo).into_iter().map(|(k, r)| (k, r.names_only())).collect();
+        }
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
             load_ms = loaded.as_millis() as u64,
@@ -281,7 +314,14 @@ impl Renderer {
     /// Lays out and draws every profile: screens, their pictures as assets,
     /// overlays and page numbers.
     fn draw(&self, site: &content::Site, now: DateTime<FixedOffset>, problems: &mut Vec<Problem>) -> Drawn {
-        let mut drawn = Drawn::default();
+        let mut drawn = Drawn {
+            profiles: Vec::new(),
+            assets: AssetSet::new(self.blobs.clone()),
+            memo: HashMap::new(),
+            rendered: 0,
+            reused: 0,
+            times: Default::default(),
+        };
         for profile in &site.config.profiles {
             let t = Instant::now();
             let cx = layout::Context { fonts: &self.fonts, profile, now };
@@ -315,7 +355,7 @@ impl Renderer {
         drawn: &Drawn,
         assets: AssetSet,
         problems: &mut Vec<Problem>,
-    ) -> Generation {
+    ) -> anyhow::Result<Generation> {
         let inputs: Vec<ProfileInput> = site
             .config
             .profiles
@@ -352,7 +392,7 @@ impl Renderer {
             &settings,
             assets,
             &mut self.shells.locked(),
-        );
+        )?;
         generation.problems = problems.clone();
         let docs = site.all_items().into_iter().flat_map(|i| &i.docs);
         // A poll closing is a scheduled change too: its screens turn to the final results.
@@ -368,7 +408,7 @@ impl Renderer {
             .iter()
             .map(|c| publish::ColumnFreshness { title: c.title.clone(), newest: newest_in(root, c) })
             .collect();
-        generation
+        Ok(generation)
     }
 
     /// Rasterises screens on every core, taking unchanged ones from the memo.
@@ -379,9 +419,12 @@ impl Renderer {
         memo_next: &mut HashMap<[u8; 32], Rendered>,
     ) -> (Vec<Rendered>, Vec<[u8; 32]>, usize, usize) {
         let keys: Vec<[u8; 32]> = screens.iter().map(|s| drawing_key(s, profile)).collect();
+        // A picture of the memo is reused while its blobs are there (the
+        // memo keeps names only).
+        let kept = |r: &&Rendered| r.names().all(|n| self.blobs.has(n));
         let mut out: Vec<Option<Rendered>> = {
             let memo = self.memo.locked();
-            keys.iter().map(|k| memo.get(k).or_else(|| memo_next.get(k)).cloned()).collect()
+            keys.iter().map(|k| memo.get(k).filter(kept).or_else(|| memo_next.get(k)).cloned()).collect()
         };
         let todo: Vec<usize> = (0..screens.len()).filter(|&i| out[i].is_none()).collect();
         let reused = screens.len() - todo.len();
@@ -399,7 +442,15 @@ impl Renderer {
                             loop {
                                 let n = next.fetch_add(1, Ordering::Relaxed);
                                 let Some(&i) = todo.get(n) else { break };
-                                mine.push((i, raster::render(&screens[i], profile, &self.cache)));
+                                // Stored at once, kept by name: a channel's
+                                // pictures never all sit in memory.
+                                let r = raster::render(&screens[i], profile, &self.cache);
+                                for e in std::iter::once(&r.base).chain(r.sprites.iter().flatten().map(|(_, e)| e)) {
+                                    if let Err(err) = self.blobs.put(&e.name, &e.bytes) {
+                                        tracing::warn!("picture {} not stored: {err}", e.name);
+                                    }
+                                }
+                                mine.push((i, r.names_only()));
                                 if let Some(progress) = &self.progress {
                                     progress(&profile.name, done_count.fetch_add(1, Ordering::Relaxed) + 1, todo.len());
                                 }
@@ -423,7 +474,6 @@ impl Renderer {
 }
 
 /// What drawing every profile produced.
-#[derive(Default)]
 struct Drawn {
     profiles: Vec<ProfileBuild>,
     assets: AssetSet,
@@ -500,10 +550,6 @@ pub fn rebuild_since(renderer: &Renderer, station: &Station, trigger: Trigger, c
     let force = on_air.is_none();
     let (generation, mut report) = renderer.render_at(trigger, None, force);
     if let Some(g) = generation {
-        // Nothing changed: the saved file holds this generation already.
-        if let Some(old) = on_air.filter(|old| old.id == g.id) {
-            publish::disk::adopt_marks(&old, &g);
-        }
         station.on_air.swap(Arc::new(g));
     }
     report.change_to_air = changed.map(|t| t.elapsed());

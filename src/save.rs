@@ -11,6 +11,9 @@ use crate::pipeline::Renderer;
 use crate::publish;
 use crate::renderlog::Report;
 
+/// How often blobs no generation uses are removed, and how old they must be.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
 /// Keeps the generation on air saved in `dir` (see [`crate::publish::disk`]): after
 /// every render that changed it, and again every 30 s while saving fails (a
 /// full disk), reporting the failure as a fault meanwhile. `saved` is the id
@@ -27,6 +30,7 @@ pub async fn keep_on_disk(
 ) {
     use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     let mut failing = false;
+    let mut swept = Instant::now();
     tokio::pin!(stop);
     loop {
         let retry = async {
@@ -55,13 +59,25 @@ pub async fn keep_on_disk(
         }
         let (r, d, g2) = (renderer.clone(), dir.clone(), g.clone());
         let started = Instant::now();
+        let sweep = swept.elapsed() >= SWEEP_EVERY;
         let written = tokio::task::spawn_blocking(move || {
             let written = publish::disk::save(&d, &g2, &r.memo_entries());
-            // The file was assembled in memory: give those megabytes back.
+            if let (Ok(saved), true) = (&written, sweep) {
+                // Blobs neither the saved generation nor any render of the
+                // last minutes uses (a preview, a render under way).
+                let mut keep: std::collections::HashSet<&str> = g2.blob_names().collect();
+                keep.extend(saved.graphs.iter().map(String::as_str));
+                let gone = g2.blobs.sweep(&keep, SWEEP_EVERY);
+                tracing::debug!(gone, kept = keep.len(), "swept the blobs");
+            }
+            // The manifest was assembled in memory: give those megabytes back.
             crate::memory::give_back();
-            written
+            written.map(|s| s.bytes)
         })
         .await;
+        if sweep {
+            swept = Instant::now();
+        }
         match written {
             Ok(Ok(bytes)) => {
                 tracing::debug!(generation = %g.id, bytes, ms = started.elapsed().as_millis() as u64, "saved on-air generation");

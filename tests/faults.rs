@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::{get, request, wait_for, Binary, ADMIN_TOKEN};
 use infotv::pipeline::{rebuild, Renderer, Station};
+use infotv::publish::blobs::Blobs;
 use infotv::publish::disk;
 
 fn bearer() -> String {
@@ -31,21 +32,33 @@ fn faults(server: &Binary) -> Vec<String> {
 fn the_saved_generation_round_trips_and_damage_is_refused() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
-    let renderer = Renderer::new(channels.path(), common::fonts());
+    let blobs = std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap());
+    let renderer = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
     let station = Station::new();
     rebuild(&renderer, &station, "start");
     let g = station.on_air.current().unwrap();
-    assert!(disk::load(data.path()).unwrap().is_none(), "nothing saved yet");
-    let size = disk::save(data.path(), &g, &renderer.memo_entries()).unwrap();
-    assert_eq!(std::fs::metadata(data.path().join(disk::FILE)).unwrap().len(), size);
+    assert!(disk::load(data.path(), &blobs).unwrap().is_none(), "nothing saved yet");
+    let saved = disk::save(data.path(), &g, &renderer.memo_entries()).unwrap();
+    assert_eq!(std::fs::metadata(data.path().join(disk::FILE)).unwrap().len(), saved.bytes);
 
-    let restored = disk::load(data.path()).unwrap().unwrap();
+    // The bytes are files named by their content; the manifest names them.
+    let names: Vec<&str> = g.blob_names().collect();
+    assert!(names.len() > g.assets.len(), "assets, shells and texts");
+    for name in &names {
+        let bytes = std::fs::read(data.path().join("blobs").join(name)).unwrap();
+        assert!(blake3::hash(&bytes).to_hex().starts_with(name.split('.').next().unwrap()), "{name}");
+    }
+    // Reopened as after a restart.
+    let blobs = std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap());
+    let restored = disk::load(data.path(), &blobs).unwrap().unwrap();
     let r = &restored.generation;
     assert_eq!((&r.id, &r.title, &r.default_profile, r.built_at), (&g.id, &g.title, &g.default_profile, g.built_at));
     assert_eq!(r.assets.len(), g.assets.len());
     for (name, a) in &g.assets {
-        assert_eq!(r.assets[name].bytes, a.bytes, "{name}");
-        assert_eq!(r.assets[name].content_type, a.content_type);
+        let (b, body) = r.asset(name).unwrap();
+        assert_eq!(body.bytes, g.asset(name).unwrap().1.bytes, "{name}");
+        assert_eq!(b.content_type, a.content_type);
+        assert!(body.file.is_some(), "{name}: sent from its file");
     }
     for (name, p) in &g.profiles {
         let q = &r.profiles[name];
@@ -56,39 +69,21 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
         assert_eq!(q.screens.len(), p.screens.len());
         for (id, s) in &p.screens {
             let t = &q.screens[id];
-            assert_eq!((&t.shells, &t.etags, &t.keys, &t.text_json), (&s.shells, &s.etags, &s.keys, &s.text_json));
+            assert_eq!((&t.shells, &t.etags, &t.keys, &t.text), (&s.shells, &s.etags, &s.keys, &s.text));
             assert_eq!((&t.title, &t.parent, &t.section, t.kind), (&s.title, &s.parent, &s.section, s.kind));
-        }
-    }
-    // Every picture, saved or read back, knows where its bytes lie in the
-    // file, for sendfile: the file there holds exactly those bytes.
-    let on_disk = std::fs::read(data.path().join(disk::FILE)).unwrap();
-    for (which, assets) in [("saved", &g.assets), ("loaded", &r.assets)] {
-        for (name, a) in assets {
-            let at = a.saved.get().unwrap_or_else(|| panic!("{which} {name}: not marked")).offset as usize;
-            assert_eq!(&on_disk[at..at + a.bytes.len()], &a.bytes[..], "{which} {name}");
-        }
-    }
-    for (which, generation) in [("saved", &*g), ("loaded", r)] {
-        for (id, s) in generation.profiles.values().flat_map(|p| &p.screens) {
-            let saved = s.saved.get().unwrap_or_else(|| panic!("{which} {id}: shells not marked"));
-            assert_eq!(saved.len(), s.shells.len());
-            for (shell, at) in s.shells.iter().zip(saved) {
-                let at = at.offset as usize;
-                assert_eq!(&on_disk[at..at + shell.len()], &shell[..], "{which} {id}");
-            }
         }
     }
     // The same binary reads its memo back: a restart redraws nothing unchanged.
     assert_eq!(restored.memo.len(), renderer.memo_entries().len());
-    let again = Renderer::new(channels.path(), common::fonts());
+    let again = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
     again.seed_memo(restored.memo);
     let station2 = Station::new();
     station2.on_air.swap(std::sync::Arc::new(restored.generation));
     let report = rebuild(&again, &station2, "start");
     assert_eq!((report.rendered, report.generation.as_str()), (0, g.id.as_str()), "{}", report.line());
 
-    // Damage of every kind is refused, never served.
+    // Damage of every kind is refused, never served: the manifest cut,
+    // flipped or not ours, or a blob it names gone.
     let file = data.path().join(disk::FILE);
     let good = std::fs::read(&file).unwrap();
     let mut flipped = good.clone();
@@ -101,19 +96,25 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
         ("empty", Vec::new()),
     ] {
         std::fs::write(&file, &bytes).unwrap();
-        let err = disk::load(data.path()).err().unwrap_or_else(|| panic!("{what}: loaded"));
+        let err = disk::load(data.path(), &blobs).err().unwrap_or_else(|| panic!("{what}: loaded"));
         assert!(format!("{err:#}").contains("damaged"), "{what}: {err:#}");
     }
+    std::fs::write(&file, &good).unwrap();
+    let shell = g.profiles["sd"].screens["home"].shells[0].clone();
+    std::fs::rename(data.path().join("blobs").join(&shell), data.path().join("aside")).unwrap();
+    let err = disk::load(data.path(), &std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap())).err();
+    assert!(format!("{:#}", err.unwrap()).contains(&format!("{shell} is not in the blobs")));
+    std::fs::rename(data.path().join("aside"), data.path().join("blobs").join(&shell)).unwrap();
 
     // A full disk: the write fails with the system's reason, the file on disk
     // is the old one, whole, and no temporary file is left behind.
-    std::fs::write(&file, &good).unwrap();
     std::os::unix::fs::symlink("/dev/full", data.path().join(format!("{}.tmp", disk::FILE))).unwrap();
-    let err = disk::save(data.path(), &g, &[]).unwrap_err();
+    let err = disk::save(data.path(), &g, &[]).err().unwrap();
     assert!(format!("{err:#}").contains("No space left on device"), "{err:#}");
     assert_eq!(std::fs::read(&file).unwrap(), good);
-    let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from(disk::FILE)]);
+    let mut left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, vec![std::ffi::OsString::from("blobs"), std::ffi::OsString::from(disk::FILE)]);
 }
 
 /// Every picture the graphs of both profiles name, as served: each must
@@ -161,37 +162,34 @@ fn sent_from_file(server: &Binary) -> u64 {
 }
 
 #[test]
-fn pictures_go_out_from_the_saved_file_and_never_from_a_file_changed_under_the_server() {
+fn pictures_go_out_from_their_blob_files_and_a_blob_removed_by_hand_is_a_logged_404() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
     let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
-    let file = data.path().join(disk::FILE);
-    wait_for(Duration::from_secs(20), || file.exists().then_some(())).expect("the generation is saved");
-    // Saving marks the pictures a moment after the file appears.
     let sent = wait_for(Duration::from_secs(10), || {
         every_picture_is_right(&server);
         Some(sent_from_file(&server)).filter(|&n| n > 0)
     })
-    .expect("pictures are sent from the saved file");
+    .expect("pictures are sent from their files");
     let n = every_picture_is_right(&server);
     let sent_again = sent_from_file(&server);
     assert!(sent_again > sent, "{sent} then {sent_again}");
+    assert!(n > 5);
 
-    // Somebody copies over the file in place (same inode, other bytes):
-    // pictures come from memory, still right, and nothing from the file.
-    std::thread::sleep(Duration::from_millis(50));
-    let len = std::fs::metadata(&file).unwrap().len() as usize;
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-        f.write_all(&vec![0x55; len]).unwrap();
-    }
-    assert_eq!(every_picture_is_right(&server), n);
-    assert_eq!(sent_from_file(&server), sent_again, "a changed file is not sent from");
-    // Cut short in place: the same.
-    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(100).unwrap();
-    assert_eq!(every_picture_is_right(&server), n);
-    assert_eq!(sent_from_file(&server), sent_again);
+    // Somebody deletes a picture of the generation on air by hand: that
+    // picture is a 404 and the log says what is missing; the rest is served.
+    let home = request(server.boxes, "GET", "/api/v1/sd/graph.json").json()["screens"]["home"]["states"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let name = home.trim_start_matches("/a/");
+    std::fs::remove_file(data.path().join("blobs").join(name)).unwrap();
+    assert_eq!(request(server.boxes, "GET", &home).status, 404);
+    assert_eq!(request(server.boxes, "GET", "/tv/sd/home.html").status, 200);
+    wait_for(Duration::from_secs(5), || {
+        server.logged().contains(&format!("blob {name} of the generation on air is missing")).then_some(())
+    })
+    .expect("the missing blob is logged");
 }
 
 #[test]

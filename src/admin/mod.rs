@@ -477,10 +477,11 @@ async fn page(
             Err(why) => text(StatusCode::BAD_REQUEST, &why),
         },
         Page::Asset => {
-            match on_air.current().and_then(|g| g.assets.get(first).cloned()).or_else(|| preview_asset(admin, first)) {
-                Some(a) => {
-                    let mut r = Response::new(Full::new(a.bytes).boxed());
-                    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+            let found = |g: &crate::publish::Generation| g.asset(first).map(|(a, body)| (a.content_type, body.bytes));
+            match on_air.current().and_then(|g| found(&g)).or_else(|| preview_asset(admin, found)) {
+                Some((content_type, bytes)) => {
+                    let mut r = Response::new(Full::new(bytes).boxed());
+                    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
                     r.headers_mut()
                         .insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
                     r
@@ -521,9 +522,9 @@ async fn page(
 }
 
 /// A picture of a review preview.
-fn preview_asset(admin: &Admin, name: &str) -> Option<crate::publish::Asset> {
+fn preview_asset<T>(admin: &Admin, found: impl Fn(&crate::publish::Generation) -> Option<T>) -> Option<T> {
     use crate::sync::Locked;
-    admin.previews.locked().values().find_map(|(_, g, _)| g.assets.get(name).cloned())
+    admin.previews.locked().values().find_map(|(_, g, _)| found(g))
 }
 
 fn api_renders(admin: &Admin, query: &str) -> Resp {

@@ -93,10 +93,8 @@ fn diff(before: Option<&Generation>, after: &Generation) -> Vec<(String, (u32, u
         for (id, s) in new.navigation_order() {
             let then = image(&new, id);
             let now = old.as_ref().and_then(|o| image(o, id));
-            let text_same = old_p
-                .and_then(|o| o.screens.get(id))
-                .zip(p.screens.get(id))
-                .is_some_and(|(a, b)| a.text_json == b.text_json);
+            let text_same =
+                old_p.and_then(|o| o.screens.get(id)).zip(p.screens.get(id)).is_some_and(|(a, b)| a.text == b.text);
             if now != then || !text_same {
                 changes.push(Change { id: id.to_string(), title: s.title.clone(), now, then });
             }

@@ -177,9 +177,8 @@ impl Composer {
         if self.base.as_ref().is_none_or(|(name, _)| name != asset) {
             let (w, h) = (self.profile.width, self.profile.height);
             let decoded = generation
-                .assets
-                .get(asset)
-                .and_then(|a| image::load_from_memory(&a.bytes).ok())
+                .asset(asset)
+                .and_then(|(_, body)| image::load_from_memory(&body.bytes).ok())
                 .map(|i| i.to_rgb8())
                 .filter(|i| i.dimensions() == (w, h))
                 .and_then(|i| Canvas::from_rgb(w, h, i.into_raw()));

@@ -223,7 +223,12 @@ fn exported(args: &RenderArgs) -> Result<PathBuf> {
 pub fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&args.fonts)?);
     let channels = exported(&args)?;
-    let mut renderer = Renderer::new(&channels, fonts);
+    // Pictures go to disk as they are drawn (a county's do not fit in
+    // memory), beside the export, and are copied into it at the end.
+    let scratch = args.out.join(".blobs");
+    let blobs = crate::publish::blobs::Blobs::open(&scratch)
+        .with_context(|| format!("cannot write in {}", args.out.display()))?;
+    let mut renderer = Renderer::new(&channels, fonts).with_blobs(Arc::new(blobs));
     // A progress bar for people at a terminal; scripts and logs get the summary only.
     let bars = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(indicatif::MultiProgress::new);
     if let Some(multi) = bars.clone() {
@@ -252,7 +257,9 @@ pub fn render(args: RenderArgs) -> Result<()> {
         say(&format!("  {p}\n"));
     }
     let generation = generation.context("nothing rendered")?;
-    let files = crate::export::write(&generation, &args.out)?;
+    let files = crate::export::write(&generation, &args.out);
+    let _ = std::fs::remove_dir_all(&scratch);
+    let files = files?;
     say(&format!("wrote {files} files to {}\n", args.out.display()));
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! replaces the whole value at once. Only the `saved` marks (where its bytes
 //! lie in `onair.bin`) are set later, once.
 
+pub mod blobs;
 pub mod disk;
 pub mod graph;
 pub mod plan;
@@ -13,6 +14,7 @@ pub mod shell;
 
 use std::collections::{BTreeMap, HashMap};
 
+use anyhow::Context;
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -24,26 +26,22 @@ use crate::problem::Problem;
 use crate::raster::{Encoded, Format, Rendered};
 use graph::Graph;
 
-/// Bytes served under `/a/`, addressed by their content hash.
+/// A picture served under `/a/`, addressed by its content hash; its bytes
+/// are in the generation's [`blobs::Blobs`] under the same name.
 #[derive(Debug, Clone)]
 pub struct Asset {
-    pub bytes: Bytes,
     pub content_type: &'static str,
     /// The name's hash, quoted: made once, sent with every answer.
     pub etag: hyper::header::HeaderValue,
-    /// Where the same bytes lie in the saved generation file, once it is
-    /// written (or when they were read from it): the server then sends them
-    /// from there with sendfile(2) instead of copying them out of memory.
-    pub saved: std::sync::OnceLock<disk::SavedAt>,
 }
 
 impl Asset {
     /// An asset named `name` (`{hash}.{ext}`).
-    pub fn new(name: &str, bytes: Bytes, content_type: &'static str) -> Asset {
+    pub fn new(name: &str, content_type: &'static str) -> Asset {
         let hash = name.split('.').next().unwrap_or(name);
         let etag = hyper::header::HeaderValue::from_str(&format!("\"{hash}\""))
             .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("\"\""));
-        Asset { bytes, content_type, etag, saved: std::sync::OnceLock::new() }
+        Asset { content_type, etag }
     }
 }
 
@@ -55,27 +53,17 @@ pub struct ScreenOut {
     /// Column and sub-item, for viewing statistics.
     pub section: Option<crate::layout::Section>,
     pub parent: Option<String>,
-    /// The HTML shell per focus state.
-    pub shells: Vec<Bytes>,
+    /// The HTML shell per focus state: its name in the blobs.
+    pub shells: Vec<String>,
     /// Strong ETag of each shell, quoted, for conditional requests.
     pub etags: Vec<String>,
     /// Per state, key name → target, for `/nav/`.
     pub keys: Vec<BTreeMap<String, Target>>,
-    /// `screens/{id}.json`: the text as laid out, per state.
-    pub text_json: Bytes,
+    /// `screens/{id}.json`, the text as laid out per state: its name in
+    /// the blobs.
+    pub text: String,
     /// What the screen asks households, for the server that takes answers.
     pub ask: Option<crate::layout::interact::Ask>,
-    /// Where each shell lies in the saved generation file (see
-    /// [`Asset::saved`]).
-    pub saved: std::sync::OnceLock<Vec<disk::SavedAt>>,
-}
-
-impl ScreenOut {
-    /// The same screen for another generation, not marked as saved in any
-    /// file yet.
-    fn reused(&self) -> ScreenOut {
-        ScreenOut { saved: std::sync::OnceLock::new(), ..self.clone() }
-    }
 }
 
 /// Everything of one profile.
@@ -97,8 +85,10 @@ pub struct Generation {
     pub title: String,
     pub default_profile: String,
     pub profiles: BTreeMap<String, ProfileOut>,
-    /// `{hash}.png` → bytes.
+    /// `{hash}.png` → what it is; the bytes are in `blobs`.
     pub assets: HashMap<String, Asset>,
+    /// Where every asset, shell, text and graph of this generation lies.
+    pub blobs: std::sync::Arc<blobs::Blobs>,
     pub problems: Vec<Problem>,
     pub alert: Option<AlertOut>,
     /// The channel's UTC offset in minutes, for shells' clocks.
@@ -124,8 +114,44 @@ pub struct ColumnFreshness {
 }
 
 impl Generation {
+    /// A generation of nothing, standing for one that could not be made.
+    pub fn empty(blobs: std::sync::Arc<blobs::Blobs>) -> Generation {
+        Generation {
+            id: String::new(),
+            built_at: chrono::Utc::now().fixed_offset(),
+            title: String::new(),
+            default_profile: String::new(),
+            profiles: BTreeMap::new(),
+            assets: HashMap::new(),
+            blobs,
+            problems: Vec::new(),
+            alert: None,
+            utc_offset_minutes: 0,
+            next_change: None,
+            columns: Vec::new(),
+            stale_days: 0,
+            broadcast: None,
+            interaction: Default::default(),
+        }
+    }
+
     pub fn screen_count(&self) -> usize {
         self.profiles.values().map(|p| p.screens.len()).sum()
+    }
+
+    /// An asset of this generation and its bytes.
+    pub fn asset(&self, name: &str) -> Option<(&Asset, blobs::Body)> {
+        let asset = self.assets.get(name)?;
+        Some((asset, self.blobs.get(name)?))
+    }
+
+    /// Every blob this generation names: assets, shells, texts.
+    pub fn blob_names(&self) -> impl Iterator<Item = &str> {
+        let screens = self.profiles.values().flat_map(|p| p.screens.values());
+        self.assets
+            .keys()
+            .map(String::as_str)
+            .chain(screens.flat_map(|s| s.shells.iter().chain([&s.text]).map(String::as_str)))
     }
 }
 
@@ -136,24 +162,50 @@ pub struct Pictures {
     pub sprites: Vec<Option<(Rect, String)>>,
 }
 
-/// Collects encoded pictures into assets, naming each by its content hash.
-#[derive(Default)]
+/// Collects encoded pictures into assets, naming each by its content hash
+/// and storing the bytes of new ones in the blobs.
 pub struct AssetSet {
     assets: HashMap<String, Asset>,
+    blobs: std::sync::Arc<blobs::Blobs>,
+    /// The first blob that could not be stored (a full disk): a generation
+    /// missing pictures must not go on air.
+    failed: Option<String>,
 }
 
 impl AssetSet {
+    pub fn new(blobs: std::sync::Arc<blobs::Blobs>) -> AssetSet {
+        AssetSet { assets: HashMap::new(), blobs, failed: None }
+    }
+
     /// Adds encoded bytes and returns their URL path.
     pub fn add(&mut self, bytes: &[u8], format: Format) -> String {
         self.add_encoded(&Encoded::new(bytes.to_vec(), format))
     }
 
-    /// Adds pictures encoded (and named) before, sharing their bytes.
+    /// Adds pictures encoded (and named) before. Their bytes may be gone
+    /// (a memo keeps names only) when the blobs hold them already.
     pub fn add_encoded(&mut self, e: &Encoded) -> String {
         if !self.assets.contains_key(&e.name) {
-            self.assets.insert(e.name.clone(), Asset::new(&e.name, e.bytes.clone(), e.format.content_type()));
+            let stored = match e.bytes.is_empty() {
+                true if self.blobs.has(&e.name) => Ok(()),
+                true => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not in the blobs")),
+                false => self.blobs.put(&e.name, &e.bytes),
+            };
+            if let Err(err) = stored {
+                self.failed.get_or_insert_with(|| format!("{}: {err}", e.name));
+            }
+            self.assets.insert(e.name.clone(), Asset::new(&e.name, e.format.content_type()));
         }
         format!("/a/{}", e.name)
+    }
+
+    /// The first blob that could not be stored, if any.
+    pub fn failed(&self) -> Option<&str> {
+        self.failed.as_deref()
+    }
+
+    pub fn blobs(&self) -> &std::sync::Arc<blobs::Blobs> {
+        &self.blobs
     }
 
     pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
@@ -163,8 +215,8 @@ impl AssetSet {
         }
     }
 
-    pub fn into_inner(self) -> HashMap<String, Asset> {
-        self.assets
+    pub fn into_inner(self) -> (HashMap<String, Asset>, std::sync::Arc<blobs::Blobs>) {
+        (self.assets, self.blobs)
     }
 }
 
@@ -285,14 +337,22 @@ pub struct AlertOut {
 }
 
 /// One screen's shells (one per focus state), keys and text.
-fn screen_out(input: &ProfileInput, settings: &ShellSettings, screen: &Screen, pics: &Pictures) -> ScreenOut {
-    let (shells, etags): (Vec<Bytes>, Vec<String>) = (0..screen.states.len())
-        .map(|f| {
-            let (html, etag) = shell::render(input, settings, screen, pics, f);
-            (Bytes::from(html), etag)
-        })
-        .unzip();
-    ScreenOut {
+fn screen_out(
+    input: &ProfileInput,
+    settings: &ShellSettings,
+    screen: &Screen,
+    pics: &Pictures,
+    blobs: &blobs::Blobs,
+) -> std::io::Result<ScreenOut> {
+    let mut shells = Vec::with_capacity(screen.states.len());
+    let mut etags = Vec::with_capacity(screen.states.len());
+    for f in 0..screen.states.len() {
+        let (html, etag) = shell::render(input, settings, screen, pics, f);
+        shells.push(store(blobs, Bytes::from(html), "html")?);
+        etags.push(etag);
+    }
+    let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
+    Ok(ScreenOut {
         kind: screen.kind,
         title: screen.title.clone(),
         section: screen.section.clone(),
@@ -300,13 +360,73 @@ fn screen_out(input: &ProfileInput, settings: &ShellSettings, screen: &Screen, p
         etags,
         keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect()).collect(),
         shells,
-        text_json: Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()),
+        text: store(blobs, text, "json")?,
         ask: screen.ask.clone(),
-        saved: std::sync::OnceLock::new(),
-    }
+    })
 }
 
-/// Builds the generation from laid-out screens and their pictures.
+/// Stores `bytes` in `blobs` under a hash of them; returns the name.
+pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<String> {
+    let name = format!("{}.{ext}", &blake3::hash(&bytes).to_hex()[..20]);
+    blobs.put(&name, &bytes)?;
+    Ok(name)
+}
+
+/// The screens of one profile: their shells and texts made and stored, or
+/// taken from `previous` where nothing they are made of changed.
+fn profile_screens(
+    input: &ProfileInput,
+    settings: &ShellSettings,
+    previous: &HashMap<[u8; 32], ScreenOut>,
+    blobs: &blobs::Blobs,
+    memo: &mut ShellMemo,
+) -> anyhow::Result<HashMap<String, ScreenOut>> {
+    let common = shell_common(input, settings);
+    // Shells are independent per screen: build them on every core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = input.screens.len().div_ceil(workers).max(1);
+    let indices: Vec<usize> = (0..input.screens.len()).collect();
+    let made: Vec<std::io::Result<([u8; 32], ScreenOut)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = indices
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&i| {
+                            let (screen, pics) = (&input.screens[i], &input.pictures[i]);
+                            let key = shell_key(&common, screen, pics, input.drawn.get(i));
+                            let out = match previous.get(&key) {
+                                Some(same) => same.clone(),
+                                None => screen_out(input, settings, screen, pics, blobs)?,
+                            };
+                            Ok((key, out))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| std::io::Error::other("a shell thread panicked")))
+            .collect::<std::io::Result<Vec<_>>>()
+            .map(|v| v.into_iter().flatten().collect())
+    })
+    .unwrap_or_else(|e| vec![Err(e)]);
+    let made = made.into_iter().collect::<std::io::Result<Vec<_>>>().context("cannot store a shell")?;
+    if made.len() != input.screens.len() {
+        anyhow::bail!("{} shells for {} screens", made.len(), input.screens.len());
+    }
+    let mut screens = HashMap::with_capacity(made.len());
+    for ((key, out), screen) in made.into_iter().zip(input.screens) {
+        memo.screens.insert(key, out.clone());
+        screens.insert(screen.id.clone(), out);
+    }
+    Ok(screens)
+}
+
+/// Builds the generation from laid-out screens and their pictures (its
+/// problems are the caller's to set). Fails when the blobs cannot be
+/// written (a full disk): such a generation must not go on air.
 pub fn assemble(
     title: &str,
     default_profile: &str,
@@ -315,7 +435,11 @@ pub fn assemble(
     settings: &ShellSettings,
     assets: AssetSet,
     memo: &mut ShellMemo,
-) -> Generation {
+) -> anyhow::Result<Generation> {
+    if let Some(failed) = assets.failed() {
+        anyhow::bail!("cannot store {failed}");
+    }
+    let blobs = assets.blobs().clone();
     // The id hashes every graph, so it changes exactly when what boxes see
     // changes, and the shell settings (alert, poll interval, key codes, the
     // loop), which change what boxes see too.
@@ -335,38 +459,7 @@ pub fn assemble(
     let mut profiles = BTreeMap::new();
     for (input, (name, json)) in inputs.iter().zip(graphs) {
         let graph_json = Bytes::from(with_id(json, &id));
-        let common = shell_common(input, settings);
-        // Shells are independent per screen: build them on every core.
-        let pairs: Vec<(usize, &Screen, &Pictures)> =
-            input.screens.iter().zip(input.pictures).enumerate().map(|(i, (s, p))| (i, s, p)).collect();
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-        let chunk = pairs.len().div_ceil(workers).max(1);
-        let previous = &previous;
-        let made: Vec<([u8; 32], ScreenOut)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = pairs
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&(i, screen, pics)| {
-                                let key = shell_key(&common, screen, pics, input.drawn.get(i));
-                                let out = match previous.get(&key) {
-                                    Some(same) => same.reused(),
-                                    None => screen_out(input, settings, screen, pics),
-                                };
-                                (key, out)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-        });
-        let mut screens = HashMap::with_capacity(made.len());
-        for ((key, out), screen) in made.into_iter().zip(input.screens) {
-            memo.screens.insert(key, out.reused());
-            screens.insert(screen.id.clone(), out);
-        }
+        let screens = profile_screens(input, settings, &previous, &blobs, memo)?;
         profiles.insert(
             name,
             ProfileOut {
@@ -378,13 +471,15 @@ pub fn assemble(
             },
         );
     }
-    Generation {
+    let (assets, blobs) = assets.into_inner();
+    Ok(Generation {
         id,
         built_at,
         title: title.to_string(),
         default_profile: default_profile.to_string(),
         profiles,
-        assets: assets.into_inner(),
+        assets,
+        blobs,
         problems: Vec::new(),
         alert: settings.alert.as_ref().map(|(paragraphs, since)| AlertOut {
             text: paragraphs.join("\n"),
@@ -403,7 +498,7 @@ pub fn assemble(
         stale_days: 0,
         broadcast: settings.broadcast.clone(),
         interaction: settings.interaction.clone(),
-    }
+    })
 }
 
 /// A graph's JSON, written with an empty id, with `id` in its place.

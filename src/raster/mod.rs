@@ -40,6 +40,22 @@ pub struct Rendered {
     pub sprites: Vec<Option<(Rect, Encoded)>>,
 }
 
+impl Rendered {
+    /// The asset names of the base and every sprite.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.base.name.as_str()).chain(self.sprites.iter().flatten().map(|(_, e)| e.name.as_str()))
+    }
+
+    /// The same pictures without their bytes (stored elsewhere by name).
+    pub fn names_only(self) -> Rendered {
+        let strip = |e: Encoded| Encoded { bytes: bytes::Bytes::new(), ..e };
+        Rendered {
+            base: strip(self.base),
+            sprites: self.sprites.into_iter().map(|s| s.map(|(r, e)| (r, strip(e)))).collect(),
+        }
+    }
+}
+
 /// Draws `ops` onto a fresh canvas of the given size.
 pub fn draw(ops: &[Op], width: u32, height: u32, cache: &RasterCache) -> Canvas {
     let mut canvas = Canvas::new(width, height);

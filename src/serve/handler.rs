@@ -148,7 +148,10 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
         Route::ScreenText { profile, file } => {
             let screen = file.strip_suffix(".json").and_then(|id| g.profiles.get(profile)?.screens.get(id));
             match screen {
-                Some(s) => bytes(StatusCode::OK, "application/json", s.text_json.clone(), "no-cache"),
+                Some(s) => match g.blobs.get(&s.text) {
+                    Some(body) => bytes(StatusCode::OK, "application/json", body.bytes, "no-cache"),
+                    None => lost(&s.text),
+                },
                 None => not_found(),
             }
         }
@@ -173,18 +176,29 @@ pub fn split_path(path: &str) -> Option<Vec<&str>> {
 }
 
 fn asset(g: &Generation, name: &str) -> Resp {
-    match g.assets.get(name) {
-        // The name is the content hash, so it is the ETag too.
-        Some(a) => {
-            let mut r = bytes(StatusCode::OK, a.content_type, a.bytes.clone(), "public, max-age=31536000, immutable");
-            r.headers_mut().insert(ETAG, a.etag.clone());
-            if let Some(at) = a.saved.get() {
-                r.extensions_mut().insert(super::sendfile::Backed { body: a.bytes.clone(), at: at.clone() });
-            }
-            r
-        }
-        None => not_found(),
+    let Some(a) = g.assets.get(name) else { return not_found() };
+    let Some(body) = g.blobs.get(name) else { return lost(name) };
+    // The name is the content hash, so it is the ETag too.
+    let mut r =
+        backed(bytes(StatusCode::OK, a.content_type, body.bytes.clone(), "public, max-age=31536000, immutable"), body);
+    r.headers_mut().insert(ETAG, a.etag.clone());
+    r
+}
+
+/// Marks `r`'s body as lying in its blob's file, to go out with sendfile(2).
+fn backed(mut r: Resp, body: crate::publish::blobs::Body) -> Resp {
+    if let Some(file) = body.file {
+        let at = crate::publish::disk::SavedAt { file, offset: 0 };
+        r.extensions_mut().insert(super::sendfile::Backed { body: body.bytes, at });
     }
+    r
+}
+
+/// A blob of the generation on air that is not in the store: somebody
+/// removed it by hand. Said once a blob, loudly, and answered 404.
+fn lost(name: &str) -> Resp {
+    tracing::error!("blob {name} of the generation on air is missing from the data folder");
+    not_found()
 }
 
 /// The broadcast loop's HLS, as ffmpeg writes it: the playlist (never
@@ -250,14 +264,9 @@ fn shell(channel: &Channel, g: &Generation, profile: &str, file: &str, query: Op
     match p.screens.get(id) {
         Some(screen) => {
             let f = if focus < screen.shells.len() { focus } else { 0 };
-            let mut r = with_etag(
-                bytes(StatusCode::OK, "text/html; charset=utf-8", screen.shells[f].clone(), "no-cache"),
-                &screen.etags[f],
-            );
-            if let Some(at) = screen.saved.get().and_then(|s| s.get(f)) {
-                r.extensions_mut().insert(super::sendfile::Backed { body: screen.shells[f].clone(), at: at.clone() });
-            }
-            r
+            let Some(body) = g.blobs.get(&screen.shells[f]) else { return lost(&screen.shells[f]) };
+            let r = bytes(StatusCode::OK, "text/html; charset=utf-8", body.bytes.clone(), "no-cache");
+            backed(with_etag(r, &screen.etags[f]), body)
         }
         // A screen that is gone leads to its nearest living ancestor (page n
         // of a document to its first page), else the start screen: never a
