@@ -44,6 +44,8 @@ impl Station {
 /// A site just loaded, from `root`, with what loading it found.
 struct Loaded<'a> {
     started: Instant,
+    /// Files read, not taken as they parsed last time.
+    files_read: usize,
     root: &'a Path,
     site: content::Site,
     problems: Vec<Problem>,
@@ -207,7 +209,7 @@ impl Renderer {
     pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
         let started = Instant::now();
         let (site, problems) = content::load(root);
-        self.finish(Loaded { started, root, site, problems }, trigger.into(), None, true)
+        self.finish(Loaded { started, files_read: 0, root, site, problems }, trigger.into(), None, true)
     }
 
     pub fn channels(&self) -> &Path {
@@ -230,14 +232,15 @@ impl Renderer {
     ) -> (Option<Generation>, Report) {
         let started = Instant::now();
         let (root, staged) = self.staged_root();
-        let (site, mut problems) = {
+        let (site, mut problems, files_read) = {
             let mut last = self.last_good.locked();
             let (site, problems) = content::load_with(&root, &last);
+            let read = last.files_read();
             last.remember(&site);
-            (site, problems)
+            (site, problems, read)
         };
         problems.extend(staged);
-        self.finish(Loaded { started, root: &root, site, problems }, trigger.into(), now, force)
+        self.finish(Loaded { started, files_read, root: &root, site, problems }, trigger.into(), now, force)
     }
 
     /// Lays out, draws and publishes a loaded site, and reports on it.
@@ -248,7 +251,7 @@ impl Renderer {
         now: Option<DateTime<FixedOffset>>,
         force: bool,
     ) -> (Option<Generation>, Report) {
-        let Loaded { started, root, mut site, mut problems } = loaded;
+        let Loaded { started, files_read, root, mut site, mut problems } = loaded;
         self.tally(&mut site);
         let site = &site;
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
@@ -301,6 +304,7 @@ impl Renderer {
             screens: generation.screen_count(),
             rendered: drawn.rendered,
             reused: drawn.reused,
+            files_read,
             problems,
             generation: generation.id.clone(),
             published: trusted,
@@ -573,6 +577,7 @@ fn log(report: &Report) {
         screens = report.screens,
         rendered = report.rendered,
         reused = report.reused,
+        files_read = report.files_read,
         problems = report.problems.len(),
         generation = %report.generation,
         published = report.published,

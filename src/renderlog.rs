@@ -98,6 +98,8 @@ pub struct Report {
     pub rendered: usize,
     /// Of those, taken from the memo: their drawing did not change.
     pub reused: usize,
+    /// Files read and parsed (the rest were unchanged since the last render).
+    pub files_read: usize,
     /// What content staff must fix.
     pub problems: Vec<Problem>,
     /// The generation's id.
@@ -123,6 +125,7 @@ impl Report {
             "screens": self.screens,
             "rendered": self.rendered,
             "reused": self.reused,
+            "files_read": self.files_read,
             "problems": self.problems,
             "generation": self.generation,
             "published": self.published,
@@ -269,6 +272,7 @@ mod tests {
         let mut events = log.subscribe();
         for i in 0..(HISTORY + 3) {
             log.record(Report {
+                files_read: 0,
                 trigger: Trigger::Named(format!("r{i}")),
                 duration: Duration::from_millis(70),
                 screens: 1,

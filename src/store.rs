@@ -489,6 +489,7 @@ mod tests {
 
     fn report(problems: Vec<Problem>) -> Report {
         Report {
+            files_read: 0,
             trigger: "files:a.md".into(),
             duration: std::time::Duration::from_millis(120),
             screens: 10,

@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use crate::config::{colour_problem, parse_site, toml_problem, Rgb, SiteConfig};
 use crate::problem::Problem;
+use crate::sync::Locked;
 pub use article::{Block, Span};
 pub use photo::ImageData;
 pub use table::Table;
@@ -233,16 +234,134 @@ struct Entry {
 /// What every file last loaded as: a file that used to render and then breaks
 /// (a half-finished copy, a bad edit) keeps its last good version on air, and
 /// its problems say so.
+///
+/// It also keeps what each file parsed to, with the file's size and time:
+/// a render re-reads only the files that changed since the last one.
 #[derive(Debug, Default)]
 pub struct LastGood {
     docs: HashMap<String, Doc>,
     pictures: HashMap<String, Arc<ImageData>>,
+    parsed: std::sync::Mutex<Parsed>,
+}
+
+/// Files as they last parsed, and which of them this load has seen.
+#[derive(Debug, Default)]
+struct Parsed {
+    docs: HashMap<String, Cached<Doc>>,
+    pictures: HashMap<String, Cached<Arc<ImageData>>>,
+    seen: std::collections::HashSet<String>,
+    /// Files read (not taken from here) since the last `remember`.
+    read: usize,
+    /// What every parse depends on (see [`LastGood::set_context`]).
+    context: [u8; 32],
+}
+
+/// A file's stamp, what it parsed to (nothing when it failed) and the
+/// problems found.
+type Cached<T> = (Stamp, Option<T>, Vec<Problem>);
+
+/// What says a file is as it was: its size and time, and what else the
+/// parse depended on (the site's settings, the pictures beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: i128,
+    context: [u8; 32],
+}
+
+impl Stamp {
+    /// The stamp of `path` now, when the file is old enough to trust its
+    /// time: one written in the last seconds may change again within the
+    /// same tick of a coarse clock (network shares keep 1–2 s), so it is
+    /// read again next time, as git does with "racily clean" files.
+    fn of(path: &Path, context: [u8; 32]) -> Option<Stamp> {
+        let m = fs::metadata(path).ok()?;
+        let modified = m.modified().ok()?;
+        let age = std::time::SystemTime::now().duration_since(modified).ok()?;
+        if age < std::time::Duration::from_secs(3) {
+            return None;
+        }
+        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(Stamp { len: m.len(), modified: since.as_nanos() as i128, context })
+    }
 }
 
 impl LastGood {
+    /// Sets what every file's parse depends on: the site's settings and
+    /// the day (the checks know the year).
+    fn set_context(&self, config: &SiteConfig) {
+        let today = chrono::Utc::now().with_timezone(&config.time_zone).date_naive();
+        let hash = blake3::hash(format!("{config:?} {today}").as_bytes());
+        self.parsed.locked().context = *hash.as_bytes();
+    }
+
+    fn context(&self) -> [u8; 32] {
+        self.parsed.locked().context
+    }
+
+    /// How many files the loads since the last `remember` read (the rest
+    /// were as they had parsed before).
+    pub fn files_read(&self) -> usize {
+        self.parsed.locked().read
+    }
+
+    /// What `source` parsed to last, when it is unchanged.
+    fn parsed_doc(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Doc>, Vec<Problem>)> {
+        let mut parsed = self.parsed.locked();
+        parsed.seen.insert(source.to_string());
+        let (at, doc, problems) = parsed.docs.get(source)?;
+        (Some(*at) == stamp).then(|| (doc.clone(), problems.clone()))
+    }
+
+    fn parsed_doc_is(&self, source: &str, stamp: Option<Stamp>, doc: &Option<Doc>, problems: &[Problem]) {
+        let mut parsed = self.parsed.locked();
+        parsed.read += 1;
+        match stamp {
+            Some(stamp) => {
+                parsed.docs.insert(source.to_string(), (stamp, doc.clone(), problems.to_vec()));
+            }
+            None => {
+                parsed.docs.remove(source);
+            }
+        }
+    }
+
+    fn parsed_picture(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Arc<ImageData>>, Vec<Problem>)> {
+        let mut parsed = self.parsed.locked();
+        parsed.seen.insert(source.to_string());
+        let (at, image, problems) = parsed.pictures.get(source)?;
+        (Some(*at) == stamp).then(|| (image.clone(), problems.clone()))
+    }
+
+    fn parsed_picture_is(
+        &self,
+        source: &str,
+        stamp: Option<Stamp>,
+        image: &Option<Arc<ImageData>>,
+        problems: &[Problem],
+    ) {
+        let mut parsed = self.parsed.locked();
+        parsed.read += 1;
+        match stamp {
+            Some(stamp) => {
+                parsed.pictures.insert(source.to_string(), (stamp, image.clone(), problems.to_vec()));
+            }
+            None => {
+                parsed.pictures.remove(source);
+            }
+        }
+    }
+
     /// Remembers every document and picture of `site`, forgetting files that
     /// are gone.
     pub fn remember(&mut self, site: &Site) {
+        {
+            let parsed = self.parsed.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let seen = std::mem::take(&mut parsed.seen);
+            parsed.docs.retain(|source, _| seen.contains(source));
+            parsed.pictures.retain(|source, _| seen.contains(source));
+            parsed.read = 0;
+        }
         self.docs.clear();
         self.pictures.clear();
         for item in site.all_items() {
@@ -287,6 +406,7 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
         }
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
+    last.set_context(&config);
     let alert = load_alert(root, &config, &mut problems);
     let mut site = Site { config, config_ok, columns: Vec::new(), unavailable: None, alert, tally: Default::default() };
     let entries = match fs::read_dir(root) {
@@ -475,9 +595,20 @@ fn load_item(
         picture_stems.insert(stem_of(&file.name));
         let source = rel(&file.path);
         let before = problems.len();
-        let probed = match read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) {
-            Some(bytes) => photo::probe(&source, bytes).map_err(|p| problems.push(*p)).ok(),
-            None => None,
+        let stamp = Stamp::of(&root.join(&file.path), [0; 32]);
+        let probed = match last.parsed_picture(&source, stamp) {
+            Some((image, found)) => {
+                problems.extend(found);
+                image
+            }
+            None => {
+                let probed = match read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) {
+                    Some(bytes) => photo::probe(&source, bytes).map_err(|p| problems.push(*p)).ok(),
+                    None => None,
+                };
+                last.parsed_picture_is(&source, stamp, &probed, &problems[before..]);
+                probed
+            }
         };
         let image = probed.or_else(|| LastGood::stand_in(last.pictures.get(&source), &source, &mut problems[before..]));
         if let Some(image) = image {
@@ -485,6 +616,26 @@ fn load_item(
             images.insert(file.name.clone(), image);
         }
     }
+    // What every file's parse depends on besides the file: the site's
+    // settings (checks, time zone), the sub-item, and for articles the
+    // pictures beside them.
+    let context = {
+        let mut h = blake3::Hasher::new();
+        h.update(&last.context());
+        h.update(key.as_bytes());
+        *h.finalize().as_bytes()
+    };
+    let pictures_context = {
+        let mut h = blake3::Hasher::new();
+        h.update(&context);
+        let mut named: Vec<(&String, &str)> = images.iter().map(|(n, i)| (n, i.hash.as_str())).collect();
+        named.sort();
+        for (name, hash) in named {
+            h.update(name.as_bytes());
+            h.update(hash.as_bytes());
+        }
+        *h.finalize().as_bytes()
+    };
     for file in &files {
         let ext = ext_of(&file.name);
         let before = problems.len();
@@ -499,22 +650,36 @@ fn load_item(
         }
         match ext.as_str() {
             _ if file.name == "item.toml" || photo::is_picture(&ext) => {}
-            "toml" if file.name.to_ascii_lowercase().ends_with(".poll.toml") => {
-                let source = rel(&file.path);
-                let doc = load_poll(root, file, &key, config, problems)
-                    .and_then(|d| checked(d, root, &file.path, config, problems));
-                let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
-                item.docs.extend(doc);
-            }
             "txt" if picture_stems.contains(&stem_of(&file.name)) => {}
-            "md" | "markdown" | "txt" | "docx" | "csv" | "xlsx" => {
-                let doc = match ext.as_str() {
-                    "docx" => load_docx(root, file, &key, problems),
-                    "csv" | "xlsx" => load_table(root, file, &key, ext == "xlsx", problems),
-                    _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
-                };
+            "toml" | "md" | "markdown" | "txt" | "docx" | "csv" | "xlsx" => {
+                let poll = file.name.to_ascii_lowercase().ends_with(".poll.toml");
+                if ext == "toml" && !poll {
+                    problems.push(not_read(&file.path, &ext));
+                    continue;
+                }
                 let source = rel(&file.path);
-                let doc = doc.and_then(|d| checked(d, root, &file.path, config, problems));
+                // Articles show the pictures beside them: those are part of
+                // what they parsed from.
+                let context =
+                    if matches!(ext.as_str(), "md" | "markdown" | "txt") { pictures_context } else { context };
+                let stamp = Stamp::of(&root.join(&file.path), context);
+                let doc = match last.parsed_doc(&source, stamp) {
+                    Some((doc, found)) => {
+                        problems.extend(found);
+                        doc
+                    }
+                    None => {
+                        let doc = match ext.as_str() {
+                            _ if poll => load_poll(root, file, &key, config, problems),
+                            "docx" => load_docx(root, file, &key, problems),
+                            "csv" | "xlsx" => load_table(root, file, &key, ext == "xlsx", problems),
+                            _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
+                        };
+                        let doc = doc.and_then(|d| checked(d, root, &file.path, config, problems));
+                        last.parsed_doc_is(&source, stamp, &doc, &problems[before..]);
+                        doc
+                    }
+                };
                 let doc = doc.or_else(|| LastGood::stand_in(last.docs.get(&source), &source, &mut problems[before..]));
                 item.docs.extend(doc);
             }

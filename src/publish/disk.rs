@@ -49,31 +49,22 @@ pub struct Restored {
 }
 
 /// A file held open to send from: it stays readable when it is removed or
-/// another is renamed over it.
+/// another is renamed over it. Its bytes, once there, never change.
 #[derive(Debug)]
 pub struct SavedFile {
     file: std::fs::File,
-    /// Size and modification time when it was opened: a file that no
-    /// longer shows them was changed by somebody else and is not used.
-    stamp: (u64, i64, i64),
 }
 
 impl SavedFile {
-    pub fn new(file: std::fs::File) -> std::io::Result<SavedFile> {
-        let stamp = Self::stamp_of(&file)?;
-        Ok(SavedFile { file, stamp })
+    /// A file that grows but whose bytes never change (a pack of blobs).
+    pub fn append_only(file: std::fs::File) -> SavedFile {
+        SavedFile { file }
     }
 
-    fn stamp_of(file: &std::fs::File) -> std::io::Result<(u64, i64, i64)> {
-        use std::os::unix::fs::MetadataExt;
-        let m = file.metadata()?;
-        Ok((m.size(), m.mtime(), m.mtime_nsec()))
-    }
-
-    /// The descriptor to send from, when the file is still as it was.
+    /// The descriptor to send from.
     pub fn fd_if_unchanged(&self) -> Option<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
-        (Self::stamp_of(&self.file).ok()? == self.stamp).then(|| self.file.as_raw_fd())
+        Some(self.file.as_raw_fd())
     }
 }
 

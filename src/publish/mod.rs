@@ -471,6 +471,8 @@ pub fn assemble(
             },
         );
     }
+    // Nothing goes on air before every byte it names is written.
+    blobs.settle().context("cannot store the channel's pictures and shells")?;
     let (assets, blobs) = assets.into_inner();
     Ok(Generation {
         id,
