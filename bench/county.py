@@ -55,8 +55,14 @@ def dibao(rng):
 
 
 def picture(rng, path, w=1280, h=720):
-    """A landscape drawn from bands of hills under a sky: no two alike."""
-    from PIL import Image, ImageDraw
+    """A landscape drawn from bands of hills under a sky: no two alike.
+    Without Pillow (a bare CI machine), one of the shipped photos instead."""
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:
+        shipped = sorted(os.path.join(d, f) for d, _, fs in os.walk(SHIPPED) for f in fs if f.endswith(".jpg"))
+        shutil.copy(rng.choice(shipped), path)
+        return
     img = Image.new("RGB", (w, h))
     d = ImageDraw.Draw(img)
     top, bottom = [rng.randrange(60, 200) for _ in range(3)], [rng.randrange(150, 255) for _ in range(3)]

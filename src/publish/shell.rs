@@ -86,7 +86,8 @@ function tick(){if(skew===null){return;}var t=new Date((new Date()).getTime()+sk
 for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}}
 /* Polling: new content reloads this screen when it changed; alerts come and go. */
 function xhr(){try{return new XMLHttpRequest();}catch(x){return null;}}
-function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F,true);r.setRequestHeader('If-None-Match',V);r.setRequestHeader('X-Requested-With','XMLHttpRequest');
+/* V is the version of the shell this page was (state F0); the box may have moved since. */
+var F0=F;function recheck(){var r=xhr();if(!r){return;}r.open('GET',P+I+'.html?f='+F0,true);r.setRequestHeader('If-None-Match',V);r.setRequestHeader('X-Requested-With','XMLHttpRequest');
 r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){window.location.replace(P+I+'.html?f='+F);}};r.send(null);}
 /* No generation is named here (an unchanged screen keeps its bytes): the first is taken as ours unless it is young. */
 function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);

@@ -155,6 +155,26 @@ async function young() {
 }
 await young();
 
+// The check of a young generation asks about the state the page was loaded
+// with: a box that moved its focus before the first poll answered is not
+// reloaded (it was, with the shell of the state it moved to).
+async function movedFirst() {
+  const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
+  page.on('pageerror', (e) => errors.push(`movedFirst: ${e}`));
+  await page.route(`${base}/api/v1/generation`, async (route) => {
+    await sleep(600);
+    await route.continue();
+  });
+  await page.goto(`${base}/tv/sd/home.html`);
+  await page.evaluate('window.__stay = 1');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForTimeout(2500);
+  if ((await page.evaluate('window.__stay')) !== 1) fail('moving the focus before the first poll reloaded the screen');
+  if ((await page.evaluate('F')) === 0) fail('the arrow did not move the focus');
+  await page.close();
+}
+await movedFirst();
+
 await run('sd', 720, 576);
 await run('hd', 1280, 720);
 
