@@ -142,3 +142,24 @@ fn the_loop_plays_a_places_index_and_the_villages_of_a_place_it_names() {
     assert_eq!(township[1], ("places".to_string(), "太平镇".to_string()), "{township:?}");
     assert_eq!(township.iter().filter(|(_, t)| t.ends_with("村务公告")).count(), 12, "{township:?}");
 }
+
+/// Statistics know places: a village's screens are counted under the
+/// sub-item's path down to the village, a township's under the township.
+#[test]
+fn views_are_counted_per_township_and_village() {
+    let server = Server::start(&common::fixture("places"));
+    let g = graph(server.addr, "sd");
+    let (township, screen) = places(&g, "太平镇");
+    let village = screen["states"][11]["keys"]["ok"].as_str().unwrap().split('#').next().unwrap().to_string();
+    for (id, times) in [(&township, 1), (&village, 2)] {
+        for _ in 0..times {
+            assert_eq!(get(server.addr, &format!("/tv/sd/{id}.html"), &["User-Agent: STB-A"]).status, 200);
+        }
+    }
+    let auth = format!("Authorization: Bearer {}", common::ADMIN_TOKEN);
+    let text = get(server.admin, "/stats.csv", &[&auth]).text();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").filter(|l| !l.is_empty()).collect();
+    let day = lines[1].split(',').next().unwrap().to_string();
+    assert!(lines.contains(&format!("{day},阳光村务,村务公开 › 太平镇,1,1").as_str()), "{text}");
+    assert!(lines.contains(&format!("{day},阳光村务,村务公开 › 太平镇 › 白岩村,2,1").as_str()), "{text}");
+}
