@@ -5,7 +5,7 @@
 //! per-screen total here is layout share + raster + encode; `channel/…`
 //! renders the whole shipped channel (both profiles, every screen drawn, on
 //! all cores) and reports screens a second, whose inverse is the time per
-//! screen.
+//! screen; `incremental/…` one edited file in the county-scale channel.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +74,58 @@ fn channel(c: &mut Criterion) {
     group.finish();
 }
 
+/// One edited file in the county-scale channel (`bench/county.py`, scale
+/// `INFOTV_BENCH_SCALE`, default 1: about 21,000 screens a profile), as the
+/// server renders it: blobs on disk, files unchanged since the last render
+/// not read again, pictures and shells of unchanged screens reused.
+fn incremental(c: &mut Criterion) {
+    let scale = std::env::var("INFOTV_BENCH_SCALE").unwrap_or_else(|_| "1".into());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let channels = dir.path().join("channels");
+    let made = std::process::Command::new("python3")
+        .arg(root().join("bench/county.py"))
+        .arg(&channels)
+        .arg(&scale)
+        .status()
+        .expect("python3");
+    assert!(made.success(), "bench/county.py failed");
+    age(&channels, std::time::SystemTime::now() - std::time::Duration::from_secs(60));
+    let fonts = Arc::new(Fonts::load(&root().join("fonts")).expect("fonts"));
+    let blobs = Arc::new(infotv::publish::blobs::Blobs::open(&dir.path().join("blobs")).expect("blobs"));
+    let renderer = infotv::pipeline::Renderer::new(&channels, fonts).with_blobs(blobs);
+    let screens = renderer.render("bench").1.screens;
+    let item = channels.join("01-要闻速递/01-时政要闻");
+    let article = std::fs::read_dir(&item)
+        .expect("item")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .expect("an article");
+    let mut group = c.benchmark_group("incremental");
+    let mut n = 0;
+    group.bench_function(format!("one-file/county-x{scale}-{screens}-screens"), |b| {
+        b.iter(|| {
+            n += 1;
+            let mut text = std::fs::read_to_string(&article).expect("article");
+            text.push_str(&format!("\n第 {n} 次补充。\n"));
+            std::fs::write(&article, text).expect("write");
+            renderer.render("bench")
+        })
+    });
+    group.finish();
+}
+
+/// Dates every file under `dir` at `when`.
+fn age(dir: &std::path::Path, when: std::time::SystemTime) {
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            age(&path, when);
+        } else {
+            std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(when)).expect("date");
+        }
+    }
+}
+
 /// Characters on a screen: how much there is to draw.
 fn weight(screen: &Screen) -> usize {
     screen
@@ -98,4 +150,10 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(20));
     targets = channel
 }
-criterion_main!(render, whole);
+criterion_group! {
+    name = county;
+    config = Criterion::default().sample_size(10).warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(20));
+    targets = incremental
+}
+criterion_main!(render, whole, county);
