@@ -343,11 +343,10 @@ impl Packs {
         if total < 64 << 20 || total < 2 * live {
             return Ok(0);
         }
-        // Everything written so far is flushed and indexed first, so the
-        // old packs hold nothing the new ones lack.
-        drop(w);
-        self.sync_all()?;
-        w = self.writing.locked();
+        // The writer is held throughout, so no blob is put (and indexed)
+        // while the index is rebuilt. Everything written so far is flushed
+        // and indexed first, so the old packs hold nothing the new ones lack.
+        self.sync_locked(&mut w)?;
         let old: Vec<u32> = self.packs.reading().keys().copied().collect();
         self.next_pack(&mut w)?;
         let entries: Vec<(String, Loc)> = self.index.reading().iter().map(|(n, l)| (n.clone(), *l)).collect();
@@ -372,8 +371,7 @@ impl Packs {
             w.unsynced.push((number, format!("{name} {offset} {}\n", loc.len)));
             moved.insert(name, Loc { pack: number, offset, ..loc });
         }
-        drop(w);
-        self.sync_all()?;
+        self.sync_locked(&mut w)?;
         *self.index.writing() = moved;
         // Answers under way hold their pack open: removing it is safe.
         for n in old {
@@ -388,6 +386,10 @@ impl Packs {
     /// lines of what it holds.
     fn sync_all(&self) -> std::io::Result<()> {
         let mut w = self.writing.locked();
+        self.sync_locked(&mut w)
+    }
+
+    fn sync_locked(&self, w: &mut Writing) -> std::io::Result<()> {
         w.file.sync_data()?;
         let unsynced = std::mem::take(&mut w.unsynced);
         let mut by_pack: HashMap<u32, String> = HashMap::new();
