@@ -219,14 +219,23 @@ fn exported(args: &RenderArgs) -> Result<PathBuf> {
     }
 }
 
+/// A folder removed when the export is done, however it ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// `infotv render --out`: a static export.
 pub fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&args.fonts)?);
     let channels = exported(&args)?;
     // Pictures go to disk as they are drawn (a county's do not fit in
     // memory), beside the export, and are copied into it at the end.
-    let scratch = args.out.join(".blobs");
-    let blobs = crate::publish::blobs::Blobs::open(&scratch)
+    let scratch = Scratch(args.out.join(".blobs"));
+    let blobs = crate::publish::blobs::Blobs::open(&scratch.0)
         .with_context(|| format!("cannot write in {}", args.out.display()))?;
     let mut renderer = Renderer::new(&channels, fonts).with_blobs(Arc::new(blobs));
     // A progress bar for people at a terminal; scripts and logs get the summary only.
@@ -257,9 +266,8 @@ pub fn render(args: RenderArgs) -> Result<()> {
         say(&format!("  {p}\n"));
     }
     let generation = generation.context("nothing rendered")?;
-    let files = crate::export::write(&generation, &args.out);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let files = files?;
+    let files = crate::export::write(&generation, &args.out)?;
+    drop(scratch);
     say(&format!("wrote {files} files to {}\n", args.out.display()));
     Ok(())
 }
