@@ -260,6 +260,38 @@ struct Parsed {
 /// problems found.
 type Cached<T> = (Stamp, Option<T>, Vec<Problem>);
 
+/// What `source` parsed to, from `map`, when its stamp is still `stamp`;
+/// the file is marked seen either way.
+fn cached<T: Clone>(
+    map: &HashMap<String, Cached<T>>,
+    seen: &mut std::collections::HashSet<String>,
+    source: &str,
+    stamp: Option<Stamp>,
+) -> Option<(Option<T>, Vec<Problem>)> {
+    seen.insert(source.to_string());
+    let (at, value, problems) = map.get(source)?;
+    (Some(*at) == stamp).then(|| (value.clone(), problems.clone()))
+}
+
+/// Keeps what `source` parsed to under `stamp`; a file without one (too
+/// new to trust its time) is forgotten, so it is read again next time.
+fn keep<T: Clone>(
+    map: &mut HashMap<String, Cached<T>>,
+    source: &str,
+    stamp: Option<Stamp>,
+    value: &Option<T>,
+    problems: &[Problem],
+) {
+    match stamp {
+        Some(stamp) => {
+            map.insert(source.to_string(), (stamp, value.clone(), problems.to_vec()));
+        }
+        None => {
+            map.remove(source);
+        }
+    }
+}
+
 /// What says a file is as it was: its size and time, and what else the
 /// parse depended on (the site's settings, the pictures beside it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,29 +340,20 @@ impl LastGood {
     /// What `source` parsed to last, when it is unchanged.
     fn parsed_doc(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Doc>, Vec<Problem>)> {
         let mut parsed = self.parsed.locked();
-        parsed.seen.insert(source.to_string());
-        let (at, doc, problems) = parsed.docs.get(source)?;
-        (Some(*at) == stamp).then(|| (doc.clone(), problems.clone()))
+        let Parsed { docs, seen, .. } = &mut *parsed;
+        cached(docs, seen, source, stamp)
     }
 
     fn parsed_doc_is(&self, source: &str, stamp: Option<Stamp>, doc: &Option<Doc>, problems: &[Problem]) {
         let mut parsed = self.parsed.locked();
         parsed.read += 1;
-        match stamp {
-            Some(stamp) => {
-                parsed.docs.insert(source.to_string(), (stamp, doc.clone(), problems.to_vec()));
-            }
-            None => {
-                parsed.docs.remove(source);
-            }
-        }
+        keep(&mut parsed.docs, source, stamp, doc, problems);
     }
 
     fn parsed_picture(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Arc<ImageData>>, Vec<Problem>)> {
         let mut parsed = self.parsed.locked();
-        parsed.seen.insert(source.to_string());
-        let (at, image, problems) = parsed.pictures.get(source)?;
-        (Some(*at) == stamp).then(|| (image.clone(), problems.clone()))
+        let Parsed { pictures, seen, .. } = &mut *parsed;
+        cached(pictures, seen, source, stamp)
     }
 
     fn parsed_picture_is(
@@ -342,14 +365,7 @@ impl LastGood {
     ) {
         let mut parsed = self.parsed.locked();
         parsed.read += 1;
-        match stamp {
-            Some(stamp) => {
-                parsed.pictures.insert(source.to_string(), (stamp, image.clone(), problems.to_vec()));
-            }
-            None => {
-                parsed.pictures.remove(source);
-            }
-        }
+        keep(&mut parsed.pictures, source, stamp, image, problems);
     }
 
     /// Remembers every document and picture of `site`, forgetting files that

@@ -451,25 +451,29 @@ fn draw_row(
         radius: 0,
     });
     let lh = line_box(size);
+    // Cells are held to the floor of any text (`body: false`): a table may
+    // step down to it to keep its columns on one line.
+    let run = |piece: &crate::layout::text::Piece, x: f32, y: f32| {
+        Op::Text(TextRun {
+            x: x + piece.x,
+            y,
+            w: piece.w,
+            h: lh,
+            size,
+            weight: piece.weight,
+            color,
+            spacing: 0.0,
+            text: piece.text.clone(),
+            body: false,
+        })
+    };
     let mut x = x0;
     for (c, lines) in row.cells.iter().enumerate() {
         for (l, line) in lines.iter().enumerate() {
             let inner = widths[c] - 2.0 * pad_x;
             let lx = if numeric[c] { x + pad_x + inner - line.width } else { x + pad_x };
             for piece in &line.pieces {
-                ops.push(Op::Text(TextRun {
-                    x: lx + piece.x,
-                    y: y + pad_y + l as f32 * lh,
-                    w: piece.w,
-                    h: lh,
-                    size,
-                    weight: piece.weight,
-                    color,
-                    spacing: 0.0,
-                    text: piece.text.clone(),
-                    // Held to the floor of any text, as the cells above.
-                    body: false,
-                }));
+                ops.push(run(piece, lx, y + pad_y + l as f32 * lh));
             }
         }
         x += widths[c];
@@ -477,20 +481,7 @@ fn draw_row(
     let main = row.cells.iter().map(Vec::len).max().unwrap_or(1).max(1) as f32;
     for (l, line) in row.under.iter().enumerate() {
         for piece in &line.pieces {
-            ops.push(Op::Text(TextRun {
-                x: x0 + pad_x + piece.x,
-                y: y + pad_y + (main + l as f32) * lh,
-                w: piece.w,
-                h: lh,
-                size,
-                weight: piece.weight,
-                color,
-                spacing: 0.0,
-                text: piece.text.clone(),
-                // Cells are held to the floor of any text: a table may step
-                // down to it to keep its columns on one line.
-                body: false,
-            }));
+            ops.push(run(piece, x0 + pad_x, y + pad_y + (main + l as f32) * lh));
         }
     }
 }

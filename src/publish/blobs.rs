@@ -200,26 +200,10 @@ impl Blobs {
         })
     }
 
-    /// The folder, when the store is one.
-    pub fn dir(&self) -> Option<&Path> {
-        match &self.place {
-            Place::Disk(p) => Some(&p.dir),
-            Place::Memory(_) => None,
-        }
-    }
-
     pub fn has(&self, name: &str) -> bool {
         match &self.place {
             Place::Memory(m) => m.locked().contains_key(name),
             Place::Disk(p) => p.index.reading().contains_key(name),
-        }
-    }
-
-    /// How many blobs the store holds.
-    pub fn count(&self) -> usize {
-        match &self.place {
-            Place::Memory(m) => m.locked().len(),
-            Place::Disk(p) => p.index.reading().len(),
         }
     }
 

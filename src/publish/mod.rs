@@ -241,16 +241,6 @@ pub struct ShellMemo {
     screens: HashMap<[u8; 32], ScreenOut>,
 }
 
-impl ShellMemo {
-    pub fn len(&self) -> usize {
-        self.screens.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.screens.is_empty()
-    }
-}
-
 /// What a screen's shells and text are made from, apart from what every
 /// screen of the profile shares (`common`).
 fn shell_key(common: &[u8; 32], screen: &Screen, pics: &Pictures, drawn: Option<&[u8; 32]>) -> [u8; 32] {
