@@ -249,7 +249,6 @@ impl App {
         let saver = tokio::spawn(save::keep_on_disk(
             station.on_air.clone(),
             station.health.clone(),
-            renderer,
             config.data.clone(),
             to_save,
             saved,

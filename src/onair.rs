@@ -39,7 +39,7 @@ impl OnAir {
             let mut ancestry = self.ancestry.locked();
             for (name, profile) in &generation.profiles {
                 for (id, screen) in &profile.screens {
-                    ancestry.insert((name.clone(), id.clone()), screen.parent.clone());
+                    ancestry.insert((name.clone(), id.clone()), screen.graph.parent.clone());
                 }
             }
         }

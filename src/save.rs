@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::health::{Fault, Health};
 use crate::onair::OnAir;
-use crate::pipeline::Renderer;
 use crate::publish;
 use crate::renderlog::Report;
 
@@ -22,7 +21,6 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 pub async fn keep_on_disk(
     on_air: Arc<OnAir>,
     health: Arc<Health>,
-    renderer: Arc<Renderer>,
     dir: PathBuf,
     mut events: tokio::sync::broadcast::Receiver<Arc<Report>>,
     mut saved: Option<String>,
@@ -31,6 +29,7 @@ pub async fn keep_on_disk(
     use tokio::sync::broadcast::error::{RecvError, TryRecvError};
     let mut failing = false;
     let mut swept = Instant::now();
+    let mut memo = publish::disk::SaveMemo::default();
     tokio::pin!(stop);
     loop {
         let retry = async {
@@ -57,30 +56,35 @@ pub async fn keep_on_disk(
         if saved.as_deref() == Some(g.id.as_str()) {
             continue;
         }
-        let (r, d, g2) = (renderer.clone(), dir.clone(), g.clone());
+        let (d, g2) = (dir.clone(), g.clone());
         let started = Instant::now();
         let sweep = swept.elapsed() >= SWEEP_EVERY;
+        let mut m = std::mem::take(&mut memo);
         let written = tokio::task::spawn_blocking(move || {
-            let written = publish::disk::save(&d, &g2, &r.memo_entries());
+            let written = publish::disk::save(&d, &g2, &mut m);
             if let (Ok(saved), true) = (&written, sweep) {
                 // Blobs neither the saved generation nor any render of the
                 // last minutes uses (a preview, a render under way).
                 let mut keep: std::collections::HashSet<&str> = g2.blob_names().collect();
-                keep.extend(saved.graphs.iter().map(String::as_str));
+                keep.extend(saved.buckets.iter().map(String::as_str));
                 let gone = g2.blobs.sweep(&keep, SWEEP_EVERY);
                 tracing::debug!(gone, kept = keep.len(), "swept the blobs");
             }
             // The manifest was assembled in memory: give those megabytes back.
             crate::memory::give_back();
-            written.map(|s| s.bytes)
+            (written.map(|s| (s.bytes, s.stored)), m)
         })
-        .await;
+        .await
+        .map(|(written, m)| {
+            memo = m;
+            written
+        });
         if sweep {
             swept = Instant::now();
         }
         match written {
-            Ok(Ok(bytes)) => {
-                tracing::debug!(generation = %g.id, bytes, ms = started.elapsed().as_millis() as u64, "saved on-air generation");
+            Ok(Ok((bytes, stored))) => {
+                tracing::debug!(generation = %g.id, bytes, stored, ms = started.elapsed().as_millis() as u64, "saved on-air generation");
                 health.set_fault(Fault::OnAirSave, None);
                 saved = Some(g.id.clone());
                 failing = false;

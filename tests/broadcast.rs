@@ -348,15 +348,17 @@ fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
     }
     // 要闻速递 first (its column screen, then its articles), as listed.
     assert_eq!(entries[1].title, "要闻速递");
-    let kind = |id: &str| sd.screens[id].kind;
+    let kind = |id: &str| sd.screens[id].graph.kind;
     let in_item = |s: &infotv::publish::ScreenOut, item: &str| {
         s.section.as_ref().is_some_and(|x| x.item.as_deref() == Some(item))
     };
     assert_eq!(kind(&entries[1].screen), infotv::layout::Kind::Column);
     // At most `newest` documents of a sub-item, the newest first: the first
     // ones its list leads to, in the list's order.
-    let list = sd.screens.values().find(|s| s.kind == infotv::layout::Kind::List && in_item(s, "时政要闻")).unwrap();
-    let listed: Vec<String> = list.keys.iter().filter_map(|k| k.get("ok").map(|t| t.screen.clone())).collect();
+    let list =
+        sd.screens.values().find(|s| s.graph.kind == infotv::layout::Kind::List && in_item(s, "时政要闻")).unwrap();
+    let listed: Vec<String> =
+        list.graph.states.iter().filter_map(|s| s.keys.get("ok").map(|t| t.screen.clone())).collect();
     let played: Vec<&str> =
         entries.iter().map(|e| e.screen.as_str()).filter(|id| listed.iter().any(|l| l == id)).collect();
     let n = (plan.config.newest as usize).min(listed.len());
@@ -364,7 +366,7 @@ fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
     // A gallery plays whole: every photo of 美景图集.
     let photos = entries.iter().filter(|e| kind(&e.screen) == infotv::layout::Kind::Gallery).count();
     let shown =
-        sd.screens.values().filter(|s| s.kind == infotv::layout::Kind::Gallery && in_item(s, "美景图集")).count();
+        sd.screens.values().filter(|s| s.graph.kind == infotv::layout::Kind::Gallery && in_item(s, "美景图集")).count();
     assert_eq!(photos, shown);
 }
 

@@ -38,7 +38,7 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     rebuild(&renderer, &station, "start");
     let g = station.on_air.current().unwrap();
     assert!(disk::load(data.path(), &blobs).unwrap().is_none(), "nothing saved yet");
-    let saved = disk::save(data.path(), &g, &renderer.memo_entries()).unwrap();
+    let saved = disk::save(data.path(), &g, &mut disk::SaveMemo::default()).unwrap();
     assert_eq!(std::fs::metadata(data.path().join(disk::FILE)).unwrap().len(), saved.bytes);
 
     // The bytes are stored by their content's name; the manifest names them.
@@ -69,12 +69,18 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
         assert_eq!(q.screens.len(), p.screens.len());
         for (id, s) in &p.screens {
             let t = &q.screens[id];
-            assert_eq!((&t.shells, &t.etags, &t.keys, &t.text), (&s.shells, &s.etags, &s.keys, &s.text));
-            assert_eq!((&t.title, &t.parent, &t.section, t.kind), (&s.title, &s.parent, &s.section, s.kind));
+            assert_eq!(
+                (&t.shells, &t.etags, &t.text, &t.section, &t.drawn),
+                (&s.shells, &s.etags, &s.text, &s.section, &s.drawn)
+            );
+            assert_eq!(t.graph, s.graph);
         }
     }
     // The same binary reads its memo back: a restart redraws nothing unchanged.
-    assert_eq!(restored.memo.len(), renderer.memo_entries().len());
+    let keys = |m: &[disk::MemoEntry]| {
+        m.iter().map(|(k, r)| (*k, r.base.name.clone())).collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(keys(&restored.memo), keys(&renderer.memo_entries()));
     let again = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
     again.seed_memo(restored.memo);
     let station2 = Station::new();
@@ -110,11 +116,31 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     let err = disk::load(data.path(), &std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap())).err();
     assert!(format!("{:#}", err.unwrap()).contains(&format!("{shell} is not in the blobs")));
     std::fs::write(&idx, lines).unwrap();
+    // A bucket of screen records damaged inside its pack: refused.
+    let manifest: serde_json::Value = serde_json::from_slice(&good[48..]).unwrap();
+    let bucket = manifest["profiles"][0]["buckets"][0].as_str().unwrap().to_string();
+    let (pack, offset) = std::fs::read_dir(data.path().join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .find_map(|idx| {
+            let lines = std::fs::read_to_string(&idx).unwrap();
+            let line = lines.lines().find(|l| l.starts_with(&bucket))?.to_string();
+            Some((idx.with_extension("dat"), line.split(' ').nth(1).unwrap().parse::<usize>().unwrap()))
+        })
+        .unwrap();
+    let packed = std::fs::read(&pack).unwrap();
+    let mut damaged = packed.clone();
+    damaged[offset + 3] ^= 0x01;
+    std::fs::write(&pack, &damaged).unwrap();
+    let err = disk::load(data.path(), &std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap())).err();
+    assert!(format!("{:#}", err.unwrap()).contains("does not hash to its name"));
+    std::fs::write(&pack, &packed).unwrap();
 
     // A full disk: the write fails with the system's reason, the file on disk
     // is the old one, whole, and no temporary file is left behind.
     std::os::unix::fs::symlink("/dev/full", data.path().join(format!("{}.tmp", disk::FILE))).unwrap();
-    let err = disk::save(data.path(), &g, &[]).err().unwrap();
+    let err = disk::save(data.path(), &g, &mut disk::SaveMemo::default()).err().unwrap();
     assert!(format!("{err:#}").contains("No space left on device"), "{err:#}");
     assert_eq!(std::fs::read(&file).unwrap(), good);
     let mut left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

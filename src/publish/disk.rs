@@ -15,7 +15,7 @@
 //! render after a restart redraws only what changed while it was down — but
 //! only when the same binary drew them (a new build may draw differently).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,11 +27,11 @@ use serde::{Deserialize, Serialize};
 use super::blobs::Blobs;
 use super::{AlertOut, Asset, ColumnFreshness, Generation, ProfileOut, ScreenOut};
 use crate::config::Profile;
-use crate::layout::{Kind, Rect, Section};
+use crate::layout::Target;
 use crate::problem::Problem;
-use crate::raster::{Encoded, Format, Rendered};
+use crate::raster::{Format, Rendered};
 
-const MAGIC: &[u8; 8] = b"INFOTVG2";
+const MAGIC: &[u8; 8] = b"INFOTVG3";
 /// Magic, manifest length, blake3 of the manifest.
 const HEADER: usize = 8 + 8 + 32;
 /// The file's name in the data folder.
@@ -82,7 +82,8 @@ struct Manifest {
     title: String,
     default_profile: String,
     profiles: Vec<ProfileDisk>,
-    assets: Vec<String>,
+    /// Assets no screen names (the overlays); the screens name the rest.
+    other_assets: Vec<String>,
     problems: Vec<Problem>,
     alert: Option<AlertOut>,
     utc_offset_minutes: i32,
@@ -94,39 +95,44 @@ struct Manifest {
     #[serde(default)]
     interaction: crate::config::InteractionConfig,
     drawn_by: String,
-    memo: Vec<MemoDisk>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct ProfileDisk {
     profile: Profile,
     start: String,
-    graph: String,
     graph_etag: String,
-    screens: Vec<ScreenDisk>,
+    numbers: BTreeMap<String, Target>,
+    screens: usize,
+    /// The screens' records in buckets by a hash of their id, each bucket a
+    /// blob: an edit rewrites the buckets of the screens it changed.
+    buckets: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct ScreenDisk {
-    id: String,
-    kind: Kind,
-    title: String,
-    section: Option<Section>,
-    parent: Option<String>,
-    shells: Vec<String>,
-    etags: Vec<String>,
-    keys: Vec<BTreeMap<String, crate::layout::Target>>,
-    text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    ask: Option<crate::layout::interact::Ask>,
+/// How many buckets a profile of `screens` screens is kept in: about 32
+/// screens a bucket (a few kilobytes to write when one of them changes).
+fn bucket_count(screens: usize) -> usize {
+    (screens / 32).next_power_of_two().clamp(1, 4096)
 }
 
-#[derive(Serialize, Deserialize)]
-struct MemoDisk {
-    key: String,
-    base: String,
-    sprites: Vec<Option<(Rect, String)>>,
+fn bucket_of(id: &str, buckets: usize) -> usize {
+    let h = blake3::hash(id.as_bytes());
+    u32::from_le_bytes([h.as_bytes()[0], h.as_bytes()[1], h.as_bytes()[2], h.as_bytes()[3]]) as usize % buckets
 }
+
+/// The buckets the last save wrote, with the screens in each, so a save
+/// stores again only buckets whose screens changed (a screen that did not
+/// change is the very same `Arc` in the next generation).
+#[derive(Default)]
+pub struct SaveMemo {
+    buckets: HashMap<BucketKey, (Bucket, String)>,
+}
+
+/// The screens of a bucket, in order of id.
+type Bucket = Vec<(String, Arc<ScreenOut>)>;
+
+/// A bucket: profile, number of buckets, index.
+type BucketKey = (String, usize, usize);
 
 /// Who drew the pictures: a hash of this very executable, so a memo is only
 /// trusted by the build that made it.
@@ -144,67 +150,70 @@ pub fn this_binary() -> &'static str {
 pub struct Saved {
     /// The manifest's size.
     pub bytes: u64,
-    /// The blobs of the graphs it names (made by the save).
-    pub graphs: Vec<String>,
+    /// The buckets it names (blobs the generation itself does not name).
+    pub buckets: Vec<String>,
+    /// Of those, the bytes of the ones stored by this save.
+    pub stored: u64,
 }
 
-/// Writes the manifest of `g` (and the memo entries whose pictures it
-/// holds) to `dir`, once its blobs are on the disk, replacing what was there
-/// only once the new file is safely on disk.
-pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<Saved> {
-    let mut graphs = Vec::new();
-    let mut assets: Vec<String> = g.assets.keys().cloned().collect();
-    assets.sort();
+/// Writes the manifest of `g` to `dir`, once its blobs are on the disk,
+/// replacing what was there only once the new file is safely on disk.
+pub fn save(dir: &Path, g: &Generation, memo: &mut SaveMemo) -> Result<Saved> {
+    let mut named = HashSet::new();
     let mut profiles = Vec::with_capacity(g.profiles.len());
-    for p in g.profiles.values() {
-        let graph = super::store(&g.blobs, p.graph_json.clone(), "json").context("cannot store the graph")?;
-        graphs.push(graph.clone());
-        let mut ids: Vec<&String> = p.screens.keys().collect();
-        ids.sort();
-        let screens = ids
-            .into_iter()
-            .map(|id| {
-                let s = &p.screens[id];
-                ScreenDisk {
-                    id: id.clone(),
-                    kind: s.kind,
-                    title: s.title.clone(),
-                    section: s.section.clone(),
-                    parent: s.parent.clone(),
-                    shells: s.shells.clone(),
-                    etags: s.etags.clone(),
-                    keys: s.keys.clone(),
-                    text: s.text.clone(),
-                    ask: s.ask.clone(),
+    let (mut buckets_all, mut stored) = (Vec::new(), 0u64);
+    let mut kept = HashMap::new();
+    for (name, p) in &g.profiles {
+        let n = bucket_count(p.screens.len());
+        let mut buckets: Vec<Vec<(&String, &Arc<ScreenOut>)>> = vec![Vec::new(); n];
+        for (id, s) in &p.screens {
+            buckets[bucket_of(id, n)].push((id, s));
+            for state in &s.graph.states {
+                named.insert(state.image.trim_start_matches("/a/"));
+                named.extend(state.focus.as_ref().map(|f| f.image.trim_start_matches("/a/")));
+            }
+        }
+        let mut names = Vec::with_capacity(n);
+        for (i, mut bucket) in buckets.into_iter().enumerate() {
+            bucket.sort_by(|a, b| a.0.cmp(b.0));
+            let key = (name.clone(), n, i);
+            let same = memo.buckets.remove(&key).filter(|(was, blob)| {
+                was.len() == bucket.len()
+                    && was.iter().zip(&bucket).all(|((a, x), (b, y))| a == *b && Arc::ptr_eq(x, y))
+                    && g.blobs.has(blob)
+            });
+            let blob = match same {
+                Some((_, blob)) => blob,
+                None => {
+                    let records: Vec<(&String, &ScreenOut)> = bucket.iter().map(|(id, s)| (*id, s.as_ref())).collect();
+                    let json = serde_json::to_vec(&records)?;
+                    stored += json.len() as u64;
+                    super::store(&g.blobs, json.into(), "json").context("cannot store the screens")?
                 }
-            })
-            .collect();
+            };
+            names.push(blob.clone());
+            kept.insert(key, (bucket.into_iter().map(|(id, s)| (id.clone(), s.clone())).collect(), blob));
+        }
+        buckets_all.extend(names.iter().cloned());
         profiles.push(ProfileDisk {
             profile: p.profile.clone(),
             start: p.start.clone(),
-            graph,
             graph_etag: p.graph_etag.clone(),
-            screens,
+            numbers: p.numbers.clone(),
+            screens: p.screens.len(),
+            buckets: names,
         });
     }
-    let held = |e: &Encoded| g.assets.contains_key(&e.name);
-    let memo = memo
-        .iter()
-        .filter(|(_, r)| held(&r.base) && r.sprites.iter().flatten().all(|(_, e)| held(e)))
-        .map(|(key, r)| MemoDisk {
-            // The key is a blake3 digest: its own hex form reads back.
-            key: blake3::Hash::from_bytes(*key).to_hex().to_string(),
-            base: r.base.name.clone(),
-            sprites: r.sprites.iter().map(|s| s.as_ref().map(|(rect, e)| (*rect, e.name.clone()))).collect(),
-        })
-        .collect();
+    memo.buckets = kept;
+    let mut other_assets: Vec<String> = g.assets.keys().filter(|a| !named.contains(a.as_str())).cloned().collect();
+    other_assets.sort();
     let listed = Manifest {
         id: g.id.clone(),
         built_at: g.built_at,
         title: g.title.clone(),
         default_profile: g.default_profile.clone(),
         profiles,
-        assets,
+        other_assets,
         problems: g.problems.clone(),
         alert: g.alert.clone(),
         utc_offset_minutes: g.utc_offset_minutes,
@@ -214,7 +223,6 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<Saved> {
         broadcast: g.broadcast.clone(),
         interaction: g.interaction.clone(),
         drawn_by: this_binary().to_string(),
-        memo,
     };
     let manifest = serde_json::to_vec(&listed)?;
     let mut header = Vec::with_capacity(HEADER);
@@ -224,7 +232,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &[MemoEntry]) -> Result<Saved> {
     // Every blob the manifest names is on the disk before the manifest is.
     g.blobs.sync().context("cannot flush the blobs to the disk")?;
     write_atomically(&dir.join(FILE), &[&header, &manifest])?;
-    Ok(Saved { bytes: (HEADER + manifest.len()) as u64, graphs })
+    Ok(Saved { bytes: (HEADER + manifest.len()) as u64, buckets: buckets_all, stored })
 }
 
 /// Writes `parts` to `path` so that `path` is either untouched or complete:
@@ -294,63 +302,86 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         bail!("checksum mismatch");
     }
     let manifest: Manifest = serde_json::from_slice(&data[HEADER..])?;
-    let need = |name: &str| -> Result<()> {
-        match blobs.has(name) {
-            true => Ok(()),
-            false => bail!("{name} is not in the blobs"),
+    let mut assets = HashMap::new();
+    let mut need = |name: &str, asset: bool| -> Result<()> {
+        if asset && assets.contains_key(name) {
+            return Ok(());
         }
+        if !blobs.has(name) {
+            bail!("{name} is not in the blobs");
+        }
+        if asset {
+            // The name says the format, as it did when the asset was made.
+            assets.insert(name.to_string(), Asset::new(name, Format::of_name(name).content_type()));
+        }
+        Ok(())
     };
-    let mut assets = HashMap::with_capacity(manifest.assets.len());
-    for name in manifest.assets {
-        need(&name)?;
-        // The name says the format, as it did when the asset was made.
-        assets.insert(name.clone(), Asset::new(&name, Format::of_name(&name).content_type()));
+    for name in &manifest.other_assets {
+        need(name, true)?;
     }
+    let trusted = manifest.drawn_by == this_binary();
+    let mut memo = HashMap::new();
     let mut profiles = BTreeMap::new();
     for p in manifest.profiles {
-        let mut screens = HashMap::with_capacity(p.screens.len());
-        for s in p.screens {
-            if s.shells.is_empty() || s.shells.len() != s.etags.len() || s.shells.len() != s.keys.len() {
-                bail!(
-                    "screen {} has {} shells, {} etags, {} key maps",
-                    s.id,
-                    s.shells.len(),
-                    s.etags.len(),
-                    s.keys.len()
-                );
+        let mut screens = HashMap::with_capacity(p.screens);
+        for (i, bucket) in p.buckets.iter().enumerate() {
+            let Some(json) = blobs.read(bucket) else { bail!("{bucket} is not in the blobs") };
+            // A bucket is read whole at every start: check it is what was stored.
+            if !bucket.starts_with(&blake3::hash(&json).to_hex()[..20]) {
+                bail!("bucket {bucket} does not hash to its name");
             }
-            for name in s.shells.iter().chain([&s.text]) {
-                need(name)?;
+            let records: Vec<(String, ScreenOut)> =
+                serde_json::from_slice(&json).with_context(|| format!("bucket {bucket}"))?;
+            for (id, s) in records {
+                if bucket_of(&id, p.buckets.len()) != i {
+                    bail!("screen {id} is in the wrong bucket");
+                }
+                let states = s.graph.states.len();
+                if states == 0 || s.shells.len() != states || s.etags.len() != states {
+                    bail!("screen {id} has {} shells, {} etags, {states} states", s.shells.len(), s.etags.len());
+                }
+                for name in s.shells.iter().chain([&s.text]) {
+                    need(name, false)?;
+                }
+                for state in &s.graph.states {
+                    need(state.image.trim_start_matches("/a/"), true)?;
+                    if let Some(f) = &state.focus {
+                        need(f.image.trim_start_matches("/a/"), true)?;
+                    }
+                }
+                if trusted && s.drawn != [0; 32] {
+                    memo.extend(s.rendered().map(|r| (s.drawn, r)));
+                }
+                screens.insert(id, Arc::new(s));
             }
-            let out = ScreenOut {
-                kind: s.kind,
-                title: s.title,
-                section: s.section,
-                parent: s.parent,
-                shells: s.shells,
-                etags: s.etags,
-                keys: s.keys,
-                text: s.text,
-                ask: s.ask,
-            };
-            screens.insert(s.id, out);
+        }
+        if screens.len() != p.screens {
+            bail!("profile {} lists {} screens, its buckets hold {}", p.profile.name, p.screens, screens.len());
         }
         if !screens.contains_key(&p.start) {
             bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
         }
-        let Some(graph_json) = blobs.read(&p.graph) else { bail!("{} is not in the blobs", p.graph) };
-        let out =
-            ProfileOut { graph_json, graph_etag: p.graph_etag, start: p.start, screens, profile: p.profile.clone() };
+        let mut order: Vec<(&str, &super::graph::GraphScreen)> =
+            screens.iter().map(|(id, s)| (id.as_str(), &s.graph)).collect();
+        order.sort_by(|a, b| a.0.cmp(b.0));
+        let graph_json =
+            bytes::Bytes::from(super::graph::json(&manifest.id, &p.profile, &p.numbers, order.into_iter()));
+        if super::etag(&graph_json) != p.graph_etag {
+            bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
+        }
+        let out = ProfileOut {
+            graph_json,
+            graph_etag: p.graph_etag,
+            start: p.start,
+            screens,
+            numbers: p.numbers,
+            profile: p.profile.clone(),
+        };
         profiles.insert(p.profile.name, out);
     }
     if !profiles.contains_key(&manifest.default_profile) {
         bail!("the default profile {} is missing", manifest.default_profile);
     }
-    let memo = if manifest.drawn_by == this_binary() {
-        manifest.memo.iter().filter_map(|m| memo_entry(m, &assets)).collect()
-    } else {
-        Vec::new()
-    };
     let generation = Generation {
         id: manifest.id,
         built_at: manifest.built_at,
@@ -368,26 +399,5 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         broadcast: manifest.broadcast,
         interaction: manifest.interaction,
     };
-    Ok((generation, memo))
-}
-
-/// A memo entry by name (its bytes are in the blobs).
-fn memo_entry(m: &MemoDisk, assets: &HashMap<String, Asset>) -> Option<MemoEntry> {
-    let encoded = |name: &str| -> Option<Encoded> {
-        assets.contains_key(name).then(|| Encoded {
-            bytes: bytes::Bytes::new(),
-            name: name.to_string(),
-            format: Format::of_name(name),
-        })
-    };
-    let key = *blake3::Hash::from_hex(&m.key).ok()?.as_bytes();
-    let sprites = m
-        .sprites
-        .iter()
-        .map(|s| match s {
-            Some((rect, name)) => encoded(name).map(|e| Some((*rect, e))),
-            None => Some(None),
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some((key, Rendered { base: encoded(&m.base)?, sprites }))
+    Ok((generation, memo.into_iter().collect()))
 }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Pictures, ProfileInput};
+use super::Pictures;
+use crate::config::Profile;
 use crate::layout::{Kind, Target};
 
 /// One profile's graph.
@@ -67,34 +68,66 @@ pub struct FocusSprite {
     pub y: i32,
 }
 
-impl Graph {
-    /// The graph of one profile's screens (without the generation id).
-    pub fn of(input: &ProfileInput) -> Graph {
-        let screens = input.screens.iter().zip(input.pictures).map(|(screen, pics)| {
-            let carousel =
-                screen.carousel.as_ref().map(|(seconds, next)| Carousel { next: next.clone(), seconds: *seconds });
-            let out = GraphScreen {
-                ask: screen.ask.clone(),
-                carousel,
-                kind: screen.kind,
-                number: screen.number,
-                parent: screen.parent.clone(),
-                states: states(&screen.states, pics),
-                title: screen.title.clone(),
-            };
-            (screen.id.clone(), out)
-        });
-        Graph {
-            generation: String::new(),
-            height: input.profile.height,
-            numbers: input.numbers.clone(),
-            profile: input.profile.name.clone(),
-            screens: screens.collect(),
-            start: crate::layout::HOME.to_string(),
-            width: input.profile.width,
+/// One screen as the graph lists it: its pictures, where each key leads.
+pub fn screen(screen: &crate::layout::Screen, pics: &Pictures) -> GraphScreen {
+    GraphScreen {
+        ask: screen.ask.clone(),
+        carousel: screen.carousel.as_ref().map(|(seconds, next)| Carousel { next: next.clone(), seconds: *seconds }),
+        kind: screen.kind,
+        number: screen.number,
+        parent: screen.parent.clone(),
+        states: states(&screen.states, pics),
+        title: screen.title.clone(),
+    }
+}
+
+/// A profile's `graph.json`, from its screens in order of id: the one way
+/// it is written, when a generation is made and when a saved one is read
+/// back (its bytes, and so its ETag, are the same both times).
+pub fn json<'a>(
+    id: &'a str,
+    profile: &'a Profile,
+    numbers: &'a BTreeMap<String, Target>,
+    screens: impl Iterator<Item = (&'a str, &'a GraphScreen)>,
+) -> Vec<u8> {
+    let view = View {
+        generation: id,
+        height: profile.height,
+        numbers,
+        profile: &profile.name,
+        screens: Sorted(std::cell::RefCell::new(Some(screens))),
+        start: crate::layout::HOME,
+        width: profile.width,
+    };
+    serde_json::to_vec(&view).unwrap_or_default()
+}
+
+/// [`Graph`] as it is written, borrowing every part (same fields, same order).
+#[derive(Serialize)]
+#[serde(bound(serialize = "I: Iterator<Item = (&'a str, &'a GraphScreen)>"))]
+struct View<'a, I: Iterator<Item = (&'a str, &'a GraphScreen)>> {
+    generation: &'a str,
+    height: u32,
+    numbers: &'a BTreeMap<String, Target>,
+    profile: &'a str,
+    screens: Sorted<I>,
+    start: &'a str,
+    width: u32,
+}
+
+/// Screens in order of id, written as a map once.
+struct Sorted<I>(std::cell::RefCell<Option<I>>);
+
+impl<'a, I: Iterator<Item = (&'a str, &'a GraphScreen)>> Serialize for Sorted<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.borrow_mut().take() {
+            Some(screens) => s.collect_map(screens),
+            None => Err(serde::ser::Error::custom("the screens were written already")),
         }
     }
+}
 
+impl Graph {
     /// Screens in the order a viewer meets them: breadth first from the
     /// start screen, digits before OK before paging, unreachable ones last.
     pub fn navigation_order(&self) -> Vec<(&String, &GraphScreen)> {

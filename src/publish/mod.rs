@@ -13,6 +13,7 @@ pub mod plan;
 pub mod shell;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::config::Profile;
-use crate::layout::{Kind, Op, Rect, Screen, Target};
+use crate::layout::{Op, Rect, Screen, Target};
 use crate::problem::Problem;
 use crate::raster::{Encoded, Format, Rendered};
 use graph::Graph;
@@ -46,24 +47,59 @@ impl Asset {
 }
 
 /// One screen of one profile, ready to serve.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScreenOut {
-    pub kind: Kind,
-    pub title: String,
+    /// The screen as `graph.json` lists it: kind, title, parent, and per
+    /// focus state its pictures and where each key leads (for `/nav/`).
+    pub graph: graph::GraphScreen,
     /// Column and sub-item, for viewing statistics.
     pub section: Option<crate::layout::Section>,
-    pub parent: Option<String>,
     /// The HTML shell per focus state: its name in the blobs.
     pub shells: Vec<String>,
     /// Strong ETag of each shell, quoted, for conditional requests.
     pub etags: Vec<String>,
-    /// Per state, key name → target, for `/nav/`.
-    pub keys: Vec<BTreeMap<String, Target>>,
     /// `screens/{id}.json`, the text as laid out per state: its name in
     /// the blobs.
     pub text: String,
-    /// What the screen asks households, for the server that takes answers.
-    pub ask: Option<crate::layout::interact::Ask>,
+    /// The drawing key of its pictures, so the render memo can be seeded
+    /// from a saved generation (zero when unknown).
+    #[serde(with = "hex32")]
+    pub drawn: [u8; 32],
+}
+
+impl ScreenOut {
+    /// Its pictures as the render memo keeps them (names only).
+    pub fn rendered(&self) -> Option<Rendered> {
+        let named = |url: &str| {
+            let name = url.strip_prefix("/a/")?;
+            Some(Encoded { bytes: Bytes::new(), name: name.to_string(), format: Format::of_name(name) })
+        };
+        let base = named(&self.graph.states.first()?.image)?;
+        let sprites = self
+            .graph
+            .states
+            .iter()
+            .map(|s| match &s.focus {
+                Some(f) => named(&f.image).map(|e| Some((Rect { x: f.x, y: f.y, w: f.w, h: f.h }, e))),
+                None => Some(None),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Rendered { base, sprites })
+    }
+}
+
+/// A 32-byte digest written as hex.
+mod hex32 {
+    pub fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        let mut out = [0; 32];
+        hex::decode_to_slice(text.as_bytes(), &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
 }
 
 /// Everything of one profile.
@@ -73,7 +109,9 @@ pub struct ProfileOut {
     pub start: String,
     pub graph_json: Bytes,
     pub graph_etag: String,
-    pub screens: HashMap<String, ScreenOut>,
+    /// Page numbers typed on the remote → where they lead (in the graph).
+    pub numbers: BTreeMap<String, Target>,
+    pub screens: HashMap<String, Arc<ScreenOut>>,
 }
 
 /// A complete, immutable channel as it is on air.
@@ -238,15 +276,15 @@ pub struct ProfileInput<'a> {
 /// it was instead of being written again.
 #[derive(Default)]
 pub struct ShellMemo {
-    screens: HashMap<[u8; 32], ScreenOut>,
+    screens: HashMap<[u8; 32], Arc<ScreenOut>>,
 }
 
 /// What a screen's shells and text are made from, apart from what every
 /// screen of the profile shares (`common`).
-fn shell_key(common: &[u8; 32], screen: &Screen, pics: &Pictures, drawn: Option<&[u8; 32]>) -> [u8; 32] {
+fn shell_key(common: &[u8; 32], screen: &Screen, pics: &Pictures, drawn: &[u8; 32]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(common);
-    h.update(drawn.unwrap_or(&[0; 32]));
+    h.update(drawn);
     let about = (
         &screen.id,
         screen.kind,
@@ -326,12 +364,12 @@ pub struct AlertOut {
     pub images: BTreeMap<String, Value>,
 }
 
-/// One screen's shells (one per focus state), keys and text.
+/// One screen's shells (one per focus state) and text.
 fn screen_out(
     input: &ProfileInput,
     settings: &ShellSettings,
-    screen: &Screen,
-    pics: &Pictures,
+    (screen, pics, graph): (&Screen, &Pictures, graph::GraphScreen),
+    drawn: [u8; 32],
     blobs: &blobs::Blobs,
 ) -> std::io::Result<ScreenOut> {
     let mut shells = Vec::with_capacity(screen.states.len());
@@ -342,17 +380,7 @@ fn screen_out(
         etags.push(etag);
     }
     let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
-    Ok(ScreenOut {
-        kind: screen.kind,
-        title: screen.title.clone(),
-        section: screen.section.clone(),
-        parent: screen.parent.clone(),
-        etags,
-        keys: screen.states.iter().map(|st| st.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect()).collect(),
-        shells,
-        text: store(blobs, text, "json")?,
-        ask: screen.ask.clone(),
-    })
+    Ok(ScreenOut { graph, section: screen.section.clone(), etags, shells, text: store(blobs, text, "json")?, drawn })
 }
 
 /// Stores `bytes` in `blobs` under a hash of them; returns the name.
@@ -367,27 +395,35 @@ pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<S
 fn profile_screens(
     input: &ProfileInput,
     settings: &ShellSettings,
-    previous: &HashMap<[u8; 32], ScreenOut>,
+    graphs: Vec<graph::GraphScreen>,
+    previous: &HashMap<[u8; 32], Arc<ScreenOut>>,
     blobs: &blobs::Blobs,
     memo: &mut ShellMemo,
-) -> anyhow::Result<HashMap<String, ScreenOut>> {
+) -> anyhow::Result<HashMap<String, Arc<ScreenOut>>> {
     let common = shell_common(input, settings);
     // Shells are independent per screen: build them on every core.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = input.screens.len().div_ceil(workers).max(1);
-    let indices: Vec<usize> = (0..input.screens.len()).collect();
-    let made: Vec<std::io::Result<([u8; 32], ScreenOut)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = indices
-            .chunks(chunk)
-            .map(|part| {
+    let mut graphs: Vec<Option<graph::GraphScreen>> = graphs.into_iter().map(Some).collect();
+    let made: Vec<std::io::Result<([u8; 32], Arc<ScreenOut>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = graphs
+            .chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, part)| {
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|&i| {
+                    part.iter_mut()
+                        .enumerate()
+                        .map(|(j, graph)| {
+                            let i = c * chunk + j;
                             let (screen, pics) = (&input.screens[i], &input.pictures[i]);
-                            let key = shell_key(&common, screen, pics, input.drawn.get(i));
-                            let out = match previous.get(&key) {
-                                Some(same) => same.clone(),
-                                None => screen_out(input, settings, screen, pics, blobs)?,
+                            let drawn = input.drawn.get(i).copied().unwrap_or([0; 32]);
+                            let key = shell_key(&common, screen, pics, &drawn);
+                            let out = match (previous.get(&key), graph.take()) {
+                                (Some(same), _) => same.clone(),
+                                (None, Some(graph)) => {
+                                    Arc::new(screen_out(input, settings, (screen, pics, graph), drawn, blobs)?)
+                                }
+                                (None, None) => return Err(std::io::Error::other("a screen without its graph")),
                             };
                             Ok((key, out))
                         })
@@ -414,6 +450,24 @@ fn profile_screens(
     Ok(screens)
 }
 
+/// A profile's screens as the graph lists them, and its `graph.json` with
+/// an empty id (to be hashed, then given the id).
+fn profile_graph(input: &ProfileInput) -> (Vec<graph::GraphScreen>, Vec<u8>) {
+    let screens: Vec<graph::GraphScreen> =
+        input.screens.iter().zip(input.pictures).map(|(s, p)| graph::screen(s, p)).collect();
+    // In order of id; of two screens with one id (never made), the later.
+    let mut order: Vec<usize> = (0..screens.len()).collect();
+    order.sort_by(|&a, &b| input.screens[a].id.cmp(&input.screens[b].id).then(b.cmp(&a)));
+    order.dedup_by(|a, b| input.screens[*a].id == input.screens[*b].id);
+    let json = graph::json(
+        "",
+        input.profile,
+        input.numbers,
+        order.iter().map(|&i| (input.screens[i].id.as_str(), &screens[i])),
+    );
+    (screens, json)
+}
+
 /// Builds the generation from laid-out screens and their pictures (its
 /// problems are the caller's to set). Fails when the blobs cannot be
 /// written (a full disk): such a generation must not go on air.
@@ -435,11 +489,10 @@ pub fn assemble(
     // loop), which change what boxes see too.
     // Each graph is written once, with no id (its first field), which is
     // put in after hashing.
-    let graphs: Vec<(String, Vec<u8>)> =
-        inputs.iter().map(Graph::of).map(|g| (g.profile.clone(), serde_json::to_vec(&g).unwrap_or_default())).collect();
+    let graphs: Vec<(Vec<graph::GraphScreen>, Vec<u8>)> = inputs.iter().map(profile_graph).collect();
     let mut hasher = blake3::Hasher::new();
-    for (profile, json) in &graphs {
-        hasher.update(profile.as_bytes());
+    for (input, (_, json)) in inputs.iter().zip(&graphs) {
+        hasher.update(input.profile.name.as_bytes());
         hasher.update(json);
     }
     hasher.update(&serde_json::to_vec(settings).unwrap_or_default());
@@ -447,16 +500,17 @@ pub fn assemble(
 
     let previous = std::mem::take(&mut memo.screens);
     let mut profiles = BTreeMap::new();
-    for (input, (name, json)) in inputs.iter().zip(graphs) {
+    for (input, (graphs, json)) in inputs.iter().zip(graphs) {
         let graph_json = Bytes::from(with_id(json, &id));
-        let screens = profile_screens(input, settings, &previous, &blobs, memo)?;
+        let screens = profile_screens(input, settings, graphs, &previous, &blobs, memo)?;
         profiles.insert(
-            name,
+            input.profile.name.clone(),
             ProfileOut {
                 profile: input.profile.clone(),
                 start: crate::layout::HOME.to_string(),
                 graph_etag: etag(&graph_json),
                 graph_json,
+                numbers: input.numbers.clone(),
                 screens,
             },
         );

@@ -52,7 +52,7 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
     let Some(out) = g.profiles.get(profile).and_then(|p| p.screens.get(screen)) else {
         return bad("没有这个画面，请返回后重试");
     };
-    let Some(ask) = &out.ask else { return bad("这个画面不收集回答") };
+    let Some(ask) = &out.graph.ask else { return bad("这个画面不收集回答") };
     let Some(sent_box) = field("box").filter(|b| b.len() <= 128 && b.bytes().all(|c| c.is_ascii_graphic())) else {
         return bad("缺少机顶盒标识");
     };

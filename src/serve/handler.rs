@@ -232,8 +232,9 @@ fn stream(channel: &Channel, g: &Generation, profile: &str, file: &str) -> Resp 
 fn nav(channel: &Channel, g: &Generation, profile: &str, screen: &str, focus: &str, key: &str) -> Resp {
     let Some(p) = g.profiles.get(profile) else { return not_found() };
     let Some(s) = p.screens.get(screen) else { return shell(channel, g, profile, &format!("{screen}.html"), None) };
-    let f: usize = focus.parse().ok().filter(|&f| f < s.keys.len()).unwrap_or(0);
-    let location = match s.keys[f].get(key) {
+    let states = &s.graph.states;
+    let f: usize = focus.parse().ok().filter(|&f| f < states.len()).unwrap_or(0);
+    let location = match states.get(f).and_then(|state| state.keys.get(key)) {
         Some(t) => format!("/tv/{profile}/{}.html?f={}", t.screen, t.focus),
         None => format!("/tv/{profile}/{screen}.html?f={f}"),
     };
