@@ -6,7 +6,7 @@
 //! `infotv audit verify` on a tampered file.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

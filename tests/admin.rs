@@ -5,7 +5,7 @@
 //! restart. Roles, logins and the audit log: tests/accounts.rs.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

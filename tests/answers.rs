@@ -7,7 +7,7 @@
 //! flow in Chromium with the remote's keys.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! served, and a stop that ends every part.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! screens they show, an edit reaches the stream, a killed encoder comes back.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

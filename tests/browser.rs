@@ -2,7 +2,7 @@
 //! every sub-item reached and read with the keys alone, no script errors.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -8,7 +8,7 @@
 //! corpus is.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! --out` for a static export.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

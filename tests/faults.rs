@@ -3,7 +3,7 @@
 //! with the real binary (or the real renderer and files), never a mock.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,10 +2,10 @@
 //! with reviewed reference pictures, so a change of look is a visible diff.
 //!
 //! Update after an intended change of look, then review the PNGs:
-//!     UPDATE_GOLDENS=1 cargo test --test golden
+//!     UPDATE_GOLDENS=1 cargo test --test suite golden::
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use chrono::DateTime;
 use infotv::config::Profile;
@@ -32,7 +32,7 @@ fn check(fixture: &str, profile: &Profile, kind: Kind, name: &str) {
         return;
     }
     let expected = image::open(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run UPDATE_GOLDENS=1 cargo test --test golden)", path.display()))
+        .unwrap_or_else(|e| panic!("{}: {e} (run UPDATE_GOLDENS=1 cargo test --test suite golden::)", path.display()))
         .to_rgb8();
     assert_eq!(expected.dimensions(), actual.dimensions(), "{name}: size changed");
     // Tolerant of rounding in resampling and anti-aliasing, not of a changed look.

@@ -3,7 +3,7 @@
 //! idle and trickling connections by the hundred, and a stop mid-answer.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

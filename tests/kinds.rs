@@ -2,7 +2,7 @@
 //! orientation, pictures in articles, colour keys, the size floor.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use chrono::DateTime;
 use infotv::config::Profile;

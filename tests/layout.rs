@@ -2,7 +2,7 @@
 //! channel on every profile (safe area, size floors, key targets, back).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

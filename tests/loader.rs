@@ -1,7 +1,7 @@
 //! The loader against fixture channels: conventions and bad files.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use infotv::content;
 

@@ -3,7 +3,7 @@
 //! both profiles walked through each, every state's shell and picture.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! township, a fourth level refused with a hint, and tables that read on SD.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

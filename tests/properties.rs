@@ -3,7 +3,7 @@
 //! parsers (text decoding, articles with front matter, CSV, DOCX, pictures).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Component, Path};
 

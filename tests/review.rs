@@ -6,7 +6,7 @@
 //! review off is a change that waits.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -68,6 +68,17 @@ fn waiting(server: &Server, auth: &str, path: &str, state: &str) -> serde_json::
     .unwrap_or_else(|| panic!("{path} never waited as {state}: {:?}", review(server, auth)))
 }
 
+/// The version of `path` as written (`bytes`), once it waits: a write is
+/// a truncation then the bytes, and a busy machine may stage the file in
+/// between, so the first pending version seen may be the empty one.
+fn waiting_as_written(server: &Server, auth: &str, path: &str, bytes: &str) -> serde_json::Value {
+    let version = infotv::review::version_id(path, blake3::hash(bytes.as_bytes()).to_hex().as_str());
+    wait_for(Duration::from_secs(20), || {
+        review(server, auth).into_iter().find(|v| v["version"] == version.as_str() && v["state"] == "pending")
+    })
+    .unwrap_or_else(|| panic!("{path} never waited as written: {:?}", review(server, auth)))
+}
+
 fn decide(server: &Server, auth: &str, version: &str, verb: &str, body: &str) -> Response {
     send(server.admin, "POST", &format!("/api/v1/review/{version}/{verb}"), &[auth], body, false)
 }
@@ -101,8 +112,9 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     assert!(review(&server, &reviewer).is_empty());
 
     // A new article waits.
-    std::fs::write(channels.path().join(ARTICLE), "# 待审的通知\n\n第一版正文。\n").unwrap();
-    let v1 = waiting(&server, &reviewer, ARTICLE, "pending");
+    let first = "# 待审的通知\n\n第一版正文。\n";
+    std::fs::write(channels.path().join(ARTICLE), first).unwrap();
+    let v1 = waiting_as_written(&server, &reviewer, ARTICLE, first);
     let all = served(&server);
     assert!(!all.contains("待审的通知") && !all.contains("第一版正文"), "a waiting version reached the boxes");
     let g = server.station.on_air.current().unwrap();
@@ -130,8 +142,9 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
 
     // An edit waits; the approved version stays on air meanwhile.
     let renders = server.station.log.history().len();
-    std::fs::write(channels.path().join(ARTICLE), "# 待审的通知\n\n第二版正文。\n").unwrap();
-    let v2 = waiting(&server, &reviewer, ARTICLE, "pending");
+    let second = "# 待审的通知\n\n第二版正文。\n";
+    std::fs::write(channels.path().join(ARTICLE), second).unwrap();
+    let v2 = waiting_as_written(&server, &reviewer, ARTICLE, second);
     renders_after(&server, renders);
     let all = served(&server);
     assert!(all.contains("第一版正文") && !all.contains("第二版正文"));
@@ -186,8 +199,9 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     assert!(exported.contains("第一版正文") && !exported.contains("第二版正文"));
 
     // An alert waits too, and the dashboard says so at the top.
-    std::fs::write(channels.path().join("alert.txt"), "明天上午停水，请提前储水。\n").unwrap();
-    let alert = waiting(&server, &reviewer, "alert.txt", "pending");
+    let alert = "明天上午停水，请提前储水。\n";
+    std::fs::write(channels.path().join("alert.txt"), alert).unwrap();
+    let alert = waiting_as_written(&server, &reviewer, "alert.txt", alert);
     assert_eq!(server.get("/api/v1/generation").json()["alert"], serde_json::Value::Null);
     let dash = common::get(server.admin, "/", &[&reviewer]).text();
     assert!(dash.contains("紧急通知") && dash.contains("通过并立即播出"), "the waiting alert tops the dashboard");
@@ -212,11 +226,12 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
 
     // Turning review off is a change that waits for a reviewer.
     std::fs::write(&site, &toml).unwrap();
-    let off = waiting(&server, &reviewer, "site.toml", "pending");
+    let off = waiting_as_written(&server, &reviewer, "site.toml", &toml);
     std::fs::write(channels.path().join("01-第一栏目/01-甲项/2026-11-29-又一篇.md"), "# 又一篇\n\n正文。\n").unwrap();
-    waiting(&server, &reviewer, "01-第一栏目/01-甲项/2026-11-29-又一篇.md", "pending");
+    waiting_as_written(&server, &reviewer, "01-第一栏目/01-甲项/2026-11-29-又一篇.md", "# 又一篇\n\n正文。\n");
     assert!(!served(&server).contains("又一篇"));
-    decide(&server, &reviewer, off["version"].as_str().unwrap(), "approve", "x=");
+    let r = decide(&server, &reviewer, off["version"].as_str().unwrap(), "approve", "x=");
+    assert_eq!(r.status, 200, "{}", r.text());
     wait_for(Duration::from_secs(20), || served(&server).contains("又一篇").then_some(()))
         .expect("review off: on air at once");
     // The audit log holds each decision.

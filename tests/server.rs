@@ -2,7 +2,7 @@
 //! channel, walked over HTTP.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{request, Binary};
 use std::collections::{HashMap, HashSet};

@@ -3,7 +3,7 @@
 //! ES3, and /nav, caching, 304, HEAD and vanished screens over HTTP.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -1,11 +1,11 @@
 //! Soak: 1,000 keep-alive connections asking for shells and pictures of the
 //! shipped channel, as fast as they are answered, for a bounded time
 //! (INFOTV_SOAK_SECONDS, 20 by default; run it for ten minutes with
-//! `INFOTV_SOAK_SECONDS=600 cargo test --release --test soak -- --nocapture`).
+//! `INFOTV_SOAK_SECONDS=600 cargo test --release --test suite soak:: -- --nocapture`).
 //! No request may fail and the server's memory must stay flat.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! reach the boxes without a restart.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;
