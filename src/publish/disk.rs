@@ -302,83 +302,17 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         bail!("checksum mismatch");
     }
     let manifest: Manifest = serde_json::from_slice(&data[HEADER..])?;
-    let mut assets = HashMap::new();
-    let mut need = |name: &str, asset: bool| -> Result<()> {
-        if asset && assets.contains_key(name) {
-            return Ok(());
-        }
-        if !blobs.has(name) {
-            bail!("{name} is not in the blobs");
-        }
-        if asset {
-            // The name says the format, as it did when the asset was made.
-            assets.insert(name.to_string(), Asset::new(name, Format::of_name(name).content_type()));
-        }
-        Ok(())
-    };
+    let mut reading = Reading { blobs, assets: HashMap::new(), memo: HashMap::new() };
     for name in &manifest.other_assets {
-        need(name, true)?;
+        reading.need(name, true)?;
     }
     let trusted = manifest.drawn_by == this_binary();
-    let mut memo = HashMap::new();
     let mut profiles = BTreeMap::new();
     for p in manifest.profiles {
-        let mut screens = HashMap::with_capacity(p.screens);
-        for (i, bucket) in p.buckets.iter().enumerate() {
-            let Some(json) = blobs.read(bucket) else { bail!("{bucket} is not in the blobs") };
-            // A bucket is read whole at every start: check it is what was stored.
-            if !bucket.starts_with(&blake3::hash(&json).to_hex()[..20]) {
-                bail!("bucket {bucket} does not hash to its name");
-            }
-            let records: Vec<(String, ScreenOut)> =
-                serde_json::from_slice(&json).with_context(|| format!("bucket {bucket}"))?;
-            for (id, s) in records {
-                if bucket_of(&id, p.buckets.len()) != i {
-                    bail!("screen {id} is in the wrong bucket");
-                }
-                let states = s.graph.states.len();
-                if states == 0 || s.shells.len() != states || s.etags.len() != states {
-                    bail!("screen {id} has {} shells, {} etags, {states} states", s.shells.len(), s.etags.len());
-                }
-                for name in s.shells.iter().chain([&s.text]) {
-                    need(name, false)?;
-                }
-                for state in &s.graph.states {
-                    need(state.image.trim_start_matches("/a/"), true)?;
-                    if let Some(f) = &state.focus {
-                        need(f.image.trim_start_matches("/a/"), true)?;
-                    }
-                }
-                if trusted && s.drawn != [0; 32] {
-                    memo.extend(s.rendered().map(|r| (s.drawn, r)));
-                }
-                screens.insert(id, Arc::new(s));
-            }
-        }
-        if screens.len() != p.screens {
-            bail!("profile {} lists {} screens, its buckets hold {}", p.profile.name, p.screens, screens.len());
-        }
-        if !screens.contains_key(&p.start) {
-            bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
-        }
-        let mut order: Vec<(&str, &super::graph::GraphScreen)> =
-            screens.iter().map(|(id, s)| (id.as_str(), &s.graph)).collect();
-        order.sort_by(|a, b| a.0.cmp(b.0));
-        let graph_json =
-            bytes::Bytes::from(super::graph::json(&manifest.id, &p.profile, &p.numbers, order.into_iter()));
-        if super::etag(&graph_json) != p.graph_etag {
-            bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
-        }
-        let out = ProfileOut {
-            graph_json,
-            graph_etag: p.graph_etag,
-            start: p.start,
-            screens,
-            numbers: p.numbers,
-            profile: p.profile.clone(),
-        };
-        profiles.insert(p.profile.name, out);
+        let name = p.profile.name.clone();
+        profiles.insert(name, reading.profile(p, &manifest.id, trusted)?);
     }
+    let Reading { assets, memo, .. } = reading;
     if !profiles.contains_key(&manifest.default_profile) {
         bail!("the default profile {} is missing", manifest.default_profile);
     }
@@ -400,4 +334,78 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         interaction: manifest.interaction,
     };
     Ok((generation, memo.into_iter().collect()))
+}
+
+/// What reading a manifest has found so far.
+struct Reading<'a> {
+    blobs: &'a Arc<Blobs>,
+    assets: HashMap<String, Asset>,
+    memo: HashMap<[u8; 32], Rendered>,
+}
+
+impl Reading<'_> {
+    /// Fails unless the blobs hold `name`; an asset is listed too.
+    fn need(&mut self, name: &str, asset: bool) -> Result<()> {
+        if asset && self.assets.contains_key(name) {
+            return Ok(());
+        }
+        if !self.blobs.has(name) {
+            bail!("{name} is not in the blobs");
+        }
+        if asset {
+            // The name says the format, as it did when the asset was made.
+            self.assets.insert(name.to_string(), Asset::new(name, Format::of_name(name).content_type()));
+        }
+        Ok(())
+    }
+
+    /// A profile from its buckets, its graph written again from them.
+    fn profile(&mut self, p: ProfileDisk, id: &str, trusted: bool) -> Result<ProfileOut> {
+        let mut screens = HashMap::with_capacity(p.screens);
+        for (i, bucket) in p.buckets.iter().enumerate() {
+            let Some(json) = self.blobs.read(bucket) else { bail!("{bucket} is not in the blobs") };
+            // A bucket is read whole at every start: check it is what was stored.
+            if !bucket.starts_with(&blake3::hash(&json).to_hex()[..20]) {
+                bail!("bucket {bucket} does not hash to its name");
+            }
+            let records: Vec<(String, ScreenOut)> =
+                serde_json::from_slice(&json).with_context(|| format!("bucket {bucket}"))?;
+            for (id, s) in records {
+                if bucket_of(&id, p.buckets.len()) != i {
+                    bail!("screen {id} is in the wrong bucket");
+                }
+                let states = s.graph.states.len();
+                if states == 0 || s.shells.len() != states || s.etags.len() != states {
+                    bail!("screen {id} has {} shells, {} etags, {states} states", s.shells.len(), s.etags.len());
+                }
+                for name in s.shells.iter().chain([&s.text]) {
+                    self.need(name, false)?;
+                }
+                for state in &s.graph.states {
+                    self.need(state.image.trim_start_matches("/a/"), true)?;
+                    if let Some(f) = &state.focus {
+                        self.need(f.image.trim_start_matches("/a/"), true)?;
+                    }
+                }
+                if trusted && s.drawn != [0; 32] {
+                    self.memo.extend(s.rendered().map(|r| (s.drawn, r)));
+                }
+                screens.insert(id, Arc::new(s));
+            }
+        }
+        if screens.len() != p.screens {
+            bail!("profile {} lists {} screens, its buckets hold {}", p.profile.name, p.screens, screens.len());
+        }
+        if !screens.contains_key(&p.start) {
+            bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
+        }
+        let mut order: Vec<(&str, &super::graph::GraphScreen)> =
+            screens.iter().map(|(id, s)| (id.as_str(), &s.graph)).collect();
+        order.sort_by(|a, b| a.0.cmp(b.0));
+        let graph_json = bytes::Bytes::from(super::graph::json(id, &p.profile, &p.numbers, order.into_iter()));
+        if super::etag(&graph_json) != p.graph_etag {
+            bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
+        }
+        Ok(ProfileOut { graph_json, graph_etag: p.graph_etag, start: p.start, screens, numbers: p.numbers, profile: p.profile })
+    }
 }
