@@ -399,10 +399,11 @@ impl Reading<'_> {
         if !screens.contains_key(&p.start) {
             bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
         }
-        let mut order: Vec<(&str, &super::graph::GraphScreen)> =
-            screens.iter().map(|(id, s)| (id.as_str(), &s.graph)).collect();
+        let mut order: Vec<(&str, Vec<u8>)> =
+            screens.iter().map(|(id, s)| (id.as_str(), serde_json::to_vec(&s.graph).unwrap_or_default())).collect();
         order.sort_by(|a, b| a.0.cmp(b.0));
-        let graph_json = bytes::Bytes::from(super::graph::json(id, &p.profile, &p.numbers, order.into_iter()));
+        let ordered = order.iter().map(|(id, json)| (*id, json.as_slice()));
+        let graph_json = bytes::Bytes::from(super::graph::json(id, &p.profile, &p.numbers, ordered));
         if super::etag(&graph_json) != p.graph_etag {
             bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
         }

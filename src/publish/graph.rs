@@ -81,50 +81,40 @@ pub fn screen(screen: &crate::layout::Screen, pics: &Pictures) -> GraphScreen {
     }
 }
 
-/// A profile's `graph.json`, from its screens in order of id: the one way
-/// it is written, when a generation is made and when a saved one is read
-/// back (its bytes, and so its ETag, are the same both times).
+/// A profile's `graph.json`, from its screens in order of id, each given
+/// as its JSON (`serde_json` of a [`GraphScreen`]): the one way it is
+/// written, when a generation is made and when a saved one is read back, so
+/// its bytes (and its ETag) are the same both times and the same as
+/// `serde_json` writes a [`Graph`] (the test below holds it to that).
 pub fn json<'a>(
-    id: &'a str,
-    profile: &'a Profile,
-    numbers: &'a BTreeMap<String, Target>,
-    screens: impl Iterator<Item = (&'a str, &'a GraphScreen)>,
+    id: &str,
+    profile: &Profile,
+    numbers: &BTreeMap<String, Target>,
+    screens: impl Iterator<Item = (&'a str, &'a [u8])>,
 ) -> Vec<u8> {
-    let view = View {
-        generation: id,
-        height: profile.height,
-        numbers,
-        profile: &profile.name,
-        screens: Sorted(std::cell::RefCell::new(Some(screens))),
-        start: crate::layout::HOME,
-        width: profile.width,
-    };
-    serde_json::to_vec(&view).unwrap_or_default()
-}
-
-/// [`Graph`] as it is written, borrowing every part (same fields, same order).
-#[derive(Serialize)]
-#[serde(bound(serialize = "I: Iterator<Item = (&'a str, &'a GraphScreen)>"))]
-struct View<'a, I: Iterator<Item = (&'a str, &'a GraphScreen)>> {
-    generation: &'a str,
-    height: u32,
-    numbers: &'a BTreeMap<String, Target>,
-    profile: &'a str,
-    screens: Sorted<I>,
-    start: &'a str,
-    width: u32,
-}
-
-/// Screens in order of id, written as a map once.
-struct Sorted<I>(std::cell::RefCell<Option<I>>);
-
-impl<'a, I: Iterator<Item = (&'a str, &'a GraphScreen)>> Serialize for Sorted<I> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.borrow_mut().take() {
-            Some(screens) => s.collect_map(screens),
-            None => Err(serde::ser::Error::custom("the screens were written already")),
-        }
+    #[derive(Serialize)]
+    struct Head<'h> {
+        generation: &'h str,
+        height: u32,
+        numbers: &'h BTreeMap<String, Target>,
+        profile: &'h str,
     }
+    let head = Head { generation: id, height: profile.height, numbers, profile: &profile.name };
+    let mut out = serde_json::to_vec(&head).unwrap_or_default();
+    out.pop(); // its closing brace: the other fields follow
+    out.extend_from_slice(b",\"screens\":{");
+    for (i, (id, screen)) in screens.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut out, id);
+        out.push(b':');
+        out.extend_from_slice(screen);
+    }
+    out.extend_from_slice(b"},\"start\":");
+    let _ = serde_json::to_writer(&mut out, crate::layout::HOME);
+    out.extend_from_slice(format!(",\"width\":{}}}", profile.width).as_bytes());
+    out
 }
 
 impl Graph {
@@ -171,4 +161,48 @@ fn states(states: &[crate::layout::State], pics: &Pictures) -> Vec<GraphState> {
             keys: state.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graph_written_from_screens_is_what_serde_writes() {
+        let target = |s: &str| Target::new(s, 0);
+        let screen = |title: &str, parent: Option<&str>| GraphScreen {
+            ask: None,
+            carousel: Some(Carousel { next: target("a-1"), seconds: 8 }),
+            kind: Kind::Article,
+            number: Some(101),
+            parent: parent.map(str::to_string),
+            states: vec![GraphState {
+                focus: Some(FocusSprite { h: 4, image: "/a/f.png".into(), w: 3, x: 1, y: 2 }),
+                image: "/a/b.png".into(),
+                keys: [("ok".to_string(), target("a-\"1"))].into_iter().collect(),
+            }],
+            title: title.into(),
+        };
+        let profile = Profile::new("sd", 720, 576);
+        let numbers: BTreeMap<String, Target> = [("101".to_string(), target("s-1"))].into_iter().collect();
+        let screens: BTreeMap<String, GraphScreen> = [
+            ("a-\"1".to_string(), screen("第一 \\ \"引号\"", Some("home"))),
+            ("home".to_string(), screen("首页", None)),
+        ]
+        .into_iter()
+        .collect();
+        let graph = Graph {
+            generation: "abc".into(),
+            height: 576,
+            numbers: numbers.clone(),
+            profile: "sd".into(),
+            screens: screens.clone(),
+            start: crate::layout::HOME.into(),
+            width: 720,
+        };
+        let chunks: Vec<(String, Vec<u8>)> =
+            screens.iter().map(|(id, s)| (id.clone(), serde_json::to_vec(s).unwrap_or_default())).collect();
+        let written = json("abc", &profile, &numbers, chunks.iter().map(|(id, j)| (id.as_str(), j.as_slice())));
+        assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&serde_json::to_vec(&graph).unwrap_or_default()));
+    }
 }

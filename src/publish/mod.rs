@@ -280,27 +280,17 @@ pub struct ShellMemo {
 }
 
 /// What a screen's shells and text are made from, apart from what every
-/// screen of the profile shares (`common`).
-fn shell_key(common: &[u8; 32], screen: &Screen, pics: &Pictures, drawn: &[u8; 32]) -> [u8; 32] {
+/// screen of the profile shares (`common`): its drawing, its entry in the
+/// graph as JSON (kind, title, parent, number, carousel, what it asks, and
+/// per state its pictures and keys), and what the graph does not hold.
+fn shell_key(common: &[u8; 32], screen: &Screen, graph_json: &[u8], drawn: &[u8; 32]) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(common);
     h.update(drawn);
-    let about = (
-        &screen.id,
-        screen.kind,
-        &screen.title,
-        &screen.parent,
-        screen.number,
-        &screen.section,
-        &screen.carousel,
-        &screen.ask,
-        &screen.locals,
-    );
-    h.update(format!("{about:?}").as_bytes());
-    for state in &screen.states {
-        h.update(format!("{:?}", state.keys).as_bytes());
-    }
-    h.update(format!("{pics:?}").as_bytes());
+    h.update(screen.id.as_bytes());
+    h.update(b"\0");
+    h.update(graph_json);
+    let _ = serde_json::to_writer(&mut h, &(&screen.section, &screen.locals));
     *h.finalize().as_bytes()
 }
 
@@ -395,7 +385,7 @@ pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<S
 fn profile_screens(
     input: &ProfileInput,
     settings: &ShellSettings,
-    graphs: Vec<graph::GraphScreen>,
+    (graphs, chunks): (Vec<graph::GraphScreen>, &[Vec<u8>]),
     previous: &HashMap<[u8; 32], Arc<ScreenOut>>,
     blobs: &blobs::Blobs,
     memo: &mut ShellMemo,
@@ -417,7 +407,7 @@ fn profile_screens(
                             let i = c * chunk + j;
                             let (screen, pics) = (&input.screens[i], &input.pictures[i]);
                             let drawn = input.drawn.get(i).copied().unwrap_or([0; 32]);
-                            let key = shell_key(&common, screen, pics, &drawn);
+                            let key = shell_key(&common, screen, &chunks[i], &drawn);
                             let out = match (previous.get(&key), graph.take()) {
                                 (Some(same), _) => same.clone(),
                                 (None, Some(graph)) => {
@@ -450,22 +440,19 @@ fn profile_screens(
     Ok(screens)
 }
 
-/// A profile's screens as the graph lists them, and its `graph.json` with
-/// an empty id (to be hashed, then given the id).
-fn profile_graph(input: &ProfileInput) -> (Vec<graph::GraphScreen>, Vec<u8>) {
+/// A profile's screens as the graph lists them, each also as its JSON, and
+/// its `graph.json` with an empty id (to be hashed, then given the id).
+fn profile_graph(input: &ProfileInput) -> (Vec<graph::GraphScreen>, Vec<Vec<u8>>, Vec<u8>) {
     let screens: Vec<graph::GraphScreen> =
         input.screens.iter().zip(input.pictures).map(|(s, p)| graph::screen(s, p)).collect();
+    let chunks: Vec<Vec<u8>> = screens.iter().map(|s| serde_json::to_vec(s).unwrap_or_default()).collect();
     // In order of id; of two screens with one id (never made), the later.
     let mut order: Vec<usize> = (0..screens.len()).collect();
     order.sort_by(|&a, &b| input.screens[a].id.cmp(&input.screens[b].id).then(b.cmp(&a)));
     order.dedup_by(|a, b| input.screens[*a].id == input.screens[*b].id);
-    let json = graph::json(
-        "",
-        input.profile,
-        input.numbers,
-        order.iter().map(|&i| (input.screens[i].id.as_str(), &screens[i])),
-    );
-    (screens, json)
+    let ordered = order.iter().map(|&i| (input.screens[i].id.as_str(), chunks[i].as_slice()));
+    let json = graph::json("", input.profile, input.numbers, ordered);
+    (screens, chunks, json)
 }
 
 /// Builds the generation from laid-out screens and their pictures (its
@@ -489,9 +476,9 @@ pub fn assemble(
     // loop), which change what boxes see too.
     // Each graph is written once, with no id (its first field), which is
     // put in after hashing.
-    let graphs: Vec<(Vec<graph::GraphScreen>, Vec<u8>)> = inputs.iter().map(profile_graph).collect();
+    let graphs: Vec<_> = inputs.iter().map(profile_graph).collect();
     let mut hasher = blake3::Hasher::new();
-    for (input, (_, json)) in inputs.iter().zip(&graphs) {
+    for (input, (_, _, json)) in inputs.iter().zip(&graphs) {
         hasher.update(input.profile.name.as_bytes());
         hasher.update(json);
     }
@@ -500,9 +487,9 @@ pub fn assemble(
 
     let previous = std::mem::take(&mut memo.screens);
     let mut profiles = BTreeMap::new();
-    for (input, (graphs, json)) in inputs.iter().zip(graphs) {
+    for (input, (graphs, chunks, json)) in inputs.iter().zip(graphs) {
         let graph_json = Bytes::from(with_id(json, &id));
-        let screens = profile_screens(input, settings, graphs, &previous, &blobs, memo)?;
+        let screens = profile_screens(input, settings, (graphs, &chunks), &previous, &blobs, memo)?;
         profiles.insert(
             input.profile.name.clone(),
             ProfileOut {
