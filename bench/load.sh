@@ -11,6 +11,10 @@
 # cores), then infotv's resident memory.
 #
 # Usage: bench/load.sh [SECONDS per run, default 10]
+#   CHANNELS=dir (default the shipped channels/; bench/county.py makes the
+#   county-scale one); DATA=dir (infotv's data folder, default a fresh one:
+#   a folder kept from an earlier run of the same build starts serving at
+#   once instead of after a cold render, minutes for the county channel);
 #   RUNS=N (default 3); INFOTV_BIN=path (another build, for a same-run
 #   baseline); INFOTV_ARGS (serve options, default "--workers 1": one thread
 #   answering, like the one nginx worker it is measured against, with wrk
@@ -39,10 +43,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" render --out "$tmp/current" >/dev/null
+channels=${CHANNELS:-channels}
+"$bin" render --channels "$channels" --out "$tmp/current" >/dev/null
 chmod -R a+rX "$tmp/current"
-RUST_LOG=warn "$bin" serve --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
-  --data "$tmp/data" --admin-token bench --loop off ${INFOTV_ARGS---workers 1} >/dev/null &
+RUST_LOG=warn "$bin" serve --channels "$channels" --listen 127.0.0.1:18480 --admin-listen 127.0.0.1:18481 \
+  --data "${DATA:-$tmp/data}" --admin-token bench --loop off ${INFOTV_ARGS---workers 1} >/dev/null &
 infotv_pid=$!
 
 sed -e "s|listen 80;|listen 127.0.0.1:18490;|" -e "s|/srv/infotv/current|$tmp/current|" deploy/nginx/infotv-edge.conf > "$tmp/site.conf"
@@ -56,7 +61,8 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
 CONF
 /usr/sbin/nginx -p "$tmp" -c "$tmp/nginx.conf"
 
-for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18480/healthz && break; sleep 0.2; done
+# Up to 15 minutes: a cold start of the county channel renders 42,000 screens first.
+for _ in $(seq 4500); do curl -sf -o /dev/null http://127.0.0.1:18480/healthz && break; sleep 0.2; done
 
 # The same screen and picture from both: the home shell and the median-size
 # base picture of the sd profile.

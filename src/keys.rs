@@ -64,9 +64,38 @@ impl Key {
     }
 
     pub fn from_name(name: &str) -> Option<Key> {
-        Key::all().find(|k| k.name() == name)
+        match name.as_bytes() {
+            [d @ b'0'..=b'9'] => Some(Key::Digit(d - b'0')),
+            _ => NAMED.iter().find(|(_, n)| *n == name).map(|(k, _)| *k),
+        }
+    }
+
+    /// Where the key's name sorts among the names (digits, then the others
+    /// alphabetically): the order graph.json lists a state's keys in.
+    pub fn rank(self) -> u8 {
+        match self {
+            Key::Digit(d) => d,
+            named => 10 + NAMED.iter().position(|(k, _)| *k == named).unwrap_or(0) as u8,
+        }
     }
 }
+
+/// The keys with a word for a name, in alphabetical order of it.
+const NAMED: [(Key, &str); 13] = [
+    (Key::Back, "back"),
+    (Key::Blue, "blue"),
+    (Key::Down, "down"),
+    (Key::Green, "green"),
+    (Key::Home, "home"),
+    (Key::Left, "left"),
+    (Key::Ok, "ok"),
+    (Key::PageDown, "pagedown"),
+    (Key::PageUp, "pageup"),
+    (Key::Red, "red"),
+    (Key::Right, "right"),
+    (Key::Up, "up"),
+    (Key::Yellow, "yellow"),
+];
 
 impl serde::Serialize for Key {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -85,5 +114,15 @@ mod tests {
         }
         assert_eq!(Key::all().count(), 23);
         assert_eq!(Key::from_name("menu"), None);
+        assert_eq!(Key::from_name("12"), None);
+    }
+
+    #[test]
+    fn rank_is_the_order_of_names() {
+        let mut by_rank: Vec<Key> = Key::all().collect();
+        by_rank.sort_by_key(|k| k.rank());
+        let mut by_name: Vec<Key> = Key::all().collect();
+        by_name.sort_by_key(|k| k.name());
+        assert_eq!(by_rank, by_name);
     }
 }

@@ -407,6 +407,13 @@ impl Reading<'_> {
         if super::etag(&graph_json) != p.graph_etag {
             bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
         }
-        Ok(ProfileOut { graph_json, graph_etag: p.graph_etag, start: p.start, screens, numbers: p.numbers, profile: p.profile })
+        Ok(ProfileOut {
+            graph_json,
+            graph_etag: p.graph_etag,
+            start: p.start,
+            screens,
+            numbers: p.numbers,
+            profile: p.profile,
+        })
     }
 }

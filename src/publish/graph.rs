@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Pictures;
 use crate::config::Profile;
+use crate::keys::Key;
 use crate::layout::{Kind, Target};
 
 /// One profile's graph.
@@ -55,7 +56,62 @@ pub struct GraphState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub focus: Option<FocusSprite>,
     pub image: String,
-    pub keys: BTreeMap<String, Target>,
+    pub keys: KeyMap,
+}
+
+/// A state's keys and where each leads: a byte a key where a map of names
+/// took a hundred (a county's graphs hold over half a million of them).
+/// Kept in the order of the keys' names, as graph.json lists them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyMap(Vec<(Key, Target)>);
+
+impl KeyMap {
+    /// Where the key named `name` leads, if anywhere.
+    pub fn get(&self, name: &str) -> Option<&Target> {
+        let key = Key::from_name(name)?;
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, t)| t)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(Key, Target)> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(Key, Target)> for KeyMap {
+    fn from_iter<I: IntoIterator<Item = (Key, Target)>>(keys: I) -> KeyMap {
+        let mut keys: Vec<(Key, Target)> = keys.into_iter().collect();
+        keys.sort_by_key(|(k, _)| k.rank());
+        keys.dedup_by_key(|(k, _)| *k);
+        keys.shrink_to_fit();
+        KeyMap(keys)
+    }
+}
+
+impl Serialize for KeyMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, t)| (k, t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyMap, D::Error> {
+        let named: BTreeMap<String, Target> = BTreeMap::deserialize(d)?;
+        named
+            .into_iter()
+            .map(|(name, t)| match Key::from_name(&name) {
+                Some(k) => Ok((k, t)),
+                None => Err(serde::de::Error::custom(format!("no key is named {name}"))),
+            })
+            .collect()
+    }
 }
 
 /// The focused look, laid over the base picture at its place.
@@ -158,7 +214,7 @@ fn states(states: &[crate::layout::State], pics: &Pictures) -> Vec<GraphState> {
                 y: rect.y,
             }),
             image: pics.base.clone(),
-            keys: state.keys.iter().map(|(k, t)| (k.name(), t.clone())).collect(),
+            keys: state.keys.iter().map(|(k, t)| (*k, t.clone())).collect(),
         })
         .collect()
 }
@@ -179,7 +235,9 @@ mod tests {
             states: vec![GraphState {
                 focus: Some(FocusSprite { h: 4, image: "/a/f.png".into(), w: 3, x: 1, y: 2 }),
                 image: "/a/b.png".into(),
-                keys: [("ok".to_string(), target("a-\"1"))].into_iter().collect(),
+                keys: [(Key::Ok, target("a-\"1")), (Key::Digit(3), target("home")), (Key::Back, target("home"))]
+                    .into_iter()
+                    .collect(),
             }],
             title: title.into(),
         };
@@ -203,6 +261,9 @@ mod tests {
         let chunks: Vec<(String, Vec<u8>)> =
             screens.iter().map(|(id, s)| (id.clone(), serde_json::to_vec(s).unwrap_or_default())).collect();
         let written = json("abc", &profile, &numbers, chunks.iter().map(|(id, j)| (id.as_str(), j.as_slice())));
-        assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&serde_json::to_vec(&graph).unwrap_or_default()));
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&serde_json::to_vec(&graph).unwrap_or_default())
+        );
     }
 }
