@@ -187,7 +187,7 @@ impl Graph {
         }
         while let Some((id, s)) = queue.pop_front() {
             out.push((id, s));
-            let targets = s.states.iter().flat_map(|state| KEYS.iter().filter_map(|k| state.keys.get(*k)));
+            let targets = s.states.iter().flat_map(|state| KEYS.iter().filter_map(|k| state.keys.get(k)));
             for target in targets {
                 if let Some(next) = self.screens.get_key_value(&target.screen) {
                     if seen.insert(next.0) {
