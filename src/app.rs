@@ -340,6 +340,9 @@ fn restore(
             );
             let id = r.generation.id.clone();
             renderer.seed_memo(r.memo);
+            if r.same_binary {
+                renderer.seed_shells(&r.generation);
+            }
             station.on_air.swap(Arc::new(r.generation));
             Some(id)
         }

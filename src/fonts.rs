@@ -85,7 +85,7 @@ pub struct Fonts {
     // lack (rare), written only when the chain changes.
     fallbacks: RwLock<Vec<Arc<Fallback>>>,
     /// Advance width at 1 px per character, (regular, bold).
-    advances: HashMap<char, (f32, f32)>,
+    advances: Advances,
     /// Ascent at 1 px: where the baseline sits inside a line box.
     ascent: f32,
     /// Ascent + descent at 1 px: the height the glyphs really use.
@@ -95,6 +95,48 @@ pub struct Fonts {
 impl std::fmt::Debug for Fonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fonts").field("chars", &self.advances.len()).finish()
+    }
+}
+
+/// The shipped faces' advances by character: a table indexed by code point
+/// for the Basic Multilingual Plane (every Chinese character the faces
+/// hold), a map beyond it. Layout looks one up for every character of the
+/// channel on every render; hashing each was a tenth of an edit's layout.
+struct Advances {
+    /// Negative where the faces lack the character.
+    bmp: Vec<(f32, f32)>,
+    astral: HashMap<char, (f32, f32)>,
+    len: usize,
+}
+
+impl Default for Advances {
+    fn default() -> Advances {
+        Advances { bmp: vec![(-1.0, -1.0); 0x10000], astral: HashMap::new(), len: 0 }
+    }
+}
+
+impl Advances {
+    fn insert(&mut self, ch: char, advance: (f32, f32)) {
+        let had = match self.bmp.get_mut(ch as usize) {
+            Some(slot) => std::mem::replace(slot, advance).0 >= 0.0,
+            None => self.astral.insert(ch, advance).is_some(),
+        };
+        self.len += usize::from(!had);
+    }
+
+    fn get(&self, ch: char) -> Option<(f32, f32)> {
+        match self.bmp.get(ch as usize) {
+            Some(&a) => (a.0 >= 0.0).then_some(a),
+            None => self.astral.get(&ch).copied(),
+        }
+    }
+
+    fn contains(&self, ch: char) -> bool {
+        self.get(ch).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
@@ -171,7 +213,7 @@ impl Fonts {
     /// weight, else the first fallback that does (which has no bold), else
     /// the shipped face's empty box.
     pub fn rasterize(&self, ch: char, size: f32, weight: Weight) -> (fontdue::Metrics, Vec<u8>) {
-        if !self.advances.contains_key(&ch) {
+        if !self.advances.contains(ch) {
             if let Some(f) = self.fallback_for(ch) {
                 if let Some(font) = f.font() {
                     return font.rasterize(ch, size);
@@ -182,7 +224,7 @@ impl Fonts {
     }
 
     fn from_faces(regular: Font, bold: Font, dir: &Path) -> Fonts {
-        let mut advances = HashMap::with_capacity(regular.chars().len());
+        let mut advances = Advances::default();
         for (&ch, &index) in regular.chars() {
             let r = regular.metrics_indexed(index.get(), 1000.0).advance_width / 1000.0;
             let b = bold.lookup_glyph_index(ch);
@@ -207,13 +249,13 @@ impl Fonts {
 
     /// Whether a face of the chain draws `ch` (white space counts as drawn).
     pub fn has(&self, ch: char) -> bool {
-        self.advances.contains_key(&ch) || ch.is_whitespace() || self.fallback_for(ch).is_some()
+        self.advances.contains(ch) || ch.is_whitespace() || self.fallback_for(ch).is_some()
     }
 
     /// Advance width of `ch` at `size` px.
     pub fn advance(&self, ch: char, size: f32, weight: Weight) -> f32 {
-        let (r, b) = match self.advances.get(&ch) {
-            Some(&a) => a,
+        let (r, b) = match self.advances.get(ch) {
+            Some(a) => a,
             None if !ch.is_whitespace() => match self.fallback_for(ch) {
                 Some(f) => {
                     let a = f.advances[&ch];

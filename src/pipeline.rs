@@ -141,6 +141,12 @@ impl Renderer {
         self.memo.locked().extend(entries);
     }
 
+    /// Seeds the shell memo with a restored generation's screens (saved by
+    /// this very binary: another build may write shells differently).
+    pub fn seed_shells(&self, g: &Generation) {
+        self.shells.locked().seed(g);
+    }
+
     /// Empties the memo, so the next render draws every screen (benchmarks).
     pub fn forget_memo(&self) {
         self.memo.locked().clear();

@@ -83,10 +83,22 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     assert_eq!(keys(&restored.memo), keys(&renderer.memo_entries()));
     let again = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
     again.seed_memo(restored.memo);
+    // ... and its shells: the render after a restart makes none again, and
+    // its generation holds the very screens restored (no second copy).
+    assert!(restored.same_binary);
+    again.seed_shells(&restored.generation);
+    let restored = std::sync::Arc::new(restored.generation);
     let station2 = Station::new();
-    station2.on_air.swap(std::sync::Arc::new(restored.generation));
+    station2.on_air.swap(restored.clone());
     let report = rebuild(&again, &station2, "start");
     assert_eq!((report.rendered, report.generation.as_str()), (0, g.id.as_str()), "{}", report.line());
+    let now = station2.on_air.current().unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&now, &restored), "a new generation went on air");
+    for (name, p) in &now.profiles {
+        for (id, s) in &p.screens {
+            assert!(std::sync::Arc::ptr_eq(s, &restored.profiles[name].screens[id]), "{name}/{id} made again");
+        }
+    }
 
     // Damage of every kind is refused, never served: the manifest cut,
     // flipped or not ours, or a blob it names gone.

@@ -45,6 +45,8 @@ pub struct Restored {
     pub generation: Generation,
     /// Memo entries, when the binary that drew them is this one.
     pub memo: Vec<MemoEntry>,
+    /// Whether this very binary saved it (its memos may be trusted).
+    pub same_binary: bool,
     pub bytes: u64,
 }
 
@@ -286,11 +288,12 @@ pub fn load(dir: &Path, blobs: &Arc<Blobs>) -> Result<Option<Restored>> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     let bytes = data.len() as u64;
-    let (generation, memo) = parse(&data, blobs).with_context(|| format!("{} is damaged", path.display()))?;
-    Ok(Some(Restored { generation, memo, bytes }))
+    let (generation, memo, same_binary) =
+        parse(&data, blobs).with_context(|| format!("{} is damaged", path.display()))?;
+    Ok(Some(Restored { generation, memo, same_binary, bytes }))
 }
 
-fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)> {
+fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>, bool)> {
     if data.len() < HEADER || &data[..8] != MAGIC {
         bail!("not an infotv generation file (or one of an older version)");
     }
@@ -302,15 +305,35 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         bail!("checksum mismatch");
     }
     let manifest: Manifest = serde_json::from_slice(&data[HEADER..])?;
+    let trusted = manifest.drawn_by == this_binary();
+    // The profiles are read on every core: a restart serves once they are.
+    let id = manifest.id.as_str();
+    let read: Vec<Result<(ProfileOut, Reading)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = manifest
+            .profiles
+            .into_iter()
+            .map(|p| {
+                scope.spawn(move || {
+                    let mut reading = Reading { blobs, assets: HashMap::new(), memo: HashMap::new() };
+                    reading.profile(p, id, trusted).map(|out| (out, reading))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading a profile panicked"))))
+            .collect()
+    });
     let mut reading = Reading { blobs, assets: HashMap::new(), memo: HashMap::new() };
     for name in &manifest.other_assets {
         reading.need(name, true)?;
     }
-    let trusted = manifest.drawn_by == this_binary();
     let mut profiles = BTreeMap::new();
-    for p in manifest.profiles {
-        let name = p.profile.name.clone();
-        profiles.insert(name, reading.profile(p, &manifest.id, trusted)?);
+    for r in read {
+        let (out, found) = r?;
+        reading.assets.extend(found.assets);
+        reading.memo.extend(found.memo);
+        profiles.insert(out.profile.name.clone(), out);
     }
     let Reading { assets, memo, .. } = reading;
     if !profiles.contains_key(&manifest.default_profile) {
@@ -333,7 +356,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>)
         broadcast: manifest.broadcast,
         interaction: manifest.interaction,
     };
-    Ok((generation, memo.into_iter().collect()))
+    Ok((generation, memo.into_iter().collect(), trusted))
 }
 
 /// What reading a manifest has found so far.

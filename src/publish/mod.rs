@@ -65,6 +65,10 @@ pub struct ScreenOut {
     /// from a saved generation (zero when unknown).
     #[serde(with = "hex32")]
     pub drawn: [u8; 32],
+    /// What its shells and text were made from ([`ShellMemo`]'s key), so
+    /// the memo can be seeded from a saved generation.
+    #[serde(with = "hex32")]
+    pub shell_key: [u8; 32],
 }
 
 impl ScreenOut {
@@ -279,6 +283,16 @@ pub struct ShellMemo {
     screens: HashMap<[u8; 32], Arc<ScreenOut>>,
 }
 
+impl ShellMemo {
+    /// The screens of `g` (restored from disk), by the keys they were made
+    /// with: the first render after a restart takes them as they are, and
+    /// the generation it makes shares them with the one restored.
+    pub fn seed(&mut self, g: &Generation) {
+        let screens = g.profiles.values().flat_map(|p| p.screens.values());
+        self.screens.extend(screens.filter(|s| s.shell_key != [0; 32]).map(|s| (s.shell_key, s.clone())));
+    }
+}
+
 /// What a screen's shells and text are made from, apart from what every
 /// screen of the profile shares (`common`): its drawing, its entry in the
 /// graph as JSON (kind, title, parent, number, carousel, what it asks, and
@@ -359,7 +373,7 @@ fn screen_out(
     input: &ProfileInput,
     settings: &ShellSettings,
     (screen, pics, graph): (&Screen, &Pictures, graph::GraphScreen),
-    drawn: [u8; 32],
+    (drawn, shell_key): ([u8; 32], [u8; 32]),
     blobs: &blobs::Blobs,
 ) -> std::io::Result<ScreenOut> {
     let mut shells = Vec::with_capacity(screen.states.len());
@@ -370,7 +384,15 @@ fn screen_out(
         etags.push(etag);
     }
     let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
-    Ok(ScreenOut { graph, section: screen.section.clone(), etags, shells, text: store(blobs, text, "json")?, drawn })
+    Ok(ScreenOut {
+        graph,
+        section: screen.section.clone(),
+        etags,
+        shells,
+        text: store(blobs, text, "json")?,
+        drawn,
+        shell_key,
+    })
 }
 
 /// Stores `bytes` in `blobs` under a hash of them; returns the name.
@@ -411,7 +433,7 @@ fn profile_screens(
                             let out = match (previous.get(&key), graph.take()) {
                                 (Some(same), _) => same.clone(),
                                 (None, Some(graph)) => {
-                                    Arc::new(screen_out(input, settings, (screen, pics, graph), drawn, blobs)?)
+                                    Arc::new(screen_out(input, settings, (screen, pics, graph), (drawn, key), blobs)?)
                                 }
                                 (None, None) => return Err(std::io::Error::other("a screen without its graph")),
                             };
