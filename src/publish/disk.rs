@@ -1,19 +1,25 @@
 //! The generation on air, kept on disk so that a restart — after a clean stop
 //! or a `kill -9` — serves the channel at once, before the first render ends.
 //!
-//! The bytes (pictures, shells, texts, graphs) are in the content-addressed
+//! The bytes (pictures, shells, texts) are in the content-addressed
 //! [`super::blobs`], written as renders make them. What is saved here is
 //! `onair.bin`, the generation's manifest: magic, its length, a blake3 of it,
-//! then JSON naming every blob. It is written only after the blobs are
-//! flushed to the disk, under a temporary name, flushed and renamed, then
-//! the folder is flushed too: a reader finds the old manifest or the new
-//! one, never half of one, and every blob either names is on the disk.
-//! A manifest naming a blob that is not there is refused, like a damaged
-//! one, and never served.
+//! then JSON naming, per profile, buckets of screen records (each bucket a
+//! blob of about 32 screens, by a hash of their ids), so that a save stores
+//! only the buckets whose screens changed. `graph.json` is not stored: it is
+//! written again from the records on load and must match its saved ETag.
 //!
-//! The manifest also lists which pictures the render memo held, so the first
-//! render after a restart redraws only what changed while it was down — but
-//! only when the same binary drew them (a new build may draw differently).
+//! The manifest is written only after the blobs are flushed to the disk,
+//! under a temporary name, flushed and renamed, then the folder is flushed
+//! too: a reader finds the old manifest or the new one, never half of one,
+//! and every blob either names is on the disk. A manifest naming a blob that
+//! is not there, or a bucket that does not hash to its name, is refused,
+//! like a damaged one, and never served.
+//!
+//! The records carry each screen's drawing key and shell key, so the first
+//! render after a restart redraws and rewrites only what changed while it
+//! was down — but only when the same binary saved them (a new build may draw
+//! differently).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
