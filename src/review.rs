@@ -206,6 +206,12 @@ impl Desk {
         }
         prune_empty(&self.air);
         std::fs::create_dir_all(&self.air)?;
+        // Turning review off was approved just now (the air tree's site.toml
+        // no longer asks for it either): the folder goes on air as it is, in
+        // this render, not in whichever comes next.
+        if !self.required(channels) {
+            return Ok(Staged { root: channels.to_path_buf(), required: false, waiting: Vec::new() });
+        }
         Ok(Staged { root: self.air.clone(), required: true, waiting })
     }
 

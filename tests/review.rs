@@ -227,8 +227,12 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     // Turning review off is a change that waits for a reviewer.
     std::fs::write(&site, &toml).unwrap();
     let off = waiting_as_written(&server, &reviewer, "site.toml", &toml);
+    let renders = server.station.log.history().len();
     std::fs::write(channels.path().join("01-第一栏目/01-甲项/2026-11-29-又一篇.md"), "# 又一篇\n\n正文。\n").unwrap();
     waiting_as_written(&server, &reviewer, "01-第一栏目/01-甲项/2026-11-29-又一篇.md", "# 又一篇\n\n正文。\n");
+    // The render of the new file is over before the decision: the render
+    // the approval makes must put the folder on air by itself.
+    renders_after(&server, renders);
     assert!(!served(&server).contains("又一篇"));
     let r = decide(&server, &reviewer, off["version"].as_str().unwrap(), "approve", "x=");
     assert_eq!(r.status, 200, "{}", r.text());
