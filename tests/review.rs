@@ -160,8 +160,12 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
         "reason=%E6%97%A5%E6%9C%9F%E5%86%99%E9%94%99",
     );
     assert_eq!(r.status, 200);
-    let problems = common::get(server.admin, "/api/v1/problems", &[&operator]).text();
-    assert!(problems.contains("审核未通过（rui）：日期写错"), "{problems}");
+    // Open problems are what the render recorder wrote to the store: it
+    // follows the render log, a moment behind on a busy machine.
+    let problem = "审核未通过（rui）：日期写错";
+    let open = || common::get(server.admin, "/api/v1/problems", &[&operator]).text();
+    wait_for(Duration::from_secs(20), || open().contains(problem).then_some(()))
+        .unwrap_or_else(|| panic!("the rejection is an open problem: {}", open()));
     let last = server.station.log.history().last().cloned().unwrap();
     assert!(last.problems.iter().any(|p| p.path == ARTICLE && p.zh.contains("日期写错") && p.last_good));
     assert!(served(&server).contains("第一版正文"));
