@@ -25,42 +25,14 @@ impl Key {
     /// The key's name in graph.json and URLs.
     pub fn name(self) -> String {
         match self {
-            Key::Up => "up".into(),
-            Key::Down => "down".into(),
-            Key::Left => "left".into(),
-            Key::Right => "right".into(),
-            Key::Ok => "ok".into(),
-            Key::Back => "back".into(),
-            Key::Home => "home".into(),
-            Key::PageUp => "pageup".into(),
-            Key::PageDown => "pagedown".into(),
-            Key::Red => "red".into(),
-            Key::Green => "green".into(),
-            Key::Yellow => "yellow".into(),
-            Key::Blue => "blue".into(),
             Key::Digit(d) => d.to_string(),
+            named => NAMED.iter().find(|(k, _)| *k == named).map_or("", |(_, n)| n).to_string(),
         }
     }
 
     /// Every key the protocol knows.
     pub fn all() -> impl Iterator<Item = Key> {
-        [
-            Key::Up,
-            Key::Down,
-            Key::Left,
-            Key::Right,
-            Key::Ok,
-            Key::Back,
-            Key::Home,
-            Key::PageUp,
-            Key::PageDown,
-            Key::Red,
-            Key::Green,
-            Key::Yellow,
-            Key::Blue,
-        ]
-        .into_iter()
-        .chain((0..=9).map(Key::Digit))
+        NAMED.iter().map(|(k, _)| *k).chain((0..=9).map(Key::Digit))
     }
 
     pub fn from_name(name: &str) -> Option<Key> {
