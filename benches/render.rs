@@ -26,7 +26,7 @@ fn benches(c: &mut Criterion) {
     let (site, _) = content::load(&root().join("channels"));
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T20:00:00+08:00").expect("time");
     for profile in [Profile::new("sd", 720, 576), Profile::new("hd", 1280, 720)] {
-        let cx = layout::Context { fonts: &fonts, profile: &profile, now };
+        let cx = layout::Context { fonts: &fonts, profile: &profile, now, memo: None };
         let name = &profile.name;
         c.bench_function(&format!("layout/whole-channel/{name}"), |b| b.iter(|| layout::build(&site, &cx)));
         let screens = layout::build(&site, &cx);

@@ -14,10 +14,10 @@ use crate::problem::Problem;
 /// every profile (nothing is rasterised).
 pub fn problems(root: &Path, fonts: &Fonts) -> (content::Site, Vec<Problem>) {
     let (site, mut problems) = content::load(root);
-    problems.extend(layout::site_problems(&site, fonts));
+    problems.extend(layout::site_problems(&site, fonts, None));
     let now = chrono::Utc::now().with_timezone(&site.config.time_zone);
     for profile in &site.config.profiles {
-        problems.extend(layout::screens(&site, &layout::Context { fonts, profile, now }).1);
+        problems.extend(layout::screens(&site, &layout::Context { fonts, profile, now, memo: None }).1);
     }
     (site, problems)
 }

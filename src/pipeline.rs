@@ -59,6 +59,8 @@ pub struct Renderer {
     fonts: Arc<Fonts>,
     /// Pictures by a hash of what the screen draws and its size.
     memo: Mutex<HashMap<[u8; 32], Rendered>>,
+    /// Documents' screens as laid out by the last renders.
+    layouts: layout::memo::Memo,
     /// Shells and texts of the last render's screens.
     shells: Mutex<publish::ShellMemo>,
     /// Where the bytes of every generation go.
@@ -76,6 +78,10 @@ pub struct Renderer {
     serial: Mutex<()>,
 }
 
+/// A profile's pictures, their drawing keys, how many were drawn and how
+/// many reused.
+type Rasterised = (Vec<Rendered>, Vec<[u8; 32]>, usize, usize);
+
 /// Told `(profile, screens done, screens to draw)` as rasterising goes.
 pub type Progress = Box<dyn Fn(&str, usize, usize) + Send + Sync>;
 
@@ -86,6 +92,7 @@ impl Renderer {
             cache: RasterCache::new(fonts.clone()),
             fonts,
             memo: Mutex::new(HashMap::new()),
+            layouts: layout::memo::Memo::default(),
             shells: Mutex::new(publish::ShellMemo::default()),
             blobs: Arc::new(publish::blobs::Blobs::in_memory()),
             last_good: Mutex::new(content::LastGood::default()),
@@ -150,6 +157,7 @@ impl Renderer {
     /// Empties the memo, so the next render draws every screen (benchmarks).
     pub fn forget_memo(&self) {
         self.memo.locked().clear();
+        self.layouts.clear();
     }
 
     /// Reviews changes before air with `desk` (when site.toml asks).
@@ -261,17 +269,11 @@ impl Renderer {
         self.tally(&mut site);
         let site = &site;
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
-        problems.extend(layout::site_problems(site, &self.fonts));
+        problems.extend(layout::site_problems(site, &self.fonts, Some(&self.layouts)));
         let loaded = started.elapsed();
-        let mut drawn = self.draw(site, now, &mut problems);
-        // Keep only what this render used, so the memo never grows without
-        // bound — unless this render will not go on air (a broken site.toml
-        // drawn with defaults): then the pictures on air stay the ones to reuse.
-        self.cache.forget_pictures();
         let mut trusted = (site.config_ok && site.unavailable.is_none()) || force;
-        let t_publish = Instant::now();
-        let assets = std::mem::replace(&mut drawn.assets, AssetSet::new(self.blobs.clone()));
-        let generation = match self.publish(root, site, now, &drawn, assets, &mut problems) {
+        let (mut drawn, t_publish, generation) = self.draw_and_publish(root, site, now, &mut problems);
+        let generation = match generation {
             Ok(g) => g,
             Err(e) => {
                 // Nothing goes on air that the disk does not hold whole.
@@ -290,6 +292,7 @@ impl Renderer {
                 Generation::empty(self.blobs.clone())
             }
         };
+        self.layouts.turn(trusted);
         if trusted {
             // The memo keeps names: the bytes are in the blobs.
             *self.memo.locked() =
@@ -321,25 +324,64 @@ impl Renderer {
         (report.published.then_some(generation), report)
     }
 
+    /// Draws and publishes; when a screen the layout memo kept thin was
+    /// needed whole (its pictures or shells were gone), forgets the memo
+    /// and does both again.
+    fn draw_and_publish(
+        &self,
+        root: &Path,
+        site: &content::Site,
+        now: DateTime<FixedOffset>,
+        problems: &mut Vec<Problem>,
+    ) -> (Drawn, Instant, anyhow::Result<Generation>) {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut tried = problems.clone();
+            let thin = match self.draw(site, now, &mut tried) {
+                Ok(mut drawn) => {
+                    // Keep only what this render used, so the memo never grows
+                    // without bound — unless this render will not go on air (a
+                    // broken site.toml drawn with defaults): then the pictures
+                    // on air stay the ones to reuse.
+                    self.cache.forget_pictures();
+                    let t_publish = Instant::now();
+                    let assets = std::mem::replace(&mut drawn.assets, AssetSet::new(self.blobs.clone()));
+                    let generation = self.publish(root, site, now, &drawn, assets, &mut tried);
+                    match generation {
+                        Err(e) if attempts == 1 && e.downcast_ref::<layout::Thin>().is_some() => e.to_string(),
+                        generation => {
+                            *problems = tried;
+                            return (drawn, t_publish, generation);
+                        }
+                    }
+                }
+                // Never twice: a memo just forgotten keeps no thin screen.
+                Err(e) if attempts == 1 => e.to_string(),
+                Err(e) => return (Drawn::empty(&self.blobs), Instant::now(), Err(e.into())),
+            };
+            tracing::debug!("laying out anew: {thin}");
+            self.layouts.forget();
+        }
+    }
+
     /// Lays out and draws every profile: screens, their pictures as assets,
     /// overlays and page numbers.
-    fn draw(&self, site: &content::Site, now: DateTime<FixedOffset>, problems: &mut Vec<Problem>) -> Drawn {
-        let mut drawn = Drawn {
-            profiles: Vec::new(),
-            assets: AssetSet::new(self.blobs.clone()),
-            memo: HashMap::new(),
-            rendered: 0,
-            reused: 0,
-            times: Default::default(),
-        };
+    fn draw(
+        &self,
+        site: &content::Site,
+        now: DateTime<FixedOffset>,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Drawn, layout::Thin> {
+        let mut drawn = Drawn::empty(&self.blobs);
         for profile in &site.config.profiles {
             let t = Instant::now();
-            let cx = layout::Context { fonts: &self.fonts, profile, now };
+            let cx = layout::Context { fonts: &self.fonts, profile, now, memo: Some(&self.layouts) };
             let (screens, floor) = layout::screens(site, &cx);
             problems.extend(floor);
             drawn.times[0] += t.elapsed();
             let t = Instant::now();
-            let (pictures, keys, r, u) = self.rasterise(&screens, profile, &mut drawn.memo);
+            let (pictures, keys, r, u) = self.rasterise(&screens, profile, &mut drawn.memo)?;
             drawn.rendered += r;
             drawn.reused += u;
             drawn.times[1] += t.elapsed();
@@ -350,7 +392,7 @@ impl Renderer {
             drawn.times[2] += t.elapsed();
             drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers, drawn: keys });
         }
-        drawn
+        Ok(drawn)
     }
 
     /// Assembles the generation: shells, graphs, the loop's plan, and what
@@ -424,11 +466,13 @@ impl Renderer {
     /// Rasterises screens on every core, taking unchanged ones from the memo.
     fn rasterise(
         &self,
-        screens: &[Screen],
+        screens: &[Arc<Screen>],
         profile: &Profile,
         memo_next: &mut HashMap<[u8; 32], Rendered>,
-    ) -> (Vec<Rendered>, Vec<[u8; 32]>, usize, usize) {
-        let keys: Vec<[u8; 32]> = screens.iter().map(|s| drawing_key(s, profile)).collect();
+    ) -> Result<Rasterised, layout::Thin> {
+        let keys: Vec<[u8; 32]> = screens.iter().map(|s| s.drawing_key(profile)).collect();
+        // Every test checks that a kept screen's drawing is the one it was kept with.
+        debug_assert!(screens.iter().zip(&keys).all(|(s, k)| s.thin || layout::drawing_key(s, profile) == *k));
         // A picture of the memo is reused while its blobs are there (the
         // memo keeps names only).
         let kept = |r: &&Rendered| r.names().all(|n| self.blobs.has(n));
@@ -437,6 +481,9 @@ impl Renderer {
             keys.iter().map(|k| memo.get(k).filter(kept).or_else(|| memo_next.get(k)).cloned()).collect()
         };
         let todo: Vec<usize> = (0..screens.len()).filter(|&i| out[i].is_none()).collect();
+        if let Some(&i) = todo.iter().find(|&&i| screens[i].thin) {
+            return Err(layout::Thin(screens[i].id.clone()));
+        }
         let reused = screens.len() - todo.len();
         let next = AtomicUsize::new(0);
         let done_count = AtomicUsize::new(0);
@@ -479,7 +526,20 @@ impl Renderer {
         for (k, r) in keys.iter().zip(&out) {
             memo_next.insert(*k, r.clone());
         }
-        (out, keys, todo.len(), reused)
+        Ok((out, keys, todo.len(), reused))
+    }
+}
+
+impl Drawn {
+    fn empty(blobs: &Arc<publish::blobs::Blobs>) -> Drawn {
+        Drawn {
+            profiles: Vec::new(),
+            assets: AssetSet::new(blobs.clone()),
+            memo: HashMap::new(),
+            rendered: 0,
+            reused: 0,
+            times: Default::default(),
+        }
     }
 }
 
@@ -497,7 +557,7 @@ struct Drawn {
 
 /// What one profile's part of a render produced.
 struct ProfileBuild {
-    screens: Vec<Screen>,
+    screens: Vec<Arc<Screen>>,
     pictures: Vec<Pictures>,
     overlays: OverlayPics,
     numbers: BTreeMap<String, Target>,
@@ -516,32 +576,6 @@ fn newest_in(root: &Path, column: &content::Column) -> Option<chrono::NaiveDate>
     let docs = items.clone().flat_map(|i| &i.docs).filter_map(|d| d.date.or_else(|| written(&d.source)));
     let pictures = items.flat_map(|i| &i.pictures).filter_map(|(source, _)| written(source));
     docs.chain(pictures).max()
-}
-
-/// A hash of everything that decides a screen's pictures.
-fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
-    h.update(format!("{}x{}i{}", profile.width, profile.height, profile.interlaced).as_bytes());
-    for op in &screen.ops {
-        op.digest(&mut h);
-    }
-    for state in &screen.states {
-        match &state.focus {
-            Some(f) => {
-                h.update(b"S");
-                for v in [f.rect.x, f.rect.y, f.rect.w, f.rect.h] {
-                    h.update(&v.to_le_bytes());
-                }
-                for op in &f.ops {
-                    op.digest(&mut h);
-                }
-            }
-            None => {
-                h.update(b"N");
-            }
-        }
-    }
-    *h.finalize().as_bytes()
 }
 
 /// Renders, logs and publishes: the one path every trigger takes.

@@ -18,7 +18,7 @@ use infotv::raster::{self, Canvas, RasterCache};
 fn check(fixture: &str, profile: &Profile, kind: Kind, name: &str) {
     let (site, _) = content::load(&common::fixture(fixture));
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
-    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now });
+    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now, memo: None });
     let screen: &Screen = screens.iter().find(|s| s.kind == kind).unwrap_or_else(|| panic!("no {kind:?} in {fixture}"));
     let cache = RasterCache::new(common::fonts());
     let (mut base, sprites) = raster::pictures(screen, profile, &cache);
@@ -88,7 +88,8 @@ fn shipped_screens_use_a_broadcast_safe_palette() {
     let (site, _) = content::load(&common::root().join("channels"));
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
     let profile = Profile::new("sd", 720, 576);
-    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
+    let screens =
+        layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
     let cache = RasterCache::new(common::fonts());
     for screen in screens.iter().filter(|s| s.kind != Kind::Gallery) {
         let (base, _) = raster::pictures(screen, &profile, &cache);

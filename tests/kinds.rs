@@ -14,9 +14,9 @@ fn now() -> chrono::DateTime<chrono::FixedOffset> {
     DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap()
 }
 
-fn screens(root: &std::path::Path, profile: &Profile) -> Vec<Screen> {
+fn screens(root: &std::path::Path, profile: &Profile) -> Vec<std::sync::Arc<Screen>> {
     let (site, _) = content::load(root);
-    layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now: now() })
+    layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now: now(), memo: None })
 }
 
 fn texts(screen: &Screen) -> Vec<&layout::TextRun> {
@@ -54,7 +54,8 @@ fn csv_and_xlsx_tables_load_ragged_and_typed() {
 fn long_tables_page_with_the_header_on_every_page() {
     for profile in [Profile::new("sd", 720, 576), Profile::new("hd", 1280, 720)] {
         let all = screens(&common::fixture("kinds"), &profile);
-        let pages: Vec<&Screen> = all.iter().filter(|s| s.kind == Kind::Table && s.title == "长表").collect();
+        let pages: Vec<&Screen> =
+            all.iter().map(|s| &**s).filter(|s| s.kind == Kind::Table && s.title == "长表").collect();
         assert!(pages.len() >= 3, "{} pages", pages.len());
         let mut seen = Vec::new();
         for (i, page) in pages.iter().enumerate() {
@@ -116,7 +117,7 @@ fn galleries_honour_exif_orientation_and_sidecar_captions() {
     assert!(bottom[2] > 150 && bottom[0] < 90, "bottom is blue: {bottom:?}");
     // Gallery screens: one per photo, left/right between them, the photo kept in proportion.
     let all = screens(&common::fixture("kinds"), &Profile::new("sd", 720, 576));
-    let gallery: Vec<&Screen> = all.iter().filter(|s| s.kind == Kind::Gallery).collect();
+    let gallery: Vec<&Screen> = all.iter().map(|s| &**s).filter(|s| s.kind == Kind::Gallery).collect();
     assert_eq!(gallery.len(), 2);
     assert_eq!(gallery[0].states[0].keys[&Key::Right].screen, gallery[1].id);
     assert_eq!(gallery[1].states[0].keys[&Key::Left].screen, gallery[0].id);

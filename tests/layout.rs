@@ -5,6 +5,7 @@
 use crate::common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::DateTime;
 use infotv::config::Profile;
@@ -61,10 +62,79 @@ fn justified_lines_fill_the_measure() {
     }
 }
 
-fn shipped_screens(profile: &Profile) -> Vec<Screen> {
+fn shipped_screens(profile: &Profile) -> Vec<Arc<Screen>> {
     let (site, _) = content::load(&common::root().join("channels"));
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
-    layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now })
+    layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now, memo: None })
+}
+
+/// A screen as it reads and leads, whatever the memo noted on it; without
+/// its drawing when `thin`.
+fn plain(screen: &Screen, thin: bool) -> String {
+    let mut s = screen.clone();
+    (s.drawn, s.made, s.thin) = (None, None, false);
+    if thin {
+        s.ops.clear();
+        s.states.iter_mut().filter_map(|st| st.focus.as_mut()).for_each(|f| f.ops.clear());
+    }
+    format!("{s:?}")
+}
+
+/// An edit lays out the document it touched; every other document's
+/// screens are the ones laid out before (kept thin: pictures and shells are
+/// found by key), and the whole is what a fresh layout makes. A new day
+/// (the date in the header) lays out anew.
+#[test]
+fn the_layout_memo_keeps_unchanged_documents_and_equals_a_fresh_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&common::root().join("channels"), dir.path());
+    let fonts = common::fonts();
+    let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
+    let memo = layout::memo::Memo::default();
+    let lay = |site: &content::Site, profile: &Profile, now, memo| {
+        layout::build(site, &layout::Context { fonts: &fonts, profile, now, memo })
+    };
+    let (site, _) = content::load(dir.path());
+    let before: Vec<_> = profiles().iter().map(|p| lay(&site, p, now, Some(&memo))).collect();
+    memo.turn(true);
+    let kept = before.iter().flatten().filter(|s| s.made.is_some()).count();
+    assert!(kept > before.iter().flatten().count() / 2, "most screens are documents' ({kept})");
+    assert!(before.iter().flatten().all(|s| !s.thin), "the render that lays out draws whole screens");
+
+    let edited = site.all_items().into_iter().flat_map(|i| &i.docs).find(|d| d.source.ends_with(".md")).unwrap();
+    let file = dir.path().join(&edited.source);
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n\n编辑后补充的一段话，只改这一篇。\n");
+    std::fs::write(&file, text).unwrap();
+    let edited_id = layout::screen_id("a", &edited.key);
+
+    let (site, _) = content::load(dir.path());
+    for (profile, before) in profiles().iter().zip(&before) {
+        let after = lay(&site, profile, now, Some(&memo));
+        let fresh = lay(&site, profile, now, None);
+        assert_eq!(after.len(), fresh.len(), "{}", profile.name);
+        let old: HashMap<&str, &Arc<Screen>> = before.iter().map(|s| (s.id.as_str(), s)).collect();
+        for (a, f) in after.iter().zip(&fresh) {
+            let what = format!("{}: {}", profile.name, a.id);
+            assert_eq!(plain(a, a.thin), plain(f, a.thin), "{what}: the memo's is a fresh layout's");
+            assert_eq!(a.drawing_key(profile), layout::drawing_key(f, profile), "{what}: same drawing");
+            let of_edited = layout::document_of(&a.id) == edited_id;
+            if a.made.is_some() {
+                assert_eq!(a.thin, !of_edited, "{what}: kept");
+                if !of_edited {
+                    assert_eq!(a.made, old[a.id.as_str()].made, "{what}: same key");
+                }
+            }
+        }
+        assert!(after.iter().any(|s| layout::document_of(&s.id) == edited_id && !s.thin));
+        assert!(after.iter().filter(|s| s.thin).count() * 2 > after.len(), "{}: most kept", profile.name);
+    }
+    memo.turn(true);
+
+    let tomorrow = now + chrono::Duration::days(1);
+    let after = lay(&site, &profiles()[0], tomorrow, Some(&memo));
+    assert!(after.iter().all(|s| !s.thin), "a new day lays out anew");
+    assert!(plain(&after[1], false).contains("11月28日"), "{}", plain(&after[1], false));
 }
 
 fn profiles() -> Vec<Profile> {
@@ -118,7 +188,8 @@ fn every_text_is_title_safe_and_above_the_size_floor() {
 fn long_articles_are_paged_with_page_numbers() {
     let profile = &profiles()[0];
     let screens = shipped_screens(profile);
-    let pages: Vec<&Screen> = screens.iter().filter(|s| s.title == "万源保卫战：大巴山上的钢铁长城").collect();
+    let pages: Vec<&Screen> =
+        screens.iter().map(|s| &**s).filter(|s| s.title == "万源保卫战：大巴山上的钢铁长城").collect();
     assert!(pages.len() >= 3, "a long article spans several screens, got {}", pages.len());
     let n = pages.len();
     for (i, page) in pages.iter().enumerate() {
@@ -153,7 +224,7 @@ fn long_articles_are_paged_with_page_numbers() {
 fn graph_is_closed_and_back_leads_home() {
     for profile in profiles() {
         let screens = shipped_screens(&profile);
-        let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), s)).collect();
+        let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), &**s)).collect();
         assert_eq!(by_id.len(), screens.len(), "screen ids are unique");
         let sub_items = screens.iter().filter(|s| s.kind == Kind::Column).map(|s| s.states.len()).sum::<usize>();
         assert!((50..=55).contains(&sub_items), "the shipped channel has about 50 sub-items, not {sub_items}");
@@ -173,7 +244,7 @@ fn graph_is_closed_and_back_leads_home() {
                 }
             }
             // Following back from any screen reaches home within a few steps.
-            let mut at = screen;
+            let mut at: &Screen = screen;
             for _ in 0..6 {
                 if at.id == "home" {
                     break;
@@ -192,10 +263,11 @@ fn screen_ids_are_stable_across_renders_and_reordering() {
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
     let ids = |root: &std::path::Path| {
         let (site, _) = content::load(root);
-        let mut ids: Vec<String> = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now })
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
+        let mut ids: Vec<String> =
+            layout::build(&site, &layout::Context { fonts: &common::fonts(), profile, now, memo: None })
+                .into_iter()
+                .map(|s| s.id.clone())
+                .collect();
         ids.sort();
         ids
     };
@@ -211,11 +283,12 @@ fn carousels_cycle_through_the_sub_item() {
     let (site, _) = content::load(&common::fixture("basic"));
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
     let profile = Profile::new("sd", 720, 576);
-    let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
-    let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), s)).collect();
+    let screens =
+        layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
+    let by_id: HashMap<&str, &Screen> = screens.iter().map(|s| (s.id.as_str(), &**s)).collect();
     let start = screens.iter().find(|s| s.title == "置顶的消息").unwrap();
     let mut seen = vec![start.title.clone()];
-    let mut at = start;
+    let mut at: &Screen = start;
     for _ in 0..3 {
         let (seconds, next) = at.carousel.clone().expect("every reading screen of the sub-item moves on");
         assert_eq!(seconds, 3);
@@ -229,7 +302,7 @@ fn carousels_cycle_through_the_sub_item() {
 
 /// A table's documents on `profile`: (source table, its pages' cell texts
 /// in drawing order).
-fn table_pages(site: &content::Site, screens: &[Screen]) -> Vec<(content::Table, Vec<Vec<String>>)> {
+fn table_pages(site: &content::Site, screens: &[Arc<Screen>]) -> Vec<(content::Table, Vec<Vec<String>>)> {
     let mut out = Vec::new();
     for item in site.all_items() {
         for doc in &item.docs {
@@ -256,7 +329,8 @@ fn tables_on_sd_show_five_rows_a_page_with_every_cell_once_in_order() {
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
     let check = |root: &std::path::Path| {
         let (site, _) = content::load(root);
-        let screens = layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now });
+        let screens =
+            layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
         let tables = table_pages(&site, &screens);
         assert!(!tables.is_empty());
         for (table, pages) in tables {

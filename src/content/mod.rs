@@ -80,7 +80,8 @@ pub struct Item {
     pub key: String,
     pub title: String,
     /// Articles and tables in no particular order; layout sorts them.
-    pub docs: Vec<Doc>,
+    /// Shared with the loader's cache: an unchanged file costs no copy.
+    pub docs: Vec<Arc<Doc>>,
     /// Pictures in name order. A sub-item with pictures and no documents is a
     /// gallery; otherwise its pictures are there for articles to show.
     pub photos: Vec<Photo>,
@@ -185,9 +186,23 @@ pub struct Doc {
     pub source: String,
     /// An address for phones, drawn as a QR code after the text.
     pub qr: Option<String>,
+    /// A hash of everything the document parsed to (its QR address aside),
+    /// set once it is parsed and checked; all zeros when unknown. Layout
+    /// reuses a document's screens while it and their frame are unchanged.
+    pub digest: [u8; 32],
 }
 
 impl Doc {
+    /// Sets [`Doc::digest`] from what the document holds now.
+    fn seal(mut self) -> Doc {
+        self.digest = [0; 32];
+        let mut h = blake3::Hasher::new();
+        // Debug writes every field (a picture as its content hash).
+        let _ = std::io::Write::write_fmt(&mut h, format_args!("{self:?}"));
+        self.digest = *h.finalize().as_bytes();
+        self
+    }
+
     /// The article's blocks; a table has none.
     pub fn blocks(&self) -> &[Block] {
         match &self.body {
@@ -239,7 +254,7 @@ struct Entry {
 /// a render re-reads only the files that changed since the last one.
 #[derive(Debug, Default)]
 pub struct LastGood {
-    docs: HashMap<String, Doc>,
+    docs: HashMap<String, Arc<Doc>>,
     pictures: HashMap<String, Arc<ImageData>>,
     parsed: std::sync::Mutex<Parsed>,
 }
@@ -247,7 +262,7 @@ pub struct LastGood {
 /// Files as they last parsed, and which of them this load has seen.
 #[derive(Debug, Default)]
 struct Parsed {
-    docs: HashMap<String, Cached<Doc>>,
+    docs: HashMap<String, Cached<Arc<Doc>>>,
     pictures: HashMap<String, Cached<Arc<ImageData>>>,
     seen: std::collections::HashSet<String>,
     /// Files read (not taken from here) since the last `remember`.
@@ -338,13 +353,13 @@ impl LastGood {
     }
 
     /// What `source` parsed to last, when it is unchanged.
-    fn parsed_doc(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Doc>, Vec<Problem>)> {
+    fn parsed_doc(&self, source: &str, stamp: Option<Stamp>) -> Option<(Option<Arc<Doc>>, Vec<Problem>)> {
         let mut parsed = self.parsed.locked();
         let Parsed { docs, seen, .. } = &mut *parsed;
         cached(docs, seen, source, stamp)
     }
 
-    fn parsed_doc_is(&self, source: &str, stamp: Option<Stamp>, doc: &Option<Doc>, problems: &[Problem]) {
+    fn parsed_doc_is(&self, source: &str, stamp: Option<Stamp>, doc: &Option<Arc<Doc>>, problems: &[Problem]) {
         let mut parsed = self.parsed.locked();
         parsed.read += 1;
         keep(&mut parsed.docs, source, stamp, doc, problems);
@@ -691,7 +706,9 @@ fn load_item(
                             "csv" | "xlsx" => load_table(root, file, &key, ext == "xlsx", problems),
                             _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
                         };
-                        let doc = doc.and_then(|d| checked(d, root, &file.path, config, problems));
+                        let doc = doc
+                            .and_then(|d| checked(d, root, &file.path, config, problems))
+                            .map(|d| Arc::new(d.seal()));
                         last.parsed_doc_is(&source, stamp, &doc, &problems[before..]);
                         doc
                     }
@@ -703,8 +720,10 @@ fn load_item(
         }
     }
     // The sub-item's QR address goes under each of its articles that has none.
-    for doc in item.docs.iter_mut().filter(|d| d.qr.is_none() && matches!(d.body, Body::Text(_))) {
-        doc.qr.clone_from(&item.qr);
+    if item.qr.is_some() {
+        for doc in item.docs.iter_mut().filter(|d| d.qr.is_none() && matches!(d.body, Body::Text(_))) {
+            Arc::make_mut(doc).qr.clone_from(&item.qr);
+        }
     }
     item.photos = captioned_photos(root, &key, &files, &images, problems);
     for photo in &mut item.photos {
@@ -810,6 +829,7 @@ fn load_poll(
         body: Body::Poll(poll),
         source,
         qr: None,
+        digest: [0; 32],
     })
 }
 
@@ -1031,6 +1051,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         body: Body::Text(blocks),
         source,
         qr: None,
+        digest: [0; 32],
     })
 }
 
@@ -1056,6 +1077,7 @@ fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: 
         body: Body::Table(table),
         source,
         qr: None,
+        digest: [0; 32],
     })
 }
 
@@ -1130,6 +1152,7 @@ fn load_article(
         body: Body::Text(blocks),
         source,
         qr: parsed.front.qr,
+        digest: [0; 32],
     })
 }
 

@@ -5,7 +5,7 @@ use crate::config::{Profile, Rgb, Theme};
 use crate::content::Site;
 use crate::fonts::{Fonts, Weight};
 
-use super::{Context, Op, Rect, TextRun};
+use super::{Context, Op, Rect, Screen, TextRun};
 
 /// Sizes and places for one profile, all in profile pixels.
 ///
@@ -110,6 +110,46 @@ pub struct Frame<'a> {
     pub site: &'a Site,
     pub cx: &'a Context<'a>,
     pub geo: &'a Geometry,
+    /// A hash of all the above that a document's screens show: the memo's
+    /// key for the frame (see [`super::memo`]).
+    pub key: [u8; 32],
+    /// The page number of the sub-item being laid out.
+    number: Option<u16>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(site: &'a Site, cx: &'a Context<'a>, geo: &'a Geometry) -> Frame<'a> {
+        let mut h = blake3::Hasher::new();
+        // Settings, theme, fonts, colour keys, the profile and its geometry,
+        // the columns (titles, keys, accents) and the date in the header.
+        let columns: Vec<_> = site.columns.iter().map(|c| (&c.key, &c.title, c.accent)).collect();
+        let _ = std::io::Write::write_fmt(
+            &mut h,
+            format_args!("{:?}\0{:?}\0{:?}\0{columns:?}\0", site.config, cx.profile, geo),
+        );
+        let key = *h.finalize().as_bytes();
+        let mut frame = Frame { site, cx, geo, key, number: None };
+        let date = frame.date_text();
+        frame.key = *blake3::Hasher::new().update(&key).update(date.as_bytes()).finalize().as_bytes();
+        frame
+    }
+
+    /// This frame for the screens of sub-item `number`.
+    pub fn numbered(&self, number: Option<u16>) -> Frame<'a> {
+        Frame { number, ..*self }
+    }
+
+    pub fn number_of(&self) -> Option<u16> {
+        self.number
+    }
+
+    /// Gives `screen` the sub-item's page number, and its badge.
+    pub fn number(&self, screen: &mut Screen, accent: Rgb) {
+        screen.number = self.number;
+        if let Some(n) = self.number {
+            screen.ops.extend(self.number_badge(n, accent));
+        }
+    }
 }
 
 /// The keys a footer names, as (key label, what it does).

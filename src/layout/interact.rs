@@ -477,6 +477,9 @@ fn phone_screen(
             next,
         }),
         locals: Vec::new(),
+        drawn: None,
+        made: None,
+        thin: false,
     }
 }
 
@@ -635,6 +638,9 @@ fn choice_screen(frame: &Frame, c: Choices) -> Screen {
         states,
         ask: c.ask,
         locals: Vec::new(),
+        drawn: None,
+        made: None,
+        thin: false,
     }
 }
 

@@ -93,6 +93,9 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             states,
             ask: None,
             locals: Vec::new(),
+            drawn: None,
+            made: None,
+            thin: false,
         });
     }
     out

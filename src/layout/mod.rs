@@ -8,6 +8,7 @@ mod article;
 mod frame;
 mod gallery;
 pub mod interact;
+pub mod memo;
 mod menu;
 pub mod overlay;
 pub mod qr;
@@ -286,7 +287,31 @@ pub struct Screen {
     /// Numbers typed on this screen pick these (places: 1…N); empty where
     /// digits are page numbers.
     pub locals: Vec<Target>,
+    /// The drawing key ([`drawing_key`]), when the screen was kept by the
+    /// [`memo`]: its ops and focus states change no more.
+    pub drawn: Option<[u8; 32]>,
+    /// A hash of all the screen is made of, when the [`memo`] kept it:
+    /// equal keys, equal screens.
+    pub made: Option<[u8; 32]>,
+    /// Kept by the memo without its drawing: no ops (but text below the
+    /// size floor), no focus looks. Later stages take its pictures and
+    /// shells from their memos by `drawn` and `made`; where those are gone,
+    /// the render lays out again (see [`Thin`]).
+    pub thin: bool,
 }
+
+/// A kept screen whose drawing is not kept was needed whole: its pictures
+/// or shells are not in their memos. The render lays out anew.
+#[derive(Debug)]
+pub struct Thin(pub String);
+
+impl std::fmt::Display for Thin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "screen {} was kept without its drawing", self.0)
+    }
+}
+
+impl std::error::Error for Thin {}
 
 impl Screen {
     /// A screen with nothing to focus, such as one page of an article: one
@@ -311,8 +336,84 @@ impl Screen {
             states: vec![State { focus: None, keys }],
             ask: None,
             locals: Vec::new(),
+            drawn: None,
+            made: None,
+            thin: false,
         }
     }
+
+    /// This screen as the memo keeps it between renders: what later stages
+    /// read, without the drawing (but text below `floors`, which is
+    /// reported every render).
+    fn thinned(&self, (any, body): (f32, f32)) -> Screen {
+        let below = |op: &&Op| matches!(op, Op::Text(r) if r.size < if r.body { body } else { any });
+        let mut thin = Screen {
+            ops: self.ops.iter().filter(below).cloned().collect(),
+            states: Vec::with_capacity(self.states.len()),
+            thin: true,
+            ..self.clone_without_drawing()
+        };
+        for state in &self.states {
+            let focus = state
+                .focus
+                .as_ref()
+                .map(|f| Focus { rect: f.rect, ops: f.ops.iter().filter(below).cloned().collect() });
+            thin.states.push(State { focus, keys: state.keys.clone() });
+        }
+        thin
+    }
+
+    fn clone_without_drawing(&self) -> Screen {
+        Screen {
+            id: self.id.clone(),
+            kind: self.kind,
+            title: self.title.clone(),
+            parent: self.parent.clone(),
+            number: self.number,
+            section: self.section.clone(),
+            carousel: self.carousel.clone(),
+            ops: Vec::new(),
+            states: Vec::new(),
+            ask: self.ask.clone(),
+            locals: self.locals.clone(),
+            drawn: self.drawn,
+            made: self.made,
+            thin: self.thin,
+        }
+    }
+
+    /// The screen's drawing key: whatever decides its pictures.
+    pub fn drawing_key(&self, profile: &Profile) -> [u8; 32] {
+        self.drawn.unwrap_or_else(|| drawing_key(self, profile))
+    }
+}
+
+/// A hash of everything that decides a screen's pictures — the profile's
+/// size, the base ops, each focus state's look — the key of the pictures
+/// memo.
+pub fn drawing_key(screen: &Screen, profile: &Profile) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(format!("{}x{}i{}", profile.width, profile.height, profile.interlaced).as_bytes());
+    for op in &screen.ops {
+        op.digest(&mut h);
+    }
+    for state in &screen.states {
+        match &state.focus {
+            Some(f) => {
+                h.update(b"S");
+                for v in [f.rect.x, f.rect.y, f.rect.w, f.rect.h] {
+                    h.update(&v.to_le_bytes());
+                }
+                for op in &f.ops {
+                    op.digest(&mut h);
+                }
+            }
+            None => {
+                h.update(b"N");
+            }
+        }
+    }
+    *h.finalize().as_bytes()
 }
 
 /// The id of the start screen.
@@ -349,19 +450,21 @@ pub struct Context<'a> {
     /// The moment the screens are made for: the date on screen and which
     /// articles are published.
     pub now: DateTime<FixedOffset>,
+    /// Documents' screens from earlier renders, when the caller keeps them.
+    pub memo: Option<&'a memo::Memo>,
 }
 
 /// The overlays the shell draws for one profile (clock, page-number entry,
 /// alert).
 pub fn overlays(site: &Site, cx: &Context) -> Overlays {
     let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
-    let frame = frame::Frame { site, cx, geo: &geo };
+    let frame = frame::Frame::new(site, cx, &geo);
     overlay::overlays(&frame, site)
 }
 
 /// The page numbers of a profile's screens: a digit 1–9 opens a column,
 /// three digits a sub-item (column 7's are 701, 702, …).
-pub fn numbers(site: &Site, screens: &[Screen]) -> BTreeMap<String, Target> {
+pub fn numbers(site: &Site, screens: &[Arc<Screen>]) -> BTreeMap<String, Target> {
     let mut out = BTreeMap::new();
     for (ci, column) in site.columns.iter().enumerate().take(9) {
         out.insert((ci + 1).to_string(), Target::new(screen_id("c", &column.key), 0));
@@ -375,32 +478,50 @@ pub fn numbers(site: &Site, screens: &[Screen]) -> BTreeMap<String, Target> {
 }
 
 /// The site's problems that no screen shows: faces of the fallback chain
-/// that cannot be used, characters no face has.
-pub fn site_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
+/// that cannot be used, characters no face has. Documents unchanged since a
+/// render that kept them in `memo` are not read again.
+pub fn site_problems(site: &Site, fonts: &Fonts, memo: Option<&memo::Memo>) -> Vec<Problem> {
     let mut problems = fonts.use_chain(site.config.fonts.as_deref());
-    problems.extend(coverage_problems(site, fonts));
+    problems.extend(coverage(site, fonts, memo));
     problems
 }
 
 /// One profile's screens and the problems of their text (below the
 /// legibility floor): how both `render` and `check` lay out a site.
-pub fn screens(site: &Site, cx: &Context) -> (Vec<Screen>, Vec<Problem>) {
+pub fn screens(site: &Site, cx: &Context) -> (Vec<Arc<Screen>>, Vec<Problem>) {
     let screens = build(site, cx);
     let problems = floor_problems(&screens, cx.profile);
     (screens, problems)
 }
 
 /// Lays out every screen of `site` for one profile: home, then each column
-/// with its sub-items, then the keys every screen shares.
-pub fn build(site: &Site, cx: &Context) -> Vec<Screen> {
+/// with its sub-items, then the keys every screen shares. Screens are
+/// shared: a document's unchanged screens are the very ones the memo kept.
+pub fn build(site: &Site, cx: &Context) -> Vec<Arc<Screen>> {
     let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
-    let frame = frame::Frame { site, cx, geo: &geo };
-    let mut screens = home_screens(&frame);
+    let frame = frame::Frame::new(site, cx, &geo);
+    let mut screens = shared(home_screens(&frame));
     for (ci, column) in site.columns.iter().enumerate() {
         screens.extend(column_screens(&frame, ci, column));
     }
-    shared_keys(&frame, &mut screens);
+    let colours = colour_targets(&frame);
+    for screen in screens.iter_mut().filter_map(finishing) {
+        shared_keys(&colours, screen);
+    }
     screens
+}
+
+fn shared(screens: Vec<Screen>) -> Vec<Arc<Screen>> {
+    screens.into_iter().map(Arc::new).collect()
+}
+
+/// A screen still being finished — not one the memo kept finished — to
+/// change in place.
+fn finishing(screen: &mut Arc<Screen>) -> Option<&mut Screen> {
+    if screen.made.is_some() {
+        return None;
+    }
+    Some(Arc::make_mut(screen))
 }
 
 /// The start screen: a tile per column, digits 1–9 to each of the first nine.
@@ -465,7 +586,7 @@ fn entry_of(item: &Item, now: DateTime<FixedOffset>, depth: usize) -> (String, T
 }
 
 /// A column's screens (a tile per sub-item), then every sub-item's.
-fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Column) -> Vec<Screen> {
+fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Column) -> Vec<Arc<Screen>> {
     let column_id = screen_id("c", &column.key);
     let accent = frame.accent(ci);
     let mut entries = Vec::new();
@@ -489,11 +610,11 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
         extra_keys: vec![],
         empty: "本栏目暂无内容",
     };
-    let mut screens: Vec<Screen> = menu::screens(frame, spec)
+    let mut screens: Vec<Arc<Screen>> = menu::screens(frame, spec)
         .into_iter()
         .map(|mut s| {
             s.section = Some(Section { column: column.title.clone(), item: None });
-            s
+            Arc::new(s)
         })
         .collect();
     // Where back from a sub-item leads: its tile in the column screens.
@@ -501,16 +622,14 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
     for (ii, item) in column.items.iter().enumerate() {
         let tile = Target::new(page_id(&column_id, ii / per_page), ii % per_page);
         let crumbs = vec![column.title.clone(), item.title.clone()];
-        let mut item_screens = sub_item_screens(frame, &crumbs, item, tile, accent, 0);
         let number = page_number(ci, ii);
-        for screen in &mut item_screens {
-            screen.number = number;
+        let frame = &frame.numbered(number);
+        let mut item_screens = sub_item_screens(frame, &crumbs, item, tile, accent, 0);
+        for screen in item_screens.iter_mut().filter_map(finishing) {
             // Places name their screens' section themselves: 村务公开 › 太平镇 › 石桥村.
             let label = screen.section.take().and_then(|s| s.item).unwrap_or_else(|| item.title.clone());
             screen.section = Some(Section { column: column.title.clone(), item: Some(label) });
-            if let Some(n) = number {
-                screen.ops.extend(frame.number_badge(n, accent));
-            }
+            frame.number(screen, accent);
         }
         screens.extend(item_screens);
     }
@@ -527,16 +646,16 @@ fn sub_item_screens(
     tile: Target,
     accent: Rgb,
     depth: usize,
-) -> Vec<Screen> {
+) -> Vec<Arc<Screen>> {
     let crumbs = crumbs.to_vec();
     let mut item_screens = Vec::new();
     let docs = live_docs(item, frame.cx.now);
     if !item.places.is_empty() {
         item_screens.extend(places_screens(frame, &crumbs, item, tile, accent, depth));
     } else if let Some(categories) = &item.request {
-        item_screens.extend(interact::request_screens(frame, item, categories, &crumbs, tile, accent));
+        item_screens.extend(shared(interact::request_screens(frame, item, categories, &crumbs, tile, accent)));
     } else if item.is_gallery() {
-        item_screens.extend(gallery::screens(frame, item, &crumbs, tile, accent));
+        item_screens.extend(shared(gallery::screens(frame, item, &crumbs, tile, accent)));
     } else if let ([only], false) = (docs.as_slice(), item.rating) {
         item_screens.extend(doc_screens(frame, only, &crumbs, tile, accent));
     } else {
@@ -567,7 +686,7 @@ fn sub_item_screens(
             });
         }
         let rated = entries.len();
-        item_screens.extend(menu::screens(
+        item_screens.extend(shared(menu::screens(
             frame,
             menu::Spec {
                 base: list_id.clone(),
@@ -582,14 +701,14 @@ fn sub_item_screens(
                 extra_keys: vec![],
                 empty: "本栏目暂无内容",
             },
-        ));
+        )));
         for (di, d) in docs.iter().enumerate() {
             let row = Target::new(page_id(&list_id, di / rows), di % rows);
             item_screens.extend(doc_screens(frame, d, &crumbs, row, accent));
         }
         if item.rating {
             let row = Target::new(page_id(&list_id, (rated - 1) / rows), (rated - 1) % rows);
-            item_screens.extend(interact::rating_screens(frame, item, &crumbs, row, accent));
+            item_screens.extend(shared(interact::rating_screens(frame, item, &crumbs, row, accent)));
         }
     }
     // A carousel steps through the sub-item's reading screens and
@@ -600,7 +719,14 @@ fn sub_item_screens(
             let next = reading[(k + 1) % reading.len()];
             if next != i {
                 let target = Target::new(item_screens[next].id.clone(), 0);
-                item_screens[i].carousel = Some((seconds, target));
+                // A kept screen changes here: its key says how.
+                let screen = Arc::make_mut(&mut item_screens[i]);
+                screen.made = screen.made.map(|made| {
+                    let mut h = blake3::Hasher::new();
+                    h.update(&made).update(&seconds.to_le_bytes()).update(target.screen.as_bytes());
+                    *h.update(&(target.focus as u64).to_le_bytes()).finalize().as_bytes()
+                });
+                screen.carousel = Some((seconds, target));
             }
         }
     }
@@ -617,7 +743,7 @@ fn places_screens(
     tile: Target,
     accent: Rgb,
     depth: usize,
-) -> Vec<Screen> {
+) -> Vec<Arc<Screen>> {
     let id = screen_id("l", &item.key);
     let docs = live_docs(item, frame.cx.now);
     let mut entries: Vec<menu::Entry> = item
@@ -641,7 +767,7 @@ fn places_screens(
         locals.iter().take(9).enumerate().map(|(k, t)| (Key::Digit(k as u8 + 1), t.clone())).collect();
     let (columns, rows) = (3, frame.geo.column_rows);
     let per_page = columns * rows;
-    let mut out: Vec<Screen> = menu::screens(
+    let mut out: Vec<Arc<Screen>> = shared(menu::screens(
         frame,
         menu::Spec {
             base: id.clone(),
@@ -656,9 +782,9 @@ fn places_screens(
             extra_keys: digits,
             empty: "暂无内容",
         },
-    );
+    ));
     let label = crumbs[1..].join(" › ");
-    for s in &mut out {
+    for s in out.iter_mut().filter_map(finishing) {
         s.locals.clone_from(&locals);
         s.section = Some(Section { column: crumbs[0].clone(), item: Some(label.clone()) });
     }
@@ -668,7 +794,7 @@ fn places_screens(
         path.push(place.title.clone());
         let mut screens = sub_item_screens(frame, &path, place, back, accent, depth + 1);
         let label = path[1..].join(" › ");
-        for s in &mut screens {
+        for s in screens.iter_mut().filter_map(finishing) {
             if s.section.is_none() {
                 s.section = Some(Section { column: crumbs[0].clone(), item: Some(label.clone()) });
             }
@@ -684,21 +810,23 @@ fn places_screens(
     out
 }
 
-/// Home from anywhere but home; colour keys from everywhere.
-fn shared_keys(frame: &frame::Frame, screens: &mut [Screen]) {
-    let colour_targets: Vec<(Key, Target)> = frame
+/// Where the colour keys lead: each to its column.
+fn colour_targets(frame: &frame::Frame) -> Vec<(Key, Target)> {
+    frame
         .colour_keys()
         .into_iter()
         .map(|(key, _, index, _)| (key, Target::new(screen_id("c", &frame.site.columns[index].key), 0)))
-        .collect();
-    for screen in screens {
-        for state in &mut screen.states {
-            if screen.kind != Kind::Home {
-                state.keys.insert(Key::Home, Target::new(HOME, 0));
-            }
-            for (key, target) in &colour_targets {
-                state.keys.insert(*key, target.clone());
-            }
+        .collect()
+}
+
+/// Home from anywhere but home; colour keys from everywhere.
+fn shared_keys(colours: &[(Key, Target)], screen: &mut Screen) {
+    for state in &mut screen.states {
+        if screen.kind != Kind::Home {
+            state.keys.insert(Key::Home, Target::new(HOME, 0));
+        }
+        for (key, target) in colours {
+            state.keys.insert(*key, target.clone());
         }
     }
 }
@@ -714,17 +842,56 @@ pub fn page_number(column: usize, item: usize) -> Option<u16> {
 }
 
 /// The screens of one document: an article's pages or a table's pages.
-fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
-    match &doc.body {
+/// With a memo they come finished — numbered, in their section, with the
+/// shared keys — and are the very screens kept while the document and its
+/// place are as they were.
+fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Arc<Screen>> {
+    let lay = |back: Target| match &doc.body {
         Body::Text(_) => article::screens(frame, doc, crumbs, back, accent),
         Body::Table(t) => table::screens(frame, doc, t, crumbs, back, accent),
         Body::Poll(p) => interact::poll_screens(frame, doc, p, crumbs, back, accent),
+    };
+    let memo = frame.cx.memo.filter(|_| doc.digest != [0; 32] && !matches!(doc.body, Body::Poll(_)));
+    let Some(memo) = memo else { return shared(lay(back)) };
+    let mut h = blake3::Hasher::new();
+    h.update(&frame.key);
+    h.update(&doc.digest);
+    // The document's place: its path, where back leads, accent and number.
+    for text in doc.qr.iter().chain(crumbs).chain([&back.screen]) {
+        h.update(&(text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
     }
+    h.update(&[u8::from(doc.qr.is_some()), accent.0, accent.1, accent.2]);
+    h.update(&(back.focus as u64).to_le_bytes());
+    h.update(&frame.number_of().map_or(0u32, |n| u32::from(n) + 1).to_le_bytes());
+    let key = *h.finalize().as_bytes();
+    let floors = frame::floors(frame.cx.profile);
+    memo.screens(
+        key,
+        |s| s.thinned(floors),
+        || {
+            let colours = colour_targets(frame);
+            // As column_screens and places_screens finish the screens they make.
+            let section = Section { column: crumbs[0].clone(), item: Some(crumbs[1..].join(" › ")) };
+            let mut screens = lay(back.clone());
+            for (i, screen) in screens.iter_mut().enumerate() {
+                screen.section = Some(section.clone());
+                frame.number(screen, accent);
+                shared_keys(&colours, screen);
+                screen.drawn = Some(drawing_key(screen, frame.cx.profile));
+                let mut h = blake3::Hasher::new();
+                h.update(&key);
+                h.update(&(i as u64).to_le_bytes());
+                screen.made = Some(*h.finalize().as_bytes());
+            }
+            shared(screens)
+        },
+    )
 }
 
 /// The documents of a sub-item on air at `now`, in screen order.
 pub fn live_docs(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Doc> {
-    let mut articles: Vec<&Doc> = item.docs.iter().filter(|a| a.is_live(now)).collect();
+    let mut articles: Vec<&Doc> = item.docs.iter().map(|a| &**a).filter(|a| a.is_live(now)).collect();
     match item.sort {
         Sort::Newest => {
             articles.sort_by(|a, b| (b.pinned, b.date, &a.file_name).cmp(&(a.pinned, a.date, &b.file_name)))
@@ -741,7 +908,7 @@ pub fn live_docs(item: &Item, now: DateTime<FixedOffset>) -> Vec<&Doc> {
 /// HD; body text 26 and 32). Layout never shrinks text to make it fit, so
 /// this only happens when site.toml sets sizes too small: a problem, reported
 /// once per profile with the smallest size found.
-pub fn floor_problems(screens: &[Screen], profile: &Profile) -> Vec<Problem> {
+pub fn floor_problems(screens: &[Arc<Screen>], profile: &Profile) -> Vec<Problem> {
     let (any, body) = frame::floors(profile);
     let mut smallest: Option<(f32, f32, String)> = None;
     for screen in screens {
@@ -775,6 +942,43 @@ pub fn floor_problems(screens: &[Screen], profile: &Profile) -> Vec<Problem> {
 /// Characters of the site that no font draws, per source file: tofu must be
 /// reported, never shown silently.
 pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
+    coverage(site, fonts, None)
+}
+
+/// The characters of `doc` that no face of the chain draws.
+fn doc_missing(fonts: &Fonts, doc: &Doc) -> BTreeSet<char> {
+    let mut missing = BTreeSet::new();
+    let mut check = |text: &str| missing.extend(text.chars().filter(|&c| !fonts.has(c) && !c.is_control()));
+    check(&doc.title);
+    match &doc.body {
+        Body::Text(blocks) => {
+            for block in blocks {
+                for span in block.spans() {
+                    check(&span.text);
+                }
+                if let crate::content::Block::Image { caption, .. } = block {
+                    check(caption);
+                }
+            }
+        }
+        Body::Table(t) => {
+            for cell in t.header.iter().chain(t.rows.iter().flatten()) {
+                check(cell);
+            }
+        }
+        Body::Poll(p) => {
+            for q in &p.questions {
+                check(&q.text);
+                for c in &q.choices {
+                    check(c);
+                }
+            }
+        }
+    }
+    missing
+}
+
+fn coverage(site: &Site, fonts: &Fonts, memo: Option<&memo::Memo>) -> Vec<Problem> {
     let mut missing: BTreeMap<String, BTreeSet<char>> = BTreeMap::new();
     let mut check = |source: &str, text: &str| {
         for c in text.chars().filter(|&c| !fonts.has(c) && !c.is_control()) {
@@ -782,42 +986,33 @@ pub fn coverage_problems(site: &Site, fonts: &Fonts) -> Vec<Problem> {
         }
     };
     check("site.toml", &site.config.title);
+    // What a face has depends on the chain in use.
+    let chain = blake3::hash(format!("{:?}", site.config.fonts).as_bytes());
+    let mut docs: Vec<(&str, Arc<BTreeSet<char>>)> = Vec::new();
     for column in &site.columns {
         check(&column.key, &column.title);
         for item in column.all_items() {
             check(&item.key, &item.title);
             for a in &item.docs {
-                check(&a.source, &a.title);
-                match &a.body {
-                    Body::Text(blocks) => {
-                        for block in blocks {
-                            for span in block.spans() {
-                                check(&a.source, &span.text);
-                            }
-                            if let crate::content::Block::Image { caption, .. } = block {
-                                check(&a.source, caption);
-                            }
-                        }
+                let found = match memo.filter(|_| a.digest != [0; 32]) {
+                    Some(memo) => {
+                        let key =
+                            *blake3::Hasher::new().update(chain.as_bytes()).update(&a.digest).finalize().as_bytes();
+                        memo.missing(key, || doc_missing(fonts, a))
                     }
-                    Body::Table(t) => {
-                        for cell in t.header.iter().chain(t.rows.iter().flatten()) {
-                            check(&a.source, cell);
-                        }
-                    }
-                    Body::Poll(p) => {
-                        for q in &p.questions {
-                            check(&a.source, &q.text);
-                            for c in &q.choices {
-                                check(&a.source, c);
-                            }
-                        }
-                    }
+                    None => Arc::new(doc_missing(fonts, a)),
+                };
+                if !found.is_empty() {
+                    docs.push((&a.source, found));
                 }
             }
             for p in &item.photos {
                 check(&p.key, &p.caption);
             }
         }
+    }
+    for (source, found) in docs {
+        missing.entry(source.to_string()).or_default().extend(found.iter());
     }
     missing
         .into_iter()

@@ -265,7 +265,7 @@ impl AssetSet {
 /// Input of [`assemble`] for one profile.
 pub struct ProfileInput<'a> {
     pub profile: &'a Profile,
-    pub screens: &'a [Screen],
+    pub screens: &'a [Arc<Screen>],
     pub pictures: &'a [Pictures],
     pub overlays: &'a OverlayPics,
     /// Page numbers typed on the remote → where they lead.
@@ -281,6 +281,16 @@ pub struct ProfileInput<'a> {
 #[derive(Default)]
 pub struct ShellMemo {
     screens: HashMap<[u8; 32], Arc<ScreenOut>>,
+    /// The shell key of each screen the layout memo kept finished, by
+    /// [`quick_key`]: such a screen is found without being read again.
+    kept: HashMap<[u8; 32], [u8; 32]>,
+}
+
+/// What decides a kept screen's shells and text: what all of the profile's
+/// shells share, the screen ([`Screen::made`]) and its drawing (which names
+/// its pictures).
+fn quick_key(common: &[u8; 32], made: &[u8; 32], drawn: &[u8; 32]) -> [u8; 32] {
+    *blake3::Hasher::new().update(common).update(made).update(drawn).finalize().as_bytes()
 }
 
 impl ShellMemo {
@@ -407,30 +417,31 @@ pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<S
 fn profile_screens(
     input: &ProfileInput,
     settings: &ShellSettings,
-    (graphs, chunks): (Vec<graph::GraphScreen>, &[Vec<u8>]),
+    (common, mut listed): (&[u8; 32], Vec<Listed>),
     previous: &HashMap<[u8; 32], Arc<ScreenOut>>,
     blobs: &blobs::Blobs,
     memo: &mut ShellMemo,
 ) -> anyhow::Result<HashMap<String, Arc<ScreenOut>>> {
-    let common = shell_common(input, settings);
     // Shells are independent per screen: build them on every core.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let chunk = input.screens.len().div_ceil(workers).max(1);
-    let mut graphs: Vec<Option<graph::GraphScreen>> = graphs.into_iter().map(Some).collect();
     let made: Vec<std::io::Result<([u8; 32], Arc<ScreenOut>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = graphs
+        let handles: Vec<_> = listed
             .chunks_mut(chunk)
             .enumerate()
             .map(|(c, part)| {
                 scope.spawn(move || {
                     part.iter_mut()
                         .enumerate()
-                        .map(|(j, graph)| {
+                        .map(|(j, listed)| {
                             let i = c * chunk + j;
+                            if let Some(found) = listed.found.take() {
+                                return Ok(found);
+                            }
                             let (screen, pics) = (&input.screens[i], &input.pictures[i]);
                             let drawn = input.drawn.get(i).copied().unwrap_or([0; 32]);
-                            let key = shell_key(&common, screen, &chunks[i], &drawn);
-                            let out = match (previous.get(&key), graph.take()) {
+                            let key = shell_key(common, screen, &listed.json, &drawn);
+                            let out = match (previous.get(&key), listed.graph.take()) {
                                 (Some(same), _) => same.clone(),
                                 (None, Some(graph)) => {
                                     Arc::new(screen_out(input, settings, (screen, pics, graph), (drawn, key), blobs)?)
@@ -455,26 +466,66 @@ fn profile_screens(
         anyhow::bail!("{} shells for {} screens", made.len(), input.screens.len());
     }
     let mut screens = HashMap::with_capacity(made.len());
-    for ((key, out), screen) in made.into_iter().zip(input.screens) {
+    for (((key, out), screen), drawn) in made.into_iter().zip(input.screens).zip(input.drawn) {
+        if let Some(made) = &screen.made {
+            memo.kept.insert(quick_key(common, made, drawn), key);
+        }
         memo.screens.insert(key, out.clone());
         screens.insert(screen.id.clone(), out);
     }
     Ok(screens)
 }
 
-/// A profile's screens as the graph lists them, each also as its JSON, and
-/// its `graph.json` with an empty id (to be hashed, then given the id).
-fn profile_graph(input: &ProfileInput) -> (Vec<graph::GraphScreen>, Vec<Vec<u8>>, Vec<u8>) {
-    let screens: Vec<graph::GraphScreen> =
-        input.screens.iter().zip(input.pictures).map(|(s, p)| graph::screen(s, p)).collect();
-    let chunks: Vec<Vec<u8>> = screens.iter().map(|s| serde_json::to_vec(s).unwrap_or_default()).collect();
+/// A profile's screen as the graph lists it, as its JSON, and when it is
+/// a kept screen found in the memo, what was published for it.
+struct Listed {
+    graph: Option<graph::GraphScreen>,
+    json: Vec<u8>,
+    found: Option<([u8; 32], Arc<ScreenOut>)>,
+}
+
+/// A profile's screens as the graph lists them, and its `graph.json` with
+/// an empty id (to be hashed, then given the id). Kept screens published
+/// before are taken from `memo` as they were.
+fn profile_graph(
+    input: &ProfileInput,
+    common: &[u8; 32],
+    memo: &ShellMemo,
+) -> Result<(Vec<Listed>, Vec<u8>), crate::layout::Thin> {
+    let drawn = |i: usize| input.drawn.get(i).copied().unwrap_or([0; 32]);
+    let listed: Vec<Listed> = input
+        .screens
+        .iter()
+        .zip(input.pictures)
+        .enumerate()
+        .map(|(i, (s, p))| {
+            let found = s.made.and_then(|made| {
+                let key = memo.kept.get(&quick_key(common, &made, &drawn(i)))?;
+                Some((*key, memo.screens.get(key)?.clone()))
+            });
+            if found.is_none() && s.thin {
+                return Err(crate::layout::Thin(s.id.clone()));
+            }
+            if let Some((key, out)) = found {
+                let json = serde_json::to_vec(&out.graph).unwrap_or_default();
+                // Every test checks that a screen found this way is the one
+                // the long way finds.
+                debug_assert_eq!(key, shell_key(common, s, &json, &drawn(i)), "kept screen {}", s.id);
+                debug_assert_eq!(json, serde_json::to_vec(&graph::screen(s, p)).unwrap_or_default());
+                return Ok(Listed { graph: None, json, found: Some((key, out)) });
+            }
+            let graph = graph::screen(s, p);
+            let json = serde_json::to_vec(&graph).unwrap_or_default();
+            Ok(Listed { graph: Some(graph), json, found: None })
+        })
+        .collect::<Result<_, _>>()?;
     // In order of id; of two screens with one id (never made), the later.
-    let mut order: Vec<usize> = (0..screens.len()).collect();
+    let mut order: Vec<usize> = (0..listed.len()).collect();
     order.sort_by(|&a, &b| input.screens[a].id.cmp(&input.screens[b].id).then(b.cmp(&a)));
     order.dedup_by(|a, b| input.screens[*a].id == input.screens[*b].id);
-    let ordered = order.iter().map(|&i| (input.screens[i].id.as_str(), chunks[i].as_slice()));
+    let ordered = order.iter().map(|&i| (input.screens[i].id.as_str(), listed[i].json.as_slice()));
     let json = graph::json("", input.profile, input.numbers, ordered);
-    (screens, chunks, json)
+    Ok((listed, json))
 }
 
 /// Builds the generation from laid-out screens and their pictures (its
@@ -498,9 +549,11 @@ pub fn assemble(
     // loop), which change what boxes see too.
     // Each graph is written once, with no id (its first field), which is
     // put in after hashing.
-    let graphs: Vec<_> = inputs.iter().map(profile_graph).collect();
+    let commons: Vec<[u8; 32]> = inputs.iter().map(|i| shell_common(i, settings)).collect();
+    let graphs: Vec<_> =
+        inputs.iter().zip(&commons).map(|(i, c)| profile_graph(i, c, memo)).collect::<Result<_, _>>()?;
     let mut hasher = blake3::Hasher::new();
-    for (input, (_, _, json)) in inputs.iter().zip(&graphs) {
+    for (input, (_, json)) in inputs.iter().zip(&graphs) {
         hasher.update(input.profile.name.as_bytes());
         hasher.update(json);
     }
@@ -508,10 +561,11 @@ pub fn assemble(
     let id = hasher.finalize().to_hex()[..12].to_string();
 
     let previous = std::mem::take(&mut memo.screens);
+    memo.kept.clear();
     let mut profiles = BTreeMap::new();
-    for (input, (graphs, chunks, json)) in inputs.iter().zip(graphs) {
+    for ((input, common), (listed, json)) in inputs.iter().zip(&commons).zip(graphs) {
         let graph_json = Bytes::from(with_id(json, &id));
-        let screens = profile_screens(input, settings, (graphs, &chunks), &previous, &blobs, memo)?;
+        let screens = profile_screens(input, settings, (common, listed), &previous, &blobs, memo)?;
         profiles.insert(
             input.profile.name.clone(),
             ProfileOut {

@@ -69,7 +69,7 @@ pub struct Entry {
 /// One profile's laid-out screens and their pictures, as a render has them.
 pub struct Laid<'a> {
     pub profile: &'a Profile,
-    pub screens: &'a [Screen],
+    pub screens: &'a [std::sync::Arc<Screen>],
     pub pictures: &'a [Pictures],
 }
 

@@ -1,0 +1,116 @@
+//! Screens laid out by earlier renders, reused while nothing they were made
+//! from changed: an edit lays out the documents it touched, not the channel.
+//!
+//! A document's screens are kept under a key that hashes all they are made
+//! of — the document as parsed ([`crate::content::Doc::digest`]), its place
+//! (path, where back leads, accent, page number) and the frame every screen
+//! shares (profile, site settings, columns, the date in the header). Such a
+//! screen also carries its drawing key (`Screen::drawn`) and its own key
+//! (`Screen::made`), so later stages know it without reading it again.
+//!
+//! Between renders only thin screens are kept (no drawing: pictures and
+//! shells are found by key), so the memo costs an index, not the channel's
+//! text twice.
+//!
+//! Invariant: a key names one layout. Anything a kept screen shows or does
+//! must be in its key; documents whose screens depend on more (polls, which
+//! show counts and open and close by the clock) are never kept.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::Screen;
+use crate::sync::Locked;
+
+/// What one render laid out or reused, and what the render before it left.
+#[derive(Default)]
+pub struct Memo {
+    maps: Mutex<Maps>,
+}
+
+#[derive(Default)]
+struct Maps {
+    /// From the renders before this one.
+    last: HashMap<[u8; 32], Arc<Vec<Arc<Screen>>>>,
+    /// Used by the render under way.
+    next: HashMap<[u8; 32], Arc<Vec<Arc<Screen>>>>,
+    /// Characters no face has, by document digest and font chain.
+    missing_last: HashMap<[u8; 32], Arc<BTreeSet<char>>>,
+    missing_next: HashMap<[u8; 32], Arc<BTreeSet<char>>>,
+}
+
+impl Memo {
+    /// The screens kept under `key`, else those `make` lays out — returned
+    /// whole, and kept as `thin` makes them.
+    pub fn screens(
+        &self,
+        key: [u8; 32],
+        thin: impl Fn(&Screen) -> Screen,
+        make: impl FnOnce() -> Vec<Arc<Screen>>,
+    ) -> Vec<Arc<Screen>> {
+        {
+            let mut maps = self.maps.locked();
+            if let Some(found) = maps.next.get(&key).or_else(|| maps.last.get(&key)).cloned() {
+                maps.next.insert(key, found.clone());
+                return found.to_vec();
+            }
+        }
+        let made = make();
+        let kept: Vec<Arc<Screen>> = made.iter().map(|s| Arc::new(thin(s))).collect();
+        self.maps.locked().next.insert(key, Arc::new(kept));
+        made
+    }
+
+    /// Forgets the layouts kept: the next render lays out every document
+    /// (after a render that needed a thin screen whole).
+    pub fn forget(&self) {
+        let mut maps = self.maps.locked();
+        maps.last.clear();
+        maps.next.clear();
+    }
+
+    /// The characters of a document that no face has, by `key`, else as
+    /// `find` finds them, kept.
+    pub fn missing(&self, key: [u8; 32], find: impl FnOnce() -> BTreeSet<char>) -> Arc<BTreeSet<char>> {
+        {
+            let mut maps = self.maps.locked();
+            if let Some(found) = maps.missing_next.get(&key).or_else(|| maps.missing_last.get(&key)).cloned() {
+                maps.missing_next.insert(key, found.clone());
+                return found;
+            }
+        }
+        let found = Arc::new(find());
+        self.maps.locked().missing_next.insert(key, found.clone());
+        found
+    }
+
+    /// Ends a render: what it used is what the next one may reuse. A render
+    /// that does not go on air forgets nothing (the channel on air is still
+    /// the one to reuse), so the memo holds at most two renders' worth.
+    pub fn turn(&self, on_air: bool) {
+        let mut maps = self.maps.locked();
+        let Maps { last, next, missing_last, missing_next } = &mut *maps;
+        if on_air {
+            *last = std::mem::take(next);
+            *missing_last = std::mem::take(missing_next);
+        } else {
+            last.extend(next.drain());
+            missing_last.extend(missing_next.drain());
+        }
+    }
+
+    /// Documents' layouts held (benchmarks, tests).
+    pub fn len(&self) -> usize {
+        let maps = self.maps.locked();
+        maps.last.len() + maps.next.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets everything, so the next render lays out every screen.
+    pub fn clear(&self) {
+        *self.maps.locked() = Maps::default();
+    }
+}
