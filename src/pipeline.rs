@@ -292,7 +292,6 @@ impl Renderer {
                 Generation::empty(self.blobs.clone())
             }
         };
-        self.layouts.turn(trusted);
         if trusted {
             // The memo keeps names: the bytes are in the blobs.
             *self.memo.locked() =
@@ -321,6 +320,9 @@ impl Renderer {
             change_to_air: None,
             finished: Utc::now(),
         };
+        // The render's screens go first: what the memo keeps is copied after.
+        drop(drawn);
+        self.layouts.turn(trusted);
         (report.published.then_some(generation), report)
     }
 

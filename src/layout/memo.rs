@@ -37,15 +37,18 @@ struct Maps {
     /// Characters no face has, by document digest and font chain.
     missing_last: HashMap<[u8; 32], Arc<BTreeSet<char>>>,
     missing_next: HashMap<[u8; 32], Arc<BTreeSet<char>>>,
+    /// Laid out by the render under way, whole until it ends; with the
+    /// size floors of their profile.
+    fresh: Vec<([u8; 32], (f32, f32))>,
 }
 
 impl Memo {
-    /// The screens kept under `key`, else those `make` lays out — returned
-    /// whole, and kept as `thin` makes them.
+    /// The screens kept under `key`, else those `make` lays out: whole for
+    /// this render, kept thin from its end (text below `floors` stays).
     pub fn screens(
         &self,
         key: [u8; 32],
-        thin: impl Fn(&Screen) -> Screen,
+        floors: (f32, f32),
         make: impl FnOnce() -> Vec<Arc<Screen>>,
     ) -> Vec<Arc<Screen>> {
         {
@@ -56,8 +59,9 @@ impl Memo {
             }
         }
         let made = make();
-        let kept: Vec<Arc<Screen>> = made.iter().map(|s| Arc::new(thin(s))).collect();
-        self.maps.locked().next.insert(key, Arc::new(kept));
+        let mut maps = self.maps.locked();
+        maps.next.insert(key, Arc::new(made.clone()));
+        maps.fresh.push((key, floors));
         made
     }
 
@@ -87,9 +91,18 @@ impl Memo {
     /// Ends a render: what it used is what the next one may reuse. A render
     /// that does not go on air forgets nothing (the channel on air is still
     /// the one to reuse), so the memo holds at most two renders' worth.
+    ///
+    /// The screens it laid out are made thin here, once the render has let
+    /// go of them: the copies are made together, not strewn among the
+    /// render's garbage, which the allocator could then not give back.
     pub fn turn(&self, on_air: bool) {
         let mut maps = self.maps.locked();
-        let Maps { last, next, missing_last, missing_next } = &mut *maps;
+        let Maps { last, next, missing_last, missing_next, fresh } = &mut *maps;
+        for (key, floors) in fresh.drain(..) {
+            if let Some(screens) = next.get_mut(&key) {
+                *screens = Arc::new(screens.iter().map(|s| Arc::new(s.thinned(floors))).collect());
+            }
+        }
         if on_air {
             *last = std::mem::take(next);
             *missing_last = std::mem::take(missing_next);

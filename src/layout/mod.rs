@@ -293,10 +293,11 @@ pub struct Screen {
     /// A hash of all the screen is made of, when the [`memo`] kept it:
     /// equal keys, equal screens.
     pub made: Option<[u8; 32]>,
-    /// Kept by the memo without its drawing: no ops (but text below the
-    /// size floor), no focus looks. Later stages take its pictures and
-    /// shells from their memos by `drawn` and `made`; where those are gone,
-    /// the render lays out again (see [`Thin`]).
+    /// Kept by the memo without its drawing and keys: no ops (but text
+    /// below the size floor), no focus looks, no keys. Later stages take
+    /// its pictures and its graph entry and shells from their memos by
+    /// `drawn` and `made`; where those are gone, the render lays out again
+    /// (see [`Thin`]).
     pub thin: bool,
 }
 
@@ -358,7 +359,8 @@ impl Screen {
                 .focus
                 .as_ref()
                 .map(|f| Focus { rect: f.rect, ops: f.ops.iter().filter(below).cloned().collect() });
-            thin.states.push(State { focus, keys: state.keys.clone() });
+            // Keys are read from the shells' memo, like the drawing.
+            thin.states.push(State { focus, keys: BTreeMap::new() });
         }
         thin
     }
@@ -866,27 +868,23 @@ fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target,
     h.update(&frame.number_of().map_or(0u32, |n| u32::from(n) + 1).to_le_bytes());
     let key = *h.finalize().as_bytes();
     let floors = frame::floors(frame.cx.profile);
-    memo.screens(
-        key,
-        |s| s.thinned(floors),
-        || {
-            let colours = colour_targets(frame);
-            // As column_screens and places_screens finish the screens they make.
-            let section = Section { column: crumbs[0].clone(), item: Some(crumbs[1..].join(" › ")) };
-            let mut screens = lay(back.clone());
-            for (i, screen) in screens.iter_mut().enumerate() {
-                screen.section = Some(section.clone());
-                frame.number(screen, accent);
-                shared_keys(&colours, screen);
-                screen.drawn = Some(drawing_key(screen, frame.cx.profile));
-                let mut h = blake3::Hasher::new();
-                h.update(&key);
-                h.update(&(i as u64).to_le_bytes());
-                screen.made = Some(*h.finalize().as_bytes());
-            }
-            shared(screens)
-        },
-    )
+    memo.screens(key, floors, || {
+        let colours = colour_targets(frame);
+        // As column_screens and places_screens finish the screens they make.
+        let section = Section { column: crumbs[0].clone(), item: Some(crumbs[1..].join(" › ")) };
+        let mut screens = lay(back.clone());
+        for (i, screen) in screens.iter_mut().enumerate() {
+            screen.section = Some(section.clone());
+            frame.number(screen, accent);
+            shared_keys(&colours, screen);
+            screen.drawn = Some(drawing_key(screen, frame.cx.profile));
+            let mut h = blake3::Hasher::new();
+            h.update(&key);
+            h.update(&(i as u64).to_le_bytes());
+            screen.made = Some(*h.finalize().as_bytes());
+        }
+        shared(screens)
+    })
 }
 
 /// The documents of a sub-item on air at `now`, in screen order.
