@@ -165,16 +165,6 @@ impl Memo {
         }
     }
 
-    /// Documents' layouts held (benchmarks, tests).
-    pub fn len(&self) -> usize {
-        let maps = self.maps.locked();
-        maps.last.len() + maps.next.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Forgets everything, so the next render lays out every screen.
     pub fn clear(&self) {
         *self.maps.locked() = Maps::default();

@@ -348,24 +348,14 @@ impl Screen {
     /// reported every render).
     fn thinned(&self, (any, body): (f32, f32)) -> Screen {
         let below = |op: &&Op| matches!(op, Op::Text(r) if r.size < if r.body { body } else { any });
-        let mut thin = Screen {
-            ops: self.ops.iter().filter(below).cloned().collect(),
-            states: Vec::with_capacity(self.states.len()),
-            thin: true,
-            ..self.clone_without_drawing()
-        };
-        for state in &self.states {
-            let focus = state
+        let states = self.states.iter().map(|state| State {
+            focus: state
                 .focus
                 .as_ref()
-                .map(|f| Focus { rect: f.rect, ops: f.ops.iter().filter(below).cloned().collect() });
+                .map(|f| Focus { rect: f.rect, ops: f.ops.iter().filter(below).cloned().collect() }),
             // Keys are read from the shells' memo, like the drawing.
-            thin.states.push(State { focus, keys: BTreeMap::new() });
-        }
-        thin
-    }
-
-    fn clone_without_drawing(&self) -> Screen {
+            keys: BTreeMap::new(),
+        });
         Screen {
             id: self.id.clone(),
             kind: self.kind,
@@ -374,13 +364,13 @@ impl Screen {
             number: self.number,
             section: self.section.clone(),
             carousel: self.carousel.clone(),
-            ops: Vec::new(),
-            states: Vec::new(),
+            ops: self.ops.iter().filter(below).cloned().collect(),
+            states: states.collect(),
             ask: self.ask.clone(),
             locals: self.locals.clone(),
             drawn: self.drawn,
             made: self.made,
-            thin: self.thin,
+            thin: true,
         }
     }
 
