@@ -16,7 +16,9 @@
 //! must be in its key; documents whose screens depend on more (polls, which
 //! show counts and open and close by the clock) are never kept.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::Screen;

@@ -45,6 +45,58 @@ pub struct Spec {
     pub empty: &'static str,
 }
 
+impl Spec {
+    /// A hash of everything the menu shows and where each of its keys
+    /// leads: what the layout memo keeps its screens under.
+    pub fn digest(&self) -> [u8; 32] {
+        fn text(b: &mut Vec<u8>, t: &str) {
+            b.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            b.extend_from_slice(t.as_bytes());
+        }
+        fn number(b: &mut Vec<u8>, n: usize) {
+            b.extend_from_slice(&(n as u64).to_le_bytes());
+        }
+        fn target(b: &mut Vec<u8>, t: &Target) {
+            text(b, &t.screen);
+            number(b, t.focus);
+        }
+        fn colour(b: &mut Vec<u8>, c: Rgb) {
+            b.extend_from_slice(&[c.0, c.1, c.2]);
+        }
+        let mut b = Vec::with_capacity(256 + 128 * self.entries.len());
+        text(&mut b, &self.base);
+        text(&mut b, &format!("{:?}", self.kind));
+        text(&mut b, &self.title);
+        number(&mut b, self.crumbs.len());
+        self.crumbs.iter().for_each(|c| text(&mut b, c));
+        match &self.parent {
+            Some(t) => target(&mut b, t),
+            None => number(&mut b, usize::MAX),
+        }
+        colour(&mut b, self.accent);
+        number(&mut b, self.columns);
+        number(&mut b, self.rows);
+        number(&mut b, self.entries.len());
+        for e in &self.entries {
+            text(&mut b, &e.title);
+            text(&mut b, &e.caption);
+            match &e.badge {
+                Some(badge) => text(&mut b, badge),
+                None => number(&mut b, usize::MAX),
+            }
+            colour(&mut b, e.accent);
+            target(&mut b, &e.target);
+        }
+        number(&mut b, self.extra_keys.len());
+        for (key, t) in &self.extra_keys {
+            text(&mut b, &key.name());
+            target(&mut b, t);
+        }
+        text(&mut b, self.empty);
+        *blake3::hash(&b).as_bytes()
+    }
+}
+
 /// The screens of a menu: one per page of `columns x rows` tiles.
 pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
     let per_page = spec.columns * spec.rows;

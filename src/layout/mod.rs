@@ -678,7 +678,7 @@ fn sub_item_screens(
             });
         }
         let rated = entries.len();
-        item_screens.extend(shared(menu::screens(
+        item_screens.extend(list_screens(
             frame,
             menu::Spec {
                 base: list_id.clone(),
@@ -693,7 +693,7 @@ fn sub_item_screens(
                 extra_keys: vec![],
                 empty: "本栏目暂无内容",
             },
-        )));
+        ));
         for (di, d) in docs.iter().enumerate() {
             let row = Target::new(page_id(&list_id, di / rows), di % rows);
             item_screens.extend(doc_screens(frame, d, &crumbs, row, accent));
@@ -857,12 +857,42 @@ fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target,
     h.update(&(back.focus as u64).to_le_bytes());
     h.update(&frame.number_of().map_or(0u32, |n| u32::from(n) + 1).to_le_bytes());
     let key = *h.finalize().as_bytes();
+    finished_in(memo, frame, key, crumbs, accent, || lay(back.clone()))
+}
+
+/// A sub-item's list of its documents. With a memo its screens come
+/// finished, as [`doc_screens`]' do, and are kept while the list and its
+/// place are as they were.
+fn list_screens(frame: &frame::Frame, spec: menu::Spec) -> Vec<Arc<Screen>> {
+    let Some(memo) = frame.cx.memo else { return shared(menu::screens(frame, spec)) };
+    let mut h = blake3::Hasher::new();
+    h.update(b"list\0");
+    h.update(&frame.key);
+    // Every entry (title, date, badge, target), the path, where back leads.
+    h.update(&spec.digest());
+    h.update(&frame.number_of().map_or(0u32, |n| u32::from(n) + 1).to_le_bytes());
+    let key = *h.finalize().as_bytes();
+    let (crumbs, accent) = (spec.crumbs.clone(), spec.accent);
+    finished_in(memo, frame, key, &crumbs, accent, || menu::screens(frame, spec))
+}
+
+/// The screens `lay` makes, kept in `memo` under `key` (a hash of all they
+/// are made of) and finished: numbered, in their section, with the shared
+/// keys and their drawing and `made` keys.
+fn finished_in(
+    memo: &memo::Memo,
+    frame: &frame::Frame,
+    key: [u8; 32],
+    crumbs: &[String],
+    accent: Rgb,
+    lay: impl FnOnce() -> Vec<Screen>,
+) -> Vec<Arc<Screen>> {
     let floors = frame::floors(frame.cx.profile);
     memo.screens(key, floors, || {
         let colours = colour_targets(frame);
         // As column_screens and places_screens finish the screens they make.
         let section = Section { column: crumbs[0].clone(), item: Some(crumbs[1..].join(" › ")) };
-        let mut screens = lay(back.clone());
+        let mut screens = lay();
         for (i, screen) in screens.iter_mut().enumerate() {
             screen.section = Some(section.clone());
             frame.number(screen, accent);
