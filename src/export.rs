@@ -20,7 +20,7 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
     // pictures are gigabytes.
     let mut files: Vec<(PathBuf, Src)> = Vec::new();
     for name in generation.assets.keys() {
-        files.push((out.join("a").join(name), Src::Blob(name)));
+        files.push((out.join("a").join(&**name), Src::Blob(name)));
     }
     for (name, profile) in &generation.profiles {
         files.push((out.join("api/v1").join(name).join("graph.json"), Src::Bytes(&profile.graph_json)));

@@ -344,7 +344,7 @@ fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
     // Every entry is a screen on air, drawn by its own base picture.
     for e in entries {
         assert!(sd.screens.contains_key(&e.screen), "{}", e.screen);
-        assert!(generation.assets.contains_key(&e.asset), "{}", e.asset);
+        assert!(generation.assets.contains_key(e.asset.as_str()), "{}", e.asset);
     }
     // 要闻速递 first (its column screen, then its articles), as listed.
     assert_eq!(entries[1].title, "要闻速递");

@@ -22,7 +22,9 @@
 //! Without a data folder (one-off renders, tests of the stages) the store
 //! is a map in memory with the same interface.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use hashbrown::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -185,7 +187,7 @@ impl Blobs {
         }
         let number = numbers.last().copied().unwrap_or(1);
         let (file, len) = open_for_append(dir, number)?;
-        if let std::collections::hash_map::Entry::Vacant(e) = packs.entry(number) {
+        if let hashbrown::hash_map::Entry::Vacant(e) = packs.entry(number) {
             e.insert(Arc::new(Pack::open(&pack_path(dir, number, "dat"))?));
         }
         let writing = Writing { number, file, len, unsynced: Vec::new(), failed: None };

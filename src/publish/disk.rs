@@ -21,7 +21,9 @@
 //! was down — but only when the same binary saved them (a new build may draw
 //! differently).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use hashbrown::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -213,7 +215,8 @@ pub fn save(dir: &Path, g: &Generation, memo: &mut SaveMemo) -> Result<Saved> {
         });
     }
     memo.buckets = kept;
-    let mut other_assets: Vec<String> = g.assets.keys().filter(|a| !named.contains(a.as_str())).cloned().collect();
+    let mut other_assets: Vec<String> =
+        g.assets.keys().filter(|a| !named.contains(&***a)).map(|a| a.to_string()).collect();
     other_assets.sort();
     let listed = Manifest {
         id: g.id.clone(),
@@ -368,7 +371,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
 /// What reading a manifest has found so far.
 struct Reading<'a> {
     blobs: &'a Arc<Blobs>,
-    assets: HashMap<String, Asset>,
+    assets: HashMap<Arc<str>, Asset>,
     memo: HashMap<[u8; 32], Rendered>,
 }
 
@@ -383,7 +386,7 @@ impl Reading<'_> {
         }
         if asset {
             // The name says the format, as it did when the asset was made.
-            self.assets.insert(name.to_string(), Asset::new(name, Format::of_name(name).content_type()));
+            self.assets.insert(name.into(), Asset::new(name, Format::of_name(name).content_type()));
         }
         Ok(())
     }

@@ -148,6 +148,18 @@ pub fn json<'a>(
     numbers: &BTreeMap<String, Target>,
     screens: impl Iterator<Item = (&'a str, &'a [u8])>,
 ) -> Vec<u8> {
+    json_with_spans(id, profile, numbers, screens).0
+}
+
+/// [`json`], and where each screen's JSON lies in it, in the order given:
+/// the next render copies an unchanged screen's entry from there instead
+/// of writing it again.
+pub fn json_with_spans<'a>(
+    id: &str,
+    profile: &Profile,
+    numbers: &BTreeMap<String, Target>,
+    screens: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
     #[derive(Serialize)]
     struct Head<'h> {
         generation: &'h str,
@@ -159,18 +171,20 @@ pub fn json<'a>(
     let mut out = serde_json::to_vec(&head).unwrap_or_default();
     out.pop(); // its closing brace: the other fields follow
     out.extend_from_slice(b",\"screens\":{");
+    let mut spans = Vec::new();
     for (i, (id, screen)) in screens.enumerate() {
         if i > 0 {
             out.push(b',');
         }
         let _ = serde_json::to_writer(&mut out, id);
         out.push(b':');
+        spans.push(out.len()..out.len() + screen.len());
         out.extend_from_slice(screen);
     }
     out.extend_from_slice(b"},\"start\":");
     let _ = serde_json::to_writer(&mut out, crate::layout::HOME);
     out.extend_from_slice(format!(",\"width\":{}}}", profile.width).as_bytes());
-    out
+    (out, spans)
 }
 
 impl Graph {

@@ -12,7 +12,9 @@ pub mod graph;
 pub mod plan;
 pub mod shell;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -76,7 +78,7 @@ impl ScreenOut {
     pub fn rendered(&self) -> Option<Rendered> {
         let named = |url: &str| {
             let name = url.strip_prefix("/a/")?;
-            Some(Encoded { bytes: Bytes::new(), name: name.to_string(), format: Format::of_name(name) })
+            Some(Encoded { bytes: Bytes::new(), name: name.into(), format: Format::of_name(name) })
         };
         let base = named(&self.graph.states.first()?.image)?;
         let sprites = self
@@ -128,7 +130,7 @@ pub struct Generation {
     pub default_profile: String,
     pub profiles: BTreeMap<String, ProfileOut>,
     /// `{hash}.png` → what it is; the bytes are in `blobs`.
-    pub assets: HashMap<String, Asset>,
+    pub assets: HashMap<Arc<str>, Asset>,
     /// Where every asset, shell, text and graph of this generation lies.
     pub blobs: std::sync::Arc<blobs::Blobs>,
     pub problems: Vec<Problem>,
@@ -192,7 +194,7 @@ impl Generation {
         let screens = self.profiles.values().flat_map(|p| p.screens.values());
         self.assets
             .keys()
-            .map(String::as_str)
+            .map(|k| &**k)
             .chain(screens.flat_map(|s| s.shells.iter().chain([&s.text]).map(String::as_str)))
     }
 }
@@ -207,7 +209,7 @@ pub struct Pictures {
 /// Collects encoded pictures into assets, naming each by its content hash
 /// and storing the bytes of new ones in the blobs.
 pub struct AssetSet {
-    assets: HashMap<String, Asset>,
+    assets: HashMap<Arc<str>, Asset>,
     blobs: std::sync::Arc<blobs::Blobs>,
     /// The first blob that could not be stored (a full disk): a generation
     /// missing pictures must not go on air.
@@ -227,18 +229,45 @@ impl AssetSet {
     /// Adds pictures encoded (and named) before. Their bytes may be gone
     /// (a memo keeps names only) when the blobs hold them already.
     pub fn add_encoded(&mut self, e: &Encoded) -> String {
-        if !self.assets.contains_key(&e.name) {
-            let stored = match e.bytes.is_empty() {
+        self.put(e, false)
+    }
+
+    /// Adds `e`; `stored`: the blobs are known to hold its bytes.
+    fn put(&mut self, e: &Encoded, stored: bool) -> String {
+        if !self.assets.contains_key(&*e.name) {
+            let put = match e.bytes.is_empty() {
+                _ if stored => Ok(()),
                 true if self.blobs.has(&e.name) => Ok(()),
                 true => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not in the blobs")),
                 false => self.blobs.put(&e.name, &e.bytes),
             };
-            if let Err(err) = stored {
-                self.failed.get_or_insert_with(|| format!("{}: {err}", e.name));
+            if let Err(err) = put {
+                self.fail(format!("{}: {err}", e.name));
             }
             self.assets.insert(e.name.clone(), Asset::new(&e.name, e.format.content_type()));
         }
-        format!("/a/{}", e.name)
+        let mut url = String::with_capacity(3 + e.name.len());
+        url.push_str("/a/");
+        url.push_str(&e.name);
+        url
+    }
+
+    /// Makes room for `n` assets (as many as the last render had).
+    pub fn reserve(&mut self, n: usize) {
+        self.assets.reserve(n);
+    }
+
+    pub fn len(&self) -> usize {
+        self.assets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.assets.is_empty()
+    }
+
+    /// Records that a blob could not be stored: this set must not go on air.
+    pub fn fail(&mut self, what: String) {
+        self.failed.get_or_insert(what);
     }
 
     /// The first blob that could not be stored, if any.
@@ -251,13 +280,23 @@ impl AssetSet {
     }
 
     pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
+        self.pictures(rendered, false)
+    }
+
+    /// Adds pictures whose bytes the blobs are known to hold: the render
+    /// stored them, or checked they are there.
+    pub fn add_stored(&mut self, rendered: &Rendered) -> Pictures {
+        self.pictures(rendered, true)
+    }
+
+    fn pictures(&mut self, rendered: &Rendered, stored: bool) -> Pictures {
         Pictures {
-            base: self.add_encoded(&rendered.base),
-            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.add_encoded(e)))).collect(),
+            base: self.put(&rendered.base, stored),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e, stored)))).collect(),
         }
     }
 
-    pub fn into_inner(self) -> (HashMap<String, Asset>, std::sync::Arc<blobs::Blobs>) {
+    pub fn into_inner(self) -> (HashMap<Arc<str>, Asset>, std::sync::Arc<blobs::Blobs>) {
         (self.assets, self.blobs)
     }
 }
@@ -281,9 +320,11 @@ pub struct ProfileInput<'a> {
 #[derive(Default)]
 pub struct ShellMemo {
     screens: HashMap<[u8; 32], Arc<ScreenOut>>,
-    /// The shell key of each screen the layout memo kept finished, by
-    /// [`quick_key`]: such a screen is found without being read again.
-    kept: HashMap<[u8; 32], [u8; 32]>,
+    /// Of each screen the layout memo kept finished, by [`quick_key`]: its
+    /// shell key and its entry in the last `graph.json` (a slice of those
+    /// bytes, not a copy). Such a screen is found, and its entry copied into
+    /// the next `graph.json`, without being read or written again.
+    kept: HashMap<[u8; 32], ([u8; 32], Bytes)>,
 }
 
 /// What decides a kept screen's shells and text: what all of the profile's
@@ -417,7 +458,7 @@ pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<S
 fn profile_screens(
     input: &ProfileInput,
     settings: &ShellSettings,
-    (common, mut listed): (&[u8; 32], Vec<Listed>),
+    (common, mut listed, entries): (&[u8; 32], Vec<Listed>, Vec<Option<Entry>>),
     previous: &HashMap<[u8; 32], Arc<ScreenOut>>,
     blobs: &blobs::Blobs,
     memo: &mut ShellMemo,
@@ -466,9 +507,9 @@ fn profile_screens(
         anyhow::bail!("{} shells for {} screens", made.len(), input.screens.len());
     }
     let mut screens = HashMap::with_capacity(made.len());
-    for (((key, out), screen), drawn) in made.into_iter().zip(input.screens).zip(input.drawn) {
-        if let Some(made) = &screen.made {
-            memo.kept.insert(quick_key(common, made, drawn), key);
+    for (((key, out), screen), entry) in made.into_iter().zip(input.screens).zip(entries) {
+        if let Some((quick, entry)) = entry {
+            memo.kept.insert(quick, (key, entry));
         }
         memo.screens.insert(key, out.clone());
         screens.insert(screen.id.clone(), out);
@@ -480,42 +521,45 @@ fn profile_screens(
 /// a kept screen found in the memo, what was published for it.
 struct Listed {
     graph: Option<graph::GraphScreen>,
-    json: Vec<u8>,
+    json: Bytes,
     found: Option<([u8; 32], Arc<ScreenOut>)>,
 }
 
-/// A profile's screens as the graph lists them, and its `graph.json` with
-/// an empty id (to be hashed, then given the id). Kept screens published
-/// before are taken from `memo` as they were.
+/// A profile's screens as the graph lists them, its `graph.json` with an
+/// empty id (to be hashed, then given the id), and where each listed
+/// screen's entry lies in it. Kept screens published before are taken from
+/// `memo` as they were, their entries copied from the last `graph.json`.
 fn profile_graph(
     input: &ProfileInput,
     common: &[u8; 32],
     memo: &ShellMemo,
-) -> Result<(Vec<Listed>, Vec<u8>), crate::layout::Thin> {
+) -> Result<ProfileGraph, crate::layout::Thin> {
     let drawn = |i: usize| input.drawn.get(i).copied().unwrap_or([0; 32]);
+    let quick: Vec<Option<[u8; 32]>> =
+        input.screens.iter().enumerate().map(|(i, s)| Some(quick_key(common, &s.made?, &drawn(i)))).collect();
     let listed: Vec<Listed> = input
         .screens
         .iter()
         .zip(input.pictures)
         .enumerate()
         .map(|(i, (s, p))| {
-            let found = s.made.and_then(|made| {
-                let key = memo.kept.get(&quick_key(common, &made, &drawn(i)))?;
-                Some((*key, memo.screens.get(key)?.clone()))
+            let found = quick[i].and_then(|quick| {
+                let (key, json) = memo.kept.get(&quick)?;
+                Some((*key, json.clone(), memo.screens.get(key)?.clone()))
             });
             if found.is_none() && s.thin {
                 return Err(crate::layout::Thin(s.id.clone()));
             }
-            if let Some((key, out)) = found {
-                let json = serde_json::to_vec(&out.graph).unwrap_or_default();
+            if let Some((key, json, out)) = found {
                 // Every test checks that a screen found this way is the one
                 // the long way finds.
+                debug_assert_eq!(json, serde_json::to_vec(&out.graph).unwrap_or_default(), "kept screen {}", s.id);
                 debug_assert_eq!(key, shell_key(common, s, &json, &drawn(i)), "kept screen {}", s.id);
                 debug_assert!(s.thin || json == serde_json::to_vec(&graph::screen(s, p)).unwrap_or_default());
                 return Ok(Listed { graph: None, json, found: Some((key, out)) });
             }
             let graph = graph::screen(s, p);
-            let json = serde_json::to_vec(&graph).unwrap_or_default();
+            let json = Bytes::from(serde_json::to_vec(&graph).unwrap_or_default());
             Ok(Listed { graph: Some(graph), json, found: None })
         })
         .collect::<Result<_, _>>()?;
@@ -523,9 +567,68 @@ fn profile_graph(
     let mut order: Vec<usize> = (0..listed.len()).collect();
     order.sort_by(|&a, &b| input.screens[a].id.cmp(&input.screens[b].id).then(b.cmp(&a)));
     order.dedup_by(|a, b| input.screens[*a].id == input.screens[*b].id);
-    let ordered = order.iter().map(|&i| (input.screens[i].id.as_str(), listed[i].json.as_slice()));
-    let json = graph::json("", input.profile, input.numbers, ordered);
-    Ok((listed, json))
+    let ordered = order.iter().map(|&i| (input.screens[i].id.as_str(), &listed[i].json[..]));
+    // Written with a stand-in id of the id's length, put in place later.
+    let (json, spans) = graph::json_with_spans(ID_STAND_IN, input.profile, input.numbers, ordered);
+    let spans = order.into_iter().zip(spans).collect();
+    Ok(ProfileGraph { listed, json, spans, quick })
+}
+
+/// A kept screen's quick key and its entry in `graph.json`.
+type Entry = ([u8; 32], Bytes);
+
+/// What [`profile_graph`] makes.
+struct ProfileGraph {
+    listed: Vec<Listed>,
+    /// `graph.json` with [`ID_STAND_IN`] for the id.
+    json: Vec<u8>,
+    /// Listed screen → where its entry lies in `json`.
+    spans: Vec<(usize, std::ops::Range<usize>)>,
+    /// Listed screen → its [`quick_key`], for a screen kept finished.
+    quick: Vec<Option<[u8; 32]>>,
+}
+
+/// The generation id's place in `graph.json` while the id is worked out:
+/// as long as an id, so the id is written over it, not copied in.
+const ID_STAND_IN: &str = "000000000000";
+/// How `graph.json` begins, up to the id.
+const GRAPH_HEAD: &[u8] = b"{\"generation\":\"";
+
+impl ProfileGraph {
+    /// Feeds `hasher` the graph as it is with an empty id: a content hash
+    /// of what boxes see, whatever stands in for the id.
+    fn hash_into(&self, hasher: &mut blake3::Hasher) {
+        match self.json.strip_prefix(GRAPH_HEAD).and_then(|rest| rest.strip_prefix(ID_STAND_IN.as_bytes())) {
+            Some(rest) => hasher.update(GRAPH_HEAD).update(rest),
+            // Not reached while `generation` is the first field.
+            None => hasher.update(&self.json),
+        };
+    }
+
+    /// `graph.json` given its `id`, and of each listed screen kept finished,
+    /// its quick key and its entry in that graph (a slice, not a copy).
+    fn with_id(self, id: &str) -> (Bytes, Vec<Listed>, Vec<Option<Entry>>) {
+        let ProfileGraph { listed, mut json, spans, quick } = self;
+        let at = GRAPH_HEAD.len()..GRAPH_HEAD.len() + ID_STAND_IN.len();
+        let graph_json = if id.len() == ID_STAND_IN.len() && json.get(at.clone()) == Some(ID_STAND_IN.as_bytes()) {
+            json[at].copy_from_slice(id.as_bytes());
+            Bytes::from(json)
+        } else {
+            // Not reached: ids are as long as their stand-in.
+            let Ok(mut g) = serde_json::from_slice::<Graph>(&json) else { return (json.into(), listed, Vec::new()) };
+            g.generation = id.to_string();
+            Bytes::from(serde_json::to_vec(&g).unwrap_or(json))
+        };
+        let mut entries = vec![None; listed.len()];
+        for (i, span) in spans {
+            let Some(quick) = quick[i] else { continue };
+            // Checked (a compare's cost, no more): the next graph is made of them.
+            if graph_json.get(span.clone()) == Some(&listed[i].json[..]) {
+                entries[i] = Some((quick, graph_json.slice(span)));
+            }
+        }
+        (graph_json, listed, entries)
+    }
 }
 
 /// Builds the generation from laid-out screens and their pictures (its
@@ -547,15 +650,16 @@ pub fn assemble(
     // The id hashes every graph, so it changes exactly when what boxes see
     // changes, and the shell settings (alert, poll interval, key codes, the
     // loop), which change what boxes see too.
-    // Each graph is written once, with no id (its first field), which is
-    // put in after hashing.
+    // Each graph is written once, with a stand-in for the id (its first
+    // field), hashed as if the id were empty; the id is then written over
+    // the stand-in.
     let commons: Vec<[u8; 32]> = inputs.iter().map(|i| shell_common(i, settings)).collect();
     let graphs: Vec<_> =
         inputs.iter().zip(&commons).map(|(i, c)| profile_graph(i, c, memo)).collect::<Result<_, _>>()?;
     let mut hasher = blake3::Hasher::new();
-    for (input, (_, json)) in inputs.iter().zip(&graphs) {
+    for (input, graph) in inputs.iter().zip(&graphs) {
         hasher.update(input.profile.name.as_bytes());
-        hasher.update(json);
+        graph.hash_into(&mut hasher);
     }
     hasher.update(&serde_json::to_vec(settings).unwrap_or_default());
     let id = hasher.finalize().to_hex()[..12].to_string();
@@ -563,9 +667,9 @@ pub fn assemble(
     let previous = std::mem::take(&mut memo.screens);
     memo.kept.clear();
     let mut profiles = BTreeMap::new();
-    for ((input, common), (listed, json)) in inputs.iter().zip(&commons).zip(graphs) {
-        let graph_json = Bytes::from(with_id(json, &id));
-        let screens = profile_screens(input, settings, (common, listed), &previous, &blobs, memo)?;
+    for ((input, common), graph) in inputs.iter().zip(&commons).zip(graphs) {
+        let (graph_json, listed, entries) = graph.with_id(&id);
+        let screens = profile_screens(input, settings, (common, listed, entries), &previous, &blobs, memo)?;
         profiles.insert(
             input.profile.name.clone(),
             ProfileOut {
@@ -608,27 +712,6 @@ pub fn assemble(
         broadcast: settings.broadcast.clone(),
         interaction: settings.interaction.clone(),
     })
-}
-
-/// A graph's JSON, written with an empty id, with `id` in its place.
-fn with_id(json: Vec<u8>, id: &str) -> Vec<u8> {
-    const EMPTY: &[u8] = b"{\"generation\":\"\"";
-    match json.strip_prefix(EMPTY) {
-        Some(rest) => {
-            let mut out = Vec::with_capacity(json.len() + id.len());
-            out.extend_from_slice(b"{\"generation\":\"");
-            out.extend_from_slice(id.as_bytes());
-            out.push(b'"');
-            out.extend_from_slice(rest);
-            out
-        }
-        // Not reached while `generation` is the first field.
-        None => {
-            let Ok(mut g) = serde_json::from_slice::<Graph>(&json) else { return json };
-            g.generation = id.to_string();
-            serde_json::to_vec(&g).unwrap_or(json)
-        }
-    }
 }
 
 /// A strong ETag for `bytes`: a quoted content hash.

@@ -167,16 +167,19 @@ fn select<'a>(config: &'a LoopConfig, laid: &Laid) -> (Vec<Entry>, Vec<&'a Strin
         let before = out.len();
         // A sub-item's places are in it; the documents of its villages play
         // only when the entry names a place (a county has hundreds of them).
+        let below = item.as_deref().map(|want| format!("{want}{PLACE_SEP}"));
+        let named_place = item.as_deref().is_some_and(|w| w.contains(PLACE_SEP));
         let in_section = |s: &Screen| {
             s.section.as_ref().is_some_and(|sec| {
+                if sec.column != column {
+                    return false;
+                }
                 let label = sec.item.as_deref().unwrap_or("");
-                let inside = match &item {
-                    None => true,
-                    Some(want) => label == want || label.starts_with(&format!("{want}{PLACE_SEP}")),
+                let inside = match (&item, &below) {
+                    (Some(want), Some(below)) => label == want || label.starts_with(below.as_str()),
+                    _ => true,
                 };
-                let named_place = item.as_deref().is_some_and(|w| w.contains(PLACE_SEP));
-                let in_places = label.contains(PLACE_SEP);
-                sec.column == column && inside && (!in_places || named_place)
+                inside && (named_place || !label.contains(PLACE_SEP))
             })
         };
         if item.is_none() {

@@ -19,14 +19,15 @@ use crate::layout::{Op, Rect, Screen};
 #[derive(Debug, Clone, Default)]
 pub struct Encoded {
     pub bytes: bytes::Bytes,
-    pub name: String,
+    /// Shared, not copied, by the memos and every generation that shows it.
+    pub name: std::sync::Arc<str>,
     pub format: Format,
 }
 
 impl Encoded {
     pub fn new(bytes: Vec<u8>, format: Format) -> Encoded {
         let name = format!("{}.{}", &blake3::hash(&bytes).to_hex()[..20], format.extension());
-        Encoded { bytes: bytes.into(), name, format }
+        Encoded { bytes: bytes.into(), name: name.into(), format }
     }
 }
 
@@ -43,7 +44,7 @@ pub struct Rendered {
 impl Rendered {
     /// The asset names of the base and every sprite.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.base.name.as_str()).chain(self.sprites.iter().flatten().map(|(_, e)| e.name.as_str()))
+        std::iter::once(&*self.base.name).chain(self.sprites.iter().flatten().map(|(_, e)| &*e.name))
     }
 
     /// The same pictures without their bytes (stored elsewhere by name).
