@@ -5,8 +5,9 @@
 //! Invariant: a box never sees half a render: the generation is replaced by
 //! one `Arc` swap.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+
+use hashbrown::HashMap;
 
 use crate::publish::Generation;
 use crate::sync::{Locked, RwLocked};
@@ -20,7 +21,8 @@ pub struct OnAir {
     /// generation: one that is young may be newer than the shell asking).
     since: Mutex<Option<(String, std::time::Instant)>>,
     /// Every screen id ever on air, per profile, with its parent.
-    ancestry: Mutex<HashMap<(String, String), Option<String>>>,
+    /// Profile → screen id → its parent.
+    ancestry: Mutex<HashMap<String, HashMap<String, Option<String>>>>,
 }
 
 impl OnAir {
@@ -36,20 +38,30 @@ impl OnAir {
     /// Puts `generation` on air in place of the one there.
     pub fn swap(&self, generation: Arc<Generation>) {
         {
-            let mut ancestry = self.ancestry.locked();
-            for (name, profile) in &generation.profiles {
-                for (id, screen) in &profile.screens {
-                    ancestry.insert((name.clone(), id.clone()), screen.graph.parent.clone());
-                }
-            }
-        }
-        {
             let mut since = self.since.locked();
             if since.as_ref().is_none_or(|(id, _)| *id != generation.id) {
                 *since = Some((generation.id.clone(), std::time::Instant::now()));
             }
         }
-        *self.current.writing() = Some(generation);
+        // The one going off air is let go of outside the lock: readers wait
+        // for no deallocation.
+        let _off_air = self.current.writing().replace(generation.clone());
+        // On air first: until this is done, a vanished screen's way back is
+        // found from what was on air before, which held it.
+        let mut ancestry = self.ancestry.locked();
+        for (name, profile) in &generation.profiles {
+            let known = ancestry.entry_ref(name.as_str()).or_default();
+            for (id, screen) in &profile.screens {
+                // A county's screens rarely move: most are known as they are.
+                match known.get_mut(id.as_str()) {
+                    Some(parent) if *parent == screen.graph.parent => {}
+                    Some(parent) => parent.clone_from(&screen.graph.parent),
+                    None => {
+                        known.insert(id.clone(), screen.graph.parent.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// How long the generation on air has been on air (since the start for
@@ -66,7 +78,7 @@ impl OnAir {
         let ancestry = self.ancestry.locked();
         let mut at = id.to_string();
         for _ in 0..16 {
-            let parent = ancestry.get(&(profile.to_string(), at.clone()))?.clone()?;
+            let parent = ancestry.get(profile)?.get(at.as_str())?.clone()?;
             if screens.contains_key(&parent) {
                 return Some(parent);
             }

@@ -4,7 +4,9 @@
 //! Invariant: the generation on air is replaced whole, never edited; a render
 //! that cannot be trusted (a broken site.toml) keeps the last good one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,11 +78,16 @@ pub struct Renderer {
     /// Held by [`rebuild_since`]: one render at a time, so they go on air in
     /// the order they started.
     serial: Mutex<()>,
+    /// How many assets the last render had: room made for as many.
+    assets_seen: AtomicUsize,
+    /// What the last render leaves to tidy once its generation is on air:
+    /// its garbage, and whether the layout memo turns to what it used.
+    untidy: Mutex<Option<(Drawn, bool)>>,
 }
 
 /// A profile's pictures, their drawing keys, how many were drawn and how
-/// many reused.
-type Rasterised = (Vec<Rendered>, Vec<[u8; 32]>, usize, usize);
+/// many reused, and the first picture that could not be stored.
+type Rasterised = (Vec<Rendered>, Vec<[u8; 32]>, usize, usize, Option<String>);
 
 /// Told `(profile, screens done, screens to draw)` as rasterising goes.
 pub type Progress = Box<dyn Fn(&str, usize, usize) + Send + Sync>;
@@ -100,6 +107,8 @@ impl Renderer {
             answers: std::sync::OnceLock::new(),
             progress: None,
             serial: Mutex::new(()),
+            assets_seen: AtomicUsize::new(0),
+            untidy: Mutex::new(None),
         }
     }
 
@@ -221,6 +230,7 @@ impl Renderer {
     /// Loads and renders the channel as it is in `root` (a candidate for
     /// review), with no last good versions and whatever its site.toml says.
     pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
+        self.tidy();
         let started = Instant::now();
         let (site, problems) = content::load(root);
         self.finish(Loaded { started, files_read: 0, root, site, problems }, trigger.into(), None, true)
@@ -244,6 +254,7 @@ impl Renderer {
         now: Option<DateTime<FixedOffset>>,
         force: bool,
     ) -> (Option<Generation>, Report) {
+        self.tidy();
         let started = Instant::now();
         let (root, staged) = self.staged_root();
         let (site, mut problems, files_read) = {
@@ -320,10 +331,19 @@ impl Renderer {
             change_to_air: None,
             finished: Utc::now(),
         };
+        // Left for once the generation is on air (see `tidy`).
+        *self.untidy.locked() = Some((drawn, trusted));
+        (report.published.then_some(generation), report)
+    }
+
+    /// Lets go of what the last render left and turns the layout memo to
+    /// what it used. Done once its generation is on air, not on the way
+    /// there; at the latest when the next render starts.
+    pub fn tidy(&self) {
+        let Some((drawn, trusted)) = self.untidy.locked().take() else { return };
         // The render's screens go first: what the memo keeps is copied after.
         drop(drawn);
         self.layouts.turn(trusted);
-        (report.published.then_some(generation), report)
     }
 
     /// Draws and publishes; when a screen the layout memo kept thin was
@@ -376,6 +396,7 @@ impl Renderer {
         problems: &mut Vec<Problem>,
     ) -> Result<Drawn, layout::Thin> {
         let mut drawn = Drawn::empty(&self.blobs);
+        drawn.assets.reserve(self.assets_seen.load(Ordering::Relaxed));
         for profile in &site.config.profiles {
             let t = Instant::now();
             let cx = layout::Context { fonts: &self.fonts, profile, now, memo: Some(&self.layouts) };
@@ -383,17 +404,22 @@ impl Renderer {
             problems.extend(floor);
             drawn.times[0] += t.elapsed();
             let t = Instant::now();
-            let (pictures, keys, r, u) = self.rasterise(&screens, profile, &mut drawn.memo)?;
+            let (pictures, keys, r, u, failed) = self.rasterise(&screens, profile, &mut drawn.memo)?;
+            if let Some(failed) = failed {
+                drawn.assets.fail(failed);
+            }
             drawn.rendered += r;
             drawn.reused += u;
             drawn.times[1] += t.elapsed();
             let t = Instant::now();
-            let pictures: Vec<Pictures> = pictures.iter().map(|p| drawn.assets.add_rendered(p)).collect();
+            // Rasterising stored every picture, or found it stored.
+            let pictures: Vec<Pictures> = pictures.iter().map(|p| drawn.assets.add_stored(p)).collect();
             let overlays = self.overlay_pictures(&layout::overlays(site, &cx), profile, &mut drawn.assets);
             let numbers = layout::numbers(site, &screens);
             drawn.times[2] += t.elapsed();
             drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers, drawn: keys });
         }
+        self.assets_seen.store(drawn.assets.len(), Ordering::Relaxed);
         Ok(drawn)
     }
 
@@ -489,6 +515,7 @@ impl Renderer {
         let reused = screens.len() - todo.len();
         let next = AtomicUsize::new(0);
         let done_count = AtomicUsize::new(0);
+        let failed: Mutex<Option<String>> = Mutex::new(None);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len().max(1));
         let done: Vec<Vec<(usize, Rendered)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -507,6 +534,7 @@ impl Renderer {
                                 for e in std::iter::once(&r.base).chain(r.sprites.iter().flatten().map(|(_, e)| e)) {
                                     if let Err(err) = self.blobs.put(&e.name, &e.bytes) {
                                         tracing::warn!("picture {} not stored: {err}", e.name);
+                                        failed.locked().get_or_insert_with(|| format!("{}: {err}", e.name));
                                     }
                                 }
                                 mine.push((i, r.names_only()));
@@ -528,7 +556,7 @@ impl Renderer {
         for (k, r) in keys.iter().zip(&out) {
             memo_next.insert(*k, r.clone());
         }
-        Ok((out, keys, todo.len(), reused))
+        Ok((out, keys, todo.len(), reused, failed.into_inner().unwrap_or_else(|e| e.into_inner())))
     }
 }
 
@@ -604,9 +632,13 @@ pub fn rebuild_since(renderer: &Renderer, station: &Station, trigger: Trigger, c
     let kept = if report.published { "电视上暂无内容" } else { "继续播出上一版" };
     let why = report.unavailable.as_ref().map(|why| format!("{why}：{kept}，文件夹恢复后自动更新"));
     station.health.set_fault(Fault::Channels, why);
-    crate::memory::give_back();
     log(&report);
     station.log.record(report.clone());
+    // Told first, tidied after: the generation off air and the render's
+    // garbage go, and what they freed goes back to the system.
+    drop(on_air);
+    renderer.tidy();
+    crate::memory::give_back();
     report
 }
 

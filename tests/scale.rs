@@ -107,7 +107,9 @@ fn a_county_channel_takes_an_edit_in_proportion_and_restarts_whole_at_once() {
     std::fs::write(&article, text).unwrap();
     wait_for(Duration::from_secs(30), || (generation(&server) != first).then_some(())).expect("the edit went on air");
     let trigger = "trigger=files:";
-    assert_eq!(logged_field(&server, trigger, "files_read"), Some(1), "only the edited file is read again");
+    // The render is logged just after its generation goes on air.
+    let read = wait_for(Duration::from_secs(10), || logged_field(&server, trigger, "files_read"));
+    assert_eq!(read, Some(1), "only the edited file is read again");
     let rendered = logged_field(&server, trigger, "rendered").unwrap();
     assert!((1..=8).contains(&rendered), "only the article's pages are drawn again: {rendered} of {screens}");
     let edited = generation(&server);
