@@ -223,13 +223,7 @@ impl AssetSet {
 
     /// Adds encoded bytes and returns their URL path.
     pub fn add(&mut self, bytes: &[u8], format: Format) -> String {
-        self.add_encoded(&Encoded::new(bytes.to_vec(), format))
-    }
-
-    /// Adds pictures encoded (and named) before. Their bytes may be gone
-    /// (a memo keeps names only) when the blobs hold them already.
-    pub fn add_encoded(&mut self, e: &Encoded) -> String {
-        self.put(e, false)
+        self.put(&Encoded::new(bytes.to_vec(), format), false)
     }
 
     /// Adds `e`; `stored`: the blobs are known to hold its bytes.
@@ -279,20 +273,12 @@ impl AssetSet {
         &self.blobs
     }
 
-    pub fn add_rendered(&mut self, rendered: &Rendered) -> Pictures {
-        self.pictures(rendered, false)
-    }
-
     /// Adds pictures whose bytes the blobs are known to hold: the render
     /// stored them, or checked they are there.
     pub fn add_stored(&mut self, rendered: &Rendered) -> Pictures {
-        self.pictures(rendered, true)
-    }
-
-    fn pictures(&mut self, rendered: &Rendered, stored: bool) -> Pictures {
         Pictures {
-            base: self.put(&rendered.base, stored),
-            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e, stored)))).collect(),
+            base: self.put(&rendered.base, true),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e, true)))).collect(),
         }
     }
 
