@@ -640,8 +640,14 @@ pub fn assemble(
     // field), hashed as if the id were empty; the id is then written over
     // the stand-in.
     let commons: Vec<[u8; 32]> = inputs.iter().map(|i| shell_common(i, settings)).collect();
-    let graphs: Vec<_> =
-        inputs.iter().zip(&commons).map(|(i, c)| profile_graph(i, c, memo)).collect::<Result<_, _>>()?;
+    // Each profile's graph on a core of its own.
+    let memo_now: &ShellMemo = memo;
+    let graphs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            inputs.iter().zip(&commons).map(|(i, c)| scope.spawn(move || profile_graph(i, c, memo_now))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    let graphs: Vec<_> = graphs.into_iter().collect::<Result<_, _>>()?;
     let mut hasher = blake3::Hasher::new();
     for (input, graph) in inputs.iter().zip(&graphs) {
         hasher.update(input.profile.name.as_bytes());
