@@ -184,6 +184,11 @@ pub fn json_with_spans<'a>(
     out.extend_from_slice(b"},\"start\":");
     let _ = serde_json::to_writer(&mut out, crate::layout::HOME);
     out.extend_from_slice(format!(",\"width\":{}}}", profile.width).as_bytes());
+    // Kept for as long as the generation is on air: not the up to twice as
+    // much that growing by doubling reserved (mapped on its own, so giving
+    // the rest back moves nothing).
+    out.shrink_to_fit();
+    spans.shrink_to_fit();
     (out, spans)
 }
 
