@@ -5,16 +5,19 @@
 //! because layout measures every character of the channel on every render.
 //!
 //! Behind the two shipped faces stands a fallback chain (site.toml `fonts`).
-//! A fallback's character map and advances are read at once with ttf-parser,
-//! which is cheap; its glyphs are parsed by fontdue only when a screen first
-//! draws one of its characters, so a large fallback costs nothing until used.
+//!
+//! Every face is held as its file's bytes. Its character map and advances
+//! are read once, with ttf-parser, when it is loaded; a glyph's outline is
+//! read, in place, only when raster first draws it at a size. So loading
+//! is quick and a face costs its file and its advances, however many glyphs
+//! it has.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result};
-use fontdue::{Font, FontSettings};
+use ttf_parser::GlyphId;
 
 use crate::problem::Problem;
 use crate::sync::RwLocked;
@@ -33,19 +36,36 @@ pub enum Weight {
 /// The fallback used when site.toml names none.
 pub const DEFAULT_FALLBACK: &str = "NotoSansSC-Extra.otf";
 
-/// A fallback face: its coverage and advances now, its glyphs on first use.
+/// A face's file. ttf-parser reads what is asked of it in place, so parsing
+/// it again for a glyph costs only its table directory.
+struct Face {
+    bytes: Vec<u8>,
+}
+
+impl Face {
+    /// The bytes as a face, refused unless they parse as one.
+    fn new(bytes: Vec<u8>) -> Result<Face, String> {
+        ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
+        Ok(Face { bytes })
+    }
+
+    fn parsed(&self) -> ttf_parser::Face<'_> {
+        ttf_parser::Face::parse(&self.bytes, 0).expect("parsed when it was read")
+    }
+}
+
+/// A fallback face and its advances.
 struct Fallback {
     name: String,
-    bytes: Arc<Vec<u8>>,
+    face: Face,
     /// Advance width at 1 px per character.
     advances: HashMap<char, f32>,
-    font: OnceLock<Option<Font>>,
 }
 
 impl Fallback {
     fn read(path: &Path) -> Result<Fallback, String> {
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let face = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
+        let file = Face::new(std::fs::read(path).map_err(|e| e.to_string())?)?;
+        let face = file.parsed();
         let per_em = f32::from(face.units_per_em().max(1));
         let mut advances = HashMap::new();
         if let Some(cmap) = face.tables().cmap {
@@ -61,23 +81,14 @@ impl Fallback {
             }
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        Ok(Fallback { name, bytes: Arc::new(bytes), advances, font: OnceLock::new() })
-    }
-
-    fn font(&self) -> Option<&Font> {
-        self.font
-            .get_or_init(|| {
-                tracing::info!("loading fallback font {}", self.name);
-                Font::from_bytes(self.bytes.as_slice(), FontSettings { scale: 40.0, ..FontSettings::default() }).ok()
-            })
-            .as_ref()
+        Ok(Fallback { name, face: file, advances })
     }
 }
 
 /// The loaded faces.
 pub struct Fonts {
-    regular: Font,
-    bold: Font,
+    regular: Face,
+    bold: Face,
     /// Where fallback faces are found.
     dir: PathBuf,
     /// The fallback chain in order; replaced when site.toml changes it.
@@ -143,13 +154,7 @@ impl Advances {
 impl Fonts {
     /// Loads the shipped faces from `dir`, naming the file that is missing or broken.
     pub fn load(dir: &Path) -> Result<Fonts> {
-        // fontdue parses every glyph up front: the two faces on two cores.
-        let (regular, bold) = std::thread::scope(|s| {
-            let bold = s.spawn(|| load_face(&dir.join(BOLD_FILE)));
-            let regular = load_face(&dir.join(REGULAR_FILE));
-            (regular, bold.join().unwrap_or_else(|_| Err(anyhow::anyhow!("loading {BOLD_FILE} panicked"))))
-        });
-        let (regular, bold) = (regular?, bold?);
+        let (regular, bold) = (load_face(&dir.join(REGULAR_FILE))?, load_face(&dir.join(BOLD_FILE))?);
         let fonts = Fonts::from_faces(regular, bold, dir);
         if let Some(p) = fonts.use_chain(None).first() {
             anyhow::bail!("{p}");
@@ -209,38 +214,61 @@ impl Fonts {
         self.fallbacks.reading().iter().find(|f| f.advances.contains_key(&ch)).cloned()
     }
 
-    /// Rasterises `ch` with the face that has it: the shipped face of the
-    /// weight, else the first fallback that does (which has no bold), else
-    /// the shipped face's empty box.
-    pub fn rasterize(&self, ch: char, size: f32, weight: Weight) -> (fontdue::Metrics, Vec<u8>) {
+    /// Hands `draw` the face and glyph that draw `ch`: the shipped face of
+    /// the weight (the regular one where the bold lacks it), else the first
+    /// fallback that has it (fallbacks have no bold), else the shipped
+    /// face's empty box.
+    pub fn with_glyph<R>(&self, ch: char, weight: Weight, draw: impl FnOnce(&ttf_parser::Face<'_>, GlyphId) -> R) -> R {
         if !self.advances.contains(ch) {
             if let Some(f) = self.fallback_for(ch) {
-                if let Some(font) = f.font() {
-                    return font.rasterize(ch, size);
+                let face = f.face.parsed();
+                if let Some(id) = face.glyph_index(ch) {
+                    return draw(&face, id);
                 }
             }
         }
-        self.face(weight).rasterize(ch, size)
+        let face = self.face(weight).parsed();
+        match face.glyph_index(ch) {
+            Some(id) => draw(&face, id),
+            None if weight == Weight::Bold && self.advances.contains(ch) => {
+                let regular = self.regular.parsed();
+                let id = regular.glyph_index(ch).unwrap_or(GlyphId(0));
+                draw(&regular, id)
+            }
+            None => draw(&face, GlyphId(0)),
+        }
     }
 
-    fn from_faces(regular: Font, bold: Font, dir: &Path) -> Fonts {
+    fn from_faces(regular: Face, bold: Face, dir: &Path) -> Fonts {
         let mut advances = Advances::default();
-        for (&ch, &index) in regular.chars() {
-            let r = regular.metrics_indexed(index.get(), 1000.0).advance_width / 1000.0;
-            let b = bold.lookup_glyph_index(ch);
-            let b = if b == 0 { r } else { bold.metrics_indexed(b, 1000.0).advance_width / 1000.0 };
-            advances.insert(ch, (r, b));
-        }
-        let lm = regular.horizontal_line_metrics(1000.0);
-        let (ascent, extent) = match lm {
-            Some(lm) => (lm.ascent / 1000.0, (lm.ascent - lm.descent) / 1000.0),
-            None => (0.88, 1.16),
+        let (r, b) = (regular.parsed(), bold.parsed());
+        // Advances at 1 px, computed as fontdue computed them (at 1000 px,
+        // then divided), so that layout measures exactly as it did.
+        let at_1000 = |face: &ttf_parser::Face<'_>| 1000.0 / f32::from(face.units_per_em().max(1));
+        let (rs, bs) = (at_1000(&r), at_1000(&b));
+        let advance = |face: &ttf_parser::Face<'_>, scale: f32, id: GlyphId| {
+            scale * face.glyph_hor_advance(id).map_or(0.0, f32::from) / 1000.0
         };
+        if let Some(cmap) = r.tables().cmap {
+            for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
+                sub.codepoints(|cp| {
+                    let (Some(ch), Some(id)) = (char::from_u32(cp), sub.glyph_index(cp)) else { return };
+                    if id.0 == 0 || advances.contains(ch) {
+                        return;
+                    }
+                    let ra = advance(&r, rs, id);
+                    let ba = b.glyph_index(ch).filter(|b| b.0 != 0).map_or(ra, |id| advance(&b, bs, id));
+                    advances.insert(ch, (ra, ba));
+                });
+            }
+        }
+        let (ascent, descent) = (f32::from(r.ascender()) * rs, f32::from(r.descender()) * rs);
+        let (ascent, extent) = (ascent / 1000.0, (ascent - descent) / 1000.0);
         Fonts { regular, bold, dir: dir.to_path_buf(), fallbacks: RwLock::new(Vec::new()), advances, ascent, extent }
     }
 
     /// The face for a weight.
-    pub fn face(&self, weight: Weight) -> &Font {
+    fn face(&self, weight: Weight) -> &Face {
         match weight {
             Weight::Regular => &self.regular,
             Weight::Bold => &self.bold,
@@ -283,10 +311,9 @@ impl Fonts {
     }
 }
 
-fn load_face(path: &PathBuf) -> Result<Font> {
+fn load_face(path: &Path) -> Result<Face> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
-    let settings = FontSettings { scale: 40.0, ..FontSettings::default() };
-    Font::from_bytes(bytes, settings)
+    Face::new(bytes)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("font file {} is not a usable OpenType/TrueType font", path.display()))
 }

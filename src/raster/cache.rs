@@ -80,9 +80,14 @@ impl RasterCache {
         if let Some(g) = self.glyphs.locked().get(&key) {
             return g.clone();
         }
-        let (m, coverage) = self.fonts.rasterize(ch, size, weight);
-        let glyph =
-            Arc::new(Glyph { xmin: m.xmin, top: m.height as i32 + m.ymin, width: m.width, height: m.height, coverage });
+        let c = self.fonts.with_glyph(ch, weight, |face, id| super::outline::rasterize(face, id, size));
+        let glyph = Arc::new(Glyph {
+            xmin: c.xmin,
+            top: c.height as i32 + c.ymin,
+            width: c.width,
+            height: c.height,
+            coverage: c.alpha,
+        });
         self.glyphs.locked().insert(key, glyph.clone());
         glyph
     }

@@ -4,6 +4,7 @@
 mod cache;
 mod canvas;
 pub mod encode;
+mod outline;
 pub mod scratch;
 
 pub use cache::{decode_picture, RasterCache};
