@@ -368,6 +368,39 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
     Ok((generation, memo.into_iter().collect(), trusted))
 }
 
+/// A screen as its bucket holds it, its graph entry still the bytes that
+/// were saved: they go into the graph as they are, parsed once and not
+/// written again.
+#[derive(Deserialize)]
+struct ScreenIn<'a> {
+    #[serde(borrow)]
+    graph: &'a serde_json::value::RawValue,
+    section: Option<crate::layout::Section>,
+    shells: Vec<String>,
+    etags: Vec<String>,
+    text: String,
+    #[serde(with = "super::hex32")]
+    drawn: [u8; 32],
+    #[serde(with = "super::hex32")]
+    shell_key: [u8; 32],
+}
+
+impl<'a> ScreenIn<'a> {
+    /// The screen, and its graph entry as saved.
+    fn screen(self) -> serde_json::Result<(ScreenOut, &'a [u8])> {
+        let screen = ScreenOut {
+            graph: serde_json::from_str(self.graph.get())?,
+            section: self.section,
+            shells: self.shells,
+            etags: self.etags,
+            text: self.text,
+            drawn: self.drawn,
+            shell_key: self.shell_key,
+        };
+        Ok((screen, self.graph.get().as_bytes()))
+    }
+}
+
 /// What reading a manifest has found so far.
 struct Reading<'a> {
     blobs: &'a Arc<Blobs>,
@@ -391,21 +424,28 @@ impl Reading<'_> {
         Ok(())
     }
 
-    /// A profile from its buckets, its graph written again from them.
+    /// A profile from its buckets, its graph joined again from them.
     fn profile(&mut self, p: ProfileDisk, id: &str, trusted: bool) -> Result<ProfileOut> {
         let mut screens = HashMap::with_capacity(p.screens);
-        for (i, bucket) in p.buckets.iter().enumerate() {
+        let mut entries = Vec::with_capacity(p.screens);
+        // Held until the graph is joined: its entries are slices of them.
+        let mut held = Vec::with_capacity(p.buckets.len());
+        for bucket in &p.buckets {
             let Some(json) = self.blobs.read(bucket) else { bail!("{bucket} is not in the blobs") };
             // A bucket is read whole at every start: check it is what was stored.
             if !bucket.starts_with(&blake3::hash(&json).to_hex()[..20]) {
                 bail!("bucket {bucket} does not hash to its name");
             }
-            let records: Vec<(String, ScreenOut)> =
-                serde_json::from_slice(&json).with_context(|| format!("bucket {bucket}"))?;
-            for (id, s) in records {
+            held.push(json);
+        }
+        for (i, (bucket, json)) in p.buckets.iter().zip(&held).enumerate() {
+            let records: Vec<(String, ScreenIn<'_>)> =
+                serde_json::from_slice(json).with_context(|| format!("bucket {bucket}"))?;
+            for (id, saved) in records {
                 if bucket_of(&id, p.buckets.len()) != i {
                     bail!("screen {id} is in the wrong bucket");
                 }
+                let (s, entry) = saved.screen().with_context(|| format!("screen {id}"))?;
                 let states = s.graph.states.len();
                 if states == 0 || s.shells.len() != states || s.etags.len() != states {
                     bail!("screen {id} has {} shells, {} etags, {states} states", s.shells.len(), s.etags.len());
@@ -422,6 +462,7 @@ impl Reading<'_> {
                 if trusted && s.drawn != [0; 32] {
                     self.memo.extend(s.rendered().map(|r| (s.drawn, r)));
                 }
+                entries.push((id.clone(), entry));
                 screens.insert(id, Arc::new(s));
             }
         }
@@ -431,10 +472,10 @@ impl Reading<'_> {
         if !screens.contains_key(&p.start) {
             bail!("profile {} starts at {}, which it does not hold", p.profile.name, p.start);
         }
-        let mut order: Vec<(&str, Vec<u8>)> =
-            screens.iter().map(|(id, s)| (id.as_str(), serde_json::to_vec(&s.graph).unwrap_or_default())).collect();
-        order.sort_by(|a, b| a.0.cmp(b.0));
-        let ordered = order.iter().map(|(id, json)| (*id, json.as_slice()));
+        // The graph is joined from the entries as they were saved; its ETag
+        // shows it came out whole.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let ordered = entries.iter().map(|(id, json)| (id.as_str(), *json));
         let graph_json = bytes::Bytes::from(super::graph::json(id, &p.profile, &p.numbers, ordered));
         if super::etag(&graph_json) != p.graph_etag {
             bail!("the graph of profile {} does not come out as it was saved", p.profile.name);
