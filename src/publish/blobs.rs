@@ -275,9 +275,20 @@ impl Blobs {
         }
     }
 
-    /// The bytes of `name`.
+    /// The bytes of `name`, copied out of their pack: for what is read
+    /// once (the saved generation's buckets, an export), so that no mapping
+    /// keeps those pages in the server's resident memory afterwards.
     pub fn read(&self, name: &str) -> Option<Bytes> {
-        self.get(name).map(|b| b.bytes)
+        match &self.place {
+            Place::Memory(m) => m.locked().get(name).cloned(),
+            Place::Disk(p) => {
+                let loc = *p.index.reading().get(name)?;
+                let pack = p.packs.reading().get(&loc.pack)?.clone();
+                let mut bytes = vec![0; usize::try_from(loc.len).ok()?];
+                std::os::unix::fs::FileExt::read_exact_at(&pack.raw, &mut bytes, loc.offset).ok()?;
+                Some(bytes.into())
+            }
+        }
     }
 
     /// Flushes every blob put so far to the disk, then their index lines.
