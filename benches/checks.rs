@@ -25,7 +25,7 @@ fn texts(site: &content::Site) -> Vec<String> {
                 Body::Text(blocks) => {
                     out.extend(blocks.iter().map(|b| b.spans().iter().map(|s| s.text.as_str()).collect()))
                 }
-                Body::Table(t) => out.extend(t.header.iter().chain(t.rows.iter().flatten()).cloned()),
+                Body::Table(tables) => out.extend(tables.iter().flat_map(|t| t.texts()).cloned()),
                 Body::Poll(p) => {
                     out.extend(p.questions.iter().flat_map(|q| std::iter::once(&q.text).chain(&q.choices)).cloned())
                 }

@@ -27,7 +27,7 @@ fn texts(screen: &Screen) -> Vec<&layout::TextRun> {
 fn csv_and_xlsx_tables_load_ragged_and_typed() {
     let (site, problems) = content::load(&common::fixture("kinds"));
     let table = |item: usize| match &site.columns[0].items[item].docs[0].body {
-        Body::Table(t) => t.clone(),
+        Body::Table(t) => t[0].clone(),
         other => panic!("not a table: {other:?}"),
     };
     let phones = table(0);
@@ -202,8 +202,9 @@ fn word_documents_are_articles_with_headings_bold_lists_and_pictures() {
             content::Block::Heading(_) => "h",
             content::Block::Paragraph(_) => "p",
             content::Block::Item { .. } => "li",
-            content::Block::Image { .. } => "img",
             content::Block::Picture { .. } => "unresolved",
+            content::Block::Table(_) => "table",
+            content::Block::Image { .. } => "img",
         })
         .collect();
     assert_eq!(kinds, ["p", "h", "li", "li", "img", "p"]);

@@ -313,7 +313,9 @@ fn table_pages(site: &content::Site, screens: &[Arc<Screen>]) -> Vec<(content::T
     let mut out = Vec::new();
     for item in site.all_items() {
         for doc in &item.docs {
-            let content::Body::Table(table) = &doc.body else { continue };
+            // One sheet a document: a workbook's sheets page one after another.
+            let content::Body::Table(tables) = &doc.body else { continue };
+            let [table] = tables.as_slice() else { continue };
             let base = layout::screen_id("a", &doc.key);
             let pages: Vec<Vec<String>> = screens
                 .iter()

@@ -148,7 +148,10 @@ fn every_encoding_staff_save_in_reads_for_articles_and_tables() {
         let dir = channel(&[(&t, &table)]);
         let (site, problems) = content::load(dir.path());
         assert!(problems.is_empty(), "{name}: {problems:#?}");
-        let content::Body::Table(table) = &site.columns[0].items[0].docs[0].body else { panic!("{name}: not a table") };
+        let content::Body::Table(tables) = &site.columns[0].items[0].docs[0].body else {
+            panic!("{name}: not a table")
+        };
+        let table = &tables[0];
         assert_eq!(table.header, ["项目", "电话"], "{name}");
         assert_eq!(table.rows, [["便民服务中心", "0818-8621234"]], "{name}");
     }
@@ -346,7 +349,8 @@ fn a_stray_cell_far_away_cannot_exhaust_memory() {
     let book = xlsx(&[("B2", "品名"), ("C2", "价格"), ("B3", "土豆"), ("C3", "1.2"), ("XFD1048576", "误输入")]);
     let dir = channel(&[("价格.xlsx", &book)]);
     let (site, problems) = content::load(dir.path());
-    let content::Body::Table(table) = &site.columns[0].items[0].docs[0].body else { panic!("not a table") };
+    let content::Body::Table(tables) = &site.columns[0].items[0].docs[0].body else { panic!("not a table") };
+    let table = &tables[0];
     assert_eq!(table.header, ["品名", "价格"]);
     assert_eq!(table.rows, [["土豆", "1.2"]]);
     assert_eq!(problems.len(), 1, "{problems:#?}");

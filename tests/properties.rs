@@ -230,6 +230,8 @@ proptest! {
         jpeg.extend_from_slice(&bytes);
         let _ = photo::probe("x.jpg", jpeg);
         let mut problems = Vec::new();
-        prop_assert!(table::parse_xlsx("x.xlsx", bytes, &mut problems).is_none());
+        for ext in ["xlsx", "xls", "ods"] {
+            prop_assert!(table::parse_workbook("x", ext, bytes.clone(), &mut problems).is_none());
+        }
     }
 }

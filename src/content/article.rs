@@ -38,6 +38,8 @@ pub enum Block {
         image: Arc<ImageData>,
         caption: String,
     },
+    /// A table in the text (a Word document's).
+    Table(super::Table),
 }
 
 impl Block {
@@ -45,7 +47,7 @@ impl Block {
     pub fn spans(&self) -> &[Span] {
         match self {
             Block::Heading(s) | Block::Paragraph(s) | Block::Item { spans: s, .. } => s,
-            Block::Picture { .. } | Block::Image { .. } => &[],
+            Block::Picture { .. } | Block::Image { .. } | Block::Table(_) => &[],
         }
     }
 }

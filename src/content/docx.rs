@@ -95,6 +95,55 @@ fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
         .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
+/// A Word table being read: rows of cells, each with its text, the
+/// columns it spans and how it takes part in a vertical merge.
+#[derive(Default)]
+struct WordTable {
+    rows: Vec<Vec<WordCell>>,
+}
+
+#[derive(Default)]
+struct WordCell {
+    text: String,
+    span: u32,
+    /// `Some(true)`: begins a vertical merge; `Some(false)`: continues one.
+    vmerge: Option<bool>,
+}
+
+impl WordTable {
+    /// The table as a sheet would hold it, then read as printed.
+    fn table(self) -> Option<super::Table> {
+        let mut grid = super::sheet::Grid::default();
+        // Per column: the vertical merge open there.
+        let mut open: HashMap<u32, usize> = HashMap::new();
+        for (r, row) in self.rows.iter().enumerate() {
+            let r = r as u32;
+            let mut c = 0u32;
+            for cell in row {
+                let span = cell.span.max(1);
+                if cell.vmerge == Some(false) {
+                    if let Some(&m) = open.get(&c) {
+                        grid.merges[m].2 = r;
+                    }
+                } else {
+                    if !cell.text.trim().is_empty() {
+                        grid.cells.insert((r, c), cell.text.trim().to_string());
+                    }
+                    open.remove(&c);
+                    if span > 1 || cell.vmerge == Some(true) {
+                        grid.merges.push((r, c, r, c + span - 1));
+                        if cell.vmerge == Some(true) {
+                            open.insert(c, grid.merges.len() - 1);
+                        }
+                    }
+                }
+                c += span;
+            }
+        }
+        grid.table()
+    }
+}
+
 /// Paragraphs to blocks.
 fn body(xml: &[u8], targets: &HashMap<String, String>) -> Result<(Option<String>, Vec<Block>), quick_xml::Error> {
     let mut reader = Reader::from_reader(xml);
@@ -107,8 +156,52 @@ fn body(xml: &[u8], targets: &HashMap<String, String>) -> Result<(Option<String>
     let mut bold = false;
     let mut in_text = false;
     let mut pictures: Vec<String> = Vec::new();
+    // Tables: the outermost being read (a table inside a cell is its text).
+    let mut depth = 0usize;
+    let mut table = WordTable::default();
     loop {
         match reader.read_event_into(&mut buf)? {
+            Event::Start(e) if e.local_name().as_ref() == b"tbl" => {
+                depth += 1;
+                if depth == 1 {
+                    table = WordTable::default();
+                }
+            }
+            Event::End(e) if e.local_name().as_ref() == b"tbl" => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    blocks.extend(std::mem::take(&mut table).table().map(Block::Table));
+                    for src in pictures.drain(..) {
+                        blocks.push(Block::Picture { src, caption: String::new(), line: 0 });
+                    }
+                }
+            }
+            Event::Start(e) if depth == 1 && e.local_name().as_ref() == b"tr" => table.rows.push(Vec::new()),
+            Event::Start(e) if depth == 1 && e.local_name().as_ref() == b"tc" => {
+                if let Some(row) = table.rows.last_mut() {
+                    row.push(WordCell { span: 1, ..WordCell::default() });
+                }
+            }
+            Event::Start(e) | Event::Empty(e) if depth == 1 && e.local_name().as_ref() == b"gridSpan" => {
+                if let Some(cell) = table.rows.last_mut().and_then(|r| r.last_mut()) {
+                    cell.span = attr(&e, b"val").and_then(|v| v.parse().ok()).unwrap_or(1).clamp(1, 64);
+                }
+            }
+            Event::Start(e) | Event::Empty(e) if depth == 1 && e.local_name().as_ref() == b"vMerge" => {
+                if let Some(cell) = table.rows.last_mut().and_then(|r| r.last_mut()) {
+                    cell.vmerge = Some(attr(&e, b"val").as_deref() == Some("restart"));
+                }
+            }
+            Event::End(e) if depth > 0 && e.local_name().as_ref() == b"p" => {
+                // A paragraph in a cell is part of the cell's text.
+                let text: String = spans.drain(..).map(|s| s.text).collect();
+                if let Some(cell) = table.rows.last_mut().and_then(|r| r.last_mut()) {
+                    if !cell.text.is_empty() && !text.trim().is_empty() {
+                        cell.text.push(' ');
+                    }
+                    cell.text.push_str(text.trim());
+                }
+            }
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 b"p" => {
                     spans.clear();

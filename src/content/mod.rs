@@ -5,13 +5,19 @@
 //! the file, the line where it applies, and the reason.
 
 pub mod article;
+pub mod biff;
 pub mod checks;
 pub mod docx;
 pub mod names;
+pub mod numfmt;
+pub mod ods;
+pub mod pdf;
 pub mod photo;
 pub mod poll;
+pub mod sheet;
 pub mod table;
 pub mod text;
+pub mod xlsx;
 
 use std::collections::HashMap;
 use std::fs;
@@ -166,7 +172,8 @@ pub struct Photo {
 #[derive(Debug, Clone)]
 pub enum Body {
     Text(Vec<Block>),
-    Table(Table),
+    /// A table, or a workbook's visible sheets one after another.
+    Table(Vec<Table>),
     Poll(poll::Poll),
 }
 
@@ -682,7 +689,7 @@ fn load_item(
         match ext.as_str() {
             _ if file.name == "item.toml" || photo::is_picture(&ext) => {}
             "txt" if picture_stems.contains(&stem_of(&file.name)) => {}
-            "toml" | "md" | "markdown" | "txt" | "docx" | "csv" | "xlsx" => {
+            "toml" | "md" | "markdown" | "txt" | "docx" | "pdf" | "csv" | "xlsx" | "xls" | "ods" => {
                 let poll = file.name.to_ascii_lowercase().ends_with(".poll.toml");
                 if ext == "toml" && !poll {
                     problems.push(not_read(&file.path, &ext));
@@ -703,7 +710,8 @@ fn load_item(
                         let doc = match ext.as_str() {
                             _ if poll => load_poll(root, file, &key, config, problems),
                             "docx" => load_docx(root, file, &key, problems),
-                            "csv" | "xlsx" => load_table(root, file, &key, ext == "xlsx", problems),
+                            "pdf" => load_pdf(root, file, &key, problems),
+                            "csv" | "xlsx" | "xls" | "ods" => load_table(root, file, &key, &ext, problems),
                             _ => load_article(root, file, &key, ext != "txt", &images, config, problems),
                         };
                         let doc = doc
@@ -859,6 +867,7 @@ fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems
                         checker.text(&source, caption, &checks::Piece { line: Some(*line), context: "" }, &mut verdict)
                     }
                     Block::Image { caption, .. } => checker.text(&source, caption, &none, &mut verdict),
+                    Block::Table(table) => check_table(&checker, &source, table, &mut verdict),
                 }
             }
         }
@@ -870,17 +879,9 @@ fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems
                 }
             }
         }
-        Body::Table(table) => {
-            let header = table.header.clone();
-            for cell in &mut table.header {
-                checker.text(&source, cell, &checks::Piece { line: Some(1), context: "" }, &mut verdict);
-            }
-            for (r, row) in table.rows.iter_mut().enumerate() {
-                for (c, cell) in row.iter_mut().enumerate() {
-                    let context = header.get(c).map_or("", String::as_str);
-                    let piece = checks::Piece { line: Some(r as u32 + 2), context };
-                    checker.text(&source, cell, &piece, &mut verdict);
-                }
+        Body::Table(tables) => {
+            for table in tables {
+                check_table(&checker, &source, table, &mut verdict);
             }
         }
     }
@@ -891,6 +892,30 @@ fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems
         problems.extend(verdict.problems);
     }
     (!verdict.withhold).then_some(doc)
+}
+
+/// The checks on every part of a table: title, the lines above and below
+/// it, the header, and each cell with its column's header as context and its
+/// row's line.
+fn check_table(checker: &checks::Checker, source: &str, table: &mut Table, verdict: &mut checks::Verdict) {
+    let none = checks::Piece { line: None, context: "" };
+    if let Some(title) = &mut table.title {
+        checker.text(source, title, &none, verdict);
+    }
+    for line in table.subtitle.iter_mut().chain(table.notes.iter_mut()) {
+        checker.text(source, line, &none, verdict);
+    }
+    let header = table.header.clone();
+    for cell in &mut table.header {
+        checker.text(source, cell, &none, verdict);
+    }
+    for (r, row) in table.rows.iter_mut().enumerate() {
+        let line = table.lines.get(r).copied();
+        for (c, cell) in row.iter_mut().enumerate() {
+            let context = header.get(c).map_or("", String::as_str);
+            checker.text(source, cell, &checks::Piece { line, context }, verdict);
+        }
+    }
 }
 
 /// Findings without a line get the line of the file where their text is:
@@ -1055,14 +1080,40 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
     })
 }
 
-fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: &mut Vec<Problem>) -> Option<Doc> {
+fn load_pdf(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
     let source = rel(&entry.path);
-    let table = if xlsx {
-        let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 5, problems)?;
-        table::parse_xlsx(&source, bytes, problems)?
-    } else {
+    let pdf = match pdf::read(&source, &root.join(&entry.path)) {
+        Ok(p) => p,
+        Err(p) => {
+            problems.push(*p);
+            return None;
+        }
+    };
+    let stem = stem_of(&entry.name);
+    let (date, name_title) = split_name(&stem);
+    Some(Doc {
+        key: format!("{item_key}/{}", entry.name),
+        file_name: entry.name.clone(),
+        title: pdf.title.unwrap_or_else(|| name_title.to_string()),
+        date,
+        publish: None,
+        expires: None,
+        pinned: false,
+        body: Body::Text(pdf.blocks),
+        source,
+        qr: None,
+        digest: [0; 32],
+    })
+}
+
+fn load_table(root: &Path, entry: &Entry, item_key: &str, ext: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
+    let source = rel(&entry.path);
+    let tables = if ext == "csv" {
         let text = read_text(root, &entry.path, problems)?;
-        table::parse_csv(&source, &text, problems)?
+        vec![table::parse_csv(&source, &text, problems)?]
+    } else {
+        let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 5, problems)?;
+        table::parse_workbook(&source, ext, bytes, problems)?
     };
     let stem = stem_of(&entry.name);
     let (date, title) = split_name(&stem);
@@ -1074,7 +1125,7 @@ fn load_table(root: &Path, entry: &Entry, item_key: &str, xlsx: bool, problems: 
         publish: None,
         expires: None,
         pinned: false,
-        body: Body::Table(table),
+        body: Body::Table(tables),
         source,
         qr: None,
         digest: [0; 32],

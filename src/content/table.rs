@@ -1,21 +1,37 @@
-//! Tables: `.csv` (any encoding staff save in) and `.xlsx` (the first sheet).
+//! Tables: `.csv` (any encoding staff save in) and workbooks (`.xlsx`,
+//! `.xls`, `.ods`: every visible sheet, as printed).
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader, SheetVisible, Xls};
 
+use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
 use crate::problem::Problem;
 
-/// A table as staff wrote it: the first row is the header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A table as staff wrote it: a header row over the records, and in a
+/// spreadsheet made for print the lines above and below them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Table {
+    /// The title printed above the table (a row merged across the top).
+    pub title: Option<String>,
+    /// Lines between the title and the header (填报单位, 单位：元).
+    pub subtitle: Vec<String>,
     pub header: Vec<String>,
     /// Every row has the header's length: short rows are padded, long rows
     /// widen the header with empty titles.
     pub rows: Vec<Vec<String>>,
+    /// Lines printed under the table (监督电话, 公示时间).
+    pub notes: Vec<String>,
+    /// The line (CSV) or row (sheet) each record was read from, 1-based.
+    pub lines: Vec<u32>,
 }
 
 impl Table {
+    /// Every piece of text the table shows.
+    pub fn texts(&self) -> impl Iterator<Item = &String> {
+        self.title.iter().chain(&self.subtitle).chain(&self.header).chain(self.rows.iter().flatten()).chain(&self.notes)
+    }
+
     /// Whether every non-empty cell of column `c` is a number (right-aligned).
     pub fn numeric(&self, c: usize) -> bool {
         let mut any = false;
@@ -32,9 +48,14 @@ impl Table {
         any
     }
 
-    fn from_rows(path: &str, mut rows: Vec<Vec<String>>, problems: &mut Vec<Problem>) -> Option<Table> {
+    fn from_rows(path: &str, rows: Vec<Vec<String>>, problems: &mut Vec<Problem>) -> Option<Table> {
         // Blank rows (a spreadsheet's trailing lines) carry nothing.
-        rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
+        let (mut lines, mut rows): (Vec<u32>, Vec<Vec<String>>) = rows
+            .into_iter()
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+            .map(|(i, r)| (i as u32 + 1, r))
+            .unzip();
         if rows.is_empty() {
             problems.push(
                 Problem::new(path, "表格是空的，已跳过", "the table is empty; skipped")
@@ -50,7 +71,8 @@ impl Table {
             row.resize(width, String::new());
         }
         let header = rows.remove(0);
-        Some(Table { header, rows })
+        lines.remove(0);
+        Some(Table { header, rows, lines, ..Table::default() })
     }
 }
 
@@ -86,69 +108,41 @@ pub fn parse_csv(path: &str, text: &str, problems: &mut Vec<Problem>) -> Option<
     Table::from_rows(path, rows, problems)
 }
 
-/// Reads the first sheet of an `.xlsx` workbook.
-pub fn parse_xlsx(path: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Option<Table> {
+/// Reads a workbook (`.xlsx`, `.xls`, `.ods`): each visible sheet a table,
+/// as it prints (see [`super::sheet`]).
+pub fn parse_workbook(path: &str, ext: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Option<Vec<Table>> {
     let bad = |err: String| {
         Problem::new(
             path,
-            format!("无法读取 Excel 文件（{err}），已跳过"),
-            format!("cannot read the workbook ({err}); skipped"),
+            format!("无法读取电子表格（{err}），已跳过"),
+            format!("cannot read the spreadsheet ({err}); skipped"),
         )
         .hint(
-            "在 Excel 或 WPS 中打开后“另存为” .xlsx；如果文件还在复制，等复制完成即可",
-            "open it in Excel or WPS and Save As .xlsx; if it is still copying, wait for the copy to finish",
+            "在 Excel、WPS 或 LibreOffice 中打开后“另存为” .xlsx；如果文件还在复制，等复制完成即可",
+            "open it in Excel, WPS or LibreOffice and Save As .xlsx; if it is still copying, wait for the copy to finish",
         )
     };
     // A workbook is a zip: refuse parts that inflate past what any table
-    // needs before calamine reads them (shared strings are read whole).
-    if let Err(why) = inflated_sizes_ok(&bytes) {
-        problems.push(bad(why));
-        return None;
+    // needs before they are read.
+    if ext != "xls" {
+        if let Err(why) = inflated_sizes_ok(&bytes) {
+            problems.push(bad(why));
+            return None;
+        }
     }
-    let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
-        Ok(book) => book,
+    let grids = match ext {
+        "ods" => super::ods::read(&bytes),
+        "xls" => read_xls(bytes),
+        _ => super::xlsx::read(&bytes),
+    };
+    let grids = match grids {
+        Ok(g) => g,
         Err(err) => {
-            problems.push(bad(err.to_string()));
+            problems.push(bad(err));
             return None;
         }
     };
-    let Some(first) = book.sheet_names().first().cloned() else {
-        problems.push(bad("no sheet".into()));
-        return None;
-    };
-    // Cells are streamed, not read into calamine's dense range: one stray
-    // cell at XFD1048576 would make that 17 billion cells.
-    let mut reader = match book.worksheet_cells_reader(&first) {
-        Ok(reader) => reader,
-        Err(err) => {
-            problems.push(bad(err.to_string()));
-            return None;
-        }
-    };
-    let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
-    let mut cut = false;
-    loop {
-        match reader.next_cell() {
-            Ok(Some(cell)) => {
-                let (row, col) = cell.get_position();
-                let text = cell_text(&Data::from(cell.get_value().clone()));
-                if text.is_empty() {
-                    continue;
-                }
-                if row >= MAX_ROWS || col >= MAX_COLUMNS {
-                    cut = true;
-                    continue;
-                }
-                cells.entry(row).or_default().push((col, text));
-            }
-            Ok(None) => break,
-            Err(err) => {
-                problems.push(bad(err.to_string()));
-                return None;
-            }
-        }
-    }
-    if cut {
+    if grids.iter().any(|g| g.cut) {
         problems.push(
             Problem::new(
                 path,
@@ -161,25 +155,79 @@ pub fn parse_xlsx(path: &str, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Op
             ),
         );
     }
-    // The table starts at its first used column, wherever the sheet puts it.
-    let first_col = cells.values().flatten().map(|(c, _)| *c).min().unwrap_or(0);
-    let width = cells.values().flatten().map(|(c, _)| c + 1 - first_col).max().unwrap_or(0) as usize;
-    let rows = cells
-        .into_values()
-        .map(|row| {
-            let mut out = vec![String::new(); width];
-            for (c, text) in row {
-                out[(c - first_col) as usize] = text;
-            }
-            out
-        })
-        .collect();
-    Table::from_rows(path, rows, problems)
+    let several = grids.len() > 1;
+    let mut tables = Vec::new();
+    for grid in &grids {
+        let Some(mut table) = grid.table() else { continue };
+        // A sheet without a title row is titled by its name when the
+        // workbook has several (Sheet1 alone says nothing).
+        if several && table.title.is_none() {
+            table.title = Some(grid.name.clone());
+        }
+        tables.push(table);
+    }
+    if tables.is_empty() {
+        problems.push(
+            Problem::new(path, "表格是空的，已跳过", "the table is empty; skipped")
+                .hint("第一行写表头，下面每行一条记录", "put the header in the first row and one record per row"),
+        );
+        return None;
+    }
+    Some(tables)
 }
 
-/// Rows and columns of a spreadsheet that a table shows at most.
-const MAX_ROWS: u32 = 20_000;
-const MAX_COLUMNS: u32 = 64;
+/// An Excel 97–2003 workbook: values, merges and hidden sheets through
+/// calamine, number formats and hidden rows and columns from our own scan
+/// of its records ([`super::biff`]). Where that scan fails, the cells show
+/// as calamine reads them (dates as dates, numbers as General).
+fn read_xls(bytes: Vec<u8>) -> Result<Vec<Grid>, String> {
+    let extras = super::biff::scan(&bytes).ok();
+    let mut book: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let sheets: Vec<(String, bool)> =
+        book.sheets_metadata().iter().map(|s| (s.name.clone(), s.visible == SheetVisible::Visible)).collect();
+    let mut out = Vec::new();
+    for (name, visible) in sheets {
+        if !visible {
+            continue;
+        }
+        let range = book.worksheet_range(&name).map_err(|e| e.to_string())?;
+        let mut grid = Grid { name: name.clone(), ..Grid::default() };
+        let sheet = extras.as_ref().and_then(|x| x.sheets.iter().find(|s| s.name == name).map(|s| (x, s)));
+        if let Some((_, s)) = sheet {
+            grid.hidden_rows.clone_from(&s.hidden_rows);
+            grid.hidden_cols.clone_from(&s.hidden_cols);
+        }
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        for (r, c, cell) in range.used_cells() {
+            let (r, c) = (r as u32 + r0, c as u32 + c0);
+            if r >= MAX_ROWS || c >= MAX_COLUMNS {
+                grid.cut = true;
+                continue;
+            }
+            let number = match cell {
+                Data::Float(f) => Some(*f),
+                Data::Int(i) => Some(*i as f64),
+                Data::DateTime(d) => Some(d.as_f64()),
+                _ => None,
+            };
+            let text = match (number, sheet) {
+                (Some(v), Some((x, s))) => super::numfmt::format(v, x.format_of(s, r, c), x.date1904),
+                _ => cell_text(cell),
+            };
+            if !text.trim().is_empty() {
+                grid.cells.insert((r, c), text);
+            }
+        }
+        for d in book.worksheet_merge_cells(&name).unwrap_or_default() {
+            grid.merges.push((d.start.0, d.start.1, d.end.0.min(MAX_ROWS), d.end.1.min(MAX_COLUMNS)));
+        }
+        out.push(grid);
+    }
+    if out.is_empty() {
+        return Err("no visible sheet".into());
+    }
+    Ok(out)
+}
 
 /// Whether every part of a zip inflates to at most 32 MB, 100 MB in all.
 fn inflated_sizes_ok(bytes: &[u8]) -> Result<(), String> {
@@ -202,8 +250,7 @@ fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => format!("{f}"),
+        Data::Float(f) => super::numfmt::general(*f),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         Data::DateTime(d) => {
@@ -247,7 +294,7 @@ mod tests {
     #[test]
     fn a_broken_workbook_is_a_problem() {
         let mut problems = Vec::new();
-        assert!(parse_xlsx("t.xlsx", b"not a zip".to_vec(), &mut problems).is_none());
+        assert!(parse_workbook("t.xlsx", "xlsx", b"not a zip".to_vec(), &mut problems).is_none());
         assert_eq!(problems.len(), 1);
     }
 }

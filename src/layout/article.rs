@@ -21,6 +21,18 @@ struct Row {
     keep_with_next: bool,
     /// A picture, which may shrink to the room left on a page.
     picture: Option<(Arc<ImageData>, String)>,
+    /// A table's header, drawn again above this row when it opens a page.
+    repeat: Option<Arc<(f32, Vec<Op>)>>,
+}
+
+impl Row {
+    fn new(height: f32, ops: Vec<Op>) -> Row {
+        Row { height, ops, keep_with_next: false, picture: None, repeat: None }
+    }
+
+    fn gap(height: f32, keep_with_next: bool) -> Row {
+        Row { keep_with_next, ..Row::new(height, Vec::new()) }
+    }
 }
 
 /// The screens of one article: one per page.
@@ -54,12 +66,13 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
         ],
         keep_with_next: true,
         picture: None,
+        repeat: None,
     });
     let blocks: &[Block] = match &article.body {
         Body::Text(blocks) => blocks.as_slice(),
         Body::Table(_) | Body::Poll(_) => &[],
     };
-    let mut body_rows = body_rows(frame, blocks, width);
+    let mut body_rows = body_rows(frame, blocks, width, accent);
     if let Some(row) = article.qr.as_deref().and_then(|url| qr_row(frame, url, width)) {
         body_rows.push(row);
     }
@@ -95,6 +108,11 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
             // Paragraph gaps never open a page.
             if row.ops.is_empty() {
                 continue;
+            }
+            // A table's rows go on under its header, drawn again.
+            if let Some(header) = &row.repeat {
+                page.push((y, Row::new(header.0, header.1.clone())));
+                y += header.0;
             }
         }
         y += row.height;
@@ -173,10 +191,10 @@ fn qr_row(frame: &Frame, url: &str, width: f32) -> Option<Row> {
     y += g.gap as f32 / 2.0;
     let shown = ellipsize(frame.cx.fonts, url, g.small, Weight::Regular, text_w);
     ops.push(frame.text(x, y, g.small, Weight::Regular, t.dim, &shown));
-    Some(Row { height: (side + top) as f32, ops, keep_with_next: false, picture: None })
+    Some(Row::new((side + top) as f32, ops))
 }
 
-fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
+fn body_rows(frame: &Frame, blocks: &[Block], width: f32, accent: Rgb) -> Vec<Row> {
     let g = frame.geo;
     let t = frame.theme();
     let fonts = frame.cx.fonts;
@@ -194,8 +212,24 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
             Block::Image { image, caption } => {
                 rows.push(picture_row(frame, image, caption, width, g.body.h as f32 * 0.62));
             }
+            Block::Table(table) => {
+                let (above, laid, below) = super::table::in_text(frame, table, accent);
+                rows.push(Row::gap(para_gap, true));
+                for (h, ops) in above {
+                    rows.push(Row { keep_with_next: true, ..Row::new(h, ops) });
+                }
+                let header = Arc::new(laid.header);
+                rows.push(Row { keep_with_next: true, ..Row::new(header.0, header.1.clone()) });
+                for (h, ops) in laid.rows {
+                    rows.push(Row { repeat: Some(header.clone()), ..Row::new(h, ops) });
+                }
+                for (h, ops) in below {
+                    rows.push(Row::new(h, ops));
+                }
+                rows.push(Row::gap(para_gap, false));
+            }
             Block::Heading(_) => {
-                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: true, picture: None });
+                rows.push(Row::gap(para_gap, true));
                 let runs: Vec<_> = runs.into_iter().map(|(s, _)| (s, Weight::Bold)).collect();
                 for line in wrap(fonts, &runs, g.heading, width, 0.0, false) {
                     let mut row = text_row(line, g.heading, g.body_line, t.text, 0.0);
@@ -210,7 +244,7 @@ fn body_rows(frame: &Frame, blocks: &[Block], width: f32) -> Vec<Row> {
                     let x = if i == 0 { indent } else { 0.0 };
                     rows.push(text_row(line, size, g.body_line, t.text, x));
                 }
-                rows.push(Row { height: para_gap, ops: Vec::new(), keep_with_next: false, picture: None });
+                rows.push(Row::gap(para_gap, false));
             }
             Block::Item { marker, .. } => {
                 let hang = fonts.advance('\u{3000}', size, Weight::Regular) * 1.5;
@@ -251,7 +285,7 @@ fn picture_row(frame: &Frame, image: &Arc<ImageData>, caption: &str, width: f32,
         ops.push(frame.text((width - cw) / 2.0, height, g.small, Weight::Regular, frame.theme().dim, &cap));
         height += cap_h;
     }
-    Row { height: height + para_gap, ops, keep_with_next: false, picture: Some((image.clone(), caption.to_string())) }
+    Row { picture: Some((image.clone(), caption.to_string())), ..Row::new(height + para_gap, ops) }
 }
 
 fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
@@ -273,7 +307,7 @@ fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
             })
         })
         .collect();
-    Row { height, ops, keep_with_next: false, picture: None }
+    Row::new(height, ops)
 }
 
 pub(super) fn offset(op: Op, dx: f32, dy: f32) -> Op {

@@ -974,16 +974,14 @@ fn doc_missing(fonts: &Fonts, doc: &Doc) -> BTreeSet<char> {
                 for span in block.spans() {
                     check(&span.text);
                 }
-                if let crate::content::Block::Image { caption, .. } = block {
-                    check(caption);
+                match block {
+                    crate::content::Block::Image { caption, .. } => check(caption),
+                    crate::content::Block::Table(t) => t.texts().for_each(|s| check(s)),
+                    _ => {}
                 }
             }
         }
-        Body::Table(t) => {
-            for cell in t.header.iter().chain(t.rows.iter().flatten()) {
-                check(cell);
-            }
-        }
+        Body::Table(tables) => tables.iter().flat_map(|t| t.texts()).for_each(|s| check(s)),
         Body::Poll(p) => {
             for q in &p.questions {
                 check(&q.text);

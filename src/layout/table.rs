@@ -41,7 +41,7 @@ struct Fit {
 /// columns share the width and long cells wrap.
 // Long: the four ways to fit share the measuring closures; apart they would
 // pass the table, the sizes and the floor back and forth.
-fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
+fn fit(frame: &Frame, table: &Table, numeric: &[bool], above: f32) -> Fit {
     let g = frame.geo;
     let fonts = frame.cx.fonts;
     let avail = g.body.w as f32;
@@ -116,7 +116,8 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
         None
     };
     // 3. Or the columns share the width and long cells wrap; or text
-    // columns, widest first, move under the row until the rest fit. The
+    // columns, widest first, move under the row until the rest fit (dates
+    // whole if they can be, the year going nowhere else). The
     // first, from the largest size down, to show five rows a page; failing
     // that, the one showing the most.
     let mut best: Option<(f32, Fit)> = None;
@@ -124,8 +125,11 @@ fn fit(frame: &Frame, table: &Table, numeric: &[bool]) -> Fit {
     while size >= floor {
         let widths = column_widths(frame, table, &table.header, numeric, size, pad_of(size));
         let shared = whole(table, None, size, widths, Vec::new());
-        for fit in std::iter::once(shared).chain(under_the_row(&short, year.clone(), size)) {
-            let per_page = rows_per_page(frame, &fit, numeric);
+        // Under the row the title goes into the path, too narrow on SD to
+        // keep a year: dates stay whole there when they fit.
+        let under = under_the_row(table, None, size).or_else(|| under_the_row(&short, year.clone(), size));
+        for fit in std::iter::once(shared).chain(under) {
+            let per_page = rows_per_page(frame, &fit, numeric, above);
             if per_page >= ROWS_A_PAGE {
                 return fit;
             }
@@ -149,7 +153,7 @@ const ROWS_A_PAGE: f32 = 5.0;
 
 /// About how many rows a page of `fit` shows: the body below the header,
 /// over a row's lines (its tallest cell, and the lines under it) on average.
-fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
+fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool], above: f32) -> f32 {
     let g = frame.geo;
     let fonts = frame.cx.fonts;
     let lh = line_box(fit.size);
@@ -170,9 +174,9 @@ fn rows_per_page(frame: &Frame, fit: &Fit, numeric: &[bool]) -> f32 {
         })
         .sum();
     let per_row = total / fit.table.rows.len().max(1) as f32 * lh + 2.0 * pad_y_of(fit.size, !fit.detail.is_empty());
-    // Below the title (in the path when rows have lines under them) and a
-    // header of one or two lines.
-    let title = if fit.detail.is_empty() { line_box(g.item) + g.gap as f32 / 2.0 } else { 0.0 };
+    // Below the subtitle, the title (in the path when rows have lines under
+    // them) and a header of one or two lines.
+    let title = above + if fit.detail.is_empty() { title_height(frame) } else { 0.0 };
     let header_lines = (0..fit.header.len())
         .filter(|c| !fit.detail.contains(c))
         .map(|c| lines_bold(fonts, &fit.header[c], fit.size, fit.widths[c] - pad))
@@ -212,7 +216,8 @@ fn two_lines(fonts: &crate::fonts::Fonts, text: &str, size: f32) -> f32 {
 }
 
 /// A column of dates of one year shows month and day, the title the year:
-/// `2026-07-13` becomes `07-13`, and the title says 2026年.
+/// `2026-07-13` becomes `07-13` and `2026年7月13日` becomes `7月13日`, and
+/// the title says 2026年.
 fn short_dates(table: &Table) -> (Table, Vec<String>, Option<String>) {
     let mut out = table.clone();
     let header = table.header.clone();
@@ -225,19 +230,15 @@ fn short_dates(table: &Table) -> (Table, Vec<String>, Option<String>) {
             if cell.is_empty() {
                 return true;
             }
-            let b = cell.as_bytes();
-            let ok = b.len() == 10
-                && b[4] == b'-'
-                && b[7] == b'-'
-                && cell.bytes().enumerate().all(|(i, x)| i == 4 || i == 7 || x.is_ascii_digit());
-            any |= ok;
-            ok && *year.get_or_insert(&cell[..4]) == &cell[..4]
+            let Some((y, _)) = split_date(cell) else { return false };
+            any = true;
+            *year.get_or_insert(y) == y
         });
         if let (true, true, Some(y)) = (dated, any, year) {
             years.push(y.to_string());
             for row in &mut out.rows {
-                if row[c].trim().len() == 10 {
-                    row[c] = row[c].trim()[5..].to_string();
+                if let Some((_, rest)) = split_date(row[c].trim()) {
+                    row[c] = rest.to_string();
                 }
             }
         }
@@ -247,26 +248,85 @@ fn short_dates(table: &Table) -> (Table, Vec<String>, Option<String>) {
     (out, header, year)
 }
 
-/// The screens of one table document.
-// Long: the row layout and the page fill share the fit's sizes and widths;
-// apart they would pass eight values back and forth.
+/// A date's year and the rest: `2026-07-13` → (`2026`, `07-13`),
+/// `2026年7月13日` → (`2026`, `7月13日`).
+fn split_date(cell: &str) -> Option<(&str, &str)> {
+    let b = cell.as_bytes();
+    let iso = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && cell.bytes().enumerate().all(|(i, x)| i == 4 || i == 7 || x.is_ascii_digit());
+    if iso {
+        return Some((&cell[..4], &cell[5..]));
+    }
+    let (y, rest) = cell.split_once('年')?;
+    let (m, d) = rest.strip_suffix('日')?.split_once('月')?;
+    let digits =
+        |s: &str, n: std::ops::RangeInclusive<usize>| n.contains(&s.len()) && s.bytes().all(|x| x.is_ascii_digit());
+    (digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2)).then_some((y, rest))
+}
+
+/// The screens of one table document: each table (a workbook's sheets)
+/// on its own pages, numbered as one document.
 pub fn screens(
     frame: &Frame,
     doc: &Doc,
-    table: &Table,
+    tables: &[Table],
     crumbs: &[String],
     back: super::Target,
     accent: Rgb,
 ) -> Vec<Screen> {
+    let pages: Vec<(Vec<String>, Vec<Op>)> =
+        tables.iter().flat_map(|table| table_pages(frame, doc, table, crumbs, accent)).collect();
+    let base = screen_id("a", &doc.key);
+    let count = pages.len();
+    let mut out = Vec::with_capacity(count);
+    for (p, (path, body)) in pages.into_iter().enumerate() {
+        let hints =
+            if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
+        let mut ops = frame.chrome(&path, accent, &hints, page_label(p + 1, count, "页"));
+        ops.extend(body);
+        out.push(Screen::page(
+            page_id(&base, p),
+            Kind::Table,
+            &doc.title,
+            &back,
+            ops,
+            paging_keys(&base, p, count, &back),
+        ));
+    }
+    out
+}
+
+/// A row as drawn at (0, 0): its height and ops.
+pub(super) type Drawn = (f32, Vec<Op>);
+
+/// A table laid out to a width: its header row and its rows, each drawn at
+/// (0, 0), with the fit's text size.
+pub(super) struct Laid {
+    pub header: Drawn,
+    pub rows: Vec<Drawn>,
+    /// Rows have their long columns on lines under them.
+    pub detail: bool,
+    /// The year taken out of a date column, for the title.
+    pub year: Option<String>,
+    /// The width of the rows.
+    pub width: f32,
+}
+
+/// Lays out the header and rows of `table` (its title and notes are the
+/// caller's; `sub_h` is the height of the lines under its title), each row
+/// without its fill.
+fn lay(frame: &Frame, table: &Table, sub_h: f32) -> Laid {
     let g = frame.geo;
-    let t = frame.theme();
     let fonts = frame.cx.fonts;
     let ncols = table.header.len().max(1);
     let numeric: Vec<bool> = (0..ncols).map(|c| table.numeric(c)).collect();
-    let fit = fit(frame, table, &numeric);
+    let fit = fit(frame, table, &numeric, sub_h);
     let Fit { size, widths, detail, .. } = &fit;
+    // Above the header: the subtitle, and the title unless it went into the path.
+    let above = sub_h + if detail.is_empty() { title_height(frame) } else { 0.0 };
     let size = *size;
-    let table = &fit.table;
     let pad_x = pad_of(size);
     let pad_y = pad_y_of(size, !detail.is_empty());
     let lh = line_box(size);
@@ -308,68 +368,162 @@ pub fn screens(
         let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1) + under.len();
         Row { height: n as f32 * lh + 2.0 * pad_y, cells: lines, under }
     };
+    let page_lines = (((g.body.h as f32 - above - 2.0 * pad_y) / lh).floor() as usize).max(2);
+    let header = lay_row(&fit.header, Weight::Bold, (page_lines / 3).max(1));
+    let room = g.body.h as f32 - above - header.height;
+    let row_lines = (((room - 2.0 * pad_y) / lh).floor() as usize).max(1);
+    let color = frame.theme().text;
+    let drawn = |row: &Row| {
+        let mut ops = Vec::new();
+        draw_row(&mut ops, row, widths, &numeric, 0.0, 0.0, color, size, pad_x, pad_y);
+        (row.height, ops)
+    };
+    let rows = fit.table.rows.iter().map(|r| drawn(&lay_row(r, Weight::Regular, row_lines))).collect();
+    Laid { header: drawn(&header), rows, detail: !detail.is_empty(), year: fit.year.clone(), width: full_w }
+}
+
+/// The height of a table's title line and the gap under it.
+fn title_height(frame: &Frame) -> f32 {
+    line_box(frame.geo.item) + frame.geo.gap as f32 / 2.0
+}
+
+/// A row's fill under its cells.
+fn fill(x: f32, y: f32, width: f32, height: f32, color: Rgb) -> Op {
+    Op::Fill { rect: Rect::new(x as i32, y as i32, width as i32, height.ceil() as i32), color, radius: 0 }
+}
+
+/// The fills of a theme: the header's, and of the n-th row on a page.
+fn fills(frame: &Frame, accent: Rgb) -> (Rgb, [Rgb; 2]) {
+    let t = frame.theme();
+    (accent.mix(t.background, 0.2), [t.background.mix(t.text, 0.06), t.background.mix(t.text, 0.13)])
+}
+
+/// A table set inside an article (a Word document's): its title in bold,
+/// the lines above it, the header, the rows and the notes, as rows of the
+/// article's page fill; the header row is repeated where a page breaks.
+pub(super) fn in_text(frame: &Frame, table: &Table, accent: Rgb) -> (Vec<Drawn>, Laid, Vec<Drawn>) {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let width = g.body.w as f32;
+    let mut above = Vec::new();
+    if let Some(title) = &table.title {
+        for line in super::text::wrap(fonts, &[(title.clone(), Weight::Bold)], g.table, width, 0.0, false) {
+            let s: String = line.pieces.iter().map(|p| p.text.as_str()).collect();
+            let x = ((width - line.width) / 2.0).max(0.0);
+            above.push((line_box(g.table), vec![frame.text(x, 0.0, g.table, Weight::Bold, t.text, &s)]));
+        }
+    }
+    for line in &table.subtitle {
+        let s = ellipsize(fonts, line, g.small, Weight::Regular, width);
+        above.push((line_box(g.small), vec![frame.text(0.0, 0.0, g.small, Weight::Regular, t.dim, &s)]));
+    }
+    let (header_fill, row_fills) = fills(frame, accent);
+    let mut laid = lay(frame, table, 0.0);
+    laid.header.1.insert(0, fill(0.0, 0.0, laid.width, laid.header.0, header_fill));
+    for (n, (h, ops)) in laid.rows.iter_mut().enumerate() {
+        ops.insert(0, fill(0.0, 0.0, laid.width, *h, row_fills[n % 2]));
+    }
+    let below = notes_lines(frame, &table.notes, width);
+    (above, laid, below)
+}
+
+/// Notes as lines of small text across `width`.
+fn notes_lines(frame: &Frame, notes: &[String], width: f32) -> Vec<Drawn> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let mut out = Vec::new();
+    for note in notes {
+        for line in super::text::wrap(frame.cx.fonts, &[(note.clone(), Weight::Regular)], g.small, width, 0.0, true) {
+            let s: String = line.pieces.iter().map(|p| p.text.as_str()).collect();
+            out.push((line_box(g.small), vec![frame.text(0.0, 0.0, g.small, Weight::Regular, t.dim, &s)]));
+        }
+    }
+    out
+}
+
+/// One table's pages: the path and the body's ops of each.
+fn table_pages(frame: &Frame, doc: &Doc, table: &Table, crumbs: &[String], accent: Rgb) -> Vec<(Vec<String>, Vec<Op>)> {
+    let g = frame.geo;
+    let t = frame.theme();
+    let fonts = frame.cx.fonts;
+    let width = g.body.w as f32;
+    let (x0, y0) = (g.body.x as f32, g.body.y as f32);
+    let name = table.title.clone().unwrap_or_else(|| doc.title.clone());
+    // The lines above the header on every page: the subtitle (填报单位, 单位).
+    let subtitle: Vec<String> =
+        table.subtitle.iter().take(2).map(|l| ellipsize(fonts, l, g.small, Weight::Regular, width)).collect();
+    let sub_h = subtitle.len() as f32 * line_box(g.small);
+    let title_h = title_height(frame);
+    let (header_fill, row_fills) = fills(frame, accent);
     // Rows with lines under them need the room: the title goes into the path.
-    let title_in_path = !fit.detail.is_empty();
-    let title_h = if title_in_path { 0.0 } else { line_box(g.item) + g.gap as f32 / 2.0 };
+    let laid = lay(frame, table, sub_h);
+    let title_in_path = laid.detail;
+    let above = if title_in_path { sub_h } else { title_h + sub_h };
+    let mut titled = name.clone();
+    if let Some(y) = laid.year.as_ref().filter(|y| !name.contains(y.as_str())) {
+        titled = format!("{name} · {y}年");
+    }
     let mut path = crumbs.to_vec();
     if title_in_path {
-        path.push(doc.title.clone());
+        path.push(titled.clone());
     }
-    let page_lines = (((g.body.h as f32 - title_h - 2.0 * pad_y) / lh).floor() as usize).max(2);
-    let header = lay_row(&fit.header, Weight::Bold, (page_lines / 3).max(1));
-    let room = g.body.h as f32 - title_h - header.height;
-    let row_lines = (((room - 2.0 * pad_y) / lh).floor() as usize).max(1);
-    let rows: Vec<Row> = table.rows.iter().map(|r| lay_row(r, Weight::Regular, row_lines)).collect();
+    let room = g.body.h as f32 - above - laid.header.0;
 
-    // Fill pages below the title and the repeated header.
+    // Fill pages below the title and the repeated header; the notes after
+    // the last row, on a page of their own when they do not fit.
     let mut pages: Vec<Vec<usize>> = vec![Vec::new()];
     let mut used = 0.0;
-    for (i, row) in rows.iter().enumerate() {
+    for (i, (h, _)) in laid.rows.iter().enumerate() {
         let last = pages.last_mut().expect("pages starts with one page");
-        if used + row.height > room && !last.is_empty() {
+        if used + h > room && !last.is_empty() {
             pages.push(Vec::new());
             used = 0.0;
         }
-        used += row.height;
+        used += h;
         pages.last_mut().expect("just pushed").push(i);
     }
+    let notes = notes_lines(frame, &table.notes, width);
+    let notes_h: f32 = notes.iter().map(|n| n.0).sum::<f32>() + if notes.is_empty() { 0.0 } else { g.gap as f32 / 2.0 };
+    let notes_apart = !notes.is_empty() && used + notes_h > room;
+    let count = pages.len() + usize::from(notes_apart);
 
-    let base = screen_id("a", &doc.key);
-    let count = pages.len();
-    let (x0, y0) = (g.body.x as f32, g.body.y as f32);
     let mut out = Vec::with_capacity(count);
-    for (p, page) in pages.iter().enumerate() {
-        let hints =
-            if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
-        let mut ops = frame.chrome(&path, accent, &hints, page_label(p + 1, count, "页"));
-        let mut title = doc.title.clone();
-        if let Some(y) = fit.year.as_ref().filter(|y| !title.contains(y.as_str())) {
-            title = format!("{title} · {y}年");
-        }
+    for p in 0..count {
+        let mut ops = Vec::new();
+        let mut title = titled.clone();
         if p > 0 {
             title.push_str("（续）");
         }
         if !title_in_path {
-            let title = ellipsize(fonts, &title, g.item, Weight::Bold, g.body.w as f32);
+            let title = ellipsize(fonts, &title, g.item, Weight::Bold, width);
             ops.push(frame.text(x0, y0, g.item, Weight::Bold, t.text, &title));
         }
-        let mut y = y0 + title_h;
-        let header_fill = accent.mix(t.background, 0.2);
-        draw_row(&mut ops, &header, widths, &numeric, x0, y, header_fill, t.text, size, pad_x, pad_y);
-        y += header.height;
-        for (n, &i) in page.iter().enumerate() {
-            let fill = if n % 2 == 0 { t.background.mix(t.text, 0.06) } else { t.background.mix(t.text, 0.13) };
-            draw_row(&mut ops, &rows[i], widths, &numeric, x0, y, fill, t.text, size, pad_x, pad_y);
-            y += rows[i].height;
+        let mut y = y0 + if title_in_path { 0.0 } else { title_h };
+        for line in &subtitle {
+            ops.push(frame.text(x0, y, g.small, Weight::Regular, t.dim, line));
+            y += line_box(g.small);
         }
-        out.push(Screen::page(
-            page_id(&base, p),
-            Kind::Table,
-            &doc.title,
-            &back,
-            ops,
-            paging_keys(&base, p, count, &back),
-        ));
+        if let Some(page) = pages.get(p) {
+            let (h, header) = &laid.header;
+            ops.push(fill(x0, y, laid.width, *h, header_fill));
+            ops.extend(header.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+            y += h;
+            for (n, &i) in page.iter().enumerate() {
+                let (h, row) = &laid.rows[i];
+                ops.push(fill(x0, y, laid.width, *h, row_fills[n % 2]));
+                ops.extend(row.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+                y += h;
+            }
+        }
+        if p + 1 == count && !notes.is_empty() {
+            y += g.gap as f32 / 2.0;
+            for (h, line) in &notes {
+                ops.extend(line.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+                y += h;
+            }
+        }
+        out.push((path.clone(), ops));
     }
     out
 }
@@ -438,18 +592,11 @@ fn draw_row(
     numeric: &[bool],
     x0: f32,
     y: f32,
-    fill: Rgb,
     color: Rgb,
     size: f32,
     pad_x: f32,
     pad_y: f32,
 ) {
-    let total: f32 = widths.iter().sum();
-    ops.push(Op::Fill {
-        rect: Rect::new(x0 as i32, y as i32, total as i32, row.height.ceil() as i32),
-        color: fill,
-        radius: 0,
-    });
     let lh = line_box(size);
     // Cells are held to the floor of any text (`body: false`): a table may
     // step down to it to keep its columns on one line.
