@@ -21,6 +21,7 @@ mod kinds;
 mod layout;
 mod loader;
 mod nginx;
+mod office;
 mod places;
 mod properties;
 mod review;
