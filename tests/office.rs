@@ -352,11 +352,29 @@ fn broken_office_files_are_problems_with_hints_and_the_rest_is_on_air() {
     std::fs::write(item.join("08-半截.pdf"), &pdf[..pdf.len() / 2]).unwrap();
     std::fs::write(item.join("09-假表格.ods"), b"PK\x03\x04 not a workbook").unwrap();
     let (site, problems) = infotv::content::load(dir.path());
-    for (name, says) in [("07-半截.xls", "电子表格"), ("08-半截.pdf", "PDF"), ("09-假表格.ods", "电子表格")] {
+    for (name, says) in [("07-半截.xls", "电子表格"), ("08-半截.pdf", "PDF"), ("09-假表格.ods", "电子表格")]
+    {
         let found: Vec<_> = problems.iter().filter(|p| p.path.ends_with(name)).collect();
         assert_eq!(found.len(), 1, "{name}: {problems:#?}");
         assert!(found[0].zh.contains(says) && !found[0].hint_zh.is_empty(), "{:?}", found[0]);
     }
     // The good files are all still there.
     assert_eq!(site.columns[0].items[0].docs.len(), 5, "{problems:#?}");
+}
+
+#[test]
+fn what_a_table_cannot_show_is_a_problem_with_a_hint_and_the_cells_still_show() {
+    let (site, problems) = infotv::content::load(&common::fixture("office"));
+    // openpyxl saves a formula without its result, and a chart.
+    let found: Vec<_> = problems.iter().filter(|p| p.path.ends_with("物价.xlsx")).collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let formula = found.iter().find(|p| p.zh.contains("公式")).unwrap();
+    assert!(
+        formula.zh.contains("B5") && formula.line == Some(5) && formula.hint_zh.contains("保存一次"),
+        "{formula:?}"
+    );
+    let chart = found.iter().find(|p| p.zh.contains("图表")).unwrap();
+    assert!(chart.hint_zh.contains(".jpg"), "{chart:?}");
+    let infotv::content::Body::Table(tables) = &site.columns[0].items[1].docs[0].body else { panic!("not a table") };
+    assert_eq!(tables[0].rows, [["白菜", "1.2"], ["土豆", "1.8"], ["猪肉", "14.5"], ["合计", ""]]);
 }

@@ -145,6 +145,8 @@ impl WordTable {
 }
 
 /// Paragraphs to blocks.
+// Long: one pass of events over the document with the state of where it is
+// (paragraph, run, table cell, drawing); split, each piece would take all of it.
 fn body(xml: &[u8], targets: &HashMap<String, String>) -> Result<(Option<String>, Vec<Block>), quick_xml::Error> {
     let mut reader = Reader::from_reader(xml);
     let mut buf = Vec::new();

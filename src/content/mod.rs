@@ -972,18 +972,20 @@ fn not_read(path: &Path, ext: &str) -> Problem {
             "legacy .doc/.wps cannot be read; skipped",
         )
         .hint("在 Word 或 WPS 中选“另存为”，保存类型选 .docx", "in Word or WPS use Save As and choose .docx"),
-        "xls" | "et" => {
-            Problem::new(path, "旧版 Excel 文件（.xls）无法读取，已跳过", "legacy .xls cannot be read; skipped")
-                .hint("在 Excel 或 WPS 中选“另存为”，保存类型选 .xlsx", "in Excel or WPS use Save As and choose .xlsx")
-        }
+        "et" | "xlsb" => Problem::new(
+            path,
+            format!("“.{ext}”格式的表格（WPS 表格或 Excel 二进制工作簿）无法读取，已跳过"),
+            format!("a .{ext} workbook (WPS or Excel binary) cannot be read; skipped"),
+        )
+        .hint("在 Excel 或 WPS 中选“另存为”，保存类型选 .xlsx", "in Excel or WPS use Save As and choose .xlsx"),
         _ => Problem::new(
             path,
             format!("不支持的文件类型“.{ext}”，已忽略"),
             format!("unsupported file type .{ext}; ignored"),
         )
         .hint(
-            "文章用 .docx、.txt 或 .md，表格用 .xlsx 或 .csv，图片用 .jpg 或 .png",
-            "articles are .docx, .txt or .md; tables .xlsx or .csv; pictures .jpg or .png",
+            "文章用 .docx、.pdf、.txt 或 .md，表格用 .xlsx、.xls、.ods 或 .csv，图片用 .jpg 或 .png",
+            "articles are .docx, .pdf, .txt or .md; tables .xlsx, .xls, .ods or .csv; pictures .jpg or .png",
         ),
     }
 }

@@ -41,6 +41,8 @@ fn count(e: &BytesStart, local: &[u8]) -> u32 {
     attr(e, local).and_then(|v| v.parse().ok()).unwrap_or(1).max(1)
 }
 
+// Long: one pass of events over content.xml with the state of where it is
+// (table, row, cell, paragraph, repeats); split, each piece would take all of it.
 fn content(xml: &[u8]) -> Result<Vec<Grid>, quick_xml::Error> {
     let mut reader = Reader::from_reader(xml);
     let mut buf = Vec::new();

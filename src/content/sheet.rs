@@ -23,6 +23,10 @@ pub struct Grid {
     pub hidden_cols: BTreeSet<u32>,
     /// Cells past the reader's limits were left out.
     pub cut: bool,
+    /// Formula cells saved without their result (shown empty).
+    pub uncalculated: Vec<(u32, u32)>,
+    /// The sheet has pictures or charts, which a table does not show.
+    pub pictures: bool,
 }
 
 /// Rows and columns of a sheet that a table shows at most.
@@ -37,6 +41,8 @@ struct Line {
     /// Per visible column: the merge the cell is the first of, its visible
     /// width and height, or covered by one begun elsewhere.
     spans: Vec<Span>,
+    /// Per visible column: the text of a cell merged down into this row.
+    above: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -80,8 +86,9 @@ impl Line {
 }
 
 impl Grid {
-    /// The sheet as a table, or `None` when nothing visible is in it.
-    pub fn table(&self) -> Option<Table> {
+    /// The sheet's visible lines, merges resolved, and their width in
+    /// visible columns; `None` when nothing visible is in it.
+    fn lines(&self) -> Option<(Vec<Line>, usize)> {
         let rows: BTreeSet<u32> =
             self.cells.keys().map(|(r, _)| *r).filter(|r| !self.hidden_rows.contains(r)).collect();
         let cols: BTreeSet<u32> = self
@@ -131,13 +138,27 @@ impl Grid {
                     }
                 }
             }
-            let spans = (0..width).map(|ci| span_at.get(&(ri, ci)).copied().unwrap_or(Span::Plain)).collect();
-            lines.push(Line { number: r + 1, cells, spans });
+            let spans: Vec<Span> =
+                (0..width).map(|ci| span_at.get(&(ri, ci)).copied().unwrap_or(Span::Plain)).collect();
+            let above = (0..width)
+                .map(|ci| match spans[ci] {
+                    Span::Covered { top: false, from_row, from_col } if from_col == ci => self
+                        .cells
+                        .get(&(visible_rows[from_row], visible[from_col]))
+                        .map(|t| t.trim().to_string())
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .collect();
+            lines.push(Line { number: r + 1, cells, spans, above });
         }
         lines.retain(|l| l.filled() > 0);
-        if lines.is_empty() {
-            return None;
-        }
+        (!lines.is_empty()).then_some((lines, width))
+    }
+
+    /// The sheet as a table, or `None` when nothing visible is in it.
+    pub fn table(&self) -> Option<Table> {
+        let (lines, width) = self.lines()?;
 
         // Above the header: the title, then the lines under it.
         let mut top = 0;
@@ -175,48 +196,15 @@ impl Grid {
         let group = head.spans.iter().any(|s| matches!(s, Span::Start { cols, .. } if *cols > 1));
         header_rows = header_rows.max(down.max().unwrap_or(1)).max(if group { 2 } else { 1 });
         header_rows = header_rows.min(bottom - top - 1).max(1);
-        let mut header = vec![String::new(); width];
-        for (c, cell) in header.iter_mut().enumerate() {
-            let mut parts: Vec<String> = Vec::new();
-            for line in &lines[top..top + header_rows] {
-                let text = match line.spans[c] {
-                    Span::Covered { top: true, from_col, .. } if from_col != c => line.cells[from_col].clone(),
-                    Span::Covered { .. } => String::new(),
-                    _ => line.cells[c].clone(),
-                };
-                // A group cell names each column under it: 金额·收入, 金额·支出.
-                let text = match line.spans[c] {
-                    Span::Covered { top: false, from_col, .. } => {
-                        let above = lines[top..top + header_rows]
-                            .iter()
-                            .find(|l| matches!(l.spans[from_col], Span::Start { .. }))
-                            .map(|l| l.cells[from_col].clone());
-                        above.unwrap_or(text)
-                    }
-                    _ => text,
-                };
-                if !text.is_empty() && parts.last() != Some(&text) {
-                    parts.push(text);
-                }
-            }
-            *cell = parts.join("·");
-        }
+        let header = header_of(&lines[top..top + header_rows], width);
         let mut data: Vec<Vec<String>> = Vec::new();
         let mut numbers = Vec::new();
         for line in &lines[top + header_rows..bottom] {
             // A cell merged down over several records (a 村组 over its
             // households) is shown in each: a row on a later page, or read
             // alone, still says which it belongs to.
-            let mut cells = line.cells.clone();
-            for (c, cell) in cells.iter_mut().enumerate() {
-                if let Span::Covered { top: false, from_row, from_col } = line.spans[c] {
-                    if from_col == c {
-                        let source = (visible_rows[from_row], visible[from_col]);
-                        *cell = self.cells.get(&source).map(|t| t.trim().to_string()).unwrap_or_default();
-                    }
-                }
-            }
-            data.push(cells);
+            let cells = line.cells.iter().zip(&line.above).map(|(c, a)| if a.is_empty() { c } else { a }).cloned();
+            data.push(cells.collect());
             numbers.push(line.number);
         }
         // Columns with neither header nor data are spacing the office left.
@@ -232,6 +220,38 @@ impl Grid {
             lines: numbers,
         })
     }
+}
+
+/// The header of the rows `head`: a cell merged down is named once, a group
+/// cell names each column under it (金额·收入, 金额·支出).
+fn header_of(head: &[Line], width: usize) -> Vec<String> {
+    let mut header = vec![String::new(); width];
+    for (c, cell) in header.iter_mut().enumerate() {
+        let mut parts: Vec<String> = Vec::new();
+        for line in head {
+            let text = match line.spans[c] {
+                Span::Covered { top: true, from_col, .. } if from_col != c => line.cells[from_col].clone(),
+                Span::Covered { .. } => String::new(),
+                _ => line.cells[c].clone(),
+            };
+            // A group cell names each column under it: 金额·收入, 金额·支出.
+            let text = match line.spans[c] {
+                Span::Covered { top: false, from_col, .. } => {
+                    let above = head
+                        .iter()
+                        .find(|l| matches!(l.spans[from_col], Span::Start { .. }))
+                        .map(|l| l.cells[from_col].clone());
+                    above.unwrap_or(text)
+                }
+                _ => text,
+            };
+            if !text.is_empty() && parts.last() != Some(&text) {
+                parts.push(text);
+            }
+        }
+        *cell = parts.join("·");
+    }
+    header
 }
 
 #[cfg(test)]

@@ -155,6 +155,7 @@ pub fn parse_workbook(path: &str, ext: &str, bytes: Vec<u8>, problems: &mut Vec<
             ),
         );
     }
+    not_shown(path, &grids, problems);
     let several = grids.len() > 1;
     let mut tables = Vec::new();
     for grid in &grids {
@@ -174,6 +175,47 @@ pub fn parse_workbook(path: &str, ext: &str, bytes: Vec<u8>, problems: &mut Vec<
         return None;
     }
     Some(tables)
+}
+
+/// What a table cannot show, each a problem with a hint: formulas saved
+/// without their results, pictures and charts.
+fn not_shown(path: &str, grids: &[Grid], problems: &mut Vec<Problem>) {
+    for grid in grids {
+        if let Some(&(r, c)) = grid.uncalculated.first() {
+            let cell = super::xlsx::cell_name(r, c);
+            let n = grid.uncalculated.len();
+            let (zh, en) = if n == 1 {
+                (format!("单元格 {cell} 的公式"), format!("the formula in {cell} was"))
+            } else {
+                (format!("{cell} 等 {n} 个公式"), format!("{n} formulas ({cell} first) were"))
+            };
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("工作表“{}”中{zh}没有保存计算结果，显示为空", grid.name),
+                    format!("sheet {}: {en} saved without results; shown empty", grid.name),
+                )
+                .at_line(r + 1)
+                .hint(
+                    "用 Excel 或 WPS 打开这个文件，保存一次（程序导出的表格常常没有计算结果）",
+                    "open the file in Excel or WPS and save it once (files exported by programs often lack the results)",
+                ),
+            );
+        }
+        if grid.pictures {
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("工作表“{}”中的图片或图表不会显示，只显示单元格", grid.name),
+                    format!("sheet {}: its pictures and charts are not shown, only its cells", grid.name),
+                )
+                .hint(
+                    "图片另存为 .jpg 放进图集或文章；图表的数字写成表格",
+                    "save pictures as .jpg into a gallery or an article; put a chart's figures in a table",
+                ),
+            );
+        }
+    }
 }
 
 /// An Excel 97–2003 workbook: values, merges and hidden sheets through

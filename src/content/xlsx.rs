@@ -190,6 +190,18 @@ fn styles(xml: &[u8]) -> Result<Vec<Option<String>>, String> {
     Ok(out)
 }
 
+/// The name of the cell at 0-based (`row`, `col`): (11, 3) is `D12`.
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut n = col + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
+}
+
 /// `B12` → (11, 1).
 pub fn cell_ref(r: &str) -> Option<(u32, u32)> {
     let letters = r.bytes().take_while(u8::is_ascii_alphabetic).count();
@@ -210,6 +222,9 @@ fn worksheet(xml: &[u8], strings: &[String], formats: &[Option<String>], date190
     let (mut kind, mut style) = (String::new(), 0usize);
     let (mut value, mut in_v, mut in_t) = (String::new(), false, false);
     let mut in_cell = false;
+    // A formula whose result was never saved (files written by programs):
+    // no value, or an empty one, unless it is a text formula's empty text.
+    let mut formula = false;
     loop {
         let event = reader.read_event_into(&mut buf).map_err(|e| e.to_string())?;
         let empty = matches!(event, Event::Empty(_));
@@ -236,12 +251,15 @@ fn worksheet(xml: &[u8], strings: &[String], formats: &[Option<String>], date190
                     kind = attr(&e, b"t").unwrap_or_default();
                     style = attr(&e, b"s").and_then(|v| v.parse().ok()).unwrap_or(0);
                     value.clear();
+                    formula = false;
                     in_cell = !empty;
                     if empty {
                         col += 1;
                     }
                 }
-                b"v" => in_v = true,
+                b"v" => in_v = !empty,
+                b"f" if in_cell => formula = true,
+                b"drawing" => grid.pictures = true,
                 b"t" if in_cell => in_t = true,
                 b"mergeCell" => {
                     if let Some(r) = attr(&e, b"ref") {
@@ -261,6 +279,8 @@ fn worksheet(xml: &[u8], strings: &[String], formats: &[Option<String>], date190
                     in_cell = false;
                     if row >= MAX_ROWS || col >= MAX_COLUMNS {
                         grid.cut |= !value.trim().is_empty();
+                    } else if formula && value.trim().is_empty() && kind != "str" {
+                        grid.uncalculated.push((row, col));
                     } else {
                         let code = formats.get(style).and_then(|f| f.as_deref());
                         let text = shown(&kind, &value, code, strings, date1904);
@@ -300,6 +320,10 @@ mod tests {
 
     #[test]
     fn cell_references() {
+        for (name, at) in [("A1", (0, 0)), ("D12", (11, 3)), ("Z3", (2, 25)), ("AA1", (0, 26)), ("BL7", (6, 63))] {
+            assert_eq!(cell_name(at.0, at.1), name);
+            assert_eq!(cell_ref(name), Some(at));
+        }
         assert_eq!(cell_ref("A1"), Some((0, 0)));
         assert_eq!(cell_ref("B12"), Some((11, 1)));
         assert_eq!(cell_ref("AA3"), Some((2, 26)));

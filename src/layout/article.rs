@@ -80,6 +80,33 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
     // Fill pages: the head on the first only, a running title on the others.
     let running = ellipsize(frame.cx.fonts, &article.title, g.small, Weight::Regular, width);
     let running_h = line_box(g.small) + g.gap as f32 / 2.0;
+    let pages = fill_pages(frame, head, body_rows, running_h);
+    let count = pages.len();
+    let mut out = Vec::with_capacity(count);
+    for (p, rows) in pages.into_iter().enumerate() {
+        let hints =
+            if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
+        let mut ops = frame.chrome(crumbs, accent, &hints, page_label(p + 1, count, "页"));
+        if p > 0 {
+            ops.push(frame.text(g.body.x as f32, g.body.y as f32, g.small, Weight::Regular, t.dim, &running));
+        }
+        for (top, row) in rows {
+            for op in row.ops {
+                ops.push(offset(op, g.body.x as f32, g.body.y as f32 + top));
+            }
+        }
+        let keys = paging_keys(&base, p, count, &back);
+        out.push(Screen::page(page_id(&base, p), Kind::Article, &article.title, &back, ops, keys));
+    }
+    out
+}
+
+/// Rows onto pages: the head on the first; a heading kept with what follows;
+/// a picture shrunk into the room left; a table's header drawn again above
+/// its rows on a new page; paragraph gaps never opening one.
+fn fill_pages(frame: &Frame, head: Vec<Row>, body_rows: Vec<Row>, running_h: f32) -> Vec<Vec<(f32, Row)>> {
+    let g = frame.geo;
+    let width = g.body.w as f32;
     let mut pages: Vec<Vec<(f32, Row)>> = Vec::new();
     let mut page: Vec<(f32, Row)> = Vec::new();
     let mut y = 0.0;
@@ -121,24 +148,7 @@ pub fn screens(frame: &Frame, article: &Doc, crumbs: &[String], back: Target, ac
     if !page.is_empty() {
         pages.push(page);
     }
-    let count = pages.len();
-    let mut out = Vec::with_capacity(count);
-    for (p, rows) in pages.into_iter().enumerate() {
-        let hints =
-            if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
-        let mut ops = frame.chrome(crumbs, accent, &hints, page_label(p + 1, count, "页"));
-        if p > 0 {
-            ops.push(frame.text(g.body.x as f32, g.body.y as f32, g.small, Weight::Regular, t.dim, &running));
-        }
-        for (top, row) in rows {
-            for op in row.ops {
-                ops.push(offset(op, g.body.x as f32, g.body.y as f32 + top));
-            }
-        }
-        let keys = paging_keys(&base, p, count, &back);
-        out.push(Screen::page(page_id(&base, p), Kind::Article, &article.title, &back, ops, keys));
-    }
-    out
+    pages
 }
 
 /// Keys of page `p` of `count` pages of one thing: left/right, page keys and
