@@ -378,3 +378,22 @@ fn what_a_table_cannot_show_is_a_problem_with_a_hint_and_the_cells_still_show() 
     let infotv::content::Body::Table(tables) = &site.columns[0].items[1].docs[0].body else { panic!("not a table") };
     assert_eq!(tables[0].rows, [["白菜", "1.2"], ["土豆", "1.8"], ["猪肉", "14.5"], ["合计", ""]]);
 }
+
+#[test]
+fn damaged_xls_files_that_broke_calamine_are_problems() {
+    // Found by `fuzz/run`: calamine 0.32 slices past the end of one,
+    // reserves memory by a forged directory size for another (an abort, not
+    // a panic) and lays a third's cells out in a box of forged size. Each is
+    // one problem now, at once.
+    let dir = common::fixture("damaged");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    for file in files {
+        let mut problems = Vec::new();
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(infotv::content::table::parse_workbook("坏.xls", "xls", bytes, &mut problems).is_none(), "{file:?}");
+        assert_eq!(problems.len(), 1, "{file:?}: {problems:#?}");
+        assert!(problems[0].zh.contains("无法读取电子表格") && !problems[0].hint_zh.is_empty());
+    }
+}

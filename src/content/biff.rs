@@ -70,8 +70,17 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
         .map(|id| codes.get(id).cloned().or_else(|| super::numfmt::builtin(u32::from(*id)).map(str::to_string)))
         .map(|code| code.filter(|c| !c.eq_ignore_ascii_case("general")))
         .collect();
+    // calamine reserves a sheet's cells by its DIMENSIONS record and lays
+    // its cells out in their bounding box: both are checked against
+    // `MAX_CELLS` over the workbook before calamine sees it.
+    let mut cells: u64 = 0;
     for (pos, name) in sheets {
         let mut sheet = SheetExtras { name, ..SheetExtras::default() };
+        let mut bounds: Option<(u32, u32, u32, u32)> = None;
+        let mut seen = |r: u32, c0: u32, c1: u32| {
+            let b = bounds.get_or_insert((r, c0, r, c1));
+            *b = (b.0.min(r), b.1.min(c0), b.2.max(r), b.3.max(c1));
+        };
         let mut records = Records::at(&stream, pos as usize);
         // The sheet's own BOF first; a position past the stream reads nothing.
         records.next();
@@ -96,16 +105,25 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
                         }
                     }
                 }
+                0x0200 => cells += dimensions(data)?,
                 // NUMBER, RK, FORMULA: row, column, XF.
                 0x0203 | 0x027E | 0x0006 => {
                     if let (Some(r), Some(c), Some(xf)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4)) {
                         sheet.xf.insert((u32::from(r), u32::from(c)), xf);
+                        seen(u32::from(r), u32::from(c), u32::from(c));
+                    }
+                }
+                // LABEL, BOOLERR, LABELSST, RSTRING: cells calamine reads too.
+                0x0204 | 0x0205 | 0x00FD | 0x00D6 => {
+                    if let (Some(r), Some(c)) = (u16_at(data, 0), u16_at(data, 2)) {
+                        seen(u32::from(r), u32::from(c), u32::from(c));
                     }
                 }
                 // MULRK: row, first column, then (XF, RK) six bytes each.
                 0x00BD => {
                     if let (Some(r), Some(first)) = (u16_at(data, 0), u16_at(data, 2)) {
                         let n = data.len().saturating_sub(6) / 6;
+                        seen(u32::from(r), u32::from(first), u32::from(first) + n.max(1) as u32 - 1);
                         for i in 0..n {
                             if let Some(xf) = u16_at(data, 4 + 6 * i) {
                                 sheet.xf.insert((u32::from(r), u32::from(first) + i as u32), xf);
@@ -117,9 +135,45 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
                 _ => {}
             }
         }
+        if let Some((r0, c0, r1, c1)) = bounds {
+            // Cells and their formulas, each laid out in the box.
+            cells += 2 * u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+        }
+        if cells > MAX_CELLS {
+            return Err(format!("more than {MAX_CELLS} cells"));
+        }
         ext.sheets.push(sheet);
     }
     Ok(ext)
+}
+
+/// Cells a workbook may make calamine hold (its `Data` is 32 bytes).
+const MAX_CELLS: u64 = 4_000_000;
+
+/// The cells calamine reserves for a DIMENSIONS record, read as it reads
+/// it; rows that would wrap around are an error.
+fn dimensions(data: &[u8]) -> Result<u64, String> {
+    let (rf, rl, cf, cl) = match data.len() {
+        10 => (
+            u16_at(data, 0).map(u32::from),
+            u16_at(data, 2).map(u32::from),
+            u16_at(data, 4).map(u32::from),
+            u16_at(data, 6).map(u32::from),
+        ),
+        14 => (u32_at(data, 0), u32_at(data, 4), u16_at(data, 8).map(u32::from), u16_at(data, 10).map(u32::from)),
+        _ => return Ok(0),
+    };
+    let (Some(rf), Some(rl), Some(mut cf), Some(cl)) = (rf, rl, cf, cl) else { return Ok(0) };
+    if cf > 0xFF || cl < cf {
+        cf = 0;
+    }
+    if rl < 1 || cl < 1 {
+        return Ok(1);
+    }
+    if rl < rf || cl < cf {
+        return Err("a sheet's dimensions run backwards".into());
+    }
+    Ok(u64::from(rl - rf) * u64::from(cl - cf))
 }
 
 /// BIFF records from `pos`: (type, data) until the stream ends or a
@@ -201,24 +255,14 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, String> {
         difat = u32_at(s, 4 * per).ok_or("short DIFAT")?;
         guard += 1;
     }
+    if guard == 4096 {
+        return Err("the DIFAT chain loops".into());
+    }
     let mut fat: Vec<u32> = Vec::new();
     for &n in fat_sectors.iter().filter(|&&n| n != FREE && n != END_OF_CHAIN) {
         let s = sector(n).ok_or("FAT past the end")?;
         fat.extend(s.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
     }
-    // A chain of sectors, guarded against loops.
-    let chain = |start: u32, next: &[u32]| -> Result<Vec<u32>, String> {
-        let mut out = Vec::new();
-        let mut n = start;
-        while n != END_OF_CHAIN {
-            if out.len() > next.len() {
-                return Err("a sector chain loops".into());
-            }
-            out.push(n);
-            n = *next.get(n as usize).ok_or("a sector chain runs off the table")?;
-        }
-        Ok(out)
-    };
     let read = |start: u32| -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         for n in chain(start, &fat)? {
@@ -229,6 +273,7 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let dir = read(u32_at(bytes, 0x30).ok_or("short header")?)?;
     let entries: Vec<&[u8]> = dir.chunks_exact(128).collect();
     let root = entries.first().ok_or("no root entry")?;
+    sane_for_calamine(bytes, size, &entries, &fat)?;
     let name_of = |e: &[u8]| {
         let len = (u16_at(e, 0x40).unwrap_or(0) as usize).min(64);
         let units: Vec<u16> = e[..len].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
@@ -263,6 +308,69 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, String> {
     }
     data.truncate(len);
     Ok(data)
+}
+
+/// A chain of sectors from `start` by the table `next`, guarded against loops.
+fn chain(start: u32, next: &[u32]) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    let mut n = start;
+    while n != END_OF_CHAIN {
+        if out.len() > next.len() {
+            return Err("a sector chain loops".into());
+        }
+        out.push(n);
+        n = *next.get(n as usize).ok_or("a sector chain runs off the table")?;
+    }
+    Ok(out)
+}
+
+/// calamine (0.32) trusts a compound file's header and directory: it
+/// reserves memory by their sizes and follows sector chains without a
+/// guard, so a crafted `.xls` could exhaust memory or loop forever — not a
+/// panic that `catch_unwind` stops. What it will reserve and follow is
+/// checked here first: every size within the file, every chain it reads
+/// ending.
+fn sane_for_calamine(bytes: &[u8], size: usize, entries: &[&[u8]], fat: &[u32]) -> Result<(), String> {
+    let file = bytes.len();
+    let field = |at: usize| u32_at(bytes, at).map_or(usize::MAX, |v| v as usize);
+    let (dir_len, fat_len, mini_fat_len) = (field(0x28), field(0x2C), field(0x40));
+    if dir_len.saturating_mul(size) > file || fat_len.saturating_mul(size) > file {
+        return Err("the header's sizes exceed the file".into());
+    }
+    if mini_fat_len.saturating_mul(size) > file || field(62) > 16 << 20 {
+        return Err("the header's mini FAT size exceeds the file".into());
+    }
+    let mut minifat: Vec<u32> = Vec::new();
+    if mini_fat_len > 0 {
+        let start = u32_at(bytes, 0x3C).ok_or("short header")?;
+        for n in chain(start, fat)? {
+            let at = (n as usize + 1) * size;
+            let s = bytes.get(at..at + size).ok_or("a mini FAT sector past the end")?;
+            minifat.extend(s.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        }
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let len = if size == 512 {
+            u32_at(e, 0x78).map(u64::from)
+        } else {
+            e.get(0x78..0x80).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        };
+        let len = len.ok_or("short entry")?;
+        let kind = e[0x42];
+        if !(kind == 2 || kind == 5) || len == 0 {
+            continue;
+        }
+        if len > file as u64 {
+            return Err("a stream is longer than the file".into());
+        }
+        let start = u32_at(e, 0x74).ok_or("short entry")?;
+        if i == 0 && mini_fat_len > 0 || kind == 2 && len >= 4096 {
+            chain(start, fat)?;
+        } else if kind == 2 && !minifat.is_empty() {
+            chain(start, &minifat)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -220,10 +220,19 @@ fn not_shown(path: &str, grids: &[Grid], problems: &mut Vec<Problem>) {
 
 /// An Excel 97–2003 workbook: values, merges and hidden sheets through
 /// calamine, number formats and hidden rows and columns from our own scan
-/// of its records ([`super::biff`]). Where that scan fails, the cells show
-/// as calamine reads them (dates as dates, numbers as General).
+/// of its records ([`super::biff`]).
+///
+/// Our scan reads the container first and refuses a damaged one; calamine
+/// then runs behind `catch_unwind`, as it panics on some damaged files
+/// (found by `fuzz/run xlsx`): a bad file is a problem, not a crash.
 fn read_xls(bytes: Vec<u8>) -> Result<Vec<Grid>, String> {
-    let extras = super::biff::scan(&bytes).ok();
+    let extras = super::biff::scan(&bytes).map_err(|e| format!("damaged .xls: {e}"))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| calamine_xls(bytes, &extras)))
+        .unwrap_or_else(|_| Err("damaged .xls: the reader gave up".into()))
+}
+
+fn calamine_xls(bytes: Vec<u8>, extras: &super::biff::Extras) -> Result<Vec<Grid>, String> {
+    let extras = Some(extras);
     let mut book: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
     let sheets: Vec<(String, bool)> =
         book.sheets_metadata().iter().map(|s| (s.name.clone(), s.visible == SheetVisible::Visible)).collect();
@@ -234,7 +243,7 @@ fn read_xls(bytes: Vec<u8>) -> Result<Vec<Grid>, String> {
         }
         let range = book.worksheet_range(&name).map_err(|e| e.to_string())?;
         let mut grid = Grid { name: name.clone(), ..Grid::default() };
-        let sheet = extras.as_ref().and_then(|x| x.sheets.iter().find(|s| s.name == name).map(|s| (x, s)));
+        let sheet = extras.and_then(|x| x.sheets.iter().find(|s| s.name == name).map(|s| (x, s)));
         if let Some((_, s)) = sheet {
             grid.hidden_rows.clone_from(&s.hidden_rows);
             grid.hidden_cols.clone_from(&s.hidden_cols);
