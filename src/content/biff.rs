@@ -75,76 +75,80 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
     // `MAX_CELLS` over the workbook before calamine sees it.
     let mut cells: u64 = 0;
     for (pos, name) in sheets {
-        let mut sheet = SheetExtras { name, ..SheetExtras::default() };
-        let mut bounds: Option<(u32, u32, u32, u32)> = None;
-        let mut seen = |r: u32, c0: u32, c1: u32| {
-            let b = bounds.get_or_insert((r, c0, r, c1));
-            *b = (b.0.min(r), b.1.min(c0), b.2.max(r), b.3.max(c1));
-        };
-        let mut records = Records::at(&stream, pos as usize);
-        // The sheet's own BOF first; a position past the stream reads nothing.
-        records.next();
-        for (kind, data) in records {
-            match kind {
-                // ROW: fDyZero (bit 5 of the flags at 12) hides it.
-                0x0208 => {
-                    if let (Some(row), Some(flags)) = (u16_at(data, 0), u16_at(data, 12)) {
-                        if flags & 0x20 != 0 {
-                            sheet.hidden_rows.insert(u32::from(row));
-                        }
-                    }
-                }
-                // COLINFO: first and last column, fHidden in the options.
-                0x007D => {
-                    if let (Some(first), Some(last), Some(options)) =
-                        (u16_at(data, 0), u16_at(data, 2), u16_at(data, 8))
-                    {
-                        if options & 1 != 0 {
-                            let last = last.min(super::sheet::MAX_COLUMNS as u16);
-                            sheet.hidden_cols.extend((first..=last).map(u32::from));
-                        }
-                    }
-                }
-                0x0200 => cells += dimensions(data)?,
-                // NUMBER, RK, FORMULA: row, column, XF.
-                0x0203 | 0x027E | 0x0006 => {
-                    if let (Some(r), Some(c), Some(xf)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4)) {
-                        sheet.xf.insert((u32::from(r), u32::from(c)), xf);
-                        seen(u32::from(r), u32::from(c), u32::from(c));
-                    }
-                }
-                // LABEL, BOOLERR, LABELSST, RSTRING: cells calamine reads too.
-                0x0204 | 0x0205 | 0x00FD | 0x00D6 => {
-                    if let (Some(r), Some(c)) = (u16_at(data, 0), u16_at(data, 2)) {
-                        seen(u32::from(r), u32::from(c), u32::from(c));
-                    }
-                }
-                // MULRK: row, first column, then (XF, RK) six bytes each.
-                0x00BD => {
-                    if let (Some(r), Some(first)) = (u16_at(data, 0), u16_at(data, 2)) {
-                        let n = data.len().saturating_sub(6) / 6;
-                        seen(u32::from(r), u32::from(first), u32::from(first) + n.max(1) as u32 - 1);
-                        for i in 0..n {
-                            if let Some(xf) = u16_at(data, 4 + 6 * i) {
-                                sheet.xf.insert((u32::from(r), u32::from(first) + i as u32), xf);
-                            }
-                        }
-                    }
-                }
-                0x000A => break,
-                _ => {}
-            }
-        }
-        if let Some((r0, c0, r1, c1)) = bounds {
-            // Cells and their formulas, each laid out in the box.
-            cells += 2 * u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
-        }
-        if cells > MAX_CELLS {
-            return Err(format!("more than {MAX_CELLS} cells"));
-        }
-        ext.sheets.push(sheet);
+        ext.sheets.push(sheet_extras(&stream, pos as usize, name, &mut cells)?);
     }
     Ok(ext)
+}
+
+/// One sheet's formats and visibility, from its BOF at `pos`; `cells`
+/// counts what calamine would hold of the workbook so far.
+fn sheet_extras(stream: &[u8], pos: usize, name: String, cells: &mut u64) -> Result<SheetExtras, String> {
+    let mut sheet = SheetExtras { name, ..SheetExtras::default() };
+    let mut bounds: Option<(u32, u32, u32, u32)> = None;
+    let mut seen = |r: u32, c0: u32, c1: u32| {
+        let b = bounds.get_or_insert((r, c0, r, c1));
+        *b = (b.0.min(r), b.1.min(c0), b.2.max(r), b.3.max(c1));
+    };
+    let mut records = Records::at(stream, pos);
+    // The sheet's own BOF first; a position past the stream reads nothing.
+    records.next();
+    for (kind, data) in records {
+        match kind {
+            // ROW: fDyZero (bit 5 of the flags at 12) hides it.
+            0x0208 => {
+                if let (Some(row), Some(flags)) = (u16_at(data, 0), u16_at(data, 12)) {
+                    if flags & 0x20 != 0 {
+                        sheet.hidden_rows.insert(u32::from(row));
+                    }
+                }
+            }
+            // COLINFO: first and last column, fHidden in the options.
+            0x007D => {
+                if let (Some(first), Some(last), Some(options)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 8)) {
+                    if options & 1 != 0 {
+                        let last = last.min(super::sheet::MAX_COLUMNS as u16);
+                        sheet.hidden_cols.extend((first..=last).map(u32::from));
+                    }
+                }
+            }
+            0x0200 => *cells += dimensions(data)?,
+            // NUMBER, RK, FORMULA: row, column, XF.
+            0x0203 | 0x027E | 0x0006 => {
+                if let (Some(r), Some(c), Some(xf)) = (u16_at(data, 0), u16_at(data, 2), u16_at(data, 4)) {
+                    sheet.xf.insert((u32::from(r), u32::from(c)), xf);
+                    seen(u32::from(r), u32::from(c), u32::from(c));
+                }
+            }
+            // LABEL, BOOLERR, LABELSST, RSTRING: cells calamine reads too.
+            0x0204 | 0x0205 | 0x00FD | 0x00D6 => {
+                if let (Some(r), Some(c)) = (u16_at(data, 0), u16_at(data, 2)) {
+                    seen(u32::from(r), u32::from(c), u32::from(c));
+                }
+            }
+            // MULRK: row, first column, then (XF, RK) six bytes each.
+            0x00BD => {
+                if let (Some(r), Some(first)) = (u16_at(data, 0), u16_at(data, 2)) {
+                    let n = data.len().saturating_sub(6) / 6;
+                    seen(u32::from(r), u32::from(first), u32::from(first) + n.max(1) as u32 - 1);
+                    for i in 0..n {
+                        if let Some(xf) = u16_at(data, 4 + 6 * i) {
+                            sheet.xf.insert((u32::from(r), u32::from(first) + i as u32), xf);
+                        }
+                    }
+                }
+            }
+            0x000A => break,
+            _ => {}
+        }
+    }
+    if let Some((r0, c0, r1, c1)) = bounds {
+        // Cells and their formulas, each laid out in the box.
+        *cells += 2 * u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+    }
+    if *cells > MAX_CELLS {
+        return Err(format!("more than {MAX_CELLS} cells"));
+    }
+    Ok(sheet)
 }
 
 /// Cells a workbook may make calamine hold (its `Data` is 32 bytes).
