@@ -22,7 +22,7 @@ fn benches(c: &mut Criterion) {
         account: "zhangwei",
         role: "operator",
         address: "10.20.30.40",
-        action: if i % 3 == 0 { Action::Login } else { Action::Export },
+        action: if i.is_multiple_of(3) { Action::Login } else { Action::Export },
         target: "stats.csv 2026-11-01..2026-11-30",
         result: "ok",
     };

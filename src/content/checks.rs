@@ -125,7 +125,7 @@ fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Groups of digits joined by single spaces or hyphens, as people write

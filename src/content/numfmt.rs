@@ -265,7 +265,7 @@ fn number(value: f64, tokens: &[Tok]) -> String {
 fn group(digits: &str) -> String {
     let mut out = String::new();
     for (n, c) in digits.chars().enumerate() {
-        if n > 0 && (digits.len() - n) % 3 == 0 {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -62,7 +62,7 @@ fn plausible(text: &str) -> bool {
 /// UTF-16 saved without a BOM: ASCII characters leave a zero byte in every
 /// other position, which no 8-bit encoding of text does.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let pairs = bytes.len() / 2;

@@ -581,7 +581,7 @@ fn choice_screen(frame: &Frame, c: Choices) -> Screen {
     let at = |i: usize| Target::new(c.id.clone(), i);
     let moves = |i: usize, keys: &mut std::collections::BTreeMap<Key, Target>| {
         let rows = rows as usize;
-        if i % rows > 0 {
+        if !i.is_multiple_of(rows) {
             keys.insert(Key::Up, at(i - 1));
         }
         if i % rows + 1 < rows && i + 1 < n {

@@ -331,7 +331,7 @@ fn keys_for(
         keys.insert(Key::Down, at(page + 1, (i % c).min(count_on(page + 1) - 1)));
     }
     if c > 1 {
-        if i % c > 0 {
+        if !i.is_multiple_of(c) {
             keys.insert(Key::Left, at(page, i - 1));
         }
         if i % c < c - 1 && i + 1 < n {
