@@ -116,6 +116,8 @@ pub struct App {
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Where households' answers go, when the data folder is usable.
     answers: Option<Arc<crate::answers::Desk>>,
+    /// The data folder, this server's until it has stopped.
+    _claim: crate::datadir::Claim,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
     pub async fn start(config: Config, listeners: Listeners) -> Result<App> {
         // Refused before anything is loaded or written.
         let tls = admin_tls(&config, &listeners)?;
+        let claim = crate::datadir::claim(&config.data)?;
         let fonts_dir = config.fonts.clone();
         let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
         let station = Station::new();
@@ -197,6 +200,7 @@ impl App {
             first_password,
             tls,
             answers,
+            _claim: claim,
         };
         Ok(app)
     }
@@ -233,6 +237,8 @@ impl App {
             saved,
             tls,
             answers,
+            // Held until every part has stopped.
+            _claim,
             ..
         } = self;
         let [to_record, to_save] = told;

@@ -10,7 +10,7 @@
 //! 64 zeros. The head (last id and hash) is kept in `meta` as well, so
 //! removing the newest rows is seen too.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -53,10 +53,14 @@ pub enum Action {
     RequestsRead,
     /// A request marked handled.
     RequestHandled,
+    /// `infotv backup`: the data folder copied out (file, size, checksum).
+    Backup,
+    /// `infotv restore`: the data folder put back from a backup.
+    Restore,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::Login,
         Action::Logout,
         Action::Lockout,
@@ -74,6 +78,8 @@ impl Action {
         Action::Reject,
         Action::RequestsRead,
         Action::RequestHandled,
+        Action::Backup,
+        Action::Restore,
     ];
 
     pub fn name(self) -> &'static str {
@@ -95,6 +101,8 @@ impl Action {
             Action::Reject => "reject",
             Action::RequestsRead => "requests.read",
             Action::RequestHandled => "request.handled",
+            Action::Backup => "data.backup",
+            Action::Restore => "data.restore",
         }
     }
 
@@ -117,6 +125,8 @@ impl Action {
             Action::Reject => "审核退回",
             Action::RequestsRead => "查阅诉求号码",
             Action::RequestHandled => "诉求办结",
+            Action::Backup => "备份数据",
+            Action::Restore => "恢复数据",
         }
     }
 
@@ -183,6 +193,16 @@ pub enum Verdict {
         id: i64,
         why: String,
     },
+}
+
+/// Records what a one-shot command did, as account `cli` from the local
+/// user (the command line has no session; the OS account is named).
+pub fn by_command_line(store: &Store, action: Action, target: &str, result: &str) -> Result<()> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
+    let address = format!("local ({user})");
+    let e = Event { account: "cli", role: "-", address: &address, action, target, result };
+    store.audit(&e, chrono::Utc::now()).context("cannot write the audit log")?;
+    Ok(())
 }
 
 impl Store {

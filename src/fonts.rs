@@ -311,6 +311,29 @@ impl Fonts {
     }
 }
 
+/// Where the fonts are when no folder is given: `fonts/` in the working
+/// directory (a checkout), then where a package installs them — beside the
+/// executable (`/usr/bin/../share/infotv/fonts`, also for `/usr/local` or
+/// `/opt/infotv`) and `/usr/share/infotv/fonts`. A folder given (flag,
+/// `INFOTV_FONTS`) is used as it is.
+pub fn find(given: Option<&Path>) -> Result<std::path::PathBuf> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    let mut places = vec![std::path::PathBuf::from("fonts")];
+    if let Some(bin) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        places.push(bin.join("../share/infotv/fonts"));
+    }
+    places.push("/usr/share/infotv/fonts".into());
+    match places.iter().find(|p| p.join(REGULAR_FILE).is_file()) {
+        Some(found) => Ok(found.clone()),
+        None => anyhow::bail!(
+            "cannot find the fonts ({REGULAR_FILE}): looked in {}; give the folder with --fonts DIR",
+            places.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 fn load_face(path: &Path) -> Result<Face> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
     Face::new(bytes)

@@ -11,12 +11,14 @@ pub mod admin;
 pub mod answers;
 pub mod app;
 pub mod audit;
+pub mod backup;
 pub mod broadcast;
 pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod datadir;
 pub mod export;
 pub mod fonts;
 pub mod health;
@@ -41,3 +43,7 @@ pub mod sync;
 pub mod watch;
 
 pub use problem::Problem;
+
+/// `0.2.0 (5f3c2a9e10 2026-12-04)`: the release and the commit it was built
+/// from, with the commit's date (`build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("INFOTV_BUILD"), ")");

@@ -27,6 +27,8 @@ fn main() -> Result<()> {
         Some(Command::Check(args)) => cli::check(args),
         Some(Command::Account(command)) => cli::accounts::account(command),
         Some(Command::Audit(command)) => cli::accounts::audit(command),
+        Some(Command::Backup { out, data }) => cli::backup(&out, &data.data),
+        Some(Command::Restore { file, replace, data }) => cli::restore(&file, &data.data, replace),
         None => serve(cli.serve),
     }
 }
@@ -35,7 +37,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let stop = app::stop_on_signal()?;
-        let config = args.config();
+        let config = args.config()?;
         let listeners = Listeners::bind(args.listen, args.admin_listen).await?;
         let app = App::start(config, listeners).await?;
         let (boxes, operators) = app.addresses()?;

@@ -201,12 +201,72 @@ pub struct Stats {
     pub boxes: BTreeMap<String, i64>,
 }
 
+/// The store's file in the data folder.
+pub const FILE: &str = "infotv.sqlite";
+
+/// The schema this build writes. It is the data folder's version: a release
+/// that changes what the folder holds adds a migration.
+pub const SCHEMA: usize = MIGRATIONS.len();
+
+/// A data folder written by a newer release: refused before anything in it
+/// is read or written (a downgrade must not run on data it cannot know).
+#[derive(Debug)]
+pub struct Newer {
+    pub found: usize,
+}
+
+impl std::fmt::Display for Newer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the data folder was written by a newer infotv (data schema {}; infotv {} knows up to {SCHEMA}): \
+             run that release or a newer one, or restore a backup made with this one",
+            self.found,
+            crate::VERSION
+        )
+    }
+}
+
+impl std::error::Error for Newer {}
+
+/// The schema version of `dir`'s store, read without changing anything;
+/// `None` when there is no store yet. A newer one is the [`Newer`] error.
+pub fn schema_of(dir: &Path) -> Result<Option<usize>> {
+    let path = dir.join(FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    // The header holds it (bytes 60..64). Read there, nothing is written:
+    // SQLite itself would make the -wal and -shm files of a WAL database.
+    // A journal not yet checkpointed may hold a newer version: then SQLite
+    // reads it.
+    let mut head = [0u8; 100];
+    let in_header = std::fs::File::open(&path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head.starts_with(b"SQLite format 3\0");
+    let journal = std::fs::metadata(dir.join(format!("{FILE}-wal"))).is_ok_and(|m| m.len() > 0);
+    let found = if in_header && !journal {
+        u32::from_be_bytes([head[60], head[61], head[62], head[63]]) as usize
+    } else {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(&path, flags).with_context(|| format!("cannot open {}", path.display()))?;
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(0) as usize
+    };
+    if found > SCHEMA {
+        return Err(Newer { found }.into());
+    }
+    Ok(Some(found))
+}
+
 impl Store {
     /// Opens (creating when needed) `dir/infotv.sqlite` and brings its schema
     /// up to date.
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
-        let path = dir.join("infotv.sqlite");
+        schema_of(dir)?;
+        let path = dir.join(FILE);
         let conn = Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -223,11 +283,8 @@ impl Store {
     fn migrate(&self) -> Result<()> {
         let mut conn = self.conn();
         let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(0) as usize;
-        if version > MIGRATIONS.len() {
-            anyhow::bail!(
-                "the data was written by a newer infotv (schema {version}, this one knows {})",
-                MIGRATIONS.len()
-            );
+        if version > SCHEMA {
+            return Err(Newer { found: version }.into());
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction()?;

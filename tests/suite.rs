@@ -17,6 +17,7 @@ mod cli;
 mod faults;
 mod golden;
 mod hostile;
+mod install;
 mod kinds;
 mod layout;
 mod loader;

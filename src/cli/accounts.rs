@@ -6,11 +6,11 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::say;
 use crate::accounts::{self, Role};
-use crate::audit::{Action, Event, Verdict};
+use crate::audit::{Action, Verdict};
 use crate::store::Store;
 
 #[derive(clap::Args, Clone)]
@@ -173,11 +173,7 @@ fn exists(found: bool, name: &str) -> Result<()> {
 }
 
 fn record(store: &Store, action: Action, target: &str, result: &str) -> Result<()> {
-    let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
-    let address = format!("local ({user})");
-    let e = Event { account: "cli", role: "-", address: &address, action, target, result };
-    store.audit(&e, chrono::Utc::now()).context("cannot write the audit log")?;
-    Ok(())
+    crate::audit::by_command_line(store, action, target, result)
 }
 
 /// A password from standard input: asked twice without echo at a

@@ -21,7 +21,7 @@ use crate::renderlog::Trigger;
 use crate::sync::Locked;
 
 #[derive(Parser)]
-#[command(name = "infotv", version, about = "A folder of files as a TV information channel")]
+#[command(name = "infotv", version = crate::VERSION, about = "A folder of files as a TV information channel")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -43,6 +43,26 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(accounts::AuditCommand),
+    /// Copy the data folder — accounts, audit log, history, statistics,
+    /// answers, the generation on air — into one file, while the server runs.
+    Backup {
+        /// The file to write (a gzip'd tar; written whole or not at all).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: accounts::DataArg,
+    },
+    /// Put a backup back into a data folder no server is using.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Restore into a folder that holds data: what is there is moved
+        /// into `before-restore-<time>/` inside it first.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        data: accounts::DataArg,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -54,9 +74,11 @@ pub struct CheckArgs {
     /// reported too, with the reason.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// The folder holding the typefaces.
-    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
-    pub fonts: PathBuf,
+    /// The folder holding the typefaces (default: `fonts/` here, else the
+    /// installed ones, `../share/infotv/fonts` beside the executable or
+    /// `/usr/share/infotv/fonts`).
+    #[arg(long, env = "INFOTV_FONTS")]
+    pub fonts: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -64,9 +86,11 @@ pub struct RenderArgs {
     /// The channel folder.
     #[arg(long, env = "INFOTV_CHANNELS", default_value = "channels")]
     pub channels: PathBuf,
-    /// The folder holding the typefaces.
-    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
-    pub fonts: PathBuf,
+    /// The folder holding the typefaces (default: `fonts/` here, else the
+    /// installed ones, `../share/infotv/fonts` beside the executable or
+    /// `/usr/share/infotv/fonts`).
+    #[arg(long, env = "INFOTV_FONTS")]
+    pub fonts: Option<PathBuf>,
     /// Where to write the export.
     #[arg(long)]
     pub out: PathBuf,
@@ -84,9 +108,11 @@ pub struct ServeArgs {
     /// Where boxes connect.
     #[arg(long, env = "INFOTV_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
-    /// The folder holding the typefaces.
-    #[arg(long, env = "INFOTV_FONTS", default_value = "fonts")]
-    pub fonts: PathBuf,
+    /// The folder holding the typefaces (default: `fonts/` here, else the
+    /// installed ones, `../share/infotv/fonts` beside the executable or
+    /// `/usr/share/infotv/fonts`).
+    #[arg(long, env = "INFOTV_FONTS")]
+    pub fonts: Option<PathBuf>,
     /// How long the channel folder must be quiet before a render, in ms.
     #[arg(long, env = "INFOTV_QUIET_MS", default_value_t = 300)]
     pub quiet_ms: u64,
@@ -152,11 +178,11 @@ pub enum WatchArg {
 }
 
 impl ServeArgs {
-    /// The server's configuration: every number in its range.
-    pub fn config(&self) -> app::Config {
-        app::Config {
+    /// The server's configuration: every number in its range, the fonts found.
+    pub fn config(&self) -> Result<app::Config> {
+        Ok(app::Config {
             channels: self.channels.clone(),
-            fonts: self.fonts.clone(),
+            fonts: crate::fonts::find(self.fonts.as_deref())?,
             data: self.data.clone(),
             admin_token: self.admin_token.clone(),
             admin_tls: self.admin_tls_cert.clone().zip(self.admin_tls_key.clone()),
@@ -178,7 +204,7 @@ impl ServeArgs {
             },
             ffmpeg: self.ffmpeg.clone(),
             encode_loop: self.broadcast == OnOff::On,
-        }
+        })
     }
 }
 
@@ -188,9 +214,53 @@ pub fn say(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// `infotv backup`.
+pub fn backup(out: &std::path::Path, data: &std::path::Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    let s = crate::backup::take(data, out)?;
+    say(&format!(
+        "infotv: backup of {} written to {}\n{}  {:.1} s\n",
+        data.display(),
+        s.file.display(),
+        summary(&s),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// `infotv restore`.
+pub fn restore(file: &std::path::Path, data: &std::path::Path, replace: bool) -> Result<()> {
+    let s = crate::backup::restore(file, data, replace)?;
+    let mut text = format!("infotv: restored {} into {}\n{}\n", s.file.display(), data.display(), summary(&s));
+    if let Some(aside) = &s.moved_aside {
+        text.push_str(&format!("  what the folder held before is in {}\n", aside.display()));
+    }
+    say(&text);
+    Ok(())
+}
+
+fn summary(s: &crate::backup::Summary) -> String {
+    let c = &s.counts;
+    format!(
+        "  taken {} by infotv {} (data schema {})\n  {} accounts, {} audit rows, {} view rows, {} renders, {} answers; generation {} ({} blobs)\n  {} bytes, blake3 {}",
+        s.taken.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        s.release,
+        s.schema,
+        c.accounts,
+        c.audit,
+        c.views,
+        c.renders,
+        c.answers,
+        s.generation.as_deref().unwrap_or("none"),
+        c.blobs,
+        s.bytes,
+        s.blake3
+    )
+}
+
 /// `infotv check`: exits 1 when the channel has problems.
 pub fn check(args: CheckArgs) -> Result<()> {
-    let fonts = Fonts::load(&args.fonts)?;
+    let fonts = Fonts::load(&crate::fonts::find(args.fonts.as_deref())?)?;
     let (site, mut problems) = crate::check::problems(&args.channels, &fonts);
     if let Some(data) = args.data.as_ref().filter(|d| d.join("infotv.sqlite").exists()) {
         let store = std::sync::Arc::new(crate::store::Store::open(data)?);
@@ -230,7 +300,7 @@ impl Drop for Scratch {
 
 /// `infotv render --out`: a static export.
 pub fn render(args: RenderArgs) -> Result<()> {
-    let fonts = Arc::new(Fonts::load(&args.fonts)?);
+    let fonts = Arc::new(Fonts::load(&crate::fonts::find(args.fonts.as_deref())?)?);
     let channels = exported(&args)?;
     // Pictures go to disk as they are drawn (a county's do not fit in
     // memory), beside the export, and are copied into it at the end.

@@ -54,8 +54,9 @@ struct Packs {
     dir: PathBuf,
     index: RwLock<HashMap<String, Loc>>,
     packs: RwLock<HashMap<u32, Arc<Pack>>>,
-    /// The pack being appended to, and the index lines not yet written.
-    writing: Mutex<Writing>,
+    /// The pack being appended to, and the index lines not yet written;
+    /// none when the store was opened to read only.
+    writing: Option<Mutex<Writing>>,
     opened: Instant,
 }
 
@@ -159,6 +160,18 @@ impl Blobs {
     /// packs' index files.
     pub fn open(dir: &Path) -> std::io::Result<Blobs> {
         std::fs::create_dir_all(dir)?;
+        Blobs::open_packs(dir, true)
+    }
+
+    /// The store in `dir` as it is now, to read beside the server that
+    /// writes it (a backup): nothing is created or appended. Every pack is
+    /// held open from here on, so a blob indexed now stays readable even if
+    /// the server compacts its pack away meanwhile.
+    pub fn open_read_only(dir: &Path) -> std::io::Result<Blobs> {
+        Blobs::open_packs(dir, false)
+    }
+
+    fn open_packs(dir: &Path, write: bool) -> std::io::Result<Blobs> {
         let mut numbers: Vec<u32> = std::fs::read_dir(dir)?
             .flatten()
             .filter_map(|e| {
@@ -185,18 +198,21 @@ impl Blobs {
             }
             packs.insert(n, Arc::new(pack));
         }
-        let number = numbers.last().copied().unwrap_or(1);
-        let (file, len) = open_for_append(dir, number)?;
-        if let hashbrown::hash_map::Entry::Vacant(e) = packs.entry(number) {
-            e.insert(Arc::new(Pack::open(&pack_path(dir, number, "dat"))?));
+        let mut writing = None;
+        if write {
+            let number = numbers.last().copied().unwrap_or(1);
+            let (file, len) = open_for_append(dir, number)?;
+            if let hashbrown::hash_map::Entry::Vacant(e) = packs.entry(number) {
+                e.insert(Arc::new(Pack::open(&pack_path(dir, number, "dat"))?));
+            }
+            writing = Some(Mutex::new(Writing { number, file, len, unsynced: Vec::new(), failed: None }));
         }
-        let writing = Writing { number, file, len, unsynced: Vec::new(), failed: None };
         Ok(Blobs {
             place: Place::Disk(Packs {
                 dir: dir.to_path_buf(),
                 index: RwLock::new(index),
                 packs: RwLock::new(packs),
-                writing: Mutex::new(writing),
+                writing,
                 opened: Instant::now(),
             }),
         })
@@ -224,7 +240,10 @@ impl Blobs {
                 if p.index.reading().contains_key(name) {
                     return Ok(());
                 }
-                let mut w = p.writing.locked();
+                let Some(writing) = &p.writing else {
+                    return Err(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "blobs opened to read"));
+                };
+                let mut w = writing.locked();
                 if p.index.reading().contains_key(name) {
                     return Ok(());
                 }
@@ -251,8 +270,8 @@ impl Blobs {
     /// Says whether every blob put so far was stored: the first that could
     /// not be (a full disk) is the error.
     pub fn settle(&self) -> std::io::Result<()> {
-        let Place::Disk(p) = &self.place else { return Ok(()) };
-        match p.writing.locked().failed.take() {
+        let Place::Disk(Packs { writing: Some(writing), .. }) = &self.place else { return Ok(()) };
+        match writing.locked().failed.take() {
             Some(why) => Err(std::io::Error::other(why)),
             None => Ok(()),
         }
@@ -293,8 +312,8 @@ impl Blobs {
 
     /// Flushes every blob put so far to the disk, then their index lines.
     pub fn sync(&self) -> std::io::Result<()> {
-        let Place::Disk(p) = &self.place else { return Ok(()) };
-        if let Some(why) = p.writing.locked().failed.take() {
+        let Place::Disk(p @ Packs { writing: Some(writing), .. }) = &self.place else { return Ok(()) };
+        if let Some(why) = writing.locked().failed.take() {
             return Err(std::io::Error::other(why));
         }
         p.sync_all()
@@ -329,7 +348,8 @@ impl Packs {
     }
 
     fn compact(&self, keep: &HashSet<&str>, age: Duration) -> std::io::Result<usize> {
-        let mut w = self.writing.locked();
+        let Some(writing) = &self.writing else { return Ok(0) };
+        let mut w = writing.locked();
         let now = self.opened.elapsed().as_millis() as u64;
         let young = |l: &Loc| l.put + age.as_millis() as u64 > now;
         let (live, total): (u64, u64) = {
@@ -382,7 +402,8 @@ impl Packs {
     /// Flushes the pack being written, then writes and flushes the index
     /// lines of what it holds.
     fn sync_all(&self) -> std::io::Result<()> {
-        let mut w = self.writing.locked();
+        let Some(writing) = &self.writing else { return Ok(()) };
+        let mut w = writing.locked();
         self.sync_locked(&mut w)
     }
 

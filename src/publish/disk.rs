@@ -56,6 +56,9 @@ pub struct Restored {
     /// Whether this very binary saved it (its memos may be trusted).
     pub same_binary: bool,
     pub bytes: u64,
+    /// The blobs holding the screen records (with the generation's
+    /// [`Generation::blob_names`], every blob the saved generation needs).
+    pub buckets: Vec<String>,
 }
 
 /// A file held open to send from: it stays readable when it is removed or
@@ -296,13 +299,17 @@ pub fn load(dir: &Path, blobs: &Arc<Blobs>) -> Result<Option<Restored>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let bytes = data.len() as u64;
-    let (generation, memo, same_binary) =
-        parse(&data, blobs).with_context(|| format!("{} is damaged", path.display()))?;
-    Ok(Some(Restored { generation, memo, same_binary, bytes }))
+    load_bytes(&data, blobs).with_context(|| format!("{} is damaged", path.display())).map(Some)
 }
 
-fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>, bool)> {
+/// Reads a generation from the bytes of an `onair.bin`, its blobs in `blobs`.
+pub fn load_bytes(data: &[u8], blobs: &Arc<Blobs>) -> Result<Restored> {
+    let bytes = data.len() as u64;
+    let (generation, memo, same_binary, buckets) = parse(data, blobs)?;
+    Ok(Restored { generation, memo, same_binary, bytes, buckets })
+}
+
+fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>, bool, Vec<String>)> {
     if data.len() < HEADER || &data[..8] != MAGIC {
         bail!("not an infotv generation file (or one of an older version)");
     }
@@ -315,6 +322,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
     }
     let manifest: Manifest = serde_json::from_slice(&data[HEADER..])?;
     let trusted = manifest.drawn_by == this_binary();
+    let buckets = manifest.profiles.iter().flat_map(|p| p.buckets.iter().cloned()).collect();
     // The profiles are read on every core: a restart serves once they are.
     let id = manifest.id.as_str();
     let read: Vec<Result<(ProfileOut, Reading)>> = std::thread::scope(|scope| {
@@ -365,7 +373,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
         broadcast: manifest.broadcast,
         interaction: manifest.interaction,
     };
-    Ok((generation, memo.into_iter().collect(), trusted))
+    Ok((generation, memo.into_iter().collect(), trusted, buckets))
 }
 
 /// A screen as its bucket holds it, its graph entry still the bytes that
