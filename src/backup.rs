@@ -166,7 +166,9 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
     store::schema_of(data)?;
     let work = Scratch(Some(beside(out, "work")?));
     let work_dir = work.0.clone().unwrap_or_default();
-    std::fs::create_dir(&work_dir).with_context(|| format!("cannot write beside {}", out.display()))?;
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&work_dir)
+        .with_context(|| format!("cannot write beside {}", out.display()))?;
     let snapshot = work_dir.join(store::FILE);
     snapshot_store(&data.join(store::FILE), &snapshot)?;
     let (schema, mut counts) = read_counts(&snapshot)?;
@@ -175,7 +177,8 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
 
     let partial = Scratch(Some(beside(out, "partial")?));
     let partial_path = partial.0.clone().unwrap_or_default();
-    let file = std::fs::File::create(&partial_path).with_context(|| format!("cannot write {}", out.display()))?;
+    // Password hashes, callback numbers: the file is its owner's only.
+    let file = private_file(&partial_path).with_context(|| format!("cannot write {}", out.display()))?;
     let hashed = Hashing::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::fast());
     let mut archive = Archive { tar: tar::Builder::new(gz), members: Vec::new(), taken: chrono::Utc::now() };
@@ -380,6 +383,12 @@ fn saved_generation(data: &Path) -> Result<Option<Saved>> {
     Err(last.unwrap_or_else(|| anyhow::anyhow!("?")).context("the saved generation cannot be read"))
 }
 
+/// A new file only its owner may read (mode 0600).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
 fn sync_folder(dir: &Path) {
     if let Ok(f) = std::fs::File::open(dir) {
         let _ = f.sync_all();
@@ -505,7 +514,7 @@ fn unpack(file: &Path, stage: &Path) -> Result<(Manifest, u64, String)> {
             if let Some(parent) = to.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let mut out = std::fs::File::create(&to).with_context(|| format!("cannot write {}", to.display()))?;
+            let mut out = private_file(&to).with_context(|| format!("cannot write {}", to.display()))?;
             std::io::copy(&mut reader, &mut out).with_context(damaged)?;
             out.sync_all()?;
         }

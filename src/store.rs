@@ -241,9 +241,7 @@ pub fn schema_of(dir: &Path) -> Result<Option<usize>> {
     // A journal not yet checkpointed may hold a newer version: then SQLite
     // reads it.
     let mut head = [0u8; 100];
-    let in_header = std::fs::File::open(&path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
+    let in_header = std::fs::File::open(&path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
         && head.starts_with(b"SQLite format 3\0");
     let journal = std::fs::metadata(dir.join(format!("{FILE}-wal"))).is_ok_and(|m| m.len() > 0);
     let found = if in_header && !journal {

@@ -131,13 +131,15 @@ fn the_package_installs_the_binary_fonts_unit_and_configs_and_serves_from_anywhe
     }
 
     // The installed binary, run from `/` with no flag but the folders and
-    // ports: it finds its fonts beside itself and serves the start screen.
+    // ports (the operators' port too: tests run side by side, so not the
+    // default 8081): it finds its fonts beside itself and serves the start
+    // screen.
     let data = dir.path().join("data");
     let channels = common::fixture("basic");
     let mut child = Command::new(root.join("usr/bin/infotv"))
         .current_dir("/")
         .env_remove("INFOTV_FONTS")
-        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--loop", "off", "--channels"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--channels"])
         .arg(&channels)
         .arg("--data")
         .arg(&data)
@@ -274,8 +276,11 @@ fn a_backup_under_load_restores_every_row_and_a_damaged_one_is_refused() {
     assert!(ok, "{printed}");
     assert!(after.1 > before.1 + 1, "the writer kept writing during the backup: {before:?} {after:?} ({written})");
 
-    // The file is whole, under its name only, and its checksum is printed.
+    // The file is whole, under its name only, its owner's only, and its
+    // checksum is printed.
     let bytes = std::fs::read(&file).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "password hashes and phone numbers are in it");
     let blake3 = blake3::hash(&bytes).to_hex().to_string();
     assert!(printed.contains(&format!("{} bytes, blake3 {blake3}", bytes.len())), "{printed}");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
