@@ -111,6 +111,8 @@ fn the_package_installs_the_binary_fonts_unit_and_configs_and_serves_from_anywhe
     // The unit: the packaged binary, its own user, hardened.
     let root = dir.path().join("root");
     dpkg_deb_into("--extract", &deb, &root);
+    let copyright = std::fs::read_to_string(root.join("usr/share/doc/infotv/copyright")).unwrap();
+    assert!(copyright.contains("Files: usr/share/infotv/fonts/*\n") && copyright.contains("License: OFL-1.1"));
     let unit = std::fs::read_to_string(root.join("usr/lib/systemd/system/infotv.service")).unwrap();
     let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
     assert_eq!(exec, "/usr/bin/infotv serve", "no --fonts: the binary finds the packaged ones");
