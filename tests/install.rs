@@ -90,7 +90,7 @@ fn the_package_installs_the_binary_fonts_unit_and_configs_and_serves_from_anywhe
         assert_eq!(entry(path), (mode.to_string(), "0/0".to_string()), "{path}");
     }
     // Every file of the shipped channel, and nothing of the build.
-    let shipped = walk(&common::root().join("channels")).len();
+    let shipped = common::files_under(&common::root().join("channels")).len();
     let packed = listing.lines().filter(|l| l.starts_with('-') && l.contains("./usr/share/infotv/channels/")).count();
     assert_eq!(packed, shipped);
     assert!(!listing.contains("target/") && !listing.contains(".git"), "{listing}");
@@ -182,18 +182,6 @@ fn banner_address(child: &mut std::process::Child) -> std::net::SocketAddr {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if e.file_type().unwrap().is_dir() {
-            files.extend(walk(&e.path()));
-        } else {
-            files.push(e.path());
-        }
-    }
-    files
-}
-
 #[test]
 fn version_names_the_release_and_the_build() {
     let (ok, text) = run(Command::new(env!("CARGO_BIN_EXE_infotv")).arg("--version"));
@@ -222,7 +210,7 @@ const LOAD_VIEWS: &str = "SELECT count(*) FROM views WHERE column_title = 'è´Ÿè½
 
 /// Every file under `dir` and a hash of its bytes.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut files: Vec<_> = walk(dir)
+    let mut files: Vec<_> = common::files_under(dir)
         .into_iter()
         .map(|p| {
             let hash = blake3::hash(&std::fs::read(&p).unwrap()).to_hex().to_string();

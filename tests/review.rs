@@ -87,18 +87,6 @@ fn renders_after(server: &Server, n: usize) {
     wait_for(Duration::from_secs(20), || (server.station.log.history().len() > n).then_some(())).expect("a render");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if e.path().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
-}
-
 #[test]
 fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     let channels = common::copy_fixture("basic");
@@ -195,7 +183,7 @@ fn nothing_reaches_the_boxes_before_a_reviewer_approves_it() {
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--data"));
     assert!(export(Some(server.data.path())).status.success());
     let mut exported = String::new();
-    for e in walk(out.path()) {
+    for e in common::files_under(out.path()) {
         if e.extension().is_some_and(|x| x == "json" || x == "html") {
             exported.push_str(&std::fs::read_to_string(e).unwrap());
         }

@@ -1065,12 +1065,18 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         );
         return None;
     }
+    Some(document(entry, item_key, source, docx.title, blocks))
+}
+
+/// An article made whole from a file (Word, PDF) that carries no front
+/// matter: its own title or the file name's, the date from the file name.
+fn document(entry: &Entry, item_key: &str, source: String, title: Option<String>, blocks: Vec<Block>) -> Doc {
     let stem = stem_of(&entry.name);
     let (date, name_title) = split_name(&stem);
-    Some(Doc {
+    Doc {
         key: format!("{item_key}/{}", entry.name),
         file_name: entry.name.clone(),
-        title: docx.title.unwrap_or_else(|| name_title.to_string()),
+        title: title.unwrap_or_else(|| name_title.to_string()),
         date,
         publish: None,
         expires: None,
@@ -1079,7 +1085,7 @@ fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Prob
         source,
         qr: None,
         digest: [0; 32],
-    })
+    }
 }
 
 fn load_pdf(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
@@ -1091,21 +1097,7 @@ fn load_pdf(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Probl
             return None;
         }
     };
-    let stem = stem_of(&entry.name);
-    let (date, name_title) = split_name(&stem);
-    Some(Doc {
-        key: format!("{item_key}/{}", entry.name),
-        file_name: entry.name.clone(),
-        title: pdf.title.unwrap_or_else(|| name_title.to_string()),
-        date,
-        publish: None,
-        expires: None,
-        pinned: false,
-        body: Body::Text(pdf.blocks),
-        source,
-        qr: None,
-        digest: [0; 32],
-    })
+    Some(document(entry, item_key, source, pdf.title, pdf.blocks))
 }
 
 fn load_table(root: &Path, entry: &Entry, item_key: &str, ext: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
