@@ -95,6 +95,8 @@ pub struct Summary {
     pub counts: Counts,
     /// Where a restore moved what the folder held before.
     pub moved_aside: Option<PathBuf>,
+    /// What the backup had to leave out, said to the operator.
+    pub warning: Option<String>,
 }
 
 /// Removes a path when dropped, unless kept: a half-written backup or a
@@ -172,7 +174,15 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
     let snapshot = work_dir.join(store::FILE);
     snapshot_store(&data.join(store::FILE), &snapshot)?;
     let (schema, mut counts) = read_counts(&snapshot)?;
-    let saved = saved_generation(data)?;
+    // The store is what cannot be made again: a saved generation that
+    // cannot be read (damaged, as a restart would refuse it too) is left
+    // out, and said; the restored server renders afresh.
+    let (saved, warning) = match saved_generation(data) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            (None, Some(format!("{e:#}; the backup holds everything else, and a restored server renders afresh")))
+        }
+    };
     counts.blobs = saved.as_ref().map_or(0, |s| s.names.len() as u64);
 
     let partial = Scratch(Some(beside(out, "partial")?));
@@ -228,6 +238,7 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
         generation: manifest.generation,
         counts,
         moved_aside: None,
+        warning,
     })
 }
 
@@ -455,6 +466,7 @@ pub fn restore(file: &Path, data: &Path, replace: bool) -> Result<Summary> {
         generation: manifest.generation,
         counts: manifest.counts,
         moved_aside,
+        warning: None,
     })
 }
 

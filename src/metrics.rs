@@ -201,9 +201,14 @@ impl Metrics {
     /// The Prometheus text exposition of everything: the box port's
     /// counters, the generation on air, the renders and the server's health.
     pub fn render(&self, on_air: &OnAir, log: &RenderLog, health: &Health) -> String {
-        let mut out = String::from(
-            "# HELP infotv_http_requests_total Box-port requests by route and status.\n\
+        let mut out = format!(
+            "# HELP infotv_build_info The release serving, and the commit it was built from.\n\
+             # TYPE infotv_build_info gauge\n\
+             infotv_build_info{{version=\"{}\",build=\"{}\"}} 1\n\
+             # HELP infotv_http_requests_total Box-port requests by route and status.\n\
              # TYPE infotv_http_requests_total counter\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("INFOTV_BUILD")
         );
         for (i, counter) in self.requests.iter().enumerate() {
             let n = counter.load(Ordering::Relaxed);

@@ -226,7 +226,7 @@ fn a_backup_under_load_restores_every_row_and_a_damaged_one_is_refused() {
     let channels = common::copy_fixture("basic");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Binary::start_with(channels.path(), &data, None);
+    let server = Binary::start_with(channels.path(), &data, Some(common::ADMIN_TOKEN));
     assert_eq!(common::get(server.boxes, "/", &[]).status, 302);
     common::wait_for(Duration::from_secs(30), || data.join("onair.bin").exists().then_some(())).unwrap();
 
@@ -273,6 +273,15 @@ fn a_backup_under_load_restores_every_row_and_a_damaged_one_is_refused() {
     assert_eq!(mode & 0o777, 0o600, "password hashes and phone numbers are in it");
     let blake3 = blake3::hash(&bytes).to_hex().to_string();
     assert!(printed.contains(&format!("{} bytes, blake3 {blake3}", bytes.len())), "{printed}");
+    // Operators see it on the dashboard, with the release serving.
+    let auth = format!("Authorization: Bearer {}", common::ADMIN_TOKEN);
+    let status = common::get(server.admin, "/api/v1/status", &[&auth]).json();
+    assert_eq!(status["version"], infotv::VERSION);
+    assert_eq!(status["last_backup"]["file"], file.display().to_string());
+    assert!(status["last_backup"]["result"].as_str().unwrap().contains(&blake3), "{status}");
+    let metrics = common::get(server.admin, "/metrics", &[&auth]).text();
+    let build = format!("infotv_build_info{{version=\"{}\",build=\"", env!("CARGO_PKG_VERSION"));
+    assert!(metrics.contains(&build), "{metrics}");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 2, "only the data folder and the backup: {leftovers:?}");
 
@@ -420,4 +429,27 @@ fn the_data_folder_of_the_last_release_opens_and_a_newer_one_is_refused() {
     let (ok, text) = common::infotv(&["restore", repacked.to_str().unwrap()], &newer.path().join("fresh"), "");
     assert!(!ok && text.contains("newer infotv"), "{text}");
     assert!(!newer.path().join("fresh/infotv.sqlite").exists());
+}
+
+#[test]
+fn a_damaged_saved_generation_is_left_out_of_a_backup_and_said_the_store_is_kept() {
+    let folder = common::copy_fixture("release-0.1.0");
+    let data = folder.path().join("data");
+    let onair = data.join("onair.bin");
+    let mut bytes = std::fs::read(&onair).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&onair, bytes).unwrap();
+    let file = folder.path().join("b.tar.gz");
+    let (ok, text) = common::infotv(&["backup", "--out", file.to_str().unwrap()], &data, "");
+    assert!(ok, "{text}");
+    assert!(text.contains("warning") && text.contains("saved generation cannot be read"), "{text}");
+    assert!(text.contains("generation none (0 blobs)"), "{text}");
+    let fresh = folder.path().join("fresh");
+    let (ok, text) = common::infotv(&["restore", file.to_str().unwrap()], &fresh, "");
+    assert!(ok, "{text}");
+    assert!(!fresh.join("onair.bin").exists());
+    assert_eq!(rows(&fresh, "SELECT count(*) FROM accounts"), 2);
+    let (ok, text) = common::infotv(&["audit", "verify"], &fresh, "");
+    assert!(ok, "{text}");
 }

@@ -248,6 +248,8 @@ pub fn status_json(admin: &Admin) -> Value {
         "generation": g.as_ref().map(|g| g.id.clone()),
         "built_at": g.as_ref().map(|g| g.built_at.to_rfc3339()),
         "uptime_seconds": health.uptime().as_secs(),
+        "version": crate::VERSION,
+        "last_backup": last_backup(admin).map(|(at, row)| json!({"at": at.to_rfc3339(), "file": row.target, "result": row.result})),
         "screens": g.as_ref().map(|g| g.profiles.iter().map(|(n, p)| (n.clone(), p.screens.len())).collect::<BTreeMap<_, _>>()),
         "last_render": last.as_ref().map(Report::to_json),
         "open_problems": open_problems(admin).len(),
@@ -257,6 +259,45 @@ pub fn status_json(admin: &Admin) -> Value {
         "faults": health.faults().into_iter().map(|(k, m)| json!({"fault": k.to_string(), "message": m})).collect::<Vec<_>>(),
         "loop": health.loop_statuses(),
     })
+}
+
+/// A backup is due after this many days without one.
+const BACKUP_DAYS: i64 = 7;
+
+/// The last `infotv backup` the audit log holds: when (UTC) and its row.
+pub fn last_backup(admin: &Admin) -> Option<(DateTime<Utc>, crate::audit::Row)> {
+    let filter = crate::audit::Filter {
+        action: Some(crate::audit::Action::Backup.name().into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let row = admin.store.as_ref()?.audit_rows(&filter).ok()?.into_iter().next()?;
+    let at = DateTime::parse_from_rfc3339(&row.at).ok()?.with_timezone(&Utc);
+    Some((at, row))
+}
+
+/// The dashboard's card for backups: warn when there is none, or none for
+/// a week.
+fn backup_card(admin: &Admin) -> Markup {
+    let hint = html! { code { "infotv backup --out FILE" } };
+    match last_backup(admin) {
+        None => card("warn", "上次备份", "从未备份", hint),
+        Some((at, row)) => {
+            let days = (admin.gate.clock.now() - at).num_days();
+            let size = row.result.split(' ').nth(1).and_then(|b| b.parse::<f64>().ok()).map(|b| b / 1e6);
+            let when = at.with_timezone(&zone(admin)).format("%m-%d %H:%M").to_string();
+            card(
+                if days >= BACKUP_DAYS { "warn" } else { "good" },
+                "上次备份",
+                &when,
+                html! {
+                    @if days >= BACKUP_DAYS { (days) " 天前，请备份 · " }
+                    (row.target)
+                    @if let Some(mb) = size { " · " (format!("{mb:.0}")) " MB" }
+                },
+            )
+        }
+    }
 }
 
 /// One card of the dashboard.
@@ -291,7 +332,7 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
                 Some(g) => (card("good", "正在播出", &g.id, html! { "生成于 " (g.built_at.format("%m-%d %H:%M:%S")) })),
                 None => (card("bad", "正在播出", "无", html! { "首次渲染尚未完成" })),
             }
-            (card("", "已运行", &uptime(admin.station.health.uptime().as_secs()), html! {}))
+            (card("", "已运行", &uptime(admin.station.health.uptime().as_secs()), html! { "infotv " (crate::VERSION) }))
             @if let Some(g) = &g {
                 @let per: Vec<String> = g.profiles.iter().map(|(n, p)| format!("{n} {}", p.screens.len())).collect();
                 (card("", "画面数", &g.screen_count().to_string(), html! { (per.join(" · ")) }))
@@ -317,6 +358,7 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
                 Some(a) => (card("warn", "紧急通知", "播出中", html! { (a.text.chars().take(60).collect::<String>()) })),
                 None => (card("", "紧急通知", "无", html! { "在频道根目录放入 alert.txt 即可播出" })),
             }
+            (backup_card(admin))
         }
         (loop_section(admin, g.as_deref()))
         h2 { "栏目更新" }

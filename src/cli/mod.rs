@@ -218,6 +218,9 @@ pub fn say(text: &str) {
 pub fn backup(out: &std::path::Path, data: &std::path::Path) -> Result<()> {
     let started = std::time::Instant::now();
     let s = crate::backup::take(data, out)?;
+    if let Some(w) = &s.warning {
+        eprintln!("infotv: warning: {w}");
+    }
     say(&format!(
         "infotv: backup of {} written to {}\n{}  {:.1} s\n",
         data.display(),
