@@ -269,7 +269,7 @@ const BATCH: usize = 256;
 impl Writer {
     /// Opens its connection to the store in `dir` (already migrated).
     pub fn open(dir: &std::path::Path) -> Result<Writer> {
-        let path = dir.join("infotv.sqlite");
+        let path = dir.join(crate::store::FILE);
         let conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

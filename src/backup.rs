@@ -35,6 +35,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::publish::{blobs::Blobs, disk};
+use crate::review::AIR;
 use crate::store;
 
 /// What the manifest's `format` says.
@@ -42,13 +43,11 @@ const FORMAT: &str = "infotv-backup 1";
 /// The folder every member is under.
 const ROOT: &str = "infotv-backup";
 const MANIFEST: &str = "manifest.json";
-/// The approved versions under review.
-const AIR: &str = "air";
 /// What a restore puts in place, and moves aside with `--replace`.
 const RESTORED: [&str; 4] = [store::FILE, disk::FILE, crate::publish::blobs::DIR, AIR];
 /// What else belongs to the data folder a restore replaces: moved aside
 /// with it (the old store's journal, a first password of the old accounts).
-const REPLACED: [&str; 3] = ["infotv.sqlite-wal", "infotv.sqlite-shm", "admin-password"];
+const REPLACED: [&str; 3] = ["infotv.sqlite-wal", "infotv.sqlite-shm", crate::admin::FIRST_PASSWORD];
 
 #[derive(Serialize, Deserialize)]
 struct Manifest {
@@ -99,20 +98,33 @@ pub struct Summary {
     pub warning: Option<String>,
 }
 
-/// Removes a path when dropped, unless kept: a half-written backup or a
-/// staging folder never outlives a failure.
-struct Scratch(Option<PathBuf>);
+/// A file or folder removed when dropped, unless kept: a half-written
+/// backup, a staging folder or an export's scratch blobs never outlive a
+/// failure.
+pub(crate) struct Scratch {
+    path: PathBuf,
+    keep: bool,
+}
 
 impl Scratch {
+    pub(crate) fn new(path: PathBuf) -> Scratch {
+        Scratch { path, keep: false }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn keep(mut self) {
-        self.0 = None;
+        self.keep = true;
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        if !self.keep {
+            let p = &self.path;
+            let _ = if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
         }
     }
 }
@@ -166,12 +178,11 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
         bail!("{} holds no infotv data ({} is missing): give the server's --data folder", data.display(), store::FILE);
     }
     store::schema_of(data)?;
-    let work = Scratch(Some(beside(out, "work")?));
-    let work_dir = work.0.clone().unwrap_or_default();
+    let work = Scratch::new(beside(out, "work")?);
     std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
-        .create(&work_dir)
+        .create(work.path())
         .with_context(|| format!("cannot write beside {}", out.display()))?;
-    let snapshot = work_dir.join(store::FILE);
+    let snapshot = work.path().join(store::FILE);
     snapshot_store(&data.join(store::FILE), &snapshot)?;
     let (schema, mut counts) = read_counts(&snapshot)?;
     // The store is what cannot be made again: a saved generation that
@@ -185,10 +196,9 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
     };
     counts.blobs = saved.as_ref().map_or(0, |s| s.names.len() as u64);
 
-    let partial = Scratch(Some(beside(out, "partial")?));
-    let partial_path = partial.0.clone().unwrap_or_default();
+    let partial = Scratch::new(beside(out, "partial")?);
     // Password hashes, callback numbers: the file is its owner's only.
-    let file = private_file(&partial_path).with_context(|| format!("cannot write {}", out.display()))?;
+    let file = private_file(partial.path()).with_context(|| format!("cannot write {}", out.display()))?;
     let hashed = Hashing::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::fast());
     let mut archive = Archive { tar: tar::Builder::new(gz), members: Vec::new(), taken: chrono::Utc::now() };
@@ -218,7 +228,7 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
     let (blake3, bytes) = (hashed.hash.finalize().to_hex().to_string(), hashed.bytes);
     let file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    std::fs::rename(&partial_path, out).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::rename(partial.path(), out).with_context(|| format!("cannot write {}", out.display()))?;
     partial.keep();
     sync_folder(out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
     let detail = format!("ok: {bytes} bytes, blake3 {blake3}");
@@ -410,7 +420,7 @@ fn sync_folder(dir: &Path) {
 /// changes unless the whole backup is read and checked first; a folder
 /// holding data is refused unless `replace`, which moves that data aside.
 pub fn restore(file: &Path, data: &Path, replace: bool) -> Result<Summary> {
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    // Made if missing, and no server's.
     let _claim = crate::datadir::lock(data)?;
     let present = || -> Vec<&str> { RESTORED.iter().copied().filter(|n| data.join(n).exists()).collect() };
     if !replace && !present().is_empty() {
@@ -420,12 +430,12 @@ pub fn restore(file: &Path, data: &Path, replace: bool) -> Result<Summary> {
             present().join(", ")
         );
     }
-    let staging = Scratch(Some(data.join(format!(".restore-{}", std::process::id()))));
-    let stage = staging.0.clone().unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&stage);
-    std::fs::create_dir(&stage).with_context(|| format!("cannot write in {}", data.display()))?;
-    let (manifest, bytes, blake3) = unpack(file, &stage)?;
-    check_staged(&stage, &manifest)?;
+    let staging = Scratch::new(data.join(format!(".restore-{}", std::process::id())));
+    let stage = staging.path();
+    let _ = std::fs::remove_dir_all(stage);
+    std::fs::create_dir(stage).with_context(|| format!("cannot write in {}", data.display()))?;
+    let (manifest, bytes, blake3) = unpack(file, stage)?;
+    check_staged(stage, &manifest)?;
 
     let mut moved_aside = None;
     let old: Vec<&str> = RESTORED.iter().chain(&REPLACED).copied().filter(|n| data.join(n).exists()).collect();

@@ -47,7 +47,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         if let Some(password) = &app.first_password {
             banner.push_str(&format!(
                 "infotv: first start: account admin, password {password} (saved in {}; change it at the first login)\n",
-                args.data.join("admin-password").display()
+                args.data.join(infotv::admin::FIRST_PASSWORD).display()
             ));
         }
         // The operators' line last: tests read up to it.

@@ -145,9 +145,12 @@ fn files(root: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// The folder in the data folder holding the approved versions on air.
+pub const AIR: &str = "air";
+
 impl Desk {
     pub fn new(store: std::sync::Arc<Store>, data: &Path) -> Desk {
-        Desk { store, air: data.join("air"), hashes: Mutex::default(), staging: Mutex::default() }
+        Desk { store, air: data.join(AIR), hashes: Mutex::default(), staging: Mutex::default() }
     }
 
     /// The air tree.

@@ -389,7 +389,7 @@ pub async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &C
     admin.record_by(who, Action::Password, &who.account, "ok");
     if account.name == "admin" {
         // The first start's password is no longer the password.
-        let _ = std::fs::remove_file(admin.data.join("admin-password"));
+        let _ = std::fs::remove_file(admin.data.join(super::FIRST_PASSWORD));
     }
     let Some((fresh, _)) = store.account(&account.name).ok().flatten() else { return redirect("/login") };
     if let Via::Session(old) = &who.via {

@@ -161,11 +161,14 @@ pub(crate) async fn form(req: Request<Incoming>) -> Result<Form, Resp> {
     }
 }
 
+/// The file in the data folder holding the first `admin`'s one-time password.
+pub const FIRST_PASSWORD: &str = "admin-password";
+
 /// Makes the first `admin` when there is no account: its password is
 /// saved 0600 in `data/admin-password` and returned, to be printed once.
 pub fn first_admin(store: &Store, data: &std::path::Path, now: chrono::DateTime<Utc>) -> Result<Option<String>> {
     let Some(password) = store.first_admin(now)? else { return Ok(None) };
-    let path = data.join("admin-password");
+    let path = data.join(FIRST_PASSWORD);
     write_private(&path, &format!("{password}\n"))?;
     store.audit(
         &Event {

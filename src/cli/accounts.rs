@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 
 use super::say;
 use crate::accounts::{self, Role};
-use crate::audit::{Action, Verdict};
+use crate::audit::{by_command_line as record, Action, Verdict};
 use crate::store::Store;
 
 #[derive(clap::Args, Clone)]
@@ -158,7 +158,7 @@ pub fn audit(command: AuditCommand) -> Result<()> {
 }
 
 fn open(data: &DataArg) -> Result<Store> {
-    if !data.data.join("infotv.sqlite").exists() {
+    if !data.data.join(crate::store::FILE).exists() {
         bail!("{} has no infotv.sqlite: give the server's --data folder", data.data.display());
     }
     Store::open(&data.data)
@@ -170,10 +170,6 @@ fn exists(found: bool, name: &str) -> Result<()> {
     } else {
         bail!("没有账号 {name} (no such account)")
     }
-}
-
-fn record(store: &Store, action: Action, target: &str, result: &str) -> Result<()> {
-    crate::audit::by_command_line(store, action, target, result)
 }
 
 /// A password from standard input: asked twice without echo at a

@@ -265,7 +265,7 @@ fn summary(s: &crate::backup::Summary) -> String {
 pub fn check(args: CheckArgs) -> Result<()> {
     let fonts = Fonts::load(&crate::fonts::find(args.fonts.as_deref())?)?;
     let (site, mut problems) = crate::check::problems(&args.channels, &fonts);
-    if let Some(data) = args.data.as_ref().filter(|d| d.join("infotv.sqlite").exists()) {
+    if let Some(data) = args.data.as_ref().filter(|d| d.join(crate::store::FILE).exists()) {
         let store = std::sync::Arc::new(crate::store::Store::open(data)?);
         let desk = crate::review::Desk::new(store, data);
         problems.extend(crate::review::Desk::problems(&desk.waiting(&args.channels)?));
@@ -281,7 +281,7 @@ pub fn check(args: CheckArgs) -> Result<()> {
 /// server's air tree, so an export (for edge servers) never carries a
 /// version no reviewer approved.
 fn exported(args: &RenderArgs) -> Result<PathBuf> {
-    let air = args.data.as_ref().map(|d| d.join("air"));
+    let air = args.data.as_ref().map(|d| d.join(crate::review::AIR));
     let review = crate::review::asks_review(&args.channels) || air.as_deref().is_some_and(crate::review::asks_review);
     match air {
         _ if !review => Ok(args.channels.clone()),
@@ -292,23 +292,15 @@ fn exported(args: &RenderArgs) -> Result<PathBuf> {
     }
 }
 
-/// A folder removed when the export is done, however it ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `infotv render --out`: a static export.
 pub fn render(args: RenderArgs) -> Result<()> {
     let fonts = Arc::new(Fonts::load(&crate::fonts::find(args.fonts.as_deref())?)?);
     let channels = exported(&args)?;
     // Pictures go to disk as they are drawn (a county's do not fit in
     // memory), beside the export, and are copied into it at the end.
-    let scratch = Scratch(args.out.join(".blobs"));
-    let blobs = crate::publish::blobs::Blobs::open(&scratch.0)
+    // Removed when the export is done, however it ends.
+    let scratch = crate::backup::Scratch::new(args.out.join(".blobs"));
+    let blobs = crate::publish::blobs::Blobs::open(scratch.path())
         .with_context(|| format!("cannot write in {}", args.out.display()))?;
     let mut renderer = Renderer::new(&channels, fonts).with_blobs(Arc::new(blobs));
     // A progress bar for people at a terminal; scripts and logs get the summary only.
