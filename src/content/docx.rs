@@ -2,16 +2,14 @@
 //! pictures inside, read from the zip's `word/document.xml`.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::article::{Block, Span};
+use super::package::{attr, required as read_part};
 use crate::problem::Problem;
-
-/// Parts larger than this are refused: a zip bomb must not exhaust memory.
-const MAX_PART_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A Word document's content.
 pub struct Docx {
@@ -56,16 +54,6 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Docx, Box<Problem>> {
     Ok(Docx { title, blocks, media })
 }
 
-fn read_part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Vec<u8>, String> {
-    let file = zip.by_name(name).map_err(|e| format!("{name}: {e}"))?;
-    if file.size() > MAX_PART_BYTES {
-        return Err(format!("{name} is larger than {} MB", MAX_PART_BYTES / 1024 / 1024));
-    }
-    let mut out = Vec::new();
-    file.take(MAX_PART_BYTES).read_to_end(&mut out).map_err(|e| format!("{name}: {e}"))?;
-    Ok(out)
-}
-
 /// Relationship id → zip path (`rId5` → `word/media/image1.png`).
 fn relationships(xml: &[u8]) -> HashMap<String, String> {
     let mut out = HashMap::new();
@@ -86,13 +74,6 @@ fn relationships(xml: &[u8]) -> HashMap<String, String> {
         buf.clear();
     }
     out
-}
-
-fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 /// A Word table being read: rows of cells, each with its text, the

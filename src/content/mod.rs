@@ -11,6 +11,7 @@ pub mod docx;
 pub mod names;
 pub mod numfmt;
 pub mod ods;
+pub mod package;
 pub mod pdf;
 pub mod photo;
 pub mod poll;

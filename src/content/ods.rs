@@ -5,36 +5,23 @@
 //! table style with `display="false"`.
 
 use std::collections::HashSet;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::package::{attr, required};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
-
-const MAX_PART: u64 = 32 << 20;
 
 /// The spreadsheet's visible sheets, in order.
 pub fn read(bytes: &[u8]) -> Result<Vec<Grid>, String> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
-    let file = zip.by_name("content.xml").map_err(|e| format!("content.xml: {e}"))?;
-    if file.size() > MAX_PART {
-        return Err(format!("content.xml is larger than {} MB", MAX_PART >> 20));
-    }
-    let mut xml = Vec::new();
-    file.take(MAX_PART).read_to_end(&mut xml).map_err(|e| e.to_string())?;
+    let xml = required(&mut zip, "content.xml")?;
     let out = content(&xml).map_err(|e| e.to_string())?;
     if out.is_empty() {
         return Err("no visible sheet".into());
     }
     Ok(out)
-}
-
-fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 fn count(e: &BytesStart, local: &[u8]) -> u32 {

@@ -4,18 +4,14 @@
 //! gives values but not formats or hidden rows.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::numfmt;
+use super::package::{attr, part};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
-
-/// Parts larger than this are refused (a zip bomb must not exhaust memory).
-const MAX_PART: u64 = 32 << 20;
-
-type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
 
 /// The workbook's visible sheets, in order.
 pub fn read(bytes: &[u8]) -> Result<Vec<Grid>, String> {
@@ -49,27 +45,6 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Grid>, String> {
         return Err("no visible sheet".into());
     }
     Ok(out)
-}
-
-fn part(zip: &mut Zip, name: &str) -> Result<Option<Vec<u8>>, String> {
-    let file = match zip.by_name(name) {
-        Ok(f) => f,
-        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => return Err(format!("{name}: {e}")),
-    };
-    if file.size() > MAX_PART {
-        return Err(format!("{name} is larger than {} MB", MAX_PART >> 20));
-    }
-    let mut out = Vec::new();
-    file.take(MAX_PART).read_to_end(&mut out).map_err(|e| format!("{name}: {e}"))?;
-    Ok(Some(out))
-}
-
-fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 fn truthy(v: Option<String>) -> bool {
