@@ -358,7 +358,7 @@ fn the_shipped_loop_plays_what_site_toml_lists_newest_first() {
     let list =
         sd.screens.values().find(|s| s.graph.kind == infotv::layout::Kind::List && in_item(s, "时政要闻")).unwrap();
     let listed: Vec<String> =
-        list.graph.states.iter().filter_map(|s| s.keys.get("ok").map(|t| t.screen.clone())).collect();
+        list.graph.states.iter().filter_map(|s| s.keys.get("ok").map(|t| t.screen.to_string())).collect();
     let played: Vec<&str> =
         entries.iter().map(|e| e.screen.as_str()).filter(|id| listed.iter().any(|l| l == id)).collect();
     let n = (plan.config.newest as usize).min(listed.len());

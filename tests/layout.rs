@@ -297,7 +297,7 @@ fn carousels_cycle_through_the_sub_item() {
     let mut seen = vec![start.title.clone()];
     let mut at: &Screen = start;
     for _ in 0..3 {
-        let (seconds, next) = at.carousel.clone().expect("every reading screen of the sub-item moves on");
+        let (seconds, next) = *at.carousel.clone().expect("every reading screen of the sub-item moves on");
         assert_eq!(seconds, 3);
         at = by_id[next.screen.as_str()];
         seen.push(at.title.clone());

@@ -49,7 +49,7 @@ fn on_air(admin: &Admin) -> (Vec<PollSpec>, Vec<(String, String)>) {
     let mut polls: Vec<PollSpec> = Vec::new();
     let mut rated: Vec<(String, String)> = Vec::new();
     for screen in profile.screens.values() {
-        match &screen.graph.ask {
+        match screen.graph.ask.as_deref() {
             Some(Ask::Question { send: Some(spec), .. }) => polls.push(spec.clone()),
             Some(Ask::Rating { item, title, .. }) => rated.push((item.clone(), title.clone())),
             _ => {}
@@ -310,7 +310,7 @@ fn desk_titles(admin: &Admin) -> std::collections::HashMap<String, String> {
     if let Some(g) = admin.station.on_air.current() {
         for p in g.profiles.values() {
             for s in p.screens.values() {
-                if let Some(Ask::Phone { item, title, .. }) = &s.graph.ask {
+                if let Some(Ask::Phone { item, title, .. }) = s.graph.ask.as_deref() {
                     out.insert(item.clone(), title.clone());
                 }
             }

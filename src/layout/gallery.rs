@@ -49,7 +49,7 @@ pub fn screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, acce
                 } else {
                     target.screen.rsplit('-').next().and_then(|n| n.parse::<usize>().ok()).map_or(0, |n| n - 1)
                 };
-                target.screen = ids[n].clone();
+                target.screen = ids[n].as_str().into();
             }
         }
         out.push(Screen::page(ids[i].clone(), Kind::Gallery, &photo.caption, &back, ops, keys));

@@ -466,7 +466,7 @@ fn phone_screen(
             State { focus: None, keys: typing },
             State { focus: Some(Focus { rect: banner.0, ops: banner.1 }), keys: checking },
         ],
-        ask: Some(Ask::Phone {
+        ask: Some(Box::new(Ask::Phone {
             item: item.key.clone(),
             title: item.title.clone(),
             category: category.clone(),
@@ -475,7 +475,7 @@ fn phone_screen(
             y: sy,
             slots: PHONE_SLOTS,
             next,
-        }),
+        })),
         locals: Vec::new(),
         drawn: None,
         made: None,
@@ -512,7 +512,7 @@ fn reference_screen(frame: &Frame, crumbs: &[String], accent: Rgb, done: &str, b
     let w = fonts.measure(line, g.row, Weight::Regular);
     ops_push_centred(&mut screen.ops, frame, line, field.bottom() as f32 + g.gap as f32 * 1.5, w);
     screen.kind = Kind::Request;
-    screen.ask = Some(Ask::Reference { x: field.x + pad, y: field.y + pad / 2 });
+    screen.ask = Some(Box::new(Ask::Reference { x: field.x + pad, y: field.y + pad / 2 }));
     screen
 }
 
@@ -630,13 +630,13 @@ fn choice_screen(frame: &Frame, c: Choices) -> Screen {
         id: c.id.clone(),
         kind: c.kind,
         title: c.title,
-        parent: Some(c.back.screen.clone()),
+        parent: Some(c.back.screen.to_string()),
         number: None,
         section: None,
         carousel: None,
         ops,
         states,
-        ask: c.ask,
+        ask: c.ask.map(Box::new),
         locals: Vec::new(),
         drawn: None,
         made: None,

@@ -137,7 +137,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             id: page_id(&spec.base, page),
             kind: spec.kind,
             title: spec.title.clone(),
-            parent: spec.parent.as_ref().map(|t| t.screen.clone()),
+            parent: spec.parent.as_ref().map(|t| t.screen.to_string()),
             number: None,
             section: None,
             carousel: None,

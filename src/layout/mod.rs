@@ -18,6 +18,7 @@ pub mod text;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset};
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::config::{Profile, Rgb};
@@ -200,12 +201,14 @@ impl Kind {
 /// Where a key leads: a screen and the focus to show there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {
-    pub screen: String,
+    /// Held inline (ids are at most 24 bytes): a county's graphs hold over
+    /// half a million targets, and a heap string each was 20 MB.
+    pub screen: CompactString,
     pub focus: usize,
 }
 
 impl Target {
-    pub fn new(screen: impl Into<String>, focus: usize) -> Target {
+    pub fn new(screen: impl Into<CompactString>, focus: usize) -> Target {
         Target { screen: screen.into(), focus }
     }
 }
@@ -223,7 +226,7 @@ impl std::str::FromStr for Target {
     fn from_str(text: &str) -> Result<Target, String> {
         let (screen, focus) = text.rsplit_once('#').ok_or_else(|| format!("{text:?}: no #focus"))?;
         let focus = focus.parse().map_err(|_| format!("{text:?}: focus is not a number"))?;
-        Ok(Target { screen: screen.to_string(), focus })
+        Ok(Target { screen: screen.into(), focus })
     }
 }
 
@@ -278,12 +281,12 @@ pub struct Screen {
     /// The column and sub-item the screen belongs to, for viewing statistics.
     pub section: Option<Section>,
     /// Seconds until the shell moves on by itself, and where to.
-    pub carousel: Option<(u32, Target)>,
+    pub carousel: Option<Box<(u32, Target)>>,
     /// The base picture, focus not drawn.
     pub ops: Vec<Op>,
     pub states: Vec<State>,
     /// What the screen asks households, when it takes an answer.
-    pub ask: Option<interact::Ask>,
+    pub ask: Option<Box<interact::Ask>>,
     /// Numbers typed on this screen pick these (places: 1…N); empty where
     /// digits are page numbers.
     pub locals: Vec<Target>,
@@ -329,7 +332,7 @@ impl Screen {
             id,
             kind,
             title: title.to_string(),
-            parent: Some(parent.screen.clone()),
+            parent: Some(parent.screen.to_string()),
             number: None,
             section: None,
             carousel: None,
@@ -718,7 +721,7 @@ fn sub_item_screens(
                     h.update(&made).update(&seconds.to_le_bytes()).update(target.screen.as_bytes());
                     *h.update(&(target.focus as u64).to_le_bytes()).finalize().as_bytes()
                 });
-                screen.carousel = Some((seconds, target));
+                screen.carousel = Some(Box::new((seconds, target)));
             }
         }
     }
@@ -849,7 +852,7 @@ fn doc_screens(frame: &frame::Frame, doc: &Doc, crumbs: &[String], back: Target,
     h.update(&frame.key);
     h.update(&doc.digest);
     // The document's place: its path, where back leads, accent and number.
-    for text in doc.qr.iter().chain(crumbs).chain([&back.screen]) {
+    for text in doc.qr.iter().chain(crumbs).map(String::as_str).chain([back.screen.as_str()]) {
         h.update(&(text.len() as u64).to_le_bytes());
         h.update(text.as_bytes());
     }

@@ -52,7 +52,7 @@ enum Place {
 
 struct Packs {
     dir: PathBuf,
-    index: RwLock<HashMap<String, Loc>>,
+    index: RwLock<HashMap<Key, Loc>>,
     packs: RwLock<HashMap<u32, Arc<Pack>>>,
     /// The pack being appended to, and the index lines not yet written;
     /// none when the store was opened to read only.
@@ -61,13 +61,59 @@ struct Packs {
 }
 
 /// Where a blob lies, and when it was put (ms since the store was opened;
-/// 0 for blobs found on disk).
+/// 0 for blobs found on disk). 24 bytes: no blob nears 4 GB.
 #[derive(Clone, Copy)]
 struct Loc {
-    pack: u32,
     offset: u64,
-    len: u64,
     put: u64,
+    pack: u32,
+    len: u32,
+}
+
+/// A blob's name as the index holds it: `{20 hex}.{ext}`, every name infotv
+/// makes, packed into 16 bytes (the hash's bytes, the extension's length
+/// and letters), any other name as it is. A county's store indexes some
+/// 160,000 blobs, and a heap string a name was 5 MB of the server's memory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Packed([u8; 16]),
+    Other(Box<str>),
+}
+
+impl Key {
+    fn of(name: &str) -> Key {
+        Key::packed(name).map_or_else(|| Key::Other(name.into()), Key::Packed)
+    }
+
+    /// Only lower-case hex is packed, so a packed key names one name.
+    fn packed(name: &str) -> Option<[u8; 16]> {
+        let (hash, ext) = name.split_once('.')?;
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if hash.len() != 20 || ext.is_empty() || ext.len() > 5 || ext.contains('.') {
+            return None;
+        }
+        let mut key = [0u8; 16];
+        for (k, pair) in key.iter_mut().zip(hash.as_bytes().chunks_exact(2)) {
+            *k = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        key[10] = ext.len() as u8;
+        key[11..11 + ext.len()].copy_from_slice(ext.as_bytes());
+        Some(key)
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Key::Packed(key) => {
+                let ext = &key[11..11 + usize::from(key[10])];
+                format!("{}.{}", hex::encode(&key[..10]), String::from_utf8_lossy(ext))
+            }
+            Key::Other(name) => name.to_string(),
+        }
+    }
 }
 
 /// One pack file, open for reading and mapped as far as it was read.
@@ -191,9 +237,9 @@ impl Blobs {
                 let (Some(name), Some(offset), Some(len)) = (parts.next(), parts.next(), parts.next()) else {
                     continue;
                 };
-                let (Ok(offset), Ok(len)) = (offset.parse::<u64>(), len.parse::<u64>()) else { continue };
-                if plain(name) && offset.checked_add(len).is_some_and(|end| end <= size) {
-                    index.insert(name.to_string(), Loc { pack: n, offset, len, put: 0 });
+                let (Ok(offset), Ok(len)) = (offset.parse::<u64>(), len.parse::<u32>()) else { continue };
+                if plain(name) && offset.checked_add(u64::from(len)).is_some_and(|end| end <= size) {
+                    index.insert(Key::of(name), Loc { pack: n, offset, len, put: 0 });
                 }
             }
             packs.insert(n, Arc::new(pack));
@@ -221,14 +267,14 @@ impl Blobs {
     pub fn has(&self, name: &str) -> bool {
         match &self.place {
             Place::Memory(m) => m.locked().contains_key(name),
-            Place::Disk(p) => p.index.reading().contains_key(name),
+            Place::Disk(p) => p.index.reading().contains_key(&Key::of(name)),
         }
     }
 
     /// Stores `bytes` as `name` (a hash of them), unless it is there. A
     /// failed write on disk (a full disk) is told by [`Blobs::settle`].
     pub fn put(&self, name: &str, bytes: &Bytes) -> std::io::Result<()> {
-        if !plain(name) || bytes.is_empty() {
+        if !plain(name) || bytes.is_empty() || u32::try_from(bytes.len()).is_err() {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("not a blob: {name}")));
         }
         match &self.place {
@@ -237,14 +283,15 @@ impl Blobs {
                 Ok(())
             }
             Place::Disk(p) => {
-                if p.index.reading().contains_key(name) {
+                let key = Key::of(name);
+                if p.index.reading().contains_key(&key) {
                     return Ok(());
                 }
                 let Some(writing) = &p.writing else {
                     return Err(std::io::Error::new(std::io::ErrorKind::ReadOnlyFilesystem, "blobs opened to read"));
                 };
                 let mut w = writing.locked();
-                if p.index.reading().contains_key(name) {
+                if p.index.reading().contains_key(&key) {
                     return Ok(());
                 }
                 if w.len >= PACK_BYTES {
@@ -261,7 +308,7 @@ impl Blobs {
                 let number = w.number;
                 w.unsynced.push((number, format!("{name} {offset} {}\n", bytes.len())));
                 let put = p.opened.elapsed().as_millis() as u64;
-                p.index.writing().insert(name.to_string(), Loc { pack: number, offset, len: bytes.len() as u64, put });
+                p.index.writing().insert(key, Loc { pack: number, offset, len: bytes.len() as u32, put });
                 Ok(())
             }
         }
@@ -284,9 +331,9 @@ impl Blobs {
         match &self.place {
             Place::Memory(m) => m.locked().get(name).map(|b| Body { bytes: b.clone(), at: None }),
             Place::Disk(p) => {
-                let loc = *p.index.reading().get(name)?;
+                let loc = *p.index.reading().get(&Key::of(name))?;
                 let pack = p.packs.reading().get(&loc.pack)?.clone();
-                let end = loc.offset + loc.len;
+                let end = loc.offset + u64::from(loc.len);
                 let map = pack.mapped(end)?;
                 let bytes = Bytes::from_owner(Slice(map, loc.offset as usize..end as usize));
                 Some(Body { bytes, at: Some(SavedAt { file: pack.file.clone(), offset: loc.offset }) })
@@ -301,7 +348,7 @@ impl Blobs {
         match &self.place {
             Place::Memory(m) => m.locked().get(name).cloned(),
             Place::Disk(p) => {
-                let loc = *p.index.reading().get(name)?;
+                let loc = *p.index.reading().get(&Key::of(name))?;
                 let pack = p.packs.reading().get(&loc.pack)?.clone();
                 let mut bytes = vec![0; usize::try_from(loc.len).ok()?];
                 std::os::unix::fs::FileExt::read_exact_at(&pack.raw, &mut bytes, loc.offset).ok()?;
@@ -352,9 +399,10 @@ impl Packs {
         let mut w = writing.locked();
         let now = self.opened.elapsed().as_millis() as u64;
         let young = |l: &Loc| l.put + age.as_millis() as u64 > now;
+        let keep: HashSet<Key> = keep.iter().map(|n| Key::of(n)).collect();
         let (live, total): (u64, u64) = {
             let index = self.index.reading();
-            let live = index.iter().filter(|(n, l)| keep.contains(n.as_str()) || young(l)).map(|(_, l)| l.len);
+            let live = index.iter().filter(|(n, l)| keep.contains(n) || young(l)).map(|(_, l)| u64::from(l.len));
             (live.sum(), self.packs.reading().values().filter_map(|p| p.raw.metadata().ok()).map(|m| m.len()).sum())
         };
         if total < 64 << 20 || total < 2 * live {
@@ -366,27 +414,27 @@ impl Packs {
         self.sync_locked(&mut w)?;
         let old: Vec<u32> = self.packs.reading().keys().copied().collect();
         self.next_pack(&mut w)?;
-        let entries: Vec<(String, Loc)> = self.index.reading().iter().map(|(n, l)| (n.clone(), *l)).collect();
+        let entries: Vec<(Key, Loc)> = self.index.reading().iter().map(|(n, l)| (n.clone(), *l)).collect();
         let mut gone = 0;
         let mut moved = HashMap::new();
-        for (name, loc) in entries {
-            if !(keep.contains(name.as_str()) || young(&loc)) {
+        for (key, loc) in entries {
+            if !(keep.contains(&key) || young(&loc)) {
                 gone += 1;
                 continue;
             }
             let pack = self.packs.reading().get(&loc.pack).cloned();
             let map = pack
-                .and_then(|p| p.mapped(loc.offset + loc.len))
+                .and_then(|p| p.mapped(loc.offset + u64::from(loc.len)))
                 .ok_or_else(|| std::io::Error::other("unreadable pack"))?;
             if w.len >= PACK_BYTES {
                 self.next_pack(&mut w)?;
             }
             let offset = w.len;
-            w.file.write_all(&map[loc.offset as usize..(loc.offset + loc.len) as usize])?;
-            w.len += loc.len;
+            w.file.write_all(&map[loc.offset as usize..(loc.offset + u64::from(loc.len)) as usize])?;
+            w.len += u64::from(loc.len);
             let number = w.number;
-            w.unsynced.push((number, format!("{name} {offset} {}\n", loc.len)));
-            moved.insert(name, Loc { pack: number, offset, ..loc });
+            w.unsynced.push((number, format!("{} {offset} {}\n", key.name(), loc.len)));
+            moved.insert(key, Loc { pack: number, offset, ..loc });
         }
         self.sync_locked(&mut w)?;
         *self.index.writing() = moved;
@@ -449,6 +497,28 @@ fn map(file: &std::fs::File) -> Option<memmap2::Mmap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_keys_give_back_the_name_they_were_made_of() {
+        for name in ["0000b910c89a2d64a7b1.png", "6f9faed7710123456789.html", "ffffffffffffffffffff.jpg"] {
+            assert!(matches!(Key::of(name), Key::Packed(_)), "{name} is packed");
+            assert_eq!(Key::of(name).name(), name);
+        }
+        // Anything else is kept as it is: upper-case hex (it would pack to
+        // the lower-case name's key), other lengths, long extensions.
+        for name in [
+            "0000B910C89A2D64A7B1.png",
+            "abc.png",
+            "0000b910c89a2d64a7b1.tar.gz",
+            "0000b910c89a2d64a7b1.jsonld",
+            "0000b910c89a2d64a7b1.",
+        ] {
+            assert!(matches!(Key::of(name), Key::Other(_)), "{name} is not packed");
+            assert_eq!(Key::of(name).name(), name);
+        }
+        assert_ne!(Key::of("0000b910c89a2d64a7b1.png"), Key::of("0000b910c89a2d64a7b1.jpg"));
+        assert_ne!(Key::of("0000b910c89a2d64a7b1.png"), Key::of("0000b910c89a2d64a7b2.png"));
+    }
 
     #[test]
     fn blobs_are_appended_once_read_back_after_a_reopen_and_compacted() {

@@ -34,8 +34,8 @@ pub struct Graph {
 pub struct GraphScreen {
     /// What the screen asks households (answer screens only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ask: Option<crate::layout::interact::Ask>,
-    pub carousel: Option<Carousel>,
+    pub ask: Option<Box<crate::layout::interact::Ask>>,
+    pub carousel: Option<Box<Carousel>>,
     pub kind: Kind,
     pub number: Option<u16>,
     pub parent: Option<String>,
@@ -128,7 +128,7 @@ pub struct FocusSprite {
 pub fn screen(screen: &crate::layout::Screen, pics: &Pictures) -> GraphScreen {
     GraphScreen {
         ask: screen.ask.clone(),
-        carousel: screen.carousel.as_ref().map(|(seconds, next)| Carousel { next: next.clone(), seconds: *seconds }),
+        carousel: screen.carousel.as_ref().map(|c| Box::new(Carousel { next: c.1.clone(), seconds: c.0 })),
         kind: screen.kind,
         number: screen.number,
         parent: screen.parent.clone(),
@@ -208,7 +208,7 @@ impl Graph {
             out.push((id, s));
             let targets = s.states.iter().flat_map(|state| KEYS.iter().filter_map(|k| state.keys.get(k)));
             for target in targets {
-                if let Some(next) = self.screens.get_key_value(&target.screen) {
+                if let Some(next) = self.screens.get_key_value(target.screen.as_str()) {
                     if seen.insert(next.0) {
                         queue.push_back(next);
                     }
@@ -247,7 +247,7 @@ mod tests {
         let target = |s: &str| Target::new(s, 0);
         let screen = |title: &str, parent: Option<&str>| GraphScreen {
             ask: None,
-            carousel: Some(Carousel { next: target("a-1"), seconds: 8 }),
+            carousel: Some(Box::new(Carousel { next: target("a-1"), seconds: 8 })),
             kind: Kind::Article,
             number: Some(101),
             parent: parent.map(str::to_string),

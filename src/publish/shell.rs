@@ -155,7 +155,7 @@ pub fn render(
     list(&mut html, input.numbers, |html, (n, t)| write!(html, "'{n}':'{t}'"));
     html.push_str("},\n");
     overlays(&mut html, input.overlays);
-    match &screen.carousel {
+    match screen.carousel.as_deref() {
         Some((s, t)) => {
             let _ = write!(html, "CAR=[{s},'{t}'],");
         }
