@@ -14,9 +14,10 @@
 /// what lives on (screen records, names, the glyph cache) scattered among
 /// the garbage of several heaps, pinning their pages. Measured on the
 /// county channel (bench/county.py 1.0, 42,595 screens, release), resident
-/// after the first render and save: 292.9 MB with glibc's default, 281.6
-/// and 272.0 MB with two heaps (same render time, 81.7 s against 82.0 s),
-/// 264.7 MB with one, which made the render 7 % slower. Call once at start.
+/// after the first render and save, one build in one run: 292.9 MB with
+/// glibc's default, 281.6 MB with two heaps (same render time, 81.7 s
+/// against 82.0 s; 272–278 MB in other runs), 264.7 MB with one, which
+/// made the render 7 % slower. Call once at start.
 #[allow(unsafe_code)] // A libc function with no preconditions; see below.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -88,18 +88,14 @@ impl Key {
     /// Only lower-case hex is packed, so a packed key names one name.
     fn packed(name: &str) -> Option<[u8; 16]> {
         let (hash, ext) = name.split_once('.')?;
-        let digit = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        if hash.len() != 20 || ext.is_empty() || ext.len() > 5 || ext.contains('.') {
+        if hash.len() != 20 || hash.bytes().any(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        if ext.is_empty() || ext.len() > 5 || ext.contains('.') {
             return None;
         }
         let mut key = [0u8; 16];
-        for (k, pair) in key.iter_mut().zip(hash.as_bytes().chunks_exact(2)) {
-            *k = digit(pair[0])? << 4 | digit(pair[1])?;
-        }
+        hex::decode_to_slice(hash, &mut key[..10]).ok()?;
         key[10] = ext.len() as u8;
         key[11..11 + ext.len()].copy_from_slice(ext.as_bytes());
         Some(key)
