@@ -49,6 +49,51 @@ fn render_writes_an_export_that_mirrors_the_url_space() {
     assert!(out_dir.path().join("index.html").exists());
 }
 
+/// An export over an earlier one (an edge node's folder, refreshed after an
+/// edit) ends the same as a fresh export: changed files replaced, a picture
+/// a killed export cut short written again, nothing left half-done.
+#[test]
+fn render_over_an_earlier_export_ends_as_a_fresh_one() {
+    let channel = common::copy_fixture("basic");
+    let earlier = tempfile::tempdir().unwrap();
+    let render = |out: &std::path::Path| {
+        let out = infotv(&["render", "--channels", channel.path().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    render(earlier.path());
+    // A killed export left a picture short and a screen text half written.
+    let pictures: Vec<_> = common::files_under(&earlier.path().join("a"));
+    let cut = pictures.iter().max_by_key(|p| std::fs::metadata(p).unwrap().len()).unwrap();
+    let whole = std::fs::read(cut).unwrap();
+    std::fs::write(cut, &whole[..whole.len() / 2]).unwrap();
+    let texts = common::files_under(&earlier.path().join("api/v1/sd/screens"));
+    std::fs::write(&texts[0], "{\"half").unwrap();
+    // Then staff edited an article.
+    let article = channel.path().join("01-第一栏目/02-乙项/2026-11-20-较新的消息.md");
+    std::fs::write(&article, "改过的正文。").unwrap();
+
+    render(earlier.path());
+    let fresh = tempfile::tempdir().unwrap();
+    render(fresh.path());
+    let mut compared = 0;
+    for file in common::files_under(fresh.path()) {
+        let relative = file.strip_prefix(fresh.path()).unwrap();
+        let again = std::fs::read(earlier.path().join(relative)).unwrap();
+        assert!(again == std::fs::read(&file).unwrap(), "{} differs from a fresh export", relative.display());
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared}");
+    assert_eq!(std::fs::read(cut).unwrap(), whole, "the cut picture is whole again");
+    let everything = common::files_under(earlier.path());
+    assert!(everything.iter().all(|p| p.extension().is_none_or(|e| e != "part")), "no file left beside its name");
+    let texts: String = everything
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(texts.contains("改过的正文"), "the edit is in the export");
+}
+
 #[test]
 fn render_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
     let out_dir = tempfile::tempdir().unwrap();
