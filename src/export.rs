@@ -87,10 +87,11 @@ impl File<'_> {
     fn bytes(&self, generation: &Generation) -> Result<bytes::Bytes> {
         match &self.src {
             Src::Bytes(b) => Ok(bytes::Bytes::copy_from_slice(b)),
-            // Mapped from the pack, not copied: an export is a one-off
-            // process and reads each blob once.
-            Src::Picture(name) | Src::Named(name) => match generation.blobs.get(name) {
-                Some(body) => Ok(body.bytes),
+            // Read, not mapped: pages of a mapped pack stay in the process
+            // until it ends, and a county's export then showed 3.8 GB
+            // resident against 0.8 GB read (the same time either way).
+            Src::Picture(name) | Src::Named(name) => match generation.blobs.read(name) {
+                Some(bytes) => Ok(bytes),
                 None => anyhow::bail!("{name} is missing from the generation's blobs"),
             },
         }
