@@ -3,7 +3,8 @@
 side, in the same run, on the figures issue 21 asks for:
 
 - cold render: `infotv render --out` of the whole channel, both profiles,
-  wall time per screen and the peak resident memory;
+  wall time per screen (with the export's files written, and the render
+  alone as its summary line gives it) and the peak resident memory;
 - serving: resident memory once the channel is on air (and saved);
 - one edited file on air: the median over EDITS edits, from the write until
   /api/v1/generation names a new generation, with the bytes the server wrote
@@ -13,7 +14,7 @@ side, in the same run, on the figures issue 21 asks for:
 Usage: bench/scale.py [SCALE (default 1.0)] [EDITS (default 5)] [RESTARTS (default 3)]
    INFOTV_BIN=path: another build.
 """
-import json, os, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
 
 from benchlib import BINARY, ROOT as root, free_port, release_build
 
@@ -41,10 +42,13 @@ def cold_render(channels):
                           cwd=root, capture_output=True, text=True, check=True)
     wall = time.monotonic() - began
     peak = int(done.stderr.strip().splitlines()[-1])
+    # The render alone, before the export's files are written: what a
+    # server's first render costs, and what the file system does not change.
+    rendered = int(re.search(r"duration=(\d+)ms", done.stdout + done.stderr).group(1)) / 1000
     screens = sum(len(json.load(open(os.path.join(out, "api/v1", p, "graph.json")))["screens"])
                   for p in os.listdir(os.path.join(out, "api/v1")) if os.path.isdir(os.path.join(out, "api/v1", p)))
     shutil.rmtree(out, ignore_errors=True)
-    return screens, wall, peak / 1024
+    return screens, wall, rendered, peak / 1024
 
 
 def serve(channels, data):
@@ -86,7 +90,7 @@ def wait_saved(data):
 
 
 def measure(name, channels):
-    screens, wall, peak = cold_render(channels)
+    screens, wall, rendered, peak = cold_render(channels)
     data = os.path.join(tmp, f"data-{name}")
     p, port, _ = serve(channels, data)
     wait_saved(data)
@@ -113,7 +117,8 @@ def measure(name, channels):
         warm.append(ms)
     p.kill()
     p.wait()
-    return {"screens": screens, "cold_s": wall, "ms_per_screen": wall * 1000 / screens, "render_peak_mb": peak,
+    return {"screens": screens, "cold_s": wall, "ms_per_screen": wall * 1000 / screens,
+            "render_ms_per_screen": rendered * 1000 / screens, "render_peak_mb": peak,
             "serving_mb": serving, "edit_ms": statistics.median(times), "edit_written_mb": statistics.median(writes),
             "restart_ms": statistics.median(warm)}
 
@@ -125,8 +130,8 @@ try:
     subprocess.run([sys.executable, os.path.join(root, "bench/county.py"), big, str(scale)], check=True,
                    stdout=subprocess.DEVNULL)
     rows = [("shipped", measure("shipped", shipped)), (f"county x{scale}", measure("county", big))]
-    keys = ["screens", "cold_s", "ms_per_screen", "render_peak_mb", "serving_mb", "edit_ms", "edit_written_mb",
-            "restart_ms"]
+    keys = ["screens", "cold_s", "ms_per_screen", "render_ms_per_screen", "render_peak_mb", "serving_mb", "edit_ms",
+            "edit_written_mb", "restart_ms"]
     print(f"{'':24}" + "".join(f"{n:>16}" for n, _ in rows))
     for k in keys:
         print(f"{k:24}" + "".join(f"{r[k]:>16.1f}" if isinstance(r[k], float) else f"{r[k]:>16}" for _, r in rows))

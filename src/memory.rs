@@ -1,6 +1,7 @@
 //! How infotv asks glibc to hold its memory: large blocks mapped on their
-//! own, and what a render freed given back. With `serve::sendfile`'s two
-//! system calls, the only unsafe code in infotv.
+//! own, and what a render freed given back. One of three places with unsafe
+//! code, each a system call std has no safe form of: this,
+//! `serve::sendfile`, and the mapping of blob packs in `publish::blobs`.
 
 /// Keeps large blocks (canvases, encoded pictures being built, the saved
 /// generation's file) out of glibc's heaps: each is mapped on its own and

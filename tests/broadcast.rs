@@ -131,15 +131,27 @@ fn frames(video: &Path, out: &Path) -> Vec<image::RgbImage> {
 
 /// The newest whole segment named by the playlist, saved to `to`.
 fn newest_segment(boxes: SocketAddr, to: &Path) -> (u64, PathBuf) {
-    let playlist = get(boxes, "/live/sd/index.m3u8", &[]).text();
-    let name = playlist.lines().rfind(|l| l.ends_with(".ts")).unwrap().to_string();
-    let number: u64 = name.trim_start_matches("seg-").trim_end_matches(".ts").parse().unwrap();
-    let seg = get(boxes, &format!("/live/sd/{name}"), &[]);
-    assert_eq!(seg.status, 200);
-    assert_eq!(seg.header("content-type"), Some("video/mp2t"));
-    let path = to.join(&name);
-    std::fs::write(&path, &seg.body).unwrap();
-    (number, path)
+    // The encoder restarts when the loop changes and clears its segments: a
+    // segment the playlist named a moment ago may be gone, and the playlist
+    // read again names the new ones.
+    wait_for(Duration::from_secs(20), || {
+        let playlist = get(boxes, "/live/sd/index.m3u8", &[]);
+        if playlist.status != 200 {
+            return None;
+        }
+        let name = playlist.text().lines().rfind(|l| l.ends_with(".ts"))?.to_string();
+        let number: u64 = name.trim_start_matches("seg-").trim_end_matches(".ts").parse().unwrap();
+        let seg = get(boxes, &format!("/live/sd/{name}"), &[]);
+        if seg.status == 404 {
+            return None;
+        }
+        assert_eq!(seg.status, 200);
+        assert_eq!(seg.header("content-type"), Some("video/mp2t"));
+        let path = to.join(&name);
+        std::fs::write(&path, &seg.body).unwrap();
+        Some((number, path))
+    })
+    .expect("a segment the playlist names within 20 s")
 }
 
 /// Waits for a segment newer than `after` and returns it.
