@@ -40,7 +40,7 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
     let mut ext = Extras::default();
     let mut codes: HashMap<u16, String> = HashMap::new();
     let mut xf_formats: Vec<u16> = Vec::new();
-    let mut sheets: Vec<(u32, String)> = Vec::new();
+    let mut sheets: Vec<(u32, String, bool)> = Vec::new();
     for (kind, data) in Records::at(&stream, 0) {
         match kind {
             // FORMAT: ifmt, then the code as an XLUnicodeString.
@@ -56,10 +56,10 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
             0x0085 => {
                 let pos = u32_at(data, 0).ok_or("short BOUNDSHEET record")?;
                 let (name, _) = unicode_string(data, 6, false).ok_or("bad sheet name")?;
-                // Worksheets only (dt = 0), visible or not: the caller keeps the visible ones.
-                if data.get(5) == Some(&0) {
-                    sheets.push((pos, name));
-                }
+                // Every kind of sheet is read by calamine and so counted;
+                // worksheets only (dt = 0), visible or not, are kept: the
+                // caller keeps the visible ones.
+                sheets.push((pos, name, data.get(5) == Some(&0)));
             }
             0x000A => break,
             _ => {}
@@ -74,8 +74,11 @@ pub fn scan(bytes: &[u8]) -> Result<Extras, String> {
     // its cells out in their bounding box: both are checked against
     // `MAX_CELLS` over the workbook before calamine sees it.
     let mut cells: u64 = 0;
-    for (pos, name) in sheets {
-        ext.sheets.push(sheet_extras(&stream, pos as usize, name, &mut cells)?);
+    for (pos, name, worksheet) in sheets {
+        let sheet = sheet_extras(&stream, pos as usize, name, &mut cells)?;
+        if worksheet {
+            ext.sheets.push(sheet);
+        }
     }
     Ok(ext)
 }
