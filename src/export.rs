@@ -100,17 +100,15 @@ impl File<'_> {
     /// Writes a file new to `out` in place; one already there is left to
     /// be replaced, or kept when it is this picture.
     fn put(&self, generation: &Generation) -> Result<Put> {
-        let bytes = self.bytes(generation)?;
         match fs::symlink_metadata(&self.path) {
-            Ok(there)
-                if matches!(self.src, Src::Picture(_)) && there.is_file() && there.len() == bytes.len() as u64 =>
-            {
-                return Ok(Put::Done);
-            }
+            Ok(there) if self.kept(generation, &there) => return Ok(Put::Done),
             Ok(_) => return Ok(Put::Replace),
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot write {}", self.path.display())),
         }
+        // Read only to be written: a picture kept or a file left to be
+        // replaced costs no read here.
+        let bytes = self.bytes(generation)?;
         let file = match fs::OpenOptions::new().write(true).create_new(true).open(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(Put::Replace),
@@ -118,6 +116,13 @@ impl File<'_> {
         };
         (&file).write_all(&bytes).with_context(|| format!("cannot write {}", self.path.display()))?;
         Ok(Put::Done)
+    }
+
+    /// Whether the file `there` is this picture already, by the length the
+    /// blob index gives: its bytes are not read.
+    fn kept(&self, generation: &Generation, there: &fs::Metadata) -> bool {
+        let Src::Picture(name) = self.src else { return false };
+        there.is_file() && generation.blobs.len(name) == Some(there.len())
     }
 
     /// Writes beside the file and renames over it.

@@ -337,6 +337,14 @@ impl Blobs {
         }
     }
 
+    /// The length of `name`'s bytes, from the index: nothing is read.
+    pub fn len(&self, name: &str) -> Option<u64> {
+        match &self.place {
+            Place::Memory(m) => m.locked().get(name).map(|b| b.len() as u64),
+            Place::Disk(p) => p.index.reading().get(&Key::of(name)).map(|loc| u64::from(loc.len)),
+        }
+    }
+
     /// The bytes of `name`, copied out of their pack: for what is read
     /// once (the saved generation's buckets, an export), so that no mapping
     /// keeps those pages in the server's resident memory afterwards.
