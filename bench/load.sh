@@ -63,6 +63,13 @@ CONF
 
 # Up to 15 minutes: a cold start of the county channel renders 42,000 screens first.
 for _ in $(seq 4500); do curl -sf -o /dev/null http://127.0.0.1:18480/healthz && break; sleep 0.2; done
+# And until that generation is saved: pictures go out with sendfile only from
+# the saved store, and the save's own CPU time would count against infotv.
+# On the county channel the save takes tens of seconds after the render.
+data=${DATA:-$tmp/data}
+for _ in $(seq 4500); do [ -f "$data/onair.bin" ] && break; sleep 0.2; done
+size=-1
+while [ "$size" != "$(stat -c %s "$data/onair.bin")" ]; do size=$(stat -c %s "$data/onair.bin"); sleep 2; done
 
 # The same screen and picture from both: the home shell and the median-size
 # base picture of the sd profile.
