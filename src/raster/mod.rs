@@ -3,7 +3,6 @@
 
 mod cache;
 mod canvas;
-mod deflate;
 pub mod encode;
 mod outline;
 pub mod scratch;
