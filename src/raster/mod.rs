@@ -3,6 +3,7 @@
 
 mod cache;
 mod canvas;
+mod deflate;
 pub mod encode;
 mod outline;
 pub mod scratch;
