@@ -142,7 +142,11 @@ impl App {
         let blobs = Arc::new(blobs);
         let saved = publish::disk::load(&config.data, &blobs);
         let fonts = Arc::new(fonts.join().map_err(|_| anyhow::anyhow!("loading the fonts panicked"))??);
-        let renderer = Arc::new(Renderer::new(&config.channels, fonts.clone()).with_blobs(blobs.clone()));
+        let renderer = Arc::new(
+            Renderer::new(&config.channels, fonts.clone())
+                .with_blobs(blobs.clone())
+                .with_spool(&config.data.join("pictures")),
+        );
         let saved = restore(saved, &station, &renderer, loaded);
 
         // The store is for operators: when the data folder is unusable the
@@ -174,7 +178,12 @@ impl App {
         let mut admin =
             Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
         admin.renderer = Some(renderer.clone());
-        admin.previewer = Some(Arc::new(Renderer::new(&config.channels, fonts.clone()).with_blobs(blobs)));
+        // Its own spool: each renderer sweeps what it does not use.
+        admin.previewer = Some(Arc::new(
+            Renderer::new(&config.channels, fonts.clone())
+                .with_blobs(blobs)
+                .with_spool(&config.data.join("pictures-preview")),
+        ));
         let admin = Arc::new(admin);
 
         let told = [station.log.subscribe(), station.log.subscribe()];

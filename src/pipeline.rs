@@ -118,6 +118,13 @@ impl Renderer {
         self
     }
 
+    /// Keeps the channel's pictures as files in `dir` (this renderer's
+    /// alone) between renders, instead of in memory.
+    pub fn with_spool(mut self, dir: &Path) -> Renderer {
+        self.last_good = Mutex::new(content::LastGood::with_spool(dir));
+        self
+    }
+
     pub fn blobs(&self) -> &Arc<publish::blobs::Blobs> {
         &self.blobs
     }

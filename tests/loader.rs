@@ -356,3 +356,52 @@ fn a_stray_cell_far_away_cannot_exhaust_memory() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].zh.contains("超过 20000 行"), "{problems:#?}");
 }
+
+#[test]
+fn a_servers_pictures_live_in_its_spool_until_nothing_uses_them() {
+    let grass = std::fs::read(common::fixture("kinds/02-图集/01-照片/01-草地.jpg")).unwrap();
+    let upright = std::fs::read(common::fixture("kinds/02-图集/01-照片/02-竖拍.jpg")).unwrap();
+    let dir = channel(&[("图.jpg", &grass), ("2026-11-21-配图.md", "见图。\n\n![图](图.jpg)\n".as_bytes())]);
+    let item = dir.path().join("01-栏目/01-子项");
+    let spool = tempfile::tempdir().unwrap();
+    let spooled = || {
+        let mut names: Vec<String> =
+            std::fs::read_dir(spool.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    };
+    let mut last = content::LastGood::with_spool(spool.path());
+    let (site, problems) = content::load_with(dir.path(), &last);
+    assert!(problems.is_empty(), "{problems:#?}");
+    last.remember(&site);
+    let first = site.columns[0].items[0].pictures[0].1.clone();
+    // One copy named by its hash, read back whole.
+    assert_eq!(spooled(), std::slice::from_ref(&first.hash));
+    assert_eq!(&*first.bytes().unwrap(), &grass[..]);
+
+    // Staff break the picture: its last good version stands in, and its
+    // bytes are still there to draw, from the spool.
+    std::fs::write(item.join("图.jpg"), &grass[..grass.len() / 3]).unwrap();
+    let (site, problems) = content::load_with(dir.path(), &last);
+    assert!(problems.iter().any(|p| p.last_good && p.path.ends_with("图.jpg")), "{problems:#?}");
+    let standing = site.columns[0].items[0].pictures[0].1.clone();
+    assert_eq!(standing.hash, first.hash);
+    assert_eq!(&*standing.bytes().unwrap(), &grass[..]);
+    last.remember(&site);
+    assert_eq!(spooled(), std::slice::from_ref(&first.hash), "what stands in stays");
+
+    // Another picture in its place: it is spooled, and the old copy swept.
+    std::fs::write(item.join("图.jpg"), &upright).unwrap();
+    let (site, problems) = content::load_with(dir.path(), &last);
+    assert!(problems.is_empty(), "{problems:#?}");
+    last.remember(&site);
+    let second = site.columns[0].items[0].pictures[0].1.clone();
+    assert_ne!(second.hash, first.hash);
+    assert_eq!(spooled(), std::slice::from_ref(&second.hash));
+    assert_eq!(&*second.bytes().unwrap(), &upright[..]);
+    assert!(first.bytes().is_none(), "a swept copy is gone");
+
+    // A copy damaged on disk is refused, not drawn as something else.
+    std::fs::write(spool.path().join(&second.hash), &grass).unwrap();
+    assert!(second.bytes().is_none());
+}

@@ -265,6 +265,8 @@ pub struct LastGood {
     docs: HashMap<String, Arc<Doc>>,
     pictures: HashMap<String, Arc<ImageData>>,
     parsed: std::sync::Mutex<Parsed>,
+    /// Where pictures are kept instead of memory (see `photo::Held`).
+    spool: Option<std::path::PathBuf>,
 }
 
 /// Files as they last parsed, and which of them this load has seen.
@@ -342,6 +344,12 @@ impl Stamp {
 }
 
 impl LastGood {
+    /// Keeps pictures as files in `dir` (a folder of their own: what is not
+    /// this loader's is removed from it) instead of in memory.
+    pub fn with_spool(dir: &Path) -> LastGood {
+        LastGood { spool: Some(dir.to_path_buf()), ..LastGood::default() }
+    }
+
     /// Sets what every file's parse depends on: the site's settings and
     /// the day (the checks know the year).
     fn set_context(&self, config: &SiteConfig) {
@@ -410,6 +418,30 @@ impl LastGood {
             for (source, image) in &item.pictures {
                 self.pictures.insert(source.clone(), image.clone());
             }
+        }
+        if let Some(dir) = &self.spool {
+            self.sweep_spool(dir, site);
+        }
+    }
+
+    /// Removes the spooled pictures that nothing on air or remembered uses:
+    /// the site's and the last good versions, and what the parse cache holds.
+    fn sweep_spool(&self, dir: &Path, site: &Site) {
+        let parsed = self.parsed.locked();
+        let items = site.all_items();
+        let docs = items.iter().flat_map(|i| i.docs.iter()).chain(self.docs.values()).map(|d| &**d);
+        let docs = docs.chain(parsed.docs.values().filter_map(|(_, d, _)| d.as_deref()));
+        let in_docs = docs.flat_map(|d| d.blocks()).filter_map(|b| match b {
+            Block::Image { image, .. } => Some(image),
+            _ => None,
+        });
+        let pictures = items.iter().flat_map(|i| i.pictures.iter().map(|(_, p)| p)).chain(self.pictures.values());
+        let cached = parsed.pictures.values().filter_map(|(_, p, _)| p.as_ref());
+        let keep: std::collections::HashSet<&str> =
+            pictures.chain(cached).chain(in_docs).map(|p| p.hash.as_str()).collect();
+        let gone = photo::sweep_spool(dir, &keep);
+        if gone > 0 {
+            tracing::debug!(gone, kept = keep.len(), "swept the picture spool");
         }
     }
 
@@ -635,14 +667,18 @@ fn load_item(
         let source = rel(&file.path);
         let before = problems.len();
         let stamp = Stamp::of(&root.join(&file.path), [0; 32]);
-        let probed = match last.parsed_picture(&source, stamp) {
+        let parsed =
+            last.parsed_picture(&source, stamp).filter(|(image, _)| image.as_ref().is_none_or(|i| i.is_held()));
+        let probed = match parsed {
             Some((image, found)) => {
                 problems.extend(found);
                 image
             }
             None => {
                 let probed = match read_bytes(root, &file.path, photo::MAX_FILE_BYTES, problems) {
-                    Some(bytes) => photo::probe(&source, bytes).map_err(|p| problems.push(*p)).ok(),
+                    Some(bytes) => {
+                        photo::probe_into(&source, bytes, last.spool.as_deref()).map_err(|p| problems.push(*p)).ok()
+                    }
                     None => None,
                 };
                 last.parsed_picture_is(&source, stamp, &probed, &problems[before..]);

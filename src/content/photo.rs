@@ -1,7 +1,9 @@
 //! Pictures: read as bytes with their size and EXIF orientation; decoding to
 //! pixels is raster's job.
 
-use std::io::Cursor;
+use std::borrow::Cow;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use image::metadata::Orientation;
@@ -18,7 +20,7 @@ pub const MAX_FILE_BYTES: u64 = 30 * 1024 * 1024;
 
 /// An encoded picture from the channel folder.
 pub struct ImageData {
-    pub bytes: Vec<u8>,
+    bytes: Held,
     /// Size as shown, after the EXIF orientation is applied.
     pub width: u32,
     pub height: u32,
@@ -41,7 +43,106 @@ impl PartialEq for ImageData {
 }
 
 /// Reads a picture's header; a problem when it is not a picture infotv can show.
+/// Where a picture's encoded bytes are kept between its load and its decode.
+enum Held {
+    /// One-off renders and tests, and pictures inside another file.
+    Memory(Vec<u8>),
+    /// A server's pictures: a copy named by its hash in the data folder's
+    /// spool (the county channel's come to 42 MB, which the server would
+    /// otherwise hold for as long as it serves). A copy, not the channel's
+    /// file: staff may break or replace that while its last good version
+    /// stays on air. Read when a screen is drawn (once a size; raster keeps
+    /// the pixels for the render).
+    Spooled(PathBuf),
+}
+
+impl ImageData {
+    /// The encoded picture; `None` when its spooled copy is gone or no
+    /// longer matches its hash (a damaged data folder), which raster draws
+    /// as an empty frame.
+    pub fn bytes(&self) -> Option<Cow<'_, [u8]>> {
+        match &self.bytes {
+            Held::Memory(bytes) => Some(Cow::Borrowed(bytes)),
+            Held::Spooled(path) => {
+                let mut bytes = Vec::new();
+                std::fs::File::open(path).ok()?.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+                (hash_of(&bytes) == self.hash).then_some(Cow::Owned(bytes))
+            }
+        }
+    }
+}
+
+impl ImageData {
+    /// Whether its bytes are still where they were put: a spooled copy
+    /// someone removed is read from the channel again.
+    pub fn is_held(&self) -> bool {
+        match &self.bytes {
+            Held::Memory(_) => true,
+            Held::Spooled(path) => path.is_file(),
+        }
+    }
+}
+
+fn hash_of(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex()[..20].to_string()
+}
+
+/// A picture checked from its `bytes`, held in memory.
 pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>> {
+    probe_into(path, bytes, None)
+}
+
+/// A picture checked from its `bytes`, and when there is a `spool` folder
+/// copied there as a file named by its hash (unless already there) and held
+/// only by that name. A copy that cannot be written (a full disk) leaves the
+/// picture in memory, as without a spool.
+pub fn probe_into(path: &str, bytes: Vec<u8>, spool: Option<&Path>) -> Result<Arc<ImageData>, Box<Problem>> {
+    let mut image = checked(path, &bytes)?;
+    image.bytes = match spool.map(|dir| spool_copy(dir, &image.hash, &bytes)) {
+        Some(Ok(file)) => Held::Spooled(file),
+        Some(Err(e)) => {
+            tracing::warn!("cannot copy picture {path} to the spool, holding it in memory: {e}");
+            Held::Memory(bytes)
+        }
+        None => Held::Memory(bytes),
+    };
+    Ok(Arc::new(image))
+}
+
+/// Writes `bytes` to `dir/hash` whole or not at all: beside it under a name
+/// of its own first (two sub-items may hold the same picture), then renamed.
+fn spool_copy(dir: &Path, hash: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PART: AtomicU64 = AtomicU64::new(0);
+    let file = dir.join(hash);
+    if std::fs::metadata(&file).is_ok_and(|m| m.len() == bytes.len() as u64) {
+        return Ok(file);
+    }
+    std::fs::create_dir_all(dir)?;
+    let part = dir.join(format!("{hash}.{}.{}.part", std::process::id(), PART.fetch_add(1, Ordering::Relaxed)));
+    let written = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, &file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    written.map(|()| file)
+}
+
+/// Removes from `dir` every spooled picture whose hash `keep` does not hold,
+/// and pieces of copies a killed process left. Returns how many went.
+pub fn sweep_spool(dir: &Path, keep: &std::collections::HashSet<&str>) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut gone = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !keep.contains(name.to_string_lossy().as_ref()) && std::fs::remove_file(entry.path()).is_ok() {
+            gone += 1;
+        }
+    }
+    gone
+}
+
+/// The picture's size, orientation and hash, when its header is sound.
+fn checked(path: &str, bytes: &[u8]) -> Result<ImageData, Box<Problem>> {
     let bad = |err: String| {
         let err = err.trim();
         Box::new(
@@ -56,7 +157,7 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>>
             ),
         )
     };
-    if truncated(&bytes) {
+    if truncated(bytes) {
         return Err(Box::new(
             Problem::new(
                 path,
@@ -70,7 +171,7 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>>
         ));
     }
     let ((w, h), orientation) = {
-        let reader = ImageReader::new(Cursor::new(&bytes)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
+        let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
         let mut decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
         (decoder.dimensions(), decoder.orientation().unwrap_or(Orientation::NoTransforms))
     };
@@ -93,8 +194,7 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>>
         }
         _ => (w, h),
     };
-    let hash = blake3::hash(&bytes).to_hex()[..20].to_string();
-    Ok(Arc::new(ImageData { bytes, width, height, orientation, hash }))
+    Ok(ImageData { bytes: Held::Memory(Vec::new()), width, height, orientation, hash: hash_of(bytes) })
 }
 
 /// Whether an encoded picture stops before its format's end marker — the mark

@@ -49,7 +49,13 @@ impl RasterCache {
         if let Some(p) = self.pictures.locked().get(&key) {
             return p.clone();
         }
-        let decoded = decode_picture(image).map(|img| {
+        let Some(bytes) = image.bytes() else {
+            // Changed since it was loaded: not remembered, so the render
+            // that loads the new picture draws it.
+            tracing::warn!("picture {} changed on disk while it was being drawn", image.hash);
+            return None;
+        };
+        let decoded = decode(&bytes, image.orientation).map(|img| {
             let mut rgb = img.into_rgb8();
             if (rgb.width(), rgb.height()) != (w, h) {
                 // Halved (2x2 averages) while still at least twice the size
@@ -132,13 +138,17 @@ fn halve(src: &RgbImage) -> RgbImage {
 }
 
 pub fn decode_picture(image: &ImageData) -> Option<DynamicImage> {
-    let mut reader = ImageReader::new(Cursor::new(&image.bytes)).with_guessed_format().ok()?;
+    decode(&image.bytes()?, image.orientation)
+}
+
+fn decode(bytes: &[u8], orientation: image::metadata::Orientation) -> Option<DynamicImage> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
     // The loader refused bombs by their header; this bounds the decoder too.
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(crate::content::photo::MAX_PIXELS * 4 + (64 << 20));
     reader.limits(limits);
     let decoder = reader.into_decoder().ok()?;
     let mut img = DynamicImage::from_decoder(decoder).ok()?;
-    img.apply_orientation(image.orientation);
+    img.apply_orientation(orientation);
     Some(img)
 }
