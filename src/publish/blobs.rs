@@ -119,6 +119,25 @@ struct Pack {
     raw: std::fs::File,
 }
 
+/// The bytes sendfile(2) moves in one pass: the kernel's pipe of 16 pages.
+const SPLICE_PASS: u64 = 16 * PAGE;
+const PAGE: u64 = 4096;
+
+/// Where a blob of `len` bytes goes in a pack that ends at `end`: right
+/// there, unless from there it would span more pages than sendfile(2)
+/// moves in one pass; then at the next page boundary, as a file of its own
+/// would lie. Measured on loopback (Linux 6.18), a 66 KB picture starting
+/// mid-page went out at a quarter of the rate of the same picture starting
+/// on a page, for nginx as for infotv; a picture within one pass is sent
+/// as fast wherever it starts, so small blobs stay packed tight.
+fn start_for(end: u64, len: u64) -> u64 {
+    if end % PAGE + len <= SPLICE_PASS {
+        end
+    } else {
+        end.next_multiple_of(PAGE)
+    }
+}
+
 struct Writing {
     number: u32,
     file: std::fs::File,
@@ -127,6 +146,24 @@ struct Writing {
     unsynced: Vec<(u32, String)>,
     /// A write failed since the last `settle` (a full disk).
     failed: Option<String>,
+}
+
+impl Writing {
+    /// Pads the pack up to where a blob of `len` bytes starts (see
+    /// [`start_for`]) and says where that is. The padding is dead space,
+    /// named by no index line: a crash in the middle of it loses nothing.
+    fn start_for(&mut self, len: u64) -> std::io::Result<u64> {
+        let start = start_for(self.len, len);
+        if start > self.len {
+            let pad = [0u8; PAGE as usize];
+            if let Err(e) = self.file.write_all(&pad[..(start - self.len) as usize]) {
+                self.len = self.file.metadata().map_or(self.len, |m| m.len());
+                return Err(e);
+            }
+            self.len = start;
+        }
+        Ok(start)
+    }
 }
 
 /// A blob's bytes to send, and where they lie in a file (for sendfile).
@@ -293,7 +330,13 @@ impl Blobs {
                 if w.len >= PACK_BYTES {
                     p.next_pack(&mut w)?;
                 }
-                let offset = w.len;
+                let offset = match w.start_for(bytes.len() as u64) {
+                    Ok(offset) => offset,
+                    Err(e) => {
+                        w.failed.get_or_insert_with(|| format!("{name}: {e}"));
+                        return Err(e);
+                    }
+                };
                 if let Err(e) = w.file.write_all(bytes) {
                     // Whatever part went in is dead space; the pack goes on after it.
                     w.len = w.file.metadata().map_or(offset, |m| m.len());
@@ -433,9 +476,9 @@ impl Packs {
             if w.len >= PACK_BYTES {
                 self.next_pack(&mut w)?;
             }
-            let offset = w.len;
+            let offset = w.start_for(u64::from(loc.len))?;
             w.file.write_all(&map[loc.offset as usize..(loc.offset + u64::from(loc.len)) as usize])?;
-            w.len += u64::from(loc.len);
+            w.len = offset + u64::from(loc.len);
             let number = w.number;
             w.unsynced.push((number, format!("{} {offset} {}\n", key.name(), loc.len)));
             moved.insert(key, Loc { pack: number, offset, ..loc });
@@ -560,5 +603,43 @@ mod tests {
         let reopened = Blobs::open(dir.path()).unwrap();
         assert_eq!(&reopened.read("abc.png").unwrap()[..], b"picture");
         assert!(!reopened.has("dead.bin"));
+    }
+
+    #[test]
+    fn a_blob_longer_than_a_sendfile_pass_from_where_it_would_start_starts_on_a_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path()).unwrap();
+        let blob =
+            |len: usize, seed: u8| Bytes::from((0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect::<Vec<_>>());
+        let cases = [
+            ("a.png", blob(100, 1)),     // at 0
+            ("b.png", blob(60_000, 2)),  // at 100: 100 + 60,000 fits one pass
+            ("c.png", blob(66_000, 3)),  // at 60,100: longer than a pass, to 61,440
+            ("d.png", blob(3, 4)),       // right after c
+            ("e.png", blob(65_536, 5)),  // at 127,443, mid-page: to 131,072
+            ("f.png", blob(200_000, 6)), // right after e, on a page already
+        ];
+        for (name, bytes) in &cases {
+            blobs.put(name, bytes).unwrap();
+        }
+        blobs.sync().unwrap();
+        let at = |name: &str| blobs.get(name).unwrap().at.unwrap().offset;
+        let starts: Vec<u64> = cases.iter().map(|(name, _)| at(name)).collect();
+        assert_eq!(starts, [0, 100, 61_440, 127_440, 131_072, 196_608]);
+        // Everything reads back whole, here and after a reopen: the padding
+        // between blobs is named by no index line.
+        let again = Blobs::open(dir.path()).unwrap();
+        for (name, bytes) in &cases {
+            assert_eq!(&blobs.get(name).unwrap().bytes, bytes, "{name}");
+            assert_eq!(&again.read(name).unwrap(), bytes, "{name} after a reopen");
+        }
+        // Compaction (dead bytes outweigh live ones) keeps the rule: the
+        // kept long blob lands on a page wherever its turn comes.
+        again.put("dead.bin", &Bytes::from(vec![7u8; 70 << 20])).unwrap();
+        again.sync().unwrap();
+        assert_eq!(again.sweep(&HashSet::from(["d.png", "c.png"]), Duration::ZERO), 5);
+        assert!(again.has("c.png") && !again.has("f.png"));
+        assert_eq!(again.get("c.png").unwrap().at.unwrap().offset % PAGE, 0);
+        assert_eq!(&again.read("c.png").unwrap(), &cases[2].1);
     }
 }
