@@ -42,7 +42,6 @@ impl PartialEq for ImageData {
     }
 }
 
-/// Reads a picture's header; a problem when it is not a picture infotv can show.
 /// Where a picture's encoded bytes are kept between its load and its decode.
 enum Held {
     /// One-off renders and tests, and pictures inside another file.
@@ -70,9 +69,7 @@ impl ImageData {
             }
         }
     }
-}
 
-impl ImageData {
     /// Whether its bytes are still where they were put: a spooled copy
     /// someone removed is read from the channel again.
     pub fn is_held(&self) -> bool {

@@ -119,9 +119,9 @@ struct Pack {
     raw: std::fs::File,
 }
 
+const PAGE: u64 = 4096;
 /// The bytes sendfile(2) moves in one pass: the kernel's pipe of 16 pages.
 const SPLICE_PASS: u64 = 16 * PAGE;
-const PAGE: u64 = 4096;
 
 /// Where a blob of `len` bytes goes in a pack that ends at `end`: right
 /// there, unless from there it would span more pages than sendfile(2)
@@ -149,20 +149,25 @@ struct Writing {
 }
 
 impl Writing {
-    /// Pads the pack up to where a blob of `len` bytes starts (see
-    /// [`start_for`]) and says where that is. The padding is dead space,
-    /// named by no index line: a crash in the middle of it loses nothing.
-    fn start_for(&mut self, len: u64) -> std::io::Result<u64> {
-        let start = start_for(self.len, len);
-        if start > self.len {
-            let pad = [0u8; PAGE as usize];
-            if let Err(e) = self.file.write_all(&pad[..(start - self.len) as usize]) {
-                self.len = self.file.metadata().map_or(self.len, |m| m.len());
-                return Err(e);
+    /// Appends `bytes` where a blob of their length starts (see
+    /// [`start_for`]), after padding up to there, and says where that is.
+    /// Padding is named by no index line, and neither is whatever part of a
+    /// failed write went in: dead space, the pack going on after it.
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<u64> {
+        let start = start_for(self.len, bytes.len() as u64);
+        let pad = [0u8; PAGE as usize];
+        let written =
+            self.file.write_all(&pad[..(start - self.len) as usize]).and_then(|()| self.file.write_all(bytes));
+        match written {
+            Ok(()) => {
+                self.len = start + bytes.len() as u64;
+                Ok(start)
             }
-            self.len = start;
+            Err(e) => {
+                self.len = self.file.metadata().map_or(self.len, |m| m.len());
+                Err(e)
+            }
         }
-        Ok(start)
     }
 }
 
@@ -330,20 +335,13 @@ impl Blobs {
                 if w.len >= PACK_BYTES {
                     p.next_pack(&mut w)?;
                 }
-                let offset = match w.start_for(bytes.len() as u64) {
+                let offset = match w.append(bytes) {
                     Ok(offset) => offset,
                     Err(e) => {
                         w.failed.get_or_insert_with(|| format!("{name}: {e}"));
                         return Err(e);
                     }
                 };
-                if let Err(e) = w.file.write_all(bytes) {
-                    // Whatever part went in is dead space; the pack goes on after it.
-                    w.len = w.file.metadata().map_or(offset, |m| m.len());
-                    w.failed.get_or_insert_with(|| format!("{name}: {e}"));
-                    return Err(e);
-                }
-                w.len = offset + bytes.len() as u64;
                 let number = w.number;
                 w.unsynced.push((number, format!("{name} {offset} {}\n", bytes.len())));
                 let put = p.opened.elapsed().as_millis() as u64;
@@ -476,9 +474,7 @@ impl Packs {
             if w.len >= PACK_BYTES {
                 self.next_pack(&mut w)?;
             }
-            let offset = w.start_for(u64::from(loc.len))?;
-            w.file.write_all(&map[loc.offset as usize..(loc.offset + u64::from(loc.len)) as usize])?;
-            w.len = offset + u64::from(loc.len);
+            let offset = w.append(&map[loc.offset as usize..(loc.offset + u64::from(loc.len)) as usize])?;
             let number = w.number;
             w.unsynced.push((number, format!("{} {offset} {}\n", key.name(), loc.len)));
             moved.insert(key, Loc { pack: number, offset, ..loc });
