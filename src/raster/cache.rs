@@ -137,6 +137,12 @@ fn halve(src: &RgbImage) -> RgbImage {
     RgbImage::from_raw(w, h, out).expect("sized to fit")
 }
 
+/// The picture decoded and turned upright (the fuzzer's way in; the cache
+/// reads the bytes itself to tell a spooled copy gone missing).
+pub fn decode_picture(image: &ImageData) -> Option<DynamicImage> {
+    decode(&image.bytes()?, image.orientation)
+}
+
 fn decode(bytes: &[u8], orientation: image::metadata::Orientation) -> Option<DynamicImage> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().ok()?;
     // The loader refused bombs by their header; this bounds the decoder too.

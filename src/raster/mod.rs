@@ -8,7 +8,7 @@ pub mod encode;
 mod outline;
 pub mod scratch;
 
-pub use cache::RasterCache;
+pub use cache::{decode_picture, RasterCache};
 pub use canvas::Canvas;
 pub use encode::Format;
 
