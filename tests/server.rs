@@ -94,3 +94,95 @@ fn errors_and_methods() {
     // An out-of-range focus shows the first state instead of failing.
     assert_eq!(request(addr, "GET", "/tv/sd/home.html?f=99").status, 200);
 }
+
+/// The box port answers GET and HEAD on its own HTTP/1.1 path and hands a
+/// connection to hyper at the first request it leaves to it (here an
+/// OPTIONS): the two must give the same answers, byte for byte but the date.
+#[test]
+fn the_ports_own_http_path_answers_as_hyper_does() {
+    let server = Binary::start(&common::fixture("basic"));
+    let addr = server.boxes;
+    let graph = request(addr, "GET", "/api/v1/sd/graph.json").json();
+    let image = graph["screens"]["home"]["states"][0]["image"].as_str().unwrap().to_string();
+    let image_tag = request(addr, "GET", &image).header("etag").unwrap().to_string();
+    let shell_tag = request(addr, "GET", "/tv/sd/home.html").header("etag").unwrap().to_string();
+    let asks: Vec<(String, bool)> = [
+        ("GET /tv/sd/home.html", "", false),
+        ("GET /tv/sd/home.html?f=1", "User-Agent: Mozilla/5.0 (Box; iPanel 3.0)\r\n", false),
+        ("GET /tv/sd/home.html", &format!("If-None-Match: {shell_tag}\r\n"), false),
+        ("GET /tv/sd/home.html", "X-Requested-With: XMLHttpRequest\r\n", false),
+        ("HEAD /tv/sd/home.html", "", true),
+        (&format!("GET {image}"), "", false),
+        (&format!("HEAD {image}"), "", true),
+        (&format!("GET {image}"), &format!("If-None-Match: W/{image_tag}, \"x\"\r\n"), false),
+        ("GET /", "", false),
+        ("GET /?return=http%3A%2F%2Fportal%2Fback&x=1", "", false),
+        ("GET /healthz", "Content-Length: 0\r\n", false),
+        ("GET /favicon.ico", "", false),
+        ("GET /api/v1/sd/graph.json", "", false),
+        ("GET /tv/sd/a-screen-that-is-gone.html", "", false),
+        ("GET /tv/sd/home.html?f=999", "", false),
+        ("GET /nothing", "", false),
+        ("GET /a/0000.png", "", false),
+        ("GET /api/v1/answer", "", false),
+        ("HEAD /favicon.ico", "", true),
+        ("GET /healthz", "Connection: close\r\n", false),
+    ]
+    .iter()
+    .map(|(line, headers, head)| (format!("{line} HTTP/1.1\r\nHost: tv\r\n{headers}\r\n"), *head))
+    .collect();
+    let own = answered(addr, None, &asks);
+    let by_hyper = answered(addr, Some("OPTIONS /healthz HTTP/1.1\r\nHost: tv\r\n\r\n"), &asks);
+    assert_eq!(own.len(), asks.len());
+    for ((ask, _), (a, b)) in asks.iter().zip(own.iter().zip(&by_hyper)) {
+        assert_eq!(a, b, "{ask}");
+    }
+    // The last asked to close, and both closed after it.
+    assert!(own.last().unwrap().0.contains("connection: close"), "{}", own.last().unwrap().0);
+}
+
+/// Sends `asks` one after another on one keep-alive connection (after
+/// `first`, whose answer is dropped) and reads each answer: its head
+/// without the date, and its body. Ends with the connection's end.
+fn answered(addr: std::net::SocketAddr, first: Option<&str>, asks: &[(String, bool)]) -> Vec<(String, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut buf = Vec::new();
+    let mut one = |s: &mut std::net::TcpStream, ask: &str, head_only: bool| {
+        s.write_all(ask.as_bytes()).unwrap();
+        let end = loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let mut chunk = [0u8; 65536];
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "closed before answering {ask}");
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8(buf[..end].to_vec()).unwrap();
+        let bodiless = head_only || head.starts_with("HTTP/1.1 304") || head.starts_with("HTTP/1.1 204");
+        let len: usize = match bodiless {
+            true => 0,
+            false => head.lines().find_map(|l| l.strip_prefix("content-length: ")).unwrap().trim().parse().unwrap(),
+        };
+        while buf.len() < end + len {
+            let mut chunk = [0u8; 65536];
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "closed in the body of {ask}");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let body = buf[end..end + len].to_vec();
+        buf.drain(..end + len);
+        let head: Vec<&str> = head.split("\r\n").filter(|l| !l.starts_with("date: ")).collect();
+        (head.join("\r\n"), body)
+    };
+    if let Some(first) = first {
+        one(&mut s, first, false);
+    }
+    let answers: Vec<_> = asks.iter().map(|(ask, head_only)| one(&mut s, ask, *head_only)).collect();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty() && buf.is_empty(), "bytes after the last answer");
+    answers
+}

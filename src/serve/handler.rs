@@ -2,7 +2,6 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -16,25 +15,59 @@ use super::Channel;
 /// Longest path and query a box may ask for; every real one is far shorter.
 pub const MAX_URI: usize = 2048;
 
+/// What the answer to a box request depends on, read from its head by
+/// either of the port's HTTP paths (its own for GET and HEAD, hyper's for
+/// the rest).
+pub struct Asked<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// The head announces a body: a Content-Length other than 0, or a
+    /// Transfer-Encoding.
+    pub with_body: bool,
+    pub if_none_match: Option<&'a str>,
+    /// The shell's own background recheck (`X-Requested-With`): not a view.
+    pub recheck: bool,
+    pub user_agent: &'a str,
+    /// `X-Real-IP`, trusted only from a proxy on this machine.
+    pub real_ip: Option<&'a str>,
+}
+
+impl<'a> Asked<'a> {
+    /// The parts of a request hyper parsed.
+    pub fn of<B>(req: &'a Request<B>) -> Asked<'a> {
+        let headers = req.headers();
+        let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        Asked {
+            method: req.method(),
+            path: req.uri().path(),
+            query: req.uri().query(),
+            with_body: headers.get(hyper::header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
+                || headers.contains_key(hyper::header::TRANSFER_ENCODING),
+            if_none_match: text(IF_NONE_MATCH),
+            recheck: headers.contains_key("x-requested-with"),
+            user_agent: text(hyper::header::USER_AGENT).unwrap_or(""),
+            real_ip: headers.get("x-real-ip").and_then(|v| v.to_str().ok()),
+        }
+    }
+}
+
 /// Answers one box request from the generation on air. A request that is
 /// malformed for this server (too long, carrying a body) is refused before
 /// routing; a bug that panics answers 500 and the server serves on.
-pub fn handle(channel: &Channel, req: &Request<Incoming>) -> Resp {
-    let uri = req.uri();
-    if uri.path().len() + uri.query().map_or(0, |q| q.len() + 1) > MAX_URI {
+pub fn handle(channel: &Channel, asked: &Asked<'_>) -> Resp {
+    if asked.path.len() + asked.query.map_or(0, |q| q.len() + 1) > MAX_URI {
         return closing(text(StatusCode::URI_TOO_LONG, "URI too long\n"));
     }
-    let with_body = req.headers().get(hyper::header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
-        || req.headers().contains_key(hyper::header::TRANSFER_ENCODING);
-    if with_body && (req.method() == Method::GET || req.method() == Method::HEAD) {
+    let with_body = asked.with_body;
+    if with_body && (asked.method == Method::GET || asked.method == Method::HEAD) {
         return closing(text(StatusCode::BAD_REQUEST, "a request body is not accepted here\n"));
     }
-    let if_none_match = req.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer(channel, req.method(), req.uri().path(), req.uri().query(), if_none_match)
+        answer(channel, asked.method, asked.path, asked.query, asked.if_none_match)
     }));
     let resp = answered.unwrap_or_else(|_| {
-        tracing::error!(path = req.uri().path(), "answering panicked");
+        tracing::error!(path = asked.path, "answering panicked");
         text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
     });
     // A refused method's body is never read: end the connection after it.

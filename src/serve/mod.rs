@@ -2,6 +2,7 @@
 //! on air.
 
 pub mod answer;
+mod h1;
 mod handler;
 mod sendfile;
 
@@ -16,11 +17,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use crate::metrics::{Metrics, ViewSeen};
+use crate::net;
 use crate::onair::OnAir;
 use crate::routes::Route;
 use crate::sync::Locked;
 
-pub use handler::{handle, split_path};
+pub use handler::{handle, split_path, Asked};
 
 /// How much the box port lets any one client hold, and how many threads answer.
 #[derive(Debug, Clone, Copy)]
@@ -63,16 +65,31 @@ pub struct Channel {
 /// Measured under 1,000 keep-alive connections: a `select!` over the
 /// connection, a `Notify` and the stop `watch` re-polled both signals on
 /// every wake, 2 % of the box port's time; this is one atomic load.
+///
+/// It also says since when the connection has been waiting for a request
+/// head, for the idle limit: the sweeper ([`sweep`]) asks one waiting too
+/// long to close, instead of a timer re-armed for every request.
 #[derive(Default)]
 struct Closing {
     asked: std::sync::atomic::AtomicBool,
     waker: atomic_waker::AtomicWaker,
+    /// [`Open::now`] when the wait for a head began, plus one; 0 while
+    /// answering, or once hyper (with its own head timer) serves it.
+    waiting: std::sync::atomic::AtomicU64,
 }
 
 impl Closing {
     fn ask(&self) {
         self.asked.store(true, Ordering::Release);
         self.waker.wake();
+    }
+
+    fn wait_for_head(&self, open: &Open) {
+        self.waiting.store(open.now.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    fn answering(&self) {
+        self.waiting.store(0, Ordering::Relaxed);
     }
 }
 
@@ -81,6 +98,8 @@ impl Closing {
 #[derive(Default)]
 struct Open {
     next: std::sync::atomic::AtomicU64,
+    /// Milliseconds since the port opened, as the sweeper last saw them.
+    now: std::sync::atomic::AtomicU64,
     conns: std::sync::Mutex<std::collections::BTreeMap<u64, Arc<Closing>>>,
 }
 
@@ -109,6 +128,19 @@ impl Open {
     /// Asks every connection to close (the server is stopping).
     fn close_all(&self) {
         self.conns.locked().values().for_each(|c| c.ask());
+    }
+
+    /// Asks every connection that has waited for a head since `limit`
+    /// before `now` (milliseconds) to close.
+    fn close_idle(&self, now: u64, limit: u64) {
+        self.now.store(now, Ordering::Relaxed);
+        let conns = self.conns.locked();
+        for closing in conns.values() {
+            let since = closing.waiting.load(Ordering::Relaxed);
+            if since != 0 && now.saturating_sub(since - 1) >= limit {
+                closing.ask();
+            }
+        }
     }
 
     fn len(&self) -> usize {
@@ -140,6 +172,7 @@ pub async fn run(
     };
     let shared = Shared { channel, metrics, limits, open: open.clone(), stop: stop_rx };
     let workers = (0..threads).map(|n| Worker::start(n, shared.clone())).collect::<std::io::Result<Vec<_>>>()?;
+    let sweeper = tokio::spawn(sweep(open.clone(), limits.idle, shared.stop.clone()));
     tokio::pin!(shutdown);
     loop {
         let Some((stream, peer)) = crate::net::accept(&listener, &mut shutdown, "box").await else { break };
@@ -164,6 +197,7 @@ pub async fn run(
     }
     // In-flight requests finish; idle connections close now.
     let _ = stop_tx.send(true);
+    let _ = sweeper.await;
     open.close_all();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while open.len() > 0 {
@@ -176,6 +210,24 @@ pub async fn run(
     let threads: Vec<_> = workers.into_iter().map(|w| w.thread).collect();
     let _ = tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await;
     Ok(())
+}
+
+/// Keeps the idle limit: every few moments, asks the connections that have
+/// waited longer than `idle` for a request head to close (within `idle`
+/// and `idle` plus two sweeps), until the port stops.
+async fn sweep(open: Arc<Open>, idle: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = (idle / 8).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    let opened = tokio::time::Instant::now();
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = opened.elapsed().as_millis() as u64;
+        open.close_idle(now, (idle + every).as_millis() as u64);
+    }
 }
 
 /// What every connection needs, whichever worker serves it.
@@ -271,14 +323,36 @@ async fn connection(
     let peer = Peer { address: peer.ip().to_string(), loopback: peer.ip().is_loopback(), boxes: Default::default() };
     let conn_metrics = metrics.clone();
     let mark = sendfile::Mark::default();
-    let stream = sendfile::Conn::new(stream, mark.clone(), conn_metrics.clone());
+    let mut stream = sendfile::Conn::new(stream, mark.clone(), conn_metrics.clone());
+    // GET and HEAD on the port's own path; hyper takes over at the first
+    // request that path leaves to it.
+    let ctx = h1::Ctx { channel: &channel, metrics: &metrics, peer: &peer, closing: &closing, open: &open };
+    if let h1::Ended::ToHyper(unread) = h1::serve(&mut stream, ctx).await {
+        stream.unread(unread);
+        by_hyper(stream, peer, mark, &closing, channel, metrics, limits).await;
+    }
+    open.remove(id);
+    conn_metrics.connection_closed();
+    held.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The rest of a connection served by hyper.
+async fn by_hyper(
+    stream: sendfile::Conn,
+    peer: Peer,
+    mark: sendfile::Mark,
+    closing: &Closing,
+    channel: Channel,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+) {
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         if req.method() == hyper::Method::POST && Route::of_path(req.uri().path()) == Route::Answer {
             *mark.locked() = None;
-            let address = forwarded_address(&peer, &req).to_string();
+            let address = forwarded_address(&peer, Asked::of(&req).real_ip).to_string();
             return Reply::Later(Box::pin(answered(channel.clone(), metrics.clone(), address, req)));
         }
-        let mut resp = observed(&channel, &metrics, &peer, req);
+        let mut resp = observed(&channel, &metrics, &peer, &Asked::of(&req));
         // The body hyper writes next: sent from the saved file when it is there.
         *mark.locked() = resp.extensions_mut().remove::<sendfile::Backed>();
         Reply::Now(Some(resp))
@@ -310,29 +384,19 @@ async fn connection(
     if let Err(err) = ended {
         tracing::debug!("connection ended: {err}");
     }
-    open.remove(id);
-    conn_metrics.connection_closed();
-    held.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Answers a request and counts it; a shell loaded by a box (not the shell's
 /// own background recheck) is a view of that screen. Nothing is copied out
 /// of the request: the view is counted from its own text after answering.
-fn observed(
-    channel: &Channel,
-    metrics: &Metrics,
-    peer: &Peer,
-    req: hyper::Request<hyper::body::Incoming>,
-) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+fn observed(channel: &Channel, metrics: &Metrics, peer: &Peer, asked: &Asked<'_>) -> net::Resp {
     use hyper::body::Body;
-    let route = Route::of_path(req.uri().path());
-    let resp = handle(channel, &req);
+    let route = Route::of_path(asked.path);
+    let resp = handle(channel, asked);
     let status = resp.status().as_u16();
     metrics.request(route, status, resp.body().size_hint().exact().unwrap_or(0));
     let Route::Shell { profile, file } = route else { return resp };
-    let view = matches!(status, 200 | 304)
-        && req.method() == hyper::Method::GET
-        && !req.headers().contains_key("x-requested-with");
+    let view = matches!(status, 200 | 304) && asked.method == hyper::Method::GET && !asked.recheck;
     if !view {
         return resp;
     }
@@ -345,26 +409,24 @@ fn observed(
         Some(s) => (s.column.as_str(), s.item.as_deref().unwrap_or("")),
         None => ("", ""),
     };
-    let agent = req.headers().get(hyper::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let seen = ViewSeen {
         profile,
         screen,
         column,
         item,
-        address: forwarded_address(peer, &req),
-        agent,
+        address: forwarded_address(peer, asked.real_ip),
+        agent: asked.user_agent,
         utc_offset_minutes: g.utc_offset_minutes,
     };
-    metrics.view(&seen, &mut peer.boxes.borrow_mut());
+    metrics.view(&seen, &mut peer.boxes.locked());
     resp
 }
 
 /// The address a request comes from. Behind a cache on this machine
-/// (deploy/nginx), the box is the one the proxy names; from anywhere else
-/// the header is not trusted.
-fn forwarded_address<'a, B>(peer: &'a Peer, req: &'a hyper::Request<B>) -> &'a str {
-    let forwarded =
-        peer.loopback.then(|| req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim)).flatten();
+/// (deploy/nginx), the box is the one the proxy names (`X-Real-IP`); from
+/// anywhere else the header is not trusted.
+fn forwarded_address<'a>(peer: &'a Peer, real_ip: Option<&'a str>) -> &'a str {
+    let forwarded = peer.loopback.then(|| real_ip.map(str::trim)).flatten();
     forwarded.filter(|f| !f.is_empty()).unwrap_or(&peer.address)
 }
 
@@ -409,5 +471,5 @@ impl Future for Reply {
 struct Peer {
     address: String,
     loopback: bool,
-    boxes: std::cell::RefCell<crate::metrics::BoxMemo>,
+    boxes: std::sync::Mutex<crate::metrics::BoxMemo>,
 }

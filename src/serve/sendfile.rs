@@ -39,6 +39,9 @@ pub type Mark = Arc<Mutex<Option<Backed>>>;
 /// A box connection that sends marked bodies with sendfile(2).
 pub struct Conn {
     stream: TcpStream,
+    /// Bytes read from the client before hyper took the connection over,
+    /// read again first.
+    unread: Bytes,
     mark: Mark,
     /// Counts the bytes sent from the file.
     metrics: Arc<Metrics>,
@@ -46,7 +49,61 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(stream: TcpStream, mark: Mark, metrics: Arc<Metrics>) -> Conn {
-        Conn { stream, mark, metrics }
+        Conn { stream, unread: Bytes::new(), mark, metrics }
+    }
+
+    /// Gives `bytes` back to be read first.
+    pub fn unread(&mut self, bytes: Bytes) {
+        self.unread = bytes;
+    }
+
+    /// Sends `head`, then `body` — from its saved file when `at` says where
+    /// it lies there — all of it.
+    pub async fn send(&mut self, head: &[u8], body: &[u8], at: Option<&SavedAt>) -> io::Result<()> {
+        let file = at.and_then(|at| Some((at.file.fd_if_unchanged()?, at.offset)));
+        let total = head.len() + body.len();
+        let mut sent = 0;
+        while sent < total {
+            let n = std::future::poll_fn(|cx| self.poll_part(cx, head, body, file, sent)).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            sent += n;
+        }
+        Ok(())
+    }
+
+    /// Writes some of what is left after `sent` bytes of `head` and `body`.
+    fn poll_part(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &[u8],
+        body: &[u8],
+        file: Option<(i32, u64)>,
+        sent: usize,
+    ) -> Poll<io::Result<usize>> {
+        if let Some(rest) = head.get(sent..).filter(|r| !r.is_empty()) {
+            return match file {
+                // The body follows at once from the file.
+                Some(_) if !body.is_empty() => self.poll_send_more(cx, &[IoSlice::new(rest)]),
+                _ => Pin::new(&mut self.stream).poll_write_vectored(cx, &[IoSlice::new(rest), IoSlice::new(body)]),
+            };
+        }
+        let at = sent - head.len();
+        if let Some((fd, offset)) = file {
+            if let Ok(n @ 1..) = ready!(self.poll_sendfile(cx, fd, offset + at as u64, body.len() - at)) {
+                self.metrics.sent_from_file(n as u64);
+                return Poll::Ready(Ok(n));
+            }
+            // The file ended early (changed under us) or cannot be sent
+            // from: memory holds the same bytes.
+        }
+        Pin::new(&mut self.stream).poll_write(cx, &body[at..])
+    }
+
+    /// Ends the sending side, as after an answer with `Connection: close`.
+    pub async fn shut(&mut self) {
+        let _ = tokio::io::AsyncWriteExt::shutdown(&mut self.stream).await;
     }
 
     /// The first of `bufs` that lies inside the marked body, with the file
@@ -112,7 +169,13 @@ impl Conn {
 
 impl AsyncRead for Conn {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        let this = self.get_mut();
+        if !this.unread.is_empty() {
+            let n = this.unread.len().min(buf.remaining());
+            buf.put_slice(&this.unread.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.stream).poll_read(cx, buf)
     }
 }
 
