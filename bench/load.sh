@@ -70,6 +70,16 @@ data=${DATA:-$tmp/data}
 for _ in $(seq 4500); do [ -f "$data/onair.bin" ] && break; sleep 0.2; done
 size=-1
 while [ "$size" != "$(stat -c %s "$data/onair.bin")" ]; do size=$(stat -c %s "$data/onair.bin"); sleep 2; done
+# And until the server is idle (under 2 % of a core for 3 s running, up to
+# 10 minutes): with a kept DATA folder it serves at once while the first
+# render after the start re-reads the channel in the background, and that
+# render's CPU time would count against every request.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+quiet=0
+for _ in $(seq 300); do
+  before=$(ticks "$infotv_pid"); sleep 2; after=$(ticks "$infotv_pid")
+  if [ $((after - before)) -le 4 ]; then quiet=$((quiet + 1)); [ "$quiet" -ge 3 ] && break; else quiet=0; fi
+done
 
 # The same screen and picture from both: the home shell and the median-size
 # base picture of the sd profile.
@@ -84,7 +94,6 @@ PY
 )
 echo "shell $shell, picture $asset ($kb KB); wrk -t2 ${secs}s per run, keep-alive"
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 hz=$(getconf CLK_TCK)
 run() { # url conns pid -> "req/s p99ms cpu-us-per-request"
   local before after
