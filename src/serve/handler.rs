@@ -59,8 +59,7 @@ pub fn handle(channel: &Channel, asked: &Asked<'_>) -> Resp {
     if asked.path.len() + asked.query.map_or(0, |q| q.len() + 1) > MAX_URI {
         return closing(text(StatusCode::URI_TOO_LONG, "URI too long\n"));
     }
-    let with_body = asked.with_body;
-    if with_body && (asked.method == Method::GET || asked.method == Method::HEAD) {
+    if asked.with_body && (asked.method == Method::GET || asked.method == Method::HEAD) {
         return closing(text(StatusCode::BAD_REQUEST, "a request body is not accepted here\n"));
     }
     let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -71,7 +70,7 @@ pub fn handle(channel: &Channel, asked: &Asked<'_>) -> Resp {
         text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
     });
     // A refused method's body is never read: end the connection after it.
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED && with_body {
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED && asked.with_body {
         return closing(resp);
     }
     resp

@@ -11,6 +11,10 @@
 //! memory it names cannot be freed and reused while it is set: a buffer that
 //! lies inside it *is* that body. Anything else — shells, heads, a picture not
 //! saved yet, a file changed under us — is written as before.
+//!
+//! The port's own HTTP path (`h1`) needs no mark: it calls [`Conn::send`]
+//! with the head, the body and where the body lies. Both paths send a
+//! backed body the same way (`poll_backed`).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -82,23 +86,51 @@ impl Conn {
         file: Option<(i32, u64)>,
         sent: usize,
     ) -> Poll<io::Result<usize>> {
-        if let Some(rest) = head.get(sent..).filter(|r| !r.is_empty()) {
-            return match file {
-                // The body follows at once from the file.
-                Some(_) if !body.is_empty() => self.poll_send_more(cx, &[IoSlice::new(rest)]),
-                _ => Pin::new(&mut self.stream).poll_write_vectored(cx, &[IoSlice::new(rest), IoSlice::new(body)]),
-            };
-        }
-        let at = sent - head.len();
-        if let Some((fd, offset)) = file {
-            if let Ok(n @ 1..) = ready!(self.poll_sendfile(cx, fd, offset + at as u64, body.len() - at)) {
-                self.metrics.sent_from_file(n as u64);
-                return Poll::Ready(Ok(n));
+        let (head, at) = match head.get(sent..) {
+            Some(rest) => (rest, 0),
+            None => (&[][..], sent - head.len()),
+        };
+        let parts = [IoSlice::new(head)];
+        match file {
+            Some((fd, offset)) if at < body.len() => {
+                let head = if head.is_empty() { &parts[..0] } else { &parts[..] };
+                self.poll_backed(cx, head, &body[at..], fd, offset + at as u64)
             }
+            _ => Pin::new(&mut self.stream).poll_write_vectored(cx, &[parts[0], IoSlice::new(&body[at..])]),
+        }
+    }
+
+    /// Writes `head` (with "more to come"), then `body` from `file` at
+    /// `offset` where the same bytes lie, falling back to memory when the
+    /// file cannot give them. Bytes already written are reported even if
+    /// the rest must wait: the caller calls again with what is left.
+    fn poll_backed(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &[IoSlice<'_>],
+        body: &[u8],
+        file: i32,
+        offset: u64,
+    ) -> Poll<io::Result<usize>> {
+        let mut written = 0;
+        if !head.is_empty() {
+            let before: usize = head.iter().map(|b| b.len()).sum();
+            written = ready!(self.poll_send_more(cx, head))?;
+            if written < before {
+                return Poll::Ready(Ok(written));
+            }
+        }
+        match self.poll_sendfile(cx, file, offset, body.len()) {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.metrics.sent_from_file(n as u64);
+                Poll::Ready(Ok(written + n))
+            }
+            Poll::Pending if written == 0 => Poll::Pending,
+            _ if written > 0 => Poll::Ready(Ok(written)),
             // The file ended early (changed under us) or cannot be sent
             // from: memory holds the same bytes.
+            _ => Pin::new(&mut self.stream).poll_write(cx, body),
         }
-        Pin::new(&mut self.stream).poll_write(cx, &body[at..])
     }
 
     /// Ends the sending side, as after an answer with `Connection: close`.
@@ -193,28 +225,8 @@ impl AsyncWrite for Conn {
         let Some((i, file, offset)) = this.backed(bufs) else {
             return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
         };
-        // What comes before the body (the head) first, then the body from
-        // the file. Bytes already written are reported even if the rest
-        // must wait: hyper calls again with what is left.
-        let mut written = 0;
-        if i > 0 {
-            let before: usize = bufs[..i].iter().map(|b| b.len()).sum();
-            written = ready!(this.poll_send_more(cx, &bufs[..i]))?;
-            if written < before {
-                return Poll::Ready(Ok(written));
-            }
-        }
-        match this.poll_sendfile(cx, file, offset, bufs[i].len()) {
-            Poll::Ready(Ok(n)) if n > 0 => {
-                this.metrics.sent_from_file(n as u64);
-                Poll::Ready(Ok(written + n))
-            }
-            Poll::Pending if written == 0 => Poll::Pending,
-            _ if written > 0 => Poll::Ready(Ok(written)),
-            // The file ended early (changed under us) or cannot be sent
-            // from: memory holds the same bytes.
-            _ => Pin::new(&mut this.stream).poll_write(cx, &bufs[i]),
-        }
+        // What comes before the body (the head) first, then the body.
+        this.poll_backed(cx, &bufs[..i], &bufs[i], file, offset)
     }
 
     fn is_write_vectored(&self) -> bool {
