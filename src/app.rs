@@ -110,6 +110,7 @@ pub struct App {
     /// The recorder's and the saver's subscriptions to the render log,
     /// taken before the first render, so it is recorded and saved too.
     told: [Renders; 2],
+    /// The id on disk, when this very binary saved it (see [`restore`]).
     saved: Option<String>,
     /// The first `admin`'s password, made at this start, to be shown once.
     pub first_password: Option<String>,
@@ -190,7 +191,7 @@ impl App {
         let watch = crate::watch::Watch::start(renderer.clone(), station.clone(), config.watch)?;
         let (r, st) = (renderer.clone(), station.clone());
         let mut first = Some(tokio::task::spawn_blocking(move || drop(rebuild(&r, &st, Trigger::Start))));
-        if let (None, Some(render)) = (&saved, first.take()) {
+        if let (None, Some(render)) = (station.on_air.current(), first.take()) {
             // Nothing to serve until the first render is done.
             render.await?;
         }
@@ -336,7 +337,11 @@ fn admin_tls(config: &Config, listeners: &Listeners) -> Result<Option<Arc<rustls
 }
 
 /// Puts the saved generation on air and seeds the renderer's memo from it;
-/// returns its id, or `None` when nothing (usable) was saved.
+/// returns its id when this very binary saved it, else `None`: one saved by
+/// another build (before an upgrade) is saved again after the first render,
+/// with this build's drawing keys, or every restart would redraw the whole
+/// channel until its content changed (the id, a hash of what boxes see,
+/// does not change with the build).
 fn restore(
     saved: Result<Option<publish::disk::Restored>>,
     station: &Station,
@@ -359,7 +364,7 @@ fn restore(
                 renderer.seed_shells(&r.generation);
             }
             station.on_air.swap(Arc::new(r.generation));
-            Some(id)
+            r.same_binary.then_some(id)
         }
         Ok(None) => None,
         Err(e) => {

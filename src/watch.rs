@@ -280,9 +280,13 @@ impl Watch {
         loop {
             // Wake for the date on screen at midnight, and for the next scheduled
             // publish or expiry, whichever comes first.
-            let current = self.station.on_air.current();
-            let midnight = until_midnight(current.as_ref().map(|g| g.built_at));
-            let scheduled = current.as_ref().and_then(|g| g.next_change).map(|t| {
+            // Only the two times are kept: holding the generation itself
+            // across the wait would keep it in memory after it went off air
+            // (a county's is a hundred MB).
+            let (built_at, next_change) =
+                self.station.on_air.current().map_or((None, None), |g| (Some(g.built_at), g.next_change));
+            let midnight = until_midnight(built_at);
+            let scheduled = next_change.map(|t| {
                 (t.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(50)
             });
             let (wake, why) = match scheduled {

@@ -245,6 +245,80 @@ fn after_a_restart_pictures_still_go_out_from_the_saved_file() {
 }
 
 #[test]
+fn the_generation_restored_at_a_start_is_let_go_of_once_replaced() {
+    let channels = common::copy_fixture("basic");
+    let server = common::Server::start(channels.path());
+    wait_for(Duration::from_secs(20), || server.data.path().join(disk::FILE).exists().then_some(()))
+        .expect("the generation is saved");
+    let data = server.stop_keeping_data();
+    let mut config = infotv::app::Config::new(channels.path(), data.path());
+    config.fonts = common::root().join("fonts");
+    config.admin_token = Some(ADMIN_TOKEN.to_string());
+    config.encode_loop = false;
+    let server = common::Server::start_config(config, data);
+    let restored = server.station.on_air.current().expect("on air from the saved file");
+    let gone = std::sync::Arc::downgrade(&restored);
+    drop(restored);
+    // The start render puts an equal generation on air; nothing (the
+    // watcher waiting for changes, say) may keep the restored one alive: a
+    // county's generation is a hundred MB.
+    wait_for(Duration::from_secs(20), || {
+        let now = server.station.on_air.current()?;
+        (!std::ptr::eq(std::sync::Arc::as_ptr(&now), gone.as_ptr())).then_some(())
+    })
+    .expect("the start render went on air");
+    wait_for(Duration::from_secs(5), || gone.upgrade().is_none().then_some(()))
+        .expect("the restored generation is freed");
+}
+
+/// `rendered=` of the log's render line with `trigger`, once there is one.
+fn start_rendered(server: &Binary) -> Option<u64> {
+    let log = server.logged();
+    let line = log.lines().find(|l| l.contains(" render ") && l.contains("trigger=start"))?;
+    line.split_whitespace().find_map(|w| w.strip_prefix("rendered="))?.parse().ok()
+}
+
+#[test]
+fn after_an_upgrade_the_first_render_is_saved_so_the_next_restart_redraws_nothing() {
+    let channels = common::copy_fixture("basic");
+    let data = tempfile::tempdir().unwrap();
+    let saved = data.path().join(disk::FILE);
+    let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    wait_for(Duration::from_secs(20), || saved.exists().then_some(())).expect("the generation is saved");
+    let first = on_air(server.boxes);
+    server.stop();
+
+    // Another build: the same program with a byte more, so its hash (which
+    // decides whether a saved memo is trusted) differs.
+    let builds = tempfile::tempdir().unwrap();
+    let upgraded = builds.path().join("infotv");
+    let mut exe = std::fs::read(env!("CARGO_BIN_EXE_infotv")).unwrap();
+    exe.push(b'\n');
+    std::fs::write(&upgraded, exe).unwrap();
+    std::fs::set_permissions(&upgraded, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let start = || Binary::start_exe(&upgraded, channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    let manifest = || std::fs::read(&saved).unwrap();
+    let before = manifest();
+
+    // It serves the saved generation at once, draws everything again (it
+    // cannot trust another build's drawing) to the same generation, and
+    // saves that with its own drawing keys...
+    let server = start();
+    assert!(!server.logged().contains("trigger=start"), "served from disk before any render");
+    let rendered = wait_for(Duration::from_secs(30), || start_rendered(&server)).expect("the start render");
+    assert!(rendered > 5, "another build's pictures are drawn again: {rendered}");
+    assert_eq!(on_air(server.boxes), first, "what boxes see did not change");
+    wait_for(Duration::from_secs(20), || (manifest() != before).then_some(())).expect("saved again by the new build");
+    server.stop();
+
+    // ... so the restart after that draws nothing.
+    let server = start();
+    let rendered = wait_for(Duration::from_secs(30), || start_rendered(&server)).expect("the start render");
+    assert_eq!(rendered, 0, "{}", server.logged());
+    assert_eq!(on_air(server.boxes), first);
+}
+
+#[test]
 fn after_kill_9_at_any_moment_a_restart_serves_before_rendering() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();

@@ -236,7 +236,19 @@ impl Binary {
     /// [`Binary::start_with`] with more arguments and a log level (its log
     /// lines collect in `log`).
     pub fn start_opts(channels: &Path, data: &Path, token: Option<&str>, extra: &[&str], level: &str) -> Binary {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_infotv"));
+        Binary::start_exe(Path::new(env!("CARGO_BIN_EXE_infotv")), channels, data, token, extra, level)
+    }
+
+    /// [`Binary::start_opts`] with another executable (another build).
+    pub fn start_exe(
+        exe: &Path,
+        channels: &Path,
+        data: &Path,
+        token: Option<&str>,
+        extra: &[&str],
+        level: &str,
+    ) -> Binary {
+        let mut cmd = Command::new(exe);
         cmd.current_dir(root())
             .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--quiet-ms", "150"])
             .arg("--channels")
