@@ -271,7 +271,7 @@ fn the_generation_restored_at_a_start_is_let_go_of_once_replaced() {
         .expect("the restored generation is freed");
 }
 
-/// `rendered=` of the log's render line with `trigger`, once there is one.
+/// `rendered=` of the log's line for the start render, once there is one.
 fn start_rendered(server: &Binary) -> Option<u64> {
     let log = server.logged();
     let line = log.lines().find(|l| l.contains(" render ") && l.contains("trigger=start"))?;
