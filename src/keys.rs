@@ -23,10 +23,11 @@ pub enum Key {
 
 impl Key {
     /// The key's name in graph.json and URLs.
-    pub fn name(self) -> String {
+    pub fn name(self) -> &'static str {
+        const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
         match self {
-            Key::Digit(d) => d.to_string(),
-            named => NAMED.iter().find(|(k, _)| *k == named).map_or("", |(_, n)| n).to_string(),
+            Key::Digit(d) => DIGITS.get(usize::from(d)).copied().unwrap_or(""),
+            named => NAMED.iter().find(|(k, _)| *k == named).map_or("", |(_, n)| n),
         }
     }
 
@@ -71,7 +72,24 @@ const NAMED: [(Key, &str); 13] = [
 
 impl serde::Serialize for Key {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.name())
+        s.serialize_str(self.name())
+    }
+}
+
+/// A key read by its name, borrowed from the input where it can be.
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("the name of a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Key, E> {
+                Key::from_name(name).ok_or_else(|| E::custom(format!("no key is named {name}")))
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 
@@ -82,7 +100,7 @@ mod tests {
     #[test]
     fn every_key_is_found_by_its_name() {
         for key in Key::all() {
-            assert_eq!(Key::from_name(&key.name()), Some(key));
+            assert_eq!(Key::from_name(key.name()), Some(key));
         }
         assert_eq!(Key::all().count(), 23);
         assert_eq!(Key::from_name("menu"), None);

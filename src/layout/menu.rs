@@ -89,7 +89,7 @@ impl Spec {
         }
         number(&mut b, self.extra_keys.len());
         for (key, t) in &self.extra_keys {
-            text(&mut b, &key.name());
+            text(&mut b, key.name());
             target(&mut b, t);
         }
         text(&mut b, self.empty);

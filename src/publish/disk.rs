@@ -446,6 +446,7 @@ impl Reading<'_> {
             }
             held.push(json);
         }
+        let mut frames = super::graph::Frames::default();
         for (i, (bucket, json)) in p.buckets.iter().zip(&held).enumerate() {
             let records: Vec<(String, ScreenIn<'_>)> =
                 serde_json::from_slice(json).with_context(|| format!("bucket {bucket}"))?;
@@ -453,7 +454,8 @@ impl Reading<'_> {
                 if bucket_of(&id, p.buckets.len()) != i {
                     bail!("screen {id} is in the wrong bucket");
                 }
-                let (s, entry) = saved.screen().with_context(|| format!("screen {id}"))?;
+                let (mut s, entry) = saved.screen().with_context(|| format!("screen {id}"))?;
+                frames.share_screen(&mut s.graph);
                 let states = s.graph.states.len();
                 if states == 0 || s.shells.len() != states || s.etags.len() != states {
                     bail!("screen {id} has {} shells, {} etags, {states} states", s.shells.len(), s.etags.len());

@@ -7,6 +7,7 @@
 //! id hashed from them, do not depend on how it is built.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -62,26 +63,70 @@ pub struct GraphState {
 /// A state's keys and where each leads: a byte a key where a map of names
 /// took a hundred (a county's graphs hold over half a million of them).
 /// Kept in the order of the keys' names, as graph.json lists them.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct KeyMap(Vec<(Key, Target)>);
+///
+/// The frame's keys (the colour keys and home, see [`frame_key`]) lead
+/// alike from every screen of a profile: they are held once, shared by
+/// every state whose are the same ([`Frames`]), not copied into each (on
+/// the county channel, five of a state's eleven keys; 12 MB).
+#[derive(Debug, Clone, Default)]
+pub struct KeyMap {
+    /// The state's own keys, in order of rank.
+    own: Box<[(Key, Target)]>,
+    /// The frame's keys, in order of rank.
+    frame: Option<Arc<[(Key, Target)]>>,
+}
+
+/// Whether `key` belongs to the channel's frame rather than the screen.
+pub fn frame_key(key: Key) -> bool {
+    matches!(key, Key::Red | Key::Green | Key::Yellow | Key::Blue | Key::Home)
+}
 
 impl KeyMap {
     /// Where the key named `name` leads, if anywhere.
     pub fn get(&self, name: &str) -> Option<&Target> {
         let key = Key::from_name(name)?;
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, t)| t)
+        self.iter().find(|(k, _)| *k == key).map(|(_, t)| t)
     }
 
+    /// The keys in order of rank (of their names).
     pub fn iter(&self) -> impl Iterator<Item = &(Key, Target)> {
-        self.0.iter()
+        let frame: &[(Key, Target)] = self.frame.as_deref().unwrap_or_default();
+        Merged { a: &self.own, b: frame }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.own.len() + self.frame.as_ref().map_or(0, |f| f.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
+    }
+}
+
+/// Two lists in order of rank, as one.
+struct Merged<'a> {
+    a: &'a [(Key, Target)],
+    b: &'a [(Key, Target)],
+}
+
+impl<'a> Iterator for Merged<'a> {
+    type Item = &'a (Key, Target);
+
+    fn next(&mut self) -> Option<&'a (Key, Target)> {
+        let take_a = match (self.a.first(), self.b.first()) {
+            (Some(a), Some(b)) => a.0.rank() <= b.0.rank(),
+            (a, _) => a.is_some(),
+        };
+        let list = if take_a { &mut self.a } else { &mut self.b };
+        let (first, rest) = list.split_first()?;
+        *list = rest;
+        Some(first)
+    }
+}
+
+impl PartialEq for KeyMap {
+    fn eq(&self, other: &KeyMap) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
@@ -90,27 +135,71 @@ impl FromIterator<(Key, Target)> for KeyMap {
         let mut keys: Vec<(Key, Target)> = keys.into_iter().collect();
         keys.sort_by_key(|(k, _)| k.rank());
         keys.dedup_by_key(|(k, _)| *k);
-        keys.shrink_to_fit();
-        KeyMap(keys)
+        let (frame, own): (Vec<_>, Vec<_>) = keys.into_iter().partition(|(k, _)| frame_key(*k));
+        KeyMap { own: own.into_boxed_slice(), frame: (!frame.is_empty()).then(|| frame.into()) }
+    }
+}
+
+/// The frame keys met so far in one profile's graph, each held once: every
+/// state given to [`Frames::share`] with the same ones shares them.
+#[derive(Default)]
+pub struct Frames(Vec<Arc<[(Key, Target)]>>);
+
+impl Frames {
+    /// Past this many different frames, a frame is kept as it is: a channel
+    /// whose screens each had their own would otherwise be searched long.
+    const MOST: usize = 16;
+
+    /// Makes `keys` share its frame keys with the states before it.
+    pub fn share(&mut self, keys: &mut KeyMap) {
+        let Some(frame) = &mut keys.frame else { return };
+        match self.0.iter().find(|f| ***f == **frame) {
+            Some(same) => *frame = same.clone(),
+            None if self.0.len() < Frames::MOST => self.0.push(frame.clone()),
+            None => {}
+        }
+    }
+
+    /// [`Frames::share`] for every state of `screen`.
+    pub fn share_screen(&mut self, screen: &mut GraphScreen) {
+        for state in &mut screen.states {
+            self.share(&mut state.keys);
+        }
     }
 }
 
 impl Serialize for KeyMap {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, t)| (k, t)))
+        s.collect_map(self.iter().map(|(k, t)| (k, t)))
     }
 }
 
 impl<'de> Deserialize<'de> for KeyMap {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyMap, D::Error> {
-        let named: BTreeMap<String, Target> = BTreeMap::deserialize(d)?;
-        named
-            .into_iter()
-            .map(|(name, t)| match Key::from_name(&name) {
-                Some(k) => Ok((k, t)),
-                None => Err(serde::de::Error::custom(format!("no key is named {name}"))),
-            })
-            .collect()
+        d.deserialize_map(KeyMapVisitor)
+    }
+}
+
+/// Reads a state's keys straight into a list, no map of names built on the
+/// way (a restart reads half a million keys).
+struct KeyMapVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyMapVisitor {
+    type Value = KeyMap;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of key names to targets")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KeyMap, A::Error> {
+        let mut keys = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(key) = map.next_key::<Key>()? {
+            let target: Target = map.next_value()?;
+            // As a map would: of two of one name, the later.
+            keys.retain(|(k, _): &(Key, Target)| *k != key);
+            keys.push((key, target));
+        }
+        Ok(keys.into_iter().collect())
     }
 }
 
@@ -284,5 +373,43 @@ mod tests {
             String::from_utf8_lossy(&written),
             String::from_utf8_lossy(&serde_json::to_vec(&graph).unwrap_or_default())
         );
+    }
+
+    #[test]
+    fn frame_keys_are_held_once_and_read_as_if_every_state_had_them() {
+        let target = |s: &str| Target::new(s, 0);
+        let keys = |ok: &str| -> KeyMap {
+            [
+                (Key::Red, target("c-1")),
+                (Key::Ok, target(ok)),
+                (Key::Home, target("home")),
+                (Key::Down, target("x")),
+                (Key::Digit(2), target("y")),
+                (Key::Blue, target("c-4")),
+            ]
+            .into_iter()
+            .collect()
+        };
+        let (mut a, mut b) = (keys("a"), keys("b"));
+        let mut frames = Frames::default();
+        frames.share(&mut a);
+        frames.share(&mut b);
+        let (Some(fa), Some(fb)) = (&a.frame, &b.frame) else { panic!("no frame keys kept apart") };
+        assert!(Arc::ptr_eq(fa, fb), "two states with the same frame keys hold them twice");
+        assert_eq!(a.own.len(), 3);
+        // Written in the order of the names, as a map of names is.
+        let json = serde_json::to_string(&a).unwrap_or_default();
+        assert_eq!(json, r#"{"2":"y#0","blue":"c-4#0","down":"x#0","home":"home#0","ok":"a#0","red":"c-1#0"}"#);
+        let names: Vec<&str> = a.iter().map(|(k, _)| k.name()).collect();
+        assert_eq!(names, ["2", "blue", "down", "home", "ok", "red"]);
+        let back: KeyMap = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, a);
+        assert_ne!(a, b);
+        assert_eq!((a.get("home"), a.get("ok"), a.get("up")), (Some(&target("home")), Some(&target("a")), None));
+        assert_eq!(a.len(), 6);
+        // Of a name given twice, the later counts; a name no key has is refused.
+        let twice: KeyMap = serde_json::from_str(r#"{"ok":"a#0","ok":"b#1"}"#).unwrap_or_default();
+        assert_eq!(twice.get("ok"), Some(&Target::new("b", 1)));
+        assert!(serde_json::from_str::<KeyMap>(r#"{"menu":"a#0"}"#).is_err());
     }
 }

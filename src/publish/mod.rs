@@ -523,6 +523,7 @@ fn profile_graph(
     let drawn = |i: usize| input.drawn.get(i).copied().unwrap_or([0; 32]);
     let quick: Vec<Option<[u8; 32]>> =
         input.screens.iter().enumerate().map(|(i, s)| Some(quick_key(common, &s.made?, &drawn(i)))).collect();
+    let mut frames = graph::Frames::default();
     let listed: Vec<Listed> = input
         .screens
         .iter()
@@ -544,7 +545,8 @@ fn profile_graph(
                 debug_assert!(s.thin || json == serde_json::to_vec(&graph::screen(s, p)).unwrap_or_default());
                 return Ok(Listed { graph: None, json, found: Some((key, out)) });
             }
-            let graph = graph::screen(s, p);
+            let mut graph = graph::screen(s, p);
+            frames.share_screen(&mut graph);
             let json = Bytes::from(serde_json::to_vec(&graph).unwrap_or_default());
             Ok(Listed { graph: Some(graph), json, found: None })
         })

@@ -162,7 +162,7 @@ pub fn render(
         None => html.push_str("CAR=null,"),
     }
     html.push_str("KX={");
-    list(&mut html, &settings.key_codes, |html, (code, key)| write!(html, "{code}:'{}'", escape_js(&key.name())));
+    list(&mut html, &settings.key_codes, |html, (code, key)| write!(html, "{code}:'{}'", escape_js(key.name())));
     html.push_str("},");
     let _ = write!(html, "PORTAL='{}',", escape_js(settings.portal_url.as_deref().unwrap_or("")));
     // On screens of choices the digits pick a choice; elsewhere they are page numbers.
