@@ -311,9 +311,7 @@ impl Renderer {
             }
         };
         if trusted {
-            // The memo keeps names: the bytes are in the blobs.
-            *self.memo.locked() =
-                std::mem::take(&mut drawn.memo).into_iter().map(|(k, r)| (k, r.names_only())).collect();
+            *self.memo.locked() = std::mem::take(&mut drawn.memo);
         }
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
@@ -547,14 +545,15 @@ impl Renderer {
                                 let Some(&i) = todo.get(n) else { break };
                                 // Stored at once, kept by name: a channel's
                                 // pictures never all sit in memory.
-                                let r = raster::render(&screens[i], profile, &self.cache);
-                                for e in std::iter::once(&r.base).chain(r.sprites.iter().flatten().map(|(_, e)| e)) {
-                                    if let Err(err) = self.blobs.put(&e.name, &e.bytes) {
-                                        tracing::warn!("picture {} not stored: {err}", e.name);
-                                        failed.locked().get_or_insert_with(|| format!("{}: {err}", e.name));
+                                let raster::Encoded { rendered, bytes } =
+                                    raster::render(&screens[i], profile, &self.cache);
+                                for (name, bytes) in rendered.names().zip(bytes) {
+                                    if let Err(err) = self.blobs.put(name, &bytes.into()) {
+                                        tracing::warn!("picture {name} not stored: {err}");
+                                        failed.locked().get_or_insert_with(|| format!("{name}: {err}"));
                                     }
                                 }
-                                mine.push((i, r.names_only()));
+                                mine.push((i, rendered));
                                 if let Some(progress) = &self.progress {
                                     progress(&profile.name, done_count.fetch_add(1, Ordering::Relaxed) + 1, todo.len());
                                 }

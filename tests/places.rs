@@ -163,3 +163,46 @@ fn views_are_counted_per_township_and_village() {
     assert!(lines.contains(&format!("{day},阳光村务,村务公开 › 太平镇,1,1").as_str()), "{text}");
     assert!(lines.contains(&format!("{day},阳光村务,村务公开 › 太平镇 › 白岩村,2,1").as_str()), "{text}");
 }
+
+/// A county's screens are tens of thousands: what many of them share (the
+/// section a township's screens are counted under, the frame's keys every
+/// state answers alike) is held once, as rendered and as read back after a
+/// restart.
+#[test]
+fn what_many_screens_share_is_held_once_as_rendered_and_as_read_back() {
+    use std::collections::{HashMap, HashSet};
+    let renderer = infotv::pipeline::Renderer::new(&common::fixture("places"), common::fonts());
+    let (g, report) = renderer.render_at("test", None, true);
+    let g = g.unwrap_or_else(|| panic!("not rendered: {:#?}", report.problems));
+    let data = tempfile::tempdir().unwrap();
+    infotv::publish::disk::save(data.path(), &g, &mut Default::default()).unwrap();
+    let back = infotv::publish::disk::load(data.path(), &g.blobs).unwrap().unwrap().generation;
+    for (which, g) in [("rendered", &g), ("read back", &back)] {
+        for (profile, p) in &g.profiles {
+            // Each section and each set of frame keys: the places holding it.
+            let mut sections: HashMap<_, HashSet<_>> = HashMap::new();
+            let mut frames: HashMap<_, HashSet<_>> = HashMap::new();
+            let mut states = 0;
+            for s in p.screens.values() {
+                if let Some(section) = &s.section {
+                    sections.entry((**section).clone()).or_default().insert(std::sync::Arc::as_ptr(section));
+                }
+                for state in &s.graph.states {
+                    let Some(frame) = state.keys.frame() else { continue };
+                    frames.entry(frame.to_vec()).or_default().insert(std::sync::Arc::as_ptr(frame) as *const u8);
+                    states += 1;
+                    // They still read as the state's own keys.
+                    for (key, target) in frame.iter() {
+                        assert_eq!(state.keys.get(key.name()), Some(target), "{which} {profile} {key:?}");
+                    }
+                }
+            }
+            let twice: Vec<_> = sections.iter().filter(|(_, held)| held.len() > 1).map(|(s, _)| s).collect();
+            assert!(twice.is_empty(), "{which} {profile}: sections held more than once: {twice:?}");
+            let village = sections.keys().find(|s| s.item.as_deref().is_some_and(|i| i.matches(" › ").count() == 2));
+            assert!(village.is_some(), "{which} {profile}: no village's section in {:?}", sections.keys());
+            assert!(frames.values().all(|held| held.len() == 1), "{which} {profile}: frame keys held per state");
+            assert!(frames.len() < states / 10, "{which} {profile}: {} frames for {states} states", frames.len());
+        }
+    }
+}

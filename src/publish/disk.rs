@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::blobs::Blobs;
 use super::{AlertOut, Asset, ColumnFreshness, Generation, ProfileOut, ScreenOut};
 use crate::config::Profile;
-use crate::layout::Target;
+use crate::layout::{Section, Target};
 use crate::problem::Problem;
 use crate::raster::{Format, Rendered};
 
@@ -383,7 +383,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
 struct ScreenIn<'a> {
     #[serde(borrow)]
     graph: &'a serde_json::value::RawValue,
-    section: Option<crate::layout::Section>,
+    section: Option<Section>,
     shells: Vec<String>,
     etags: Vec<String>,
     text: String,
@@ -394,11 +394,20 @@ struct ScreenIn<'a> {
 }
 
 impl<'a> ScreenIn<'a> {
-    /// The screen, and its graph entry as saved.
-    fn screen(self) -> serde_json::Result<(ScreenOut, &'a [u8])> {
+    /// The screen, and its graph entry as saved; its section one with the
+    /// equal ones in `sections`.
+    fn screen(self, sections: &mut HashSet<Arc<Section>>) -> serde_json::Result<(ScreenOut, &'a [u8])> {
+        let section = self.section.map(|s| match sections.get(&s) {
+            Some(same) => same.clone(),
+            None => {
+                let s = Arc::new(s);
+                sections.insert(s.clone());
+                s
+            }
+        });
         let screen = ScreenOut {
             graph: serde_json::from_str(self.graph.get())?,
-            section: self.section,
+            section,
             shells: self.shells,
             etags: self.etags,
             text: self.text,
@@ -412,7 +421,7 @@ impl<'a> ScreenIn<'a> {
 /// What reading a manifest has found so far.
 struct Reading<'a> {
     blobs: &'a Arc<Blobs>,
-    assets: HashMap<Arc<str>, Asset>,
+    assets: HashMap<crate::raster::Name, Asset>,
     memo: HashMap<[u8; 32], Rendered>,
 }
 
@@ -447,6 +456,7 @@ impl Reading<'_> {
             held.push(json);
         }
         let mut frames = super::graph::Frames::default();
+        let mut sections = HashSet::new();
         for (i, (bucket, json)) in p.buckets.iter().zip(&held).enumerate() {
             let records: Vec<(String, ScreenIn<'_>)> =
                 serde_json::from_slice(json).with_context(|| format!("bucket {bucket}"))?;
@@ -454,7 +464,7 @@ impl Reading<'_> {
                 if bucket_of(&id, p.buckets.len()) != i {
                     bail!("screen {id} is in the wrong bucket");
                 }
-                let (mut s, entry) = saved.screen().with_context(|| format!("screen {id}"))?;
+                let (mut s, entry) = saved.screen(&mut sections).with_context(|| format!("screen {id}"))?;
                 frames.share_screen(&mut s.graph);
                 let states = s.graph.states.len();
                 if states == 0 || s.shells.len() != states || s.etags.len() != states {

@@ -94,6 +94,11 @@ impl KeyMap {
         Merged { a: &self.own, b: frame }
     }
 
+    /// The frame's keys, as this state shares them with the others.
+    pub fn frame(&self) -> Option<&Arc<[(Key, Target)]>> {
+        self.frame.as_ref()
+    }
+
     pub fn len(&self) -> usize {
         self.own.len() + self.frame.as_ref().map_or(0, |f| f.len())
     }

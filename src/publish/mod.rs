@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use crate::config::Profile;
 use crate::layout::{Op, Rect, Screen, Target};
 use crate::problem::Problem;
-use crate::raster::{Encoded, Format, Rendered};
+use crate::raster::{Format, Name, Named, Rendered};
 use graph::Graph;
 
 /// A picture served under `/a/`, addressed by its content hash; its bytes
@@ -54,8 +54,9 @@ pub struct ScreenOut {
     /// The screen as `graph.json` lists it: kind, title, parent, and per
     /// focus state its pictures and where each key leads (for `/nav/`).
     pub graph: graph::GraphScreen,
-    /// Column and sub-item, for viewing statistics.
-    pub section: Option<crate::layout::Section>,
+    /// Column and sub-item, for viewing statistics: one for all the screens
+    /// of a sub-item, shared.
+    pub section: Option<Arc<crate::layout::Section>>,
     /// The HTML shell per focus state: its name in the blobs.
     pub shells: Vec<String>,
     /// Strong ETag of each shell, quoted, for conditional requests.
@@ -78,7 +79,7 @@ impl ScreenOut {
     pub fn rendered(&self) -> Option<Rendered> {
         let named = |url: &str| {
             let name = url.strip_prefix("/a/")?;
-            Some(Encoded { bytes: Bytes::new(), name: name.into(), format: Format::of_name(name) })
+            Some(Named { name: name.into(), format: Format::of_name(name) })
         };
         let base = named(&self.graph.states.first()?.image)?;
         let sprites = self
@@ -130,7 +131,7 @@ pub struct Generation {
     pub default_profile: String,
     pub profiles: BTreeMap<String, ProfileOut>,
     /// `{hash}.png` → what it is; the bytes are in `blobs`.
-    pub assets: HashMap<Arc<str>, Asset>,
+    pub assets: HashMap<Name, Asset>,
     /// Where every asset, shell, text and graph of this generation lies.
     pub blobs: std::sync::Arc<blobs::Blobs>,
     pub problems: Vec<Problem>,
@@ -209,7 +210,7 @@ pub struct Pictures {
 /// Collects encoded pictures into assets, naming each by its content hash
 /// and storing the bytes of new ones in the blobs.
 pub struct AssetSet {
-    assets: HashMap<Arc<str>, Asset>,
+    assets: HashMap<Name, Asset>,
     blobs: std::sync::Arc<blobs::Blobs>,
     /// The first blob that could not be stored (a full disk): a generation
     /// missing pictures must not go on air.
@@ -221,23 +222,20 @@ impl AssetSet {
         AssetSet { assets: HashMap::new(), blobs, failed: None }
     }
 
-    /// Adds encoded bytes and returns their URL path.
+    /// Adds encoded bytes, stored in the blobs, and returns their URL path.
     pub fn add(&mut self, bytes: &[u8], format: Format) -> String {
-        self.put(&Encoded::new(bytes.to_vec(), format), false)
-    }
-
-    /// Adds `e`; `stored`: the blobs are known to hold its bytes.
-    fn put(&mut self, e: &Encoded, stored: bool) -> String {
+        let e = Named::of(bytes, format);
         if !self.assets.contains_key(&*e.name) {
-            let put = match e.bytes.is_empty() {
-                _ if stored => Ok(()),
-                true if self.blobs.has(&e.name) => Ok(()),
-                true => Err(std::io::Error::new(std::io::ErrorKind::NotFound, "not in the blobs")),
-                false => self.blobs.put(&e.name, &e.bytes),
-            };
-            if let Err(err) = put {
+            if let Err(err) = self.blobs.put(&e.name, &Bytes::copy_from_slice(bytes)) {
                 self.fail(format!("{}: {err}", e.name));
             }
+        }
+        self.put(&e)
+    }
+
+    /// Adds `e`, whose bytes the blobs hold.
+    fn put(&mut self, e: &Named) -> String {
+        if !self.assets.contains_key(&*e.name) {
             self.assets.insert(e.name.clone(), Asset::new(&e.name, e.format.content_type()));
         }
         let mut url = String::with_capacity(3 + e.name.len());
@@ -277,12 +275,12 @@ impl AssetSet {
     /// stored them, or checked they are there.
     pub fn add_stored(&mut self, rendered: &Rendered) -> Pictures {
         Pictures {
-            base: self.put(&rendered.base, true),
-            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e, true)))).collect(),
+            base: self.put(&rendered.base),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e)))).collect(),
         }
     }
 
-    pub fn into_inner(self) -> (HashMap<Arc<str>, Asset>, std::sync::Arc<blobs::Blobs>) {
+    pub fn into_inner(self) -> (HashMap<Name, Asset>, std::sync::Arc<blobs::Blobs>) {
         (self.assets, self.blobs)
     }
 }
@@ -311,6 +309,9 @@ pub struct ShellMemo {
     /// bytes, not a copy). Such a screen is found, and its entry copied into
     /// the next `graph.json`, without being read or written again.
     kept: HashMap<[u8; 32], ([u8; 32], Bytes)>,
+    /// The sections of the screens above, each held once, shared by all
+    /// the screens of its sub-item (a village's dozens).
+    sections: std::collections::HashSet<Arc<crate::layout::Section>>,
 }
 
 /// What decides a kept screen's shells and text: what all of the profile's
@@ -327,6 +328,17 @@ impl ShellMemo {
     pub fn seed(&mut self, g: &Generation) {
         let screens = g.profiles.values().flat_map(|p| p.screens.values());
         self.screens.extend(screens.filter(|s| s.shell_key != [0; 32]).map(|s| (s.shell_key, s.clone())));
+        self.sections.extend(self.screens.values().filter_map(|s| s.section.clone()));
+    }
+
+    /// `section`, as held by the screens before: one for all of them.
+    fn section(&mut self, section: &crate::layout::Section) -> Arc<crate::layout::Section> {
+        if let Some(same) = self.sections.get(section) {
+            return same.clone();
+        }
+        let new = Arc::new(section.clone());
+        self.sections.insert(new.clone());
+        new
     }
 }
 
@@ -405,7 +417,32 @@ pub struct AlertOut {
     pub images: BTreeMap<String, Value>,
 }
 
-/// One screen's shells (one per focus state) and text.
+/// A screen's `ScreenOut`: found made, or just made (among the garbage of
+/// making it). Held for one pass over a worker's screens; boxing the new
+/// one would only add a block a screen to that garbage.
+#[allow(clippy::large_enum_variant)]
+enum Made {
+    Kept(Arc<ScreenOut>),
+    New(ScreenOut),
+}
+
+impl Made {
+    /// The screen, a new one copied out of the garbage it was made among.
+    fn packed(self) -> Arc<ScreenOut> {
+        match self {
+            Made::Kept(out) => out,
+            Made::New(out) => Arc::new(ScreenOut {
+                shells: out.shells.clone(),
+                etags: out.etags.clone(),
+                text: out.text.clone(),
+                ..out
+            }),
+        }
+    }
+}
+
+/// One screen's shells (one per focus state) and text; its section is the
+/// caller's to give ([`ShellMemo::section`]).
 fn screen_out(
     input: &ProfileInput,
     settings: &ShellSettings,
@@ -421,15 +458,7 @@ fn screen_out(
         etags.push(etag);
     }
     let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
-    Ok(ScreenOut {
-        graph,
-        section: screen.section.clone(),
-        etags,
-        shells,
-        text: store(blobs, text, "json")?,
-        drawn,
-        shell_key,
-    })
+    Ok(ScreenOut { graph, section: None, etags, shells, text: store(blobs, text, "json")?, drawn, shell_key })
 }
 
 /// Stores `bytes` in `blobs` under a hash of them; returns the name.
@@ -458,26 +487,32 @@ fn profile_screens(
             .enumerate()
             .map(|(c, part)| {
                 scope.spawn(move || {
-                    part.iter_mut()
+                    let made: Vec<std::io::Result<([u8; 32], Made)>> = part
+                        .iter_mut()
                         .enumerate()
                         .map(|(j, listed)| {
                             let i = c * chunk + j;
-                            if let Some(found) = listed.found.take() {
-                                return Ok(found);
+                            if let Some((key, found)) = listed.found.take() {
+                                return Ok((key, Made::Kept(found)));
                             }
                             let (screen, pics) = (&input.screens[i], &input.pictures[i]);
                             let drawn = input.drawn.get(i).copied().unwrap_or([0; 32]);
                             let key = shell_key(common, screen, &listed.json, &drawn);
                             let out = match (previous.get(&key), listed.graph.take()) {
-                                (Some(same), _) => same.clone(),
+                                (Some(same), _) => Made::Kept(same.clone()),
                                 (None, Some(graph)) => {
-                                    Arc::new(screen_out(input, settings, (screen, pics, graph), (drawn, key), blobs)?)
+                                    let keys = (drawn, key);
+                                    Made::New(screen_out(input, settings, (screen, pics, graph), keys, blobs)?)
                                 }
                                 (None, None) => return Err(std::io::Error::other("a screen without its graph")),
                             };
                             Ok((key, out))
                         })
-                        .collect::<Vec<_>>()
+                        .collect();
+                    // What lives on is made again in one go, now that the
+                    // shells' text is gone: made among it, each screen's
+                    // names would pin a page of it (see `memory`).
+                    made.into_iter().map(|m| m.map(|(key, made)| (key, made.packed()))).collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -493,7 +528,11 @@ fn profile_screens(
         anyhow::bail!("{} shells for {} screens", made.len(), input.screens.len());
     }
     let mut screens = HashMap::with_capacity(made.len());
-    for (((key, out), screen), entry) in made.into_iter().zip(input.screens).zip(entries) {
+    for (((key, mut out), screen), entry) in made.into_iter().zip(input.screens).zip(entries) {
+        // Only a screen just made is held here alone.
+        if let Some(made) = Arc::get_mut(&mut out) {
+            made.section = screen.section.as_ref().map(|s| memo.section(s));
+        }
         if let Some((quick, entry)) = entry {
             memo.kept.insert(quick, (key, entry));
         }
@@ -524,7 +563,7 @@ fn profile_graph(
     let quick: Vec<Option<[u8; 32]>> =
         input.screens.iter().enumerate().map(|(i, s)| Some(quick_key(common, &s.made?, &drawn(i)))).collect();
     let mut frames = graph::Frames::default();
-    let listed: Vec<Listed> = input
+    let mut listed: Vec<Listed> = input
         .screens
         .iter()
         .zip(input.pictures)
@@ -547,10 +586,17 @@ fn profile_graph(
             }
             let mut graph = graph::screen(s, p);
             frames.share_screen(&mut graph);
-            let json = Bytes::from(serde_json::to_vec(&graph).unwrap_or_default());
-            Ok(Listed { graph: Some(graph), json, found: None })
+            Ok(Listed { graph: Some(graph), json: Bytes::new(), found: None })
         })
         .collect::<Result<_, _>>()?;
+    // Written once every graph is made: the graphs live on with the
+    // generation, their JSON goes with the render. Written in turn, each
+    // would leave a hole between two graphs, pinning its page.
+    for l in &mut listed {
+        if let Some(graph) = &l.graph {
+            l.json = Bytes::from(serde_json::to_vec(graph).unwrap_or_default());
+        }
+    }
     // In order of id; of two screens with one id (never made), the later.
     let mut order: Vec<usize> = (0..listed.len()).collect();
     order.sort_by(|&a, &b| input.screens[a].id.cmp(&input.screens[b].id).then(b.cmp(&a)));
@@ -676,6 +722,10 @@ pub fn assemble(
             },
         );
     }
+    // Sections no screen holds any more go (the last generation's stay
+    // while it is on air).
+    drop(previous);
+    memo.sections.retain(|s| Arc::strong_count(s) > 1);
     // Nothing goes on air before every byte it names is written.
     blobs.settle().context("cannot store the channel's pictures and shells")?;
     let (assets, blobs) = assets.into_inner();

@@ -15,32 +15,42 @@ pub use encode::Format;
 use crate::config::Profile;
 use crate::layout::{Op, Rect, Screen};
 
-/// Encoded bytes and their asset name (content hash and extension), hashed
+/// An encoded picture's asset name (content hash and extension), hashed
 /// once when encoded: a render reuses most pictures and must not hash them
-/// again.
+/// again. The bytes go to the blobs as they are made; memos and generations
+/// keep names (a county's memo holds 100,000 of them).
 #[derive(Debug, Clone, Default)]
-pub struct Encoded {
-    pub bytes: bytes::Bytes,
-    /// Shared, not copied, by the memos and every generation that shows it.
-    pub name: std::sync::Arc<str>,
+pub struct Named {
+    pub name: Name,
     pub format: Format,
 }
 
-impl Encoded {
-    pub fn new(bytes: Vec<u8>, format: Format) -> Encoded {
-        let name = format!("{}.{}", &blake3::hash(&bytes).to_hex()[..20], format.extension());
-        Encoded { bytes: bytes.into(), name: name.into(), format }
+/// A picture's name, `{hash}.{ext}`: 24 bytes, held inline. Names are made
+/// by the render's workers among their scratch, and those that live on (in
+/// the memo, in the generation) must not be blocks of their own there (see
+/// `memory`).
+pub type Name = compact_str::CompactString;
+
+impl Named {
+    /// The name of `bytes` encoded as `format`.
+    pub fn of(bytes: &[u8], format: Format) -> Named {
+        let hash = blake3::hash(bytes).to_hex();
+        let mut name = Name::with_capacity(0);
+        name.push_str(&hash[..20]);
+        name.push('.');
+        name.push_str(format.extension());
+        Named { name, format }
     }
 }
 
-/// The encoded pictures of one screen.
+/// The pictures of one screen, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     /// The whole screen with nothing focused.
-    pub base: Encoded,
+    pub base: Named,
     /// Per state, the focused look of its element: a PNG crop the shell lays
     /// over the base at the focus rectangle (clipped to the screen).
-    pub sprites: Vec<Option<(Rect, Encoded)>>,
+    pub sprites: Vec<Option<(Rect, Named)>>,
 }
 
 impl Rendered {
@@ -48,15 +58,13 @@ impl Rendered {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(&*self.base.name).chain(self.sprites.iter().flatten().map(|(_, e)| &*e.name))
     }
+}
 
-    /// The same pictures without their bytes (stored elsewhere by name).
-    pub fn names_only(self) -> Rendered {
-        let strip = |e: Encoded| Encoded { bytes: bytes::Bytes::new(), ..e };
-        Rendered {
-            base: strip(self.base),
-            sprites: self.sprites.into_iter().map(|s| s.map(|(r, e)| (r, strip(e)))).collect(),
-        }
-    }
+/// A screen's pictures as [`render`] encodes them.
+pub struct Encoded {
+    pub rendered: Rendered,
+    /// The bytes of each picture, in the order of [`Rendered::names`].
+    pub bytes: Vec<Vec<u8>>,
 }
 
 /// Draws `ops` onto a fresh canvas of the given size.
@@ -100,17 +108,21 @@ pub fn pictures(screen: &Screen, profile: &Profile, cache: &RasterCache) -> (Can
 
 /// Renders and encodes a screen: JPEG when it shows a photo, palette PNG
 /// otherwise; focus sprites are always PNG.
-pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Rendered {
+pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Encoded {
     let (base, sprites) = pictures(screen, profile, cache);
     let photo = screen.ops.iter().any(|op| matches!(op, Op::Image { .. }));
-    let base = if photo {
-        Encoded::new(encode::jpeg(&base), Format::Jpeg)
-    } else {
-        Encoded::new(encode::png(&base), Format::Png)
-    };
-    let sprites =
-        sprites.into_iter().map(|s| s.map(|(r, c)| (r, Encoded::new(encode::png(&c), Format::Png)))).collect();
-    Rendered { base, sprites }
+    let (base, format) = if photo { (encode::jpeg(&base), Format::Jpeg) } else { (encode::png(&base), Format::Png) };
+    let mut rendered = Rendered { base: Named::of(&base, format), sprites: Vec::with_capacity(sprites.len()) };
+    let mut bytes = vec![base];
+    for sprite in sprites {
+        rendered.sprites.push(sprite.map(|(r, c)| {
+            let png = encode::png(&c);
+            let named = Named::of(&png, Format::Png);
+            bytes.push(png);
+            (r, named)
+        }));
+    }
+    Encoded { rendered, bytes }
 }
 
 /// Renders an overlay sprite (softened like the screens of its profile) as PNG.
@@ -128,4 +140,20 @@ fn clip(r: Rect, width: u32, height: u32) -> Option<Rect> {
     let x1 = r.right().min(width as i32);
     let y1 = r.bottom().min(height as i32);
     (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_picture_is_named_by_its_bytes_inline() {
+        for (format, ext) in [(Format::Png, "png"), (Format::Jpeg, "jpg")] {
+            let named = Named::of(b"some picture", format);
+            let hash = blake3::hash(b"some picture").to_hex();
+            assert_eq!(named.name, format!("{}.{ext}", &hash[..20]));
+            assert!(!named.name.is_heap_allocated(), "{} is on the heap", named.name);
+            assert_ne!(Named::of(b"another", format).name, named.name);
+        }
+    }
 }
