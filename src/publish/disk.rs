@@ -397,17 +397,9 @@ impl<'a> ScreenIn<'a> {
     /// The screen, and its graph entry as saved; its section one with the
     /// equal ones in `sections`.
     fn screen(self, sections: &mut HashSet<Arc<Section>>) -> serde_json::Result<(ScreenOut, &'a [u8])> {
-        let section = self.section.map(|s| match sections.get(&s) {
-            Some(same) => same.clone(),
-            None => {
-                let s = Arc::new(s);
-                sections.insert(s.clone());
-                s
-            }
-        });
         let screen = ScreenOut {
             graph: serde_json::from_str(self.graph.get())?,
-            section,
+            section: self.section.map(|s| super::share_section(sections, &s)),
             shells: self.shells,
             etags: self.etags,
             text: self.text,

@@ -333,13 +333,22 @@ impl ShellMemo {
 
     /// `section`, as held by the screens before: one for all of them.
     fn section(&mut self, section: &crate::layout::Section) -> Arc<crate::layout::Section> {
-        if let Some(same) = self.sections.get(section) {
-            return same.clone();
-        }
-        let new = Arc::new(section.clone());
-        self.sections.insert(new.clone());
-        new
+        share_section(&mut self.sections, section)
     }
+}
+
+/// `section` as `held` holds it, added there if new: one for every screen
+/// of a sub-item, when rendered and when read back.
+fn share_section(
+    held: &mut std::collections::HashSet<Arc<crate::layout::Section>>,
+    section: &crate::layout::Section,
+) -> Arc<crate::layout::Section> {
+    if let Some(same) = held.get(section) {
+        return same.clone();
+    }
+    let new = Arc::new(section.clone());
+    held.insert(new.clone());
+    new
 }
 
 /// What a screen's shells and text are made from, apart from what every
