@@ -95,11 +95,15 @@ PY
 echo "shell $shell, picture $asset ($kb KB); wrk -t2 ${secs}s per run, keep-alive"
 
 hz=$(getconf CLK_TCK)
-run() { # url conns pid -> "req/s p99ms cpu-us-per-request"
-  local before after
-  before=$(ticks "$3")
+# Handshakes the kernel dropped because a port's accept queue was full
+# (TcpExt ListenOverflows, machine-wide): each such box waits a second for
+# its SYN to be sent again, and a run that has them measures that instead.
+overflows() { awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") n = i } else print $n }' /proc/net/netstat; }
+run() { # url conns pid -> "req/s p99ms cpu-us-per-request dropped-handshakes"
+  local before after dropped
+  before=$(ticks "$3"); dropped=$(overflows)
   out=$(wrk -t2 -c"$2" -d"${secs}s" --latency "$1" 2>/dev/null)
-  after=$(ticks "$3")
+  after=$(ticks "$3"); dropped=$(($(overflows) - dropped))
   python3 -c '
 import re, sys
 t, cpu, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -107,13 +111,14 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
 p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 n = int(re.search(r"(\d+) requests in", t).group(1))
-print(f"{rps:.0f} {p99:.2f} {cpu / hz * 1e6 / max(n, 1):.2f}")' "$out" "$((after - before))" "$hz"
+print(f"{rps:.0f} {p99:.2f} {cpu / hz * 1e6 / max(n, 1):.2f} {sys.argv[4]}")' "$out" "$((after - before))" "$hz" "$dropped"
 }
 
 nginx_worker=$(pgrep -P "$(cat "$tmp/nginx.pid")" | head -1)
-echo "medians of $runs runs each; cpu = the server's CPU time per request, in microseconds"
-printf '%-8s %6s %12s %10s %12s %10s %9s %9s %8s %8s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms \
-  rps_ratio p99_ratio cpu_inf cpu_ngx cpu_ratio
+echo "medians of $runs runs each; cpu = the server's CPU time per request, in microseconds;"
+echo "drops = handshakes dropped by a full accept queue, all runs (should be 0)"
+printf '%-8s %6s %12s %10s %12s %10s %9s %9s %8s %8s %9s %9s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms \
+  rps_ratio p99_ratio cpu_inf cpu_ngx cpu_ratio drops_inf drops_ngx
 for conns in 100 1000; do
   for what in shell asset; do
     path=$([ "$what" = shell ] && echo "$shell" || echo "$asset")
@@ -129,8 +134,9 @@ inf, ngx = rest[0::2], rest[1::2]
 i, ip = st.median(r[0] for r in inf), st.median(r[1] for r in inf)
 n, np_ = st.median(r[0] for r in ngx), st.median(r[1] for r in ngx)
 ic, nc = st.median(r[2] for r in inf), st.median(r[2] for r in ngx)
-print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f %8.2f %8.2f %9.2f'
-      % (what, conns, i, ip, n, np_, i / n, ip / np_, ic, nc, ic / nc))
+di, dn = sum(r[3] for r in inf), sum(r[3] for r in ngx)
+print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f %8.2f %8.2f %9.2f %9d %9d'
+      % (what, conns, i, ip, n, np_, i / n, ip / np_, ic, nc, ic / nc, di, dn))
 PY
   done
 done

@@ -85,8 +85,8 @@ pub struct Listeners {
 
 impl Listeners {
     pub async fn bind(boxes: SocketAddr, admin: SocketAddr) -> Result<Listeners> {
-        let b = TcpListener::bind(boxes).await.with_context(|| format!("cannot listen on {boxes}"))?;
-        let a = TcpListener::bind(admin).await.with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        let b = crate::net::listen(boxes).with_context(|| format!("cannot listen on {boxes}"))?;
+        let a = crate::net::listen(admin).with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
         Ok(Listeners { boxes: b, admin: a })
     }
 }

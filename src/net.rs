@@ -1,15 +1,16 @@
-//! What both HTTP ports share: accepting connections, the longest head
+//! What both HTTP ports share: listening and accepting, the longest head
 //! either takes, and the plain answers (text, bytes, redirects) they build
 //! responses from. A leaf below `serve` and `admin`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use hyper::{Response, StatusCode};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 /// A whole answer in memory.
 pub type Resp = Response<Full<Bytes>>;
@@ -17,6 +18,25 @@ pub type Resp = Response<Full<Bytes>>;
 /// Longest request head (request line and headers) accepted; more is 431.
 /// Boxes send a few hundred bytes.
 pub const MAX_HEAD: usize = 16 * 1024;
+
+/// How many connections the kernel completes and queues for a port before
+/// they are accepted. A listener bound the usual way gets 128: measured
+/// under 1,000 connections opened at once (bench/load.sh), hundreds of
+/// handshakes were dropped (`TcpExtListenOverflows`) and those boxes
+/// waited a whole second for their SYN to be sent again. Boxes reconnect
+/// together — after a head-end restart, a power cut in a township — so
+/// the queue is as deep as the kernel allows (`net.core.somaxconn` caps
+/// it; 4096 by default since Linux 5.4; nginx asks for 511).
+pub const BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with a [`BACKLOG`]-deep queue, its address reusable
+/// at once after a restart (as `TcpListener::bind` does). Both ports.
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
 
 /// The next connection on `listener`, or `None` once `shutdown` completes.
 /// A failed accept (out of file descriptors and the like) is logged and

@@ -77,3 +77,36 @@ fn the_whole_app_starts_serves_an_edit_and_stops_with_every_task_ended() {
     assert!(data.path().join(infotv::publish::disk::FILE).exists(), "saved");
     runtime.shutdown_timeout(Duration::from_secs(2));
 }
+
+/// Boxes reconnect together (a head-end restart, a power cut in a
+/// township). Both ports complete hundreds of handshakes at once, before
+/// any is accepted: a queue of 128 (what a listener bound the usual way
+/// gets) drops the SYNs past it, and those boxes wait a second or more for
+/// the kernel to send theirs again.
+#[test]
+fn both_ports_take_a_burst_of_connections_without_dropping_a_handshake() {
+    const BURST: usize = 300;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let listeners = Listeners::bind(loopback, loopback).await.unwrap();
+        for (port, listener) in [("box", &listeners.boxes), ("operators'", &listeners.admin)] {
+            let addr = listener.local_addr().unwrap();
+            // Nothing accepts: every handshake must wait in the queue.
+            let connects: Vec<_> = (0..BURST)
+                .map(|_| {
+                    tokio::spawn(tokio::time::timeout(Duration::from_millis(800), tokio::net::TcpStream::connect(addr)))
+                })
+                .collect();
+            let mut held = Vec::new();
+            for connect in connects {
+                match connect.await.unwrap() {
+                    Ok(Ok(stream)) => held.push(stream),
+                    Ok(Err(e)) => panic!("{port} port: a connection refused: {e}"),
+                    Err(_) => {}
+                }
+            }
+            assert_eq!(held.len(), BURST, "{port} port: handshakes completed at once");
+        }
+    });
+}
