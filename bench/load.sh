@@ -116,7 +116,7 @@ print(f"{rps:.0f} {p99:.2f} {cpu / hz * 1e6 / max(n, 1):.2f} {sys.argv[4]}")' "$
 
 nginx_worker=$(pgrep -P "$(cat "$tmp/nginx.pid")" | head -1)
 echo "medians of $runs runs each; cpu = the server's CPU time per request, in microseconds;"
-echo "drops = handshakes dropped by a full accept queue, all runs (should be 0)"
+echo "drops = handshakes dropped by a full accept queue, all runs (should be 0); under each row, every run as req/s / p99"
 printf '%-8s %6s %12s %10s %12s %10s %9s %9s %8s %8s %9s %9s %9s\n' what conns infotv_rps p99_ms nginx_rps p99_ms \
   rps_ratio p99_ratio cpu_inf cpu_ngx cpu_ratio drops_inf drops_ngx
 for conns in 100 1000; do
@@ -137,6 +137,9 @@ ic, nc = st.median(r[2] for r in inf), st.median(r[2] for r in ngx)
 di, dn = sum(r[3] for r in inf), sum(r[3] for r in ngx)
 print('%-8s %6d %12d %10.2f %12d %10.2f %9.2f %9.2f %8.2f %8.2f %9.2f %9d %9d'
       % (what, conns, i, ip, n, np_, i / n, ip / np_, ic, nc, ic / nc, di, dn))
+# Each run too: a median hides a run that fell into another mode.
+print('%-15s infotv %s' % ('', ' '.join('%dk/%gms' % (r[0] / 1000, r[1]) for r in inf)))
+print('%-15s nginx  %s' % ('', ' '.join('%dk/%gms' % (r[0] / 1000, r[1]) for r in ngx)))
 PY
   done
 done
