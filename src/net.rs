@@ -25,8 +25,8 @@ pub const MAX_HEAD: usize = 16 * 1024;
 /// handshakes were dropped (`TcpExtListenOverflows`) and those boxes
 /// waited a whole second for their SYN to be sent again. Boxes reconnect
 /// together — after a head-end restart, a power cut in a township — so
-/// the queue is as deep as the kernel allows (`net.core.somaxconn` caps
-/// it; 4096 by default since Linux 5.4; nginx asks for 511).
+/// we ask for 4096, which `net.core.somaxconn` caps (4096 by default
+/// since Linux 5.4; nginx asks for 511).
 pub const BACKLOG: u32 = 4096;
 
 /// A listener on `addr` with a [`BACKLOG`]-deep queue, its address reusable
