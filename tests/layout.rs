@@ -333,6 +333,35 @@ fn table_pages(site: &content::Site, screens: &[Arc<Screen>]) -> Vec<(content::T
 }
 
 #[test]
+fn every_table_page_on_sd_names_its_table_in_full() {
+    // A table whose rows have lines under them has its title in the header
+    // path on SD; a long path gives way from the front, never at the title.
+    let profile = Profile::new("sd", 720, 576);
+    let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();
+    let (site, _) = content::load(&common::root().join("channels"));
+    let screens =
+        layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
+    let mut seen = 0;
+    for item in site.all_items() {
+        for doc in &item.docs {
+            let content::Body::Table(tables) = &doc.body else { continue };
+            let [table] = tables.as_slice() else { continue };
+            let name = table.title.clone().unwrap_or_else(|| doc.title.clone());
+            let base = layout::screen_id("a", &doc.key);
+            for s in screens.iter().filter(|s| layout::document_of(&s.id) == base) {
+                let runs = texts(s);
+                assert!(runs.iter().any(|r| r.text.contains(&name)), "{}: {name:?} not drawn whole: {:?}", s.id, runs);
+                let path = runs.iter().find(|r| r.text.starts_with("首页")).expect("a header path");
+                assert!(!path.text.ends_with('…') || path.text.contains(&name), "{}: {:?}", s.id, path.text);
+                seen += 1;
+            }
+        }
+    }
+    // The shipped channel's village tables among them (three levels under a sub-item).
+    assert!(seen > 150, "{seen} table pages");
+}
+
+#[test]
 fn tables_on_sd_show_five_rows_a_page_with_every_cell_once_in_order() {
     let profile = Profile::new("sd", 720, 576);
     let now = DateTime::parse_from_rfc3339("2026-11-27T09:00:00+08:00").unwrap();

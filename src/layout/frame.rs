@@ -226,14 +226,9 @@ impl Frame<'_> {
         ops.push(self.text(sx, sy, g.channel, Weight::Bold, t.text, &title));
         let date_y = sy + (line_box(g.channel) - line_box(g.small)) / 2.0;
         ops.push(self.text_right(date_right, date_y, g.small, Weight::Regular, t.dim, &date));
-        let mut path = String::from("首页");
-        for c in crumbs {
-            path.push_str(" › ");
-            path.push_str(c);
-        }
         // Room is left at the right for a sub-item's page number (`number_badge`).
         let badge = fonts.measure("000", g.small, Weight::Bold) + g.small * 1.4;
-        let path = super::text::ellipsize(fonts, &path, g.small, Weight::Regular, g.safe.w as f32 - badge);
+        let path = fitted_path(fonts, crumbs, g.small, g.safe.w as f32 - badge);
         ops.push(self.text(sx, sy + line_box(g.channel), g.small, Weight::Regular, t.dim, &path));
 
         let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0 - line_box(g.small) / 2.0;
@@ -346,4 +341,27 @@ impl Frame<'_> {
         let weekday = ["一", "二", "三", "四", "五", "六", "日"][now.weekday().num_days_from_monday() as usize];
         format!("{}年{}月{}日 星期{weekday}", now.year(), now.month(), now.day())
     }
+}
+
+/// The header's path, `首页 › 阳光万源 › 村务“三资”公开 › 太平镇`, fitted into
+/// `width`. When it is too long the crumbs after 首页 give way from the
+/// front (`首页 › … › 太平镇 › 石桥村第三季度收支明细表`): the last crumb is
+/// the screen the viewer is on, and on SD a table with lines under its rows
+/// has its title only there. Only when even `首页 › … › last` is too long
+/// is that cut at its end.
+fn fitted_path(fonts: &Fonts, crumbs: &[String], size: f32, width: f32) -> String {
+    let joined = |from: usize| {
+        let mut path = String::from(if from == 0 { "首页" } else { "首页 › …" });
+        for c in &crumbs[from..] {
+            path.push_str(" › ");
+            path.push_str(c);
+        }
+        path
+    };
+    let last = crumbs.len().saturating_sub(1);
+    let path = (0..last)
+        .map(joined)
+        .find(|p| fonts.measure(p, size, Weight::Regular) <= width)
+        .unwrap_or_else(|| joined(last));
+    super::text::ellipsize(fonts, &path, size, Weight::Regular, width)
 }
