@@ -307,29 +307,29 @@ fn carousels_cycle_through_the_sub_item() {
     assert!(screens.iter().filter(|s| s.title == "标题来自一级标题").all(|s| s.carousel.is_none()));
 }
 
-/// A table's documents on `profile`: (source table, its pages' cell texts
-/// in drawing order).
-fn table_pages(site: &content::Site, screens: &[Arc<Screen>]) -> Vec<(content::Table, Vec<Vec<String>>)> {
+/// Every single-sheet table document of the site: its name (the table's
+/// title, else the document's), the source table, and its screens in order.
+/// (A workbook's sheets page one after another, so only one-sheet documents
+/// say which page holds which table.)
+fn table_pages<'a>(site: &content::Site, screens: &'a [Arc<Screen>]) -> Vec<(String, content::Table, Vec<&'a Screen>)> {
     let mut out = Vec::new();
     for item in site.all_items() {
         for doc in &item.docs {
-            // One sheet a document: a workbook's sheets page one after another.
             let content::Body::Table(tables) = &doc.body else { continue };
             let [table] = tables.as_slice() else { continue };
+            let name = table.title.clone().unwrap_or_else(|| doc.title.clone());
             let base = layout::screen_id("a", &doc.key);
-            let pages: Vec<Vec<String>> = screens
-                .iter()
-                .filter(|s| layout::document_of(&s.id) == base)
-                .map(|s| {
-                    // Cells are the runs below the header bar, above the footer.
-                    let runs = texts(s);
-                    runs.iter().filter(|r| r.y > 150.0 && r.y < 500.0).map(|r| r.text.clone()).collect()
-                })
-                .collect();
-            out.push((table.clone(), pages));
+            let pages = screens.iter().filter(|s| layout::document_of(&s.id) == base).map(|s| &**s).collect();
+            out.push((name, table.clone(), pages));
         }
     }
     out
+}
+
+/// A table page's cell texts in drawing order: the runs below the header
+/// bar, above the footer.
+fn cells(screen: &Screen) -> Vec<String> {
+    texts(screen).into_iter().filter(|r| r.y > 150.0 && r.y < 500.0).map(|r| r.text.clone()).collect()
 }
 
 #[test]
@@ -342,19 +342,13 @@ fn every_table_page_on_sd_names_its_table_in_full() {
     let screens =
         layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
     let mut seen = 0;
-    for item in site.all_items() {
-        for doc in &item.docs {
-            let content::Body::Table(tables) = &doc.body else { continue };
-            let [table] = tables.as_slice() else { continue };
-            let name = table.title.clone().unwrap_or_else(|| doc.title.clone());
-            let base = layout::screen_id("a", &doc.key);
-            for s in screens.iter().filter(|s| layout::document_of(&s.id) == base) {
-                let runs = texts(s);
-                assert!(runs.iter().any(|r| r.text.contains(&name)), "{}: {name:?} not drawn whole: {:?}", s.id, runs);
-                let path = runs.iter().find(|r| r.text.starts_with("首页")).expect("a header path");
-                assert!(!path.text.ends_with('…') || path.text.contains(&name), "{}: {:?}", s.id, path.text);
-                seen += 1;
-            }
+    for (name, _, pages) in table_pages(&site, &screens) {
+        for s in pages {
+            let runs = texts(s);
+            assert!(runs.iter().any(|r| r.text.contains(&name)), "{}: {name:?} not drawn whole: {:?}", s.id, runs);
+            let path = runs.iter().find(|r| r.text.starts_with("首页")).expect("a header path");
+            assert!(!path.text.ends_with('…') || path.text.contains(&name), "{}: {:?}", s.id, path.text);
+            seen += 1;
         }
     }
     // The shipped channel's village tables among them (three levels under a sub-item).
@@ -371,7 +365,8 @@ fn tables_on_sd_show_five_rows_a_page_with_every_cell_once_in_order() {
             layout::build(&site, &layout::Context { fonts: &common::fonts(), profile: &profile, now, memo: None });
         let tables = table_pages(&site, &screens);
         assert!(!tables.is_empty());
-        for (table, pages) in tables {
+        for (_, table, pages) in tables {
+            let pages: Vec<Vec<String>> = pages.into_iter().map(cells).collect();
             let rows = table.rows.len();
             assert!(pages.len() <= rows.div_ceil(5), "{:?}: {rows} rows on {} pages", table.header, pages.len());
             // Every cell in the drawn text, rows in order, each cell within
