@@ -142,6 +142,9 @@ impl Renderer {
         OverlayPics {
             clock: ov.clock,
             clock_glyphs: ov.clock_glyphs.iter().map(|g| (png(g), g.w)).collect(),
+            date: ov.date,
+            date_glyphs: ov.date_glyphs.iter().map(|g| (png(g), g.w)).collect(),
+            date_space: ov.date_space,
             entry: ov.entry,
             entry_box: png(&ov.entry_box),
             entry_slots: ov.entry_slots.clone(),

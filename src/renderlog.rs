@@ -19,7 +19,8 @@ pub enum Trigger {
     Start,
     /// `infotv render --out`.
     Export,
-    /// Local midnight: the date on every screen.
+    /// Local midnight: a new day. What is dated by the day may change; the
+    /// header's date is drawn by the shell, so no screen is drawn for it.
     Midnight,
     /// A scheduled publish or expiry came due.
     Schedule,

@@ -272,13 +272,13 @@ impl Watch {
     }
 
     /// Re-renders after each burst of changes once it has settled, at local
-    /// midnight (the date on every screen) and at each scheduled publish or
-    /// expiry. Returns when `shutdown` completes.
+    /// midnight (a new day; the shell draws the date, so only what changed
+    /// by the day is drawn) and at each scheduled publish or expiry. Returns when `shutdown` completes.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let root = self.root.clone();
         tokio::pin!(shutdown);
         loop {
-            // Wake for the date on screen at midnight, and for the next scheduled
+            // Wake for a new day at midnight, and for the next scheduled
             // publish or expiry, whichever comes first.
             // Only the two times are kept: holding the generation itself
             // across the wait would keep it in memory after it went off air

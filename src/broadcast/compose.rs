@@ -1,6 +1,7 @@
 //! Each second's frame of the loop: the screen's base picture with a strip
-//! over its footer (page number, what comes next — or the alert), the clock
-//! where the shell would draw it, and the alert page while an alert is new.
+//! over its footer (page number, what comes next — or the alert), the date
+//! and the clock where the shell would draw them, and the alert page while
+//! an alert is new.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::config::{Profile, Rgb};
 use crate::fonts::{Fonts, Weight};
 use crate::layout::text::{ellipsize, wrap};
-use crate::layout::{line_box, text_run, Geometry, Op, Rect, TextRun};
+use crate::layout::{date_text, line_box, text_run, Geometry, Op, Rect, TextRun};
 use crate::publish::Generation;
 use crate::raster::{Canvas, RasterCache};
 
@@ -194,20 +195,30 @@ impl Composer {
         self.base.as_ref().map(|(_, c)| c.clone()).unwrap_or_else(|| Canvas::new(1, 1))
     }
 
-    /// `HH:MM` right-aligned on the date line, where the shell draws it.
+    /// The date and `HH:MM` at the right of the header, where the shell
+    /// draws them.
     fn clock(&self, frame: &mut Canvas, c: &Colours, now: DateTime<FixedOffset>) {
         let g = &self.geo;
         let size = g.small;
-        let digit = ('0'..='9').map(|d| self.fonts.advance(d, size, Weight::Bold)).fold(0.0, f32::max).ceil();
-        let w = (4.0 * digit + self.fonts.advance(':', size, Weight::Bold)).ceil() as i32;
-        let y = (g.safe.y as f32 + (line_box(g.channel) - line_box(size)) / 2.0).round() as i32;
-        let rect = Rect::new(g.safe.right() - w, y, w, line_box(size) as i32);
-        let text = now.format("%H:%M").to_string();
+        let date = g.date_box(&self.fonts);
         let ops = vec![
-            Op::Fill { rect, color: rgb(c.header), radius: 0 },
-            self.text_right(g.safe.right() as f32, y as f32, size, Weight::Bold, rgb(c.text), &text),
+            Op::Fill { rect: date, color: rgb(c.header), radius: 0 },
+            self.text_right(date.right() as f32, date.y as f32, size, Weight::Regular, rgb(c.dim), &date_text(now)),
         ];
-        self.draw_band(frame, rect, &ops);
+        self.draw_band(frame, date, &ops);
+        let clock = g.clock_box(&self.fonts);
+        let ops = vec![
+            Op::Fill { rect: clock, color: rgb(c.header), radius: 0 },
+            self.text_right(
+                clock.right() as f32,
+                clock.y as f32,
+                size,
+                Weight::Bold,
+                rgb(c.text),
+                &now.format("%H:%M").to_string(),
+            ),
+        ];
+        self.draw_band(frame, clock, &ops);
     }
 
     /// Draws `ops` inside `area` on a canvas of its own, softened like the

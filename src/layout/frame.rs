@@ -1,5 +1,8 @@
 //! Geometry of a profile and the frame every screen shares: background,
-//! header (channel name, path, date) and footer (the keys that work here).
+//! header (channel name, path; the shell draws the date and the clock) and
+//! footer (the keys that work here).
+
+use chrono::{DateTime, FixedOffset};
 
 use crate::config::{Profile, Rgb, Theme};
 use crate::content::Site;
@@ -105,6 +108,11 @@ impl Geometry {
     }
 }
 
+/// The pictures the shell builds the date from, by index: digits 0–9, 年,
+/// 月, 日, 星期, then 一 to 六 (Sunday is 日, index 12).
+pub const DATE_GLYPHS: [&str; 20] =
+    ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "年", "月", "日", "星期", "一", "二", "三", "四", "五", "六"];
+
 /// What every screen's chrome needs: the site, the layout context, the geometry.
 pub struct Frame<'a> {
     pub site: &'a Site,
@@ -121,17 +129,15 @@ impl<'a> Frame<'a> {
     pub fn new(site: &'a Site, cx: &'a Context<'a>, geo: &'a Geometry) -> Frame<'a> {
         let mut h = blake3::Hasher::new();
         // Settings, theme, fonts, colour keys, the profile and its geometry,
-        // the columns (titles, keys, accents) and the date in the header.
+        // and the columns (titles, keys, accents). Not the date: the shell
+        // draws it, so a new day redraws no screen.
         let columns: Vec<_> = site.columns.iter().map(|c| (&c.key, &c.title, c.accent)).collect();
         let _ = std::io::Write::write_fmt(
             &mut h,
             format_args!("{:?}\0{:?}\0{:?}\0{columns:?}\0", site.config, cx.profile, geo),
         );
         let key = *h.finalize().as_bytes();
-        let mut frame = Frame { site, cx, geo, key, number: None };
-        let date = frame.date_text();
-        frame.key = *blake3::Hasher::new().update(&key).update(date.as_bytes()).finalize().as_bytes();
-        frame
+        Frame { site, cx, geo, key, number: None }
     }
 
     /// This frame for the screens of sub-item `number`.
@@ -216,16 +222,11 @@ impl Frame<'_> {
             Op::Fill { rect: Rect::new(0, g.footer_y, g.width, g.height - g.footer_y), color: t.header, radius: 0 },
         ];
         let (sx, sy) = (g.safe.x as f32, g.safe.y as f32);
-        let date = self.date_text();
-        // The shell draws a live clock at the right end of the date line.
-        let clock = self.clock_box();
-        let date_right = clock.x as f32 - g.small * 0.6;
-        let date_w = fonts.measure(&date, g.small, Weight::Regular);
-        let title_w = date_right - date_w - g.gap as f32 - sx;
+        // The shell draws the date and a live clock at the right of the
+        // channel's name (`date_box`, `clock_box`).
+        let title_w = (g.date_box(fonts).x - g.gap) as f32 - sx;
         let title = super::text::ellipsize(fonts, &self.site.config.title, g.channel, Weight::Bold, title_w);
         ops.push(self.text(sx, sy, g.channel, Weight::Bold, t.text, &title));
-        let date_y = sy + (line_box(g.channel) - line_box(g.small)) / 2.0;
-        ops.push(self.text_right(date_right, date_y, g.small, Weight::Regular, t.dim, &date));
         // Room is left at the right for a sub-item's page number (`number_badge`).
         let badge = fonts.measure("000", g.small, Weight::Bold) + g.small * 1.4;
         let path = fitted_path(fonts, crumbs, g.small, g.safe.w as f32 - badge);
@@ -275,26 +276,6 @@ impl Frame<'_> {
         ops
     }
 
-    /// Width of one clock digit (all digits share it, so the clock never jiggles).
-    pub fn clock_digit_w(&self) -> i32 {
-        let g = self.geo;
-        ('0'..='9').map(|c| self.cx.fonts.advance(c, g.small, Weight::Bold)).fold(0.0, f32::max).ceil() as i32
-    }
-
-    /// Width of the clock's colon.
-    pub fn clock_colon_w(&self) -> i32 {
-        self.cx.fonts.advance(':', self.geo.small, Weight::Bold).ceil() as i32
-    }
-
-    /// Where the shell draws `HH:MM`: right-aligned on the date line.
-    pub fn clock_box(&self) -> Rect {
-        let g = self.geo;
-        let w = 4 * self.clock_digit_w() + self.clock_colon_w();
-        let h = line_box(g.small) as i32;
-        let y = g.safe.y as f32 + (line_box(g.channel) - line_box(g.small)) / 2.0;
-        Rect::new(g.safe.right() - w, y.round() as i32, w, h)
-    }
-
     /// The colour keys that lead somewhere: (key, swatch colour, column index, label).
     pub fn colour_keys(&self) -> Vec<(super::Key, Rgb, usize, String)> {
         self.site
@@ -333,14 +314,63 @@ impl Frame<'_> {
             self.text(x + pad, y, g.small, Weight::Bold, self.theme().text, &label),
         ]
     }
+}
 
-    /// `2026年11月27日 星期五` in the channel's time zone.
-    fn date_text(&self) -> String {
-        use chrono::Datelike;
-        let now = self.cx.now;
-        let weekday = ["一", "二", "三", "四", "五", "六", "日"][now.weekday().num_days_from_monday() as usize];
-        format!("{}年{}月{}日 星期{weekday}", now.year(), now.month(), now.day())
+/// Where the shell draws over the header: the clock and the date. The
+/// broadcast loop draws them in the same places.
+impl Geometry {
+    /// Width of one clock digit (all digits share it, so the clock never jiggles).
+    pub fn clock_digit_w(&self, fonts: &Fonts) -> i32 {
+        ('0'..='9').map(|c| fonts.advance(c, self.small, Weight::Bold)).fold(0.0, f32::max).ceil() as i32
     }
+
+    /// Width of the clock's colon.
+    pub fn clock_colon_w(&self, fonts: &Fonts) -> i32 {
+        fonts.advance(':', self.small, Weight::Bold).ceil() as i32
+    }
+
+    /// Where the shell draws `HH:MM`: right-aligned on the channel name's line.
+    pub fn clock_box(&self, fonts: &Fonts) -> Rect {
+        let w = 4 * self.clock_digit_w(fonts) + self.clock_colon_w(fonts);
+        let h = line_box(self.small) as i32;
+        let y = self.safe.y as f32 + (line_box(self.channel) - line_box(self.small)) / 2.0;
+        Rect::new(self.safe.right() - w, y.round() as i32, w, h)
+    }
+
+    /// Width of one of the date's glyphs ([`DATE_GLYPHS`]): the digits
+    /// share the widest digit's, so the date never jiggles.
+    pub fn date_glyph_w(&self, fonts: &Fonts, glyph: &str) -> i32 {
+        if glyph.len() == 1 {
+            ('0'..='9').map(|c| fonts.advance(c, self.small, Weight::Regular)).fold(0.0, f32::max).ceil() as i32
+        } else {
+            fonts.measure(glyph, self.small, Weight::Regular).ceil() as i32
+        }
+    }
+
+    /// The gap between the date's day and its weekday.
+    pub fn date_space_w(&self, fonts: &Fonts) -> i32 {
+        fonts.advance(' ', self.small, Weight::Regular).ceil() as i32
+    }
+
+    /// Where the shell draws `2026年11月27日 星期五` (right-aligned in this
+    /// box, in the channel's time zone): on the clock's line, before it,
+    /// as wide as the widest date, so the channel's name never runs under it.
+    pub fn date_box(&self, fonts: &Fonts) -> Rect {
+        let clock = self.clock_box(fonts);
+        let w = |i: usize| self.date_glyph_w(fonts, DATE_GLYPHS[i]);
+        // Eight digits, 年月日, the gap, 星期 and the widest weekday.
+        let widest =
+            8 * w(0) + w(10) + w(11) + w(12) + self.date_space_w(fonts) + w(13) + (14..20).map(w).max().unwrap_or(0);
+        let right = clock.x - (self.small * 0.6).round() as i32;
+        Rect::new(right - widest, clock.y, widest, clock.h)
+    }
+}
+
+/// `2026年11月27日 星期五`: the date as the shell draws it, in `now`'s zone.
+pub fn date_text(now: DateTime<FixedOffset>) -> String {
+    use chrono::Datelike;
+    let weekday = ["一", "二", "三", "四", "五", "六", "日"][now.weekday().num_days_from_monday() as usize];
+    format!("{}年{}月{}日 星期{weekday}", now.year(), now.month(), now.day())
 }
 
 /// The header's path, `首页 › 阳光万源 › 村务“三资”公开 › 太平镇`, fitted into

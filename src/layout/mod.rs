@@ -30,7 +30,7 @@ use crate::fonts::{Fonts, Weight};
 use crate::problem::Problem;
 
 pub use crate::keys::Key;
-pub use frame::{line_box, text_run, Geometry};
+pub use frame::{date_text, line_box, text_run, Geometry, DATE_GLYPHS};
 pub use overlay::{Overlays, Sprite};
 
 /// A rectangle in profile pixels.

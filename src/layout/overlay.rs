@@ -7,7 +7,7 @@ use crate::config::Rgb;
 use crate::content::Site;
 use crate::fonts::Weight;
 
-use super::frame::{line_box, Frame};
+use super::frame::{line_box, Frame, DATE_GLYPHS};
 use super::text::wrap;
 use super::{Op, Rect, TextRun};
 
@@ -25,6 +25,11 @@ pub struct Overlays {
     /// Where `HH:MM` starts; glyphs 0–9 then `:`.
     pub clock: Rect,
     pub clock_glyphs: Vec<Sprite>,
+    /// The box the date is right-aligned in; its glyphs ([`DATE_GLYPHS`])
+    /// and the gap before the weekday.
+    pub date: Rect,
+    pub date_glyphs: Vec<Sprite>,
+    pub date_space: i32,
     /// The entry box and the top-left of each of its three digit slots.
     pub entry: Rect,
     pub entry_box: Sprite,
@@ -63,21 +68,30 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
     let fonts = frame.cx.fonts;
 
     // Clock: digits on the header colour, each the same width.
-    let clock = frame.clock_box();
-    let dw = frame.clock_digit_w();
-    let glyph = |c: char, w: i32, h: i32, size: f32, fg: Rgb, bg: Rgb| {
-        let aw = fonts.advance(c, size, Weight::Bold);
+    let clock = g.clock_box(fonts);
+    let dw = g.clock_digit_w(fonts);
+    // A glyph centred in a cell `w` wide; `font` is (size, weight, colour).
+    let text = |text: &str, w: i32, h: i32, font: (f32, Weight, Rgb), bg: Rgb| {
+        let aw = fonts.measure(text, font.0, font.1);
         Sprite {
             w,
             h,
             ops: vec![
                 Op::Fill { rect: Rect::new(0, 0, w, h), color: bg, radius: 0 },
-                run((w as f32 - aw) / 2.0, 0.0, h as f32, (size, Weight::Bold, fg), &c.to_string(), aw),
+                run((w as f32 - aw) / 2.0, 0.0, h as f32, font, text, aw),
             ],
         }
     };
+    let glyph =
+        |c: char, w: i32, h: i32, size: f32, fg: Rgb, bg: Rgb| text(&c.to_string(), w, h, (size, Weight::Bold, fg), bg);
     let mut clock_glyphs: Vec<Sprite> = ('0'..='9').map(|c| glyph(c, dw, clock.h, g.small, t.text, t.header)).collect();
-    clock_glyphs.push(glyph(':', frame.clock_colon_w(), clock.h, g.small, t.text, t.header));
+    clock_glyphs.push(glyph(':', g.clock_colon_w(fonts), clock.h, g.small, t.text, t.header));
+    // The date: as the header drew it before the shell did, dim and regular.
+    let date = g.date_box(fonts);
+    let date_glyphs = DATE_GLYPHS
+        .iter()
+        .map(|s| text(s, g.date_glyph_w(fonts, s), date.h, (g.small, Weight::Regular, t.dim), t.header))
+        .collect();
 
     // Entry box: "页号" and three slots, in the focus language.
     let size = g.tile;
@@ -113,6 +127,9 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
     Overlays {
         clock,
         clock_glyphs,
+        date,
+        date_glyphs,
+        date_space: g.date_space_w(fonts),
         entry,
         entry_box,
         entry_slots,

@@ -388,6 +388,11 @@ pub struct OverlayPics {
     pub clock: Rect,
     /// 0–9 then `:`, each with its width.
     pub clock_glyphs: Vec<(String, i32)>,
+    /// The date's box, its glyphs (`layout::frame::DATE_GLYPHS`) with their
+    /// widths, and the gap before the weekday.
+    pub date: Rect,
+    pub date_glyphs: Vec<(String, i32)>,
+    pub date_space: i32,
     pub entry: Rect,
     pub entry_box: String,
     pub entry_slots: Vec<(i32, i32)>,

@@ -83,7 +83,15 @@ document.onsystemevent=function(e){return handle(e,'down');};
 var skew=null,tz=480;
 function two(n){return n<10?'0'+n:''+n;}
 function tick(){if(skew===null){return;}var t=new Date((new Date()).getTime()+skew+tz*60000),s=two(t.getUTCHours())+two(t.getUTCMinutes()),x=C.x,k,g;
-for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}}
+for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}date(t);}
+/* The date before it, right-aligned: 2026年11月27日 星期五 as glyphs DT.g (0-9, 年, 月, 日, 星期, 一-六; -1 the gap). */
+var day='';
+function num(q,n,g){var s=''+n,k;for(k=0;k<s.length;k++){q[q.length]=parseInt(s.charAt(k),10);}q[q.length]=g;}
+function date(t){var q=[],w=t.getUTCDay(),x=DT.x,k,e=0,g;num(q,t.getUTCFullYear(),10);num(q,t.getUTCMonth()+1,11);num(q,t.getUTCDate(),12);
+q[q.length]=-1;q[q.length]=13;q[q.length]=w==0?12:13+w;if(q.join(',')==day){return;}day=q.join(',');
+for(k=0;k<q.length;k++){x-=q[k]<0?DT.s:DT.g[q[k]][1];}
+for(k=0;k<q.length;k++){if(q[k]<0){x+=DT.s;continue;}g=DT.g[q[k]];place(el('d'+e),x,DT.y,g[1],DT.h,g[0]);x+=g[1];e++;}
+for(;e<DATE_SLOTS;e++){hide(el('d'+e));}}
 /* Polling: new content reloads this screen when it changed; alerts come and go. */
 function xhr(){try{return new XMLHttpRequest();}catch(x){return null;}}
 /* V is the version of the shell this page was (state F0); the box may have moved since. */
@@ -99,8 +107,12 @@ if(g.generation!=G){if(G!=''||g.age<30){recheck();}G=g.generation;}};r.send(null
 poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
 "#;
 
-/// [`SCRIPT`] with the key map in place, made once.
-static SHARED_SCRIPT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| SCRIPT.replace("KEYMAP", KEY_MAP));
+/// Slots for the date's glyphs: `2026年11月27日 星期五` is 13.
+const DATE_SLOTS: usize = 13;
+
+/// [`SCRIPT`] with the key map and the date's slots in place, made once.
+static SHARED_SCRIPT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| SCRIPT.replace("KEYMAP", KEY_MAP).replace("DATE_SLOTS", &DATE_SLOTS.to_string()));
 
 /// The script of answer screens, after [`SCRIPT`]; the page defines `Q`
 /// (what is asked) and `NQ` (the notices) first. Answers go as a small
@@ -211,9 +223,11 @@ img{{position:absolute;border:0}}#b{{left:0;top:0;width:{w}px;height:{h}px}}</st
         }
         None => html.push_str("<img id=\"f\" src=\"\" style=\"visibility:hidden\" alt=\"\">"),
     }
-    // Overlay slots: clock digits, entry box and digits, notice, alert;
+    // Overlay slots: date and clock glyphs, entry box and digits, notice, alert;
     // on answer screens the places of typed digits.
-    for id in ["c0", "c1", "c2", "c3", "c4", "e", "e0", "e1", "e2", "nw", "al"] {
+    let dates = (0..DATE_SLOTS).map(|k| format!("d{k}"));
+    let slots = ["c0", "c1", "c2", "c3", "c4", "e", "e0", "e1", "e2", "nw", "al"].map(String::from);
+    for id in dates.chain(slots) {
         let _ = write!(html, "<img id=\"{id}\" src=\"\" style=\"visibility:hidden\" alt=\"\">");
     }
     if screen.ask.is_some() {
@@ -256,11 +270,15 @@ fn states(html: &mut String, screen: &Screen, pics: &Pictures) {
     html.push(']');
 }
 
-/// `C`, `E` and `NW`: the clock's digits, the page-number entry box and its
-/// digits, the "no such page" notice.
+/// `C`, `DT`, `E` and `NW`: the clock's digits, the date's glyphs (`x` is
+/// where the date ends), the page-number entry box and its digits, the "no
+/// such page" notice.
 fn overlays(html: &mut String, ov: &super::OverlayPics) {
     let _ = write!(html, "C={{x:{},y:{},h:{},g:[", ov.clock.x, ov.clock.y, ov.clock.h);
     list(html, &ov.clock_glyphs, |html, (u, gw)| write!(html, "['{u}',{gw}]"));
+    let d = ov.date;
+    let _ = write!(html, "]}},\nDT={{x:{},y:{},h:{},s:{},g:[", d.right(), d.y, d.h, ov.date_space);
+    list(html, &ov.date_glyphs, |html, (u, gw)| write!(html, "['{u}',{gw}]"));
     let e = ov.entry;
     let _ = write!(
         html,

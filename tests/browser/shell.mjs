@@ -46,6 +46,32 @@ async function run(profile, width, height) {
   await page.evaluate('window.__stay = 1');
   // The clock appears once the first poll has given the server's time.
   await page.waitForFunction(() => document.getElementById('c0').style.visibility === 'visible', null, { timeout: 10000 });
+  // So does the date before it: today in the channel's zone, as the server
+  // tells it, drawn glyph by glyph from pictures that loaded, ending a gap
+  // before the clock.
+  const gen = await (await fetch(`${base}/api/v1/generation`)).json();
+  const today = new Date(gen.time + gen.utc_offset * 60000);
+  const want = `${today.getUTCFullYear()}年${today.getUTCMonth() + 1}月${today.getUTCDate()}日星期${'日一二三四五六'[today.getUTCDay()]}`;
+  const drawn = await page.evaluate(() => {
+    const names = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '年', '月', '日', '星期', '一', '二', '三', '四', '五', '六'];
+    const srcs = DT.g.map((g) => g[0]);
+    const glyphs = [];
+    for (let k = 0; k < 13; k++) {
+      const e = document.getElementById(`d${k}`);
+      if (e.style.visibility !== 'visible') continue;
+      glyphs.push({ name: names[srcs.indexOf(new URL(e.src).pathname)], x: parseInt(e.style.left, 10), w: parseInt(e.style.width, 10), loaded: e.complete && e.naturalWidth === parseInt(e.style.width, 10) });
+    }
+    return { glyphs, right: DT.x, space: DT.s, clock: C.x };
+  });
+  const text = drawn.glyphs.map((g) => g.name).join('');
+  if (text !== want) fail(`${profile}: the header's date reads ${text}, expected ${want}`);
+  drawn.glyphs.forEach((g, k) => {
+    if (!g.loaded) fail(`${profile}: date glyph ${g.name} did not load`);
+    const next = k + 1 < drawn.glyphs.length ? drawn.glyphs[k + 1].x : drawn.right;
+    const gap = drawn.glyphs[k + 1]?.name === '星期' ? drawn.space : 0;
+    if (g.x + g.w + gap !== next) fail(`${profile}: date glyph ${g.name} at ${g.x}+${g.w}, the next at ${next}`);
+  });
+  if (!(drawn.right < drawn.clock)) fail(`${profile}: the date (to ${drawn.right}) runs into the clock (at ${drawn.clock})`);
 
   // Focus moves need no request: the page (and its marker) stays.
   await page.keyboard.press('ArrowRight');
