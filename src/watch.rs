@@ -273,7 +273,8 @@ impl Watch {
 
     /// Re-renders after each burst of changes once it has settled, at local
     /// midnight (a new day; the shell draws the date, so only what changed
-    /// by the day is drawn) and at each scheduled publish or expiry. Returns when `shutdown` completes.
+    /// by the day is drawn) and at each scheduled publish or expiry.
+    /// Returns when `shutdown` completes.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let root = self.root.clone();
         tokio::pin!(shutdown);

@@ -83,10 +83,6 @@ fn plain(screen: &Screen, thin: bool) -> String {
     format!("{s:?}")
 }
 
-/// An edit lays out the document it touched; every other document's
-/// screens are the ones laid out before (kept thin: pictures and shells are
-/// found by key), and the whole is what a fresh layout makes. A new day
-/// (the date in the header) lays out anew.
 #[test]
 fn a_new_day_draws_no_screen_again() {
     // The shell draws the header's date: at midnight every picture and shell
@@ -113,6 +109,10 @@ fn a_new_day_draws_no_screen_again() {
     }
 }
 
+/// An edit lays out the document it touched; every other document's
+/// screens are the ones laid out before (kept thin: pictures and shells are
+/// found by key), and the whole is what a fresh layout makes. A new day
+/// keeps them too: the shell draws the date.
 #[test]
 fn the_layout_memo_keeps_unchanged_documents_and_equals_a_fresh_layout() {
     let dir = tempfile::tempdir().unwrap();

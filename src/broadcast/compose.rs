@@ -199,26 +199,15 @@ impl Composer {
     /// draws them.
     fn clock(&self, frame: &mut Canvas, c: &Colours, now: DateTime<FixedOffset>) {
         let g = &self.geo;
-        let size = g.small;
-        let date = g.date_box(&self.fonts);
-        let ops = vec![
-            Op::Fill { rect: date, color: rgb(c.header), radius: 0 },
-            self.text_right(date.right() as f32, date.y as f32, size, Weight::Regular, rgb(c.dim), &date_text(now)),
-        ];
-        self.draw_band(frame, date, &ops);
-        let clock = g.clock_box(&self.fonts);
-        let ops = vec![
-            Op::Fill { rect: clock, color: rgb(c.header), radius: 0 },
-            self.text_right(
-                clock.right() as f32,
-                clock.y as f32,
-                size,
-                Weight::Bold,
-                rgb(c.text),
-                &now.format("%H:%M").to_string(),
-            ),
-        ];
-        self.draw_band(frame, clock, &ops);
+        let date = (g.date_box(&self.fonts), Weight::Regular, c.dim, date_text(now));
+        let clock = (g.clock_box(&self.fonts), Weight::Bold, c.text, now.format("%H:%M").to_string());
+        for (area, weight, colour, text) in [date, clock] {
+            let ops = vec![
+                Op::Fill { rect: area, color: rgb(c.header), radius: 0 },
+                self.text_right(area.right() as f32, area.y as f32, g.small, weight, rgb(colour), &text),
+            ];
+            self.draw_band(frame, area, &ops);
+        }
     }
 
     /// Draws `ops` inside `area` on a canvas of its own, softened like the

@@ -86,7 +86,7 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
         |c: char, w: i32, h: i32, size: f32, fg: Rgb, bg: Rgb| text(&c.to_string(), w, h, (size, Weight::Bold, fg), bg);
     let mut clock_glyphs: Vec<Sprite> = ('0'..='9').map(|c| glyph(c, dw, clock.h, g.small, t.text, t.header)).collect();
     clock_glyphs.push(glyph(':', g.clock_colon_w(fonts), clock.h, g.small, t.text, t.header));
-    // The date: as the header drew it before the shell did, dim and regular.
+    // The date: dim and regular, as the path under it.
     let date = g.date_box(fonts);
     let date_glyphs = DATE_GLYPHS
         .iter()

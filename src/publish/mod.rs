@@ -388,7 +388,7 @@ pub struct OverlayPics {
     pub clock: Rect,
     /// 0–9 then `:`, each with its width.
     pub clock_glyphs: Vec<(String, i32)>,
-    /// The date's box, its glyphs (`layout::frame::DATE_GLYPHS`) with their
+    /// The date's box, its glyphs (`layout::DATE_GLYPHS`) with their
     /// widths, and the gap before the weekday.
     pub date: Rect,
     pub date_glyphs: Vec<(String, i32)>,

@@ -88,7 +88,7 @@ for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('
 var day='';
 function num(q,n,g){var s=''+n,k;for(k=0;k<s.length;k++){q[q.length]=parseInt(s.charAt(k),10);}q[q.length]=g;}
 function date(t){var q=[],w=t.getUTCDay(),x=DT.x,k,e=0,g;num(q,t.getUTCFullYear(),10);num(q,t.getUTCMonth()+1,11);num(q,t.getUTCDate(),12);
-q[q.length]=-1;q[q.length]=13;q[q.length]=w==0?12:13+w;if(q.join(',')==day){return;}day=q.join(',');
+q[q.length]=-1;q[q.length]=13;q[q.length]=w==0?12:13+w;if(q.join(',')==day){return;}day=''+q;
 for(k=0;k<q.length;k++){x-=q[k]<0?DT.s:DT.g[q[k]][1];}
 for(k=0;k<q.length;k++){if(q[k]<0){x+=DT.s;continue;}g=DT.g[q[k]];place(el('d'+e),x,DT.y,g[1],DT.h,g[0]);x+=g[1];e++;}
 for(;e<DATE_SLOTS;e++){hide(el('d'+e));}}
