@@ -155,10 +155,15 @@ fn waves<'a>(generation: &'a Generation, out: &Path) -> [Vec<File<'a>>; 3] {
             profile.screens.iter().map(|(id, s)| file(screens.join(format!("{id}.json")), Src::Named(&s.text))),
         );
     }
-    // What shells poll for new content; a static file has no clock to offer,
-    // so boxes behind an edge node show the time of their own clock.
+    // What shells poll for new content. A static file has no clock to offer,
+    // so boxes behind an edge node show the time of their own clock; `built`
+    // lets a box whose clock was never set (before the build) show none. It
+    // is the build's day (UTC midnight), so exporting the same generation
+    // again on the same day writes the same bytes and the edges copy nothing.
+    let day = 86_400_000;
     let polled = serde_json::json!({
         "generation": generation.id,
+        "built": generation.built_at.timestamp_millis().div_euclid(day) * day,
         "alert": generation.alert,
         "utc_offset": generation.utc_offset_minutes,
     })

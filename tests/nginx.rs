@@ -1,6 +1,7 @@
 //! Real nginx (Debian's) in front of infotv with the shipped cache config, and
 //! serving a static export with the shipped edge config: the whole graph of
-//! both profiles walked through each, every state's shell and picture.
+//! both profiles walked through each, every state's shell and picture; on the
+//! edge, the header's date and clock in Chromium by the box's own clock.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
@@ -233,6 +234,17 @@ fn nginx_serves_a_static_export_on_an_edge_node() {
     assert!(r.json()["next"].as_str().unwrap().starts_with("/tv/sd/v-"));
     let states = walk(nginx.addr);
     println!("walked {states} states on the edge");
+    // The header's date and clock in Chromium, by the box's own clock.
+    let browser = common::root().join("tests/browser");
+    let out = Command::new("node")
+        .current_dir(&browser)
+        .arg("edge.mjs")
+        .arg(format!("http://{}", nginx.addr))
+        .output()
+        .expect("node runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "edge.mjs failed:\n{stdout}\n{stderr}");
+    println!("{stdout}");
     let gone = request(nginx.addr, "GET", "/tv/sd/a-0000000000.html");
     assert_eq!(gone.status, 302);
     assert!(gone.header("location").unwrap().ends_with('/'), "a gone screen leads home");

@@ -79,10 +79,13 @@ document.onkeydown=function(e){return handle(e,'down');};
 document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};
 document.onsystemevent=function(e){return handle(e,'down');};
-/* Clock in the channel's time, from the server's, whatever the box's clock says. */
-var skew=null,tz=480;
+/* Clock in the channel's time, from the server's, whatever the box's clock says.
+   A static export has no server time, only when it was built: a box whose own clock
+   is more than a day before that was never set, and shows no date or clock at all. */
+var skew=null,tz=480,built=0;
 function two(n){return n<10?'0'+n:''+n;}
-function tick(){if(skew===null){return;}var t=new Date((new Date()).getTime()+skew+tz*60000),s=two(t.getUTCHours())+two(t.getUTCMinutes()),x=C.x,k,g;
+function tick(){if(skew===null){return;}var n=(new Date()).getTime()+skew,t=new Date(n+tz*60000),s=two(t.getUTCHours())+two(t.getUTCMinutes()),x=C.x,k,g;
+if(n<built-864e5){for(k=0;k<5;k++){hide(el('c'+k));}for(k=0;k<DATE_SLOTS;k++){hide(el('d'+k));}day='';return;}
 for(k=0;k<5;k++){g=k==2?C.g[10]:C.g[parseInt(s.charAt(k<2?k:k-1),10)];place(el('c'+k),x,C.y,g[1],C.h,g[0]);x+=g[1];}date(t);}
 /* The date before it, right-aligned: 2026年11月27日 星期五 as glyphs DT.g (0-9, 年, 月, 日, 星期, 一-六; -1 the gap). */
 var day='';
@@ -101,7 +104,7 @@ r.onreadystatechange=function(){if(r.readyState==4&&r.status!=304&&r.status!=0){
 function poll(){var r=xhr();if(!r){return;}r.open('GET','/api/v1/generation',true);
 r.onreadystatechange=function(){var g;if(r.readyState!=4||r.status!=200){return;}
 try{g=eval('('+r.responseText+')');}catch(x){return;}
-skew=g.time?g.time-(new Date()).getTime():0;tz=g.utc_offset;tick();setAlert(g.alert);
+skew=g.time?g.time-(new Date()).getTime():0;built=g.time?0:g.built||0;tz=g.utc_offset;tick();setAlert(g.alert);
 if(g.generation!=G){if(G!=''||g.age<30){recheck();}G=g.generation;}};r.send(null);}
 (function(){var m=/[?&]f=(\d+)/.exec(window.location.search),n;if(m){n=parseInt(m[1],10);if(n!=F&&S[n]){show(n);}}})();
 poll();setInterval(poll,POLL*1000);setInterval(tick,5000);
