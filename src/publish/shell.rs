@@ -80,7 +80,7 @@ document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};
 document.onsystemevent=function(e){return handle(e,'down');};
 /* Clock in the channel's time, from the server's, whatever the box's clock says.
-   A static export has no server time, only when it was built: a box whose own clock
+   A static export has no server time, only the day it was built: a box whose own clock
    is more than a day before that was never set, and shows no date or clock at all. */
 var skew=null,tz=480,built=0;
 function two(n){return n<10?'0'+n:''+n;}
