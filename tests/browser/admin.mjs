@@ -8,16 +8,11 @@
 // Screenshots go to SCREENSHOT_DIR when given.
 //
 // Usage: node admin.mjs ADMIN_URL FIRST_ADMIN_PASSWORD [SCREENSHOT_DIR]
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [base, firstPassword, shots] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const person = async () => (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 const menu = async (p) => (await p.locator('header nav a').allTextContents()).join(' ');
 async function login(p, name, password) {

@@ -6,10 +6,9 @@
 // to the portal's return address, and to site.toml's portal_url without one.
 //
 // Usage: node answers.mjs BASE_URL
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [base] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
 // A box reloads its screen by itself when a new generation changed it
 // (answers re-render the results screen): a navigation of the test's can
 // meet one of the box's own, and is then simply made again.
@@ -24,11 +23,7 @@ const go = async (page, url) => {
   }
 };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const errors = [];
 const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
 const entries = Object.entries(graph.screens);

@@ -5,16 +5,11 @@
 // wrong one, until its clock is set.
 //
 // Usage: node edge.mjs EDGE_URL
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [base] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const errors = [];
 const polled = await (await fetch(`${base}/api/v1/generation`)).json();
 if (polled.time !== undefined) fail(`the edge's generation carries a server time: ${JSON.stringify(polled)}`);

@@ -4,15 +4,10 @@
 // a village returns to the township with the focus on the village left.
 //
 // Usage: node places.mjs BASE_URL TOWNSHIP_SCREEN
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [base, township] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const errors = [];
 const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
 const villages = graph.screens[township].states.map((s) => s.keys.ok.split('#')[0]);

@@ -4,16 +4,11 @@
 // shows the article. Screenshots go to SCREENSHOT_DIR when given.
 //
 // Usage: node review.mjs ADMIN_URL BOX_URL NAME PASSWORD TITLE [SCREENSHOT_DIR]
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [admin, boxes, name, password, title, shots] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));

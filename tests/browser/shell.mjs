@@ -4,19 +4,14 @@
 // alert that arrives, is acknowledged, and clears.
 //
 // Usage: node shell.mjs BASE_URL CHANNEL_DIR
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [base, channel] = process.argv.slice(2);
-const fail = (msg) => { throw new Error(msg); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const errors = [];
 
 async function run(profile, width, height) {

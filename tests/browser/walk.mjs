@@ -3,21 +3,16 @@
 // what it opens by right, and back up again, checking where each key lands.
 //
 // Usage: node walk.mjs BASE_URL [SCREENSHOT_DIR]
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const base = process.argv[2];
 const shots = process.argv[3];
-const fail = (msg) => { throw new Error(msg); };
 
 const graph = await (await fetch(`${base}/api/v1/sd/graph.json`)).json();
 const screens = graph.screens;
 const parse = (t) => { const i = t.lastIndexOf('#'); return [t.slice(0, i), Number(t.slice(i + 1))]; };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 720, height: 576 } });
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
