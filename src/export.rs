@@ -32,11 +32,16 @@ use crate::sync::Locked;
 /// Written from several threads: creating a file waits on the file system
 /// and the waits overlap. A folder's entries are changed under its lock, so
 /// the threads take turns by folder, in runs of files from one folder.
+///
+/// Nothing is written through a link planted in `out` (a folder or file
+/// replaced by a link into the data folder, say): folders under `out` must
+/// be folders, new files are created only where nothing is, and a file is
+/// replaced by renaming over its name, never by writing into it.
 pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
     let waves = waves(generation, out);
     let dirs: std::collections::BTreeSet<&Path> = waves.iter().flatten().filter_map(|f| f.path.parent()).collect();
     for dir in dirs {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        real_folders(out, dir)?;
     }
     let mut written = 0;
     let [pictures, texts, graphs] = waves;
@@ -56,6 +61,29 @@ pub fn write(generation: &Generation, out: &Path) -> Result<usize> {
     written += graphs.len();
     in_parallel(&graphs, |file| file.replace(generation))?;
     Ok(written)
+}
+
+/// Makes `dir` (under `out`) and every folder between, refusing any that is
+/// a link: the export writes only into folders of its own.
+fn real_folders(out: &Path, dir: &Path) -> Result<()> {
+    let rel = dir.strip_prefix(out).unwrap_or(Path::new(""));
+    let mut at = out.to_path_buf();
+    fs::create_dir_all(&at).with_context(|| format!("cannot create {}", at.display()))?;
+    for part in rel.components() {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                anyhow::bail!("{} is a link: the export does not write through links; remove it", at.display())
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => anyhow::bail!("{} is a file where the export needs a folder", at.display()),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                fs::create_dir(&at).with_context(|| format!("cannot create {}", at.display()))?;
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", at.display())),
+        }
+    }
+    Ok(())
 }
 
 /// One file of the export.
@@ -125,11 +153,18 @@ impl File<'_> {
         there.is_file() && generation.blobs.len(name) == Some(there.len())
     }
 
-    /// Writes beside the file and renames over it.
+    /// Writes beside the file (a name of its own, made new: a link planted
+    /// there is removed, never written through) and renames over it.
     fn replace(&self, generation: &Generation) -> Result<()> {
         let bytes = self.bytes(generation)?;
         let tmp = self.path.with_extension("part");
-        fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let _ = fs::remove_file(&tmp);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        (&file).write_all(&bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
         fs::rename(&tmp, &self.path).with_context(|| format!("cannot write {}", self.path.display()))?;
         Ok(())
     }

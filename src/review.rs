@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use crate::audit::{Action, Event};
 use crate::clock::stamp;
+use crate::confined::Root;
 use crate::problem::Problem;
 use crate::store::Store;
 use crate::sync::Locked;
@@ -113,7 +114,7 @@ pub fn asks_review(root: &Path) -> bool {
     struct Review {
         required: Option<bool>,
     }
-    let Ok(bytes) = std::fs::read(root.join("site.toml")) else { return false };
+    let Ok((bytes, _)) = Root::new(root).read(Path::new("site.toml"), 2 << 20) else { return false };
     let Some(decoded) = crate::content::text::decode(&bytes) else { return false };
     toml::from_str::<Site>(&decoded.text).ok().and_then(|s| s.review?.required).unwrap_or(false)
 }
@@ -164,16 +165,19 @@ impl Desk {
         asks_review(channels) || (self.air.exists() && asks_review(&self.air))
     }
 
-    fn hash(&self, path: &Path) -> Result<String> {
-        let meta = std::fs::metadata(path)?;
+    /// The content hash of `rel` under `root`, read only from inside it.
+    fn hash(&self, root: &Root, rel: &str) -> Result<String> {
+        let path = root.join(rel);
+        let meta = std::fs::symlink_metadata(&path)?;
         let key = (meta.len(), meta.modified()?);
-        if let Some((len, at, h)) = self.hashes.locked().get(path) {
-            if (*len, *at) == key {
+        if let Some((len, at, h)) = self.hashes.locked().get(&path) {
+            if (*len, *at) == key && meta.is_file() {
                 return Ok(h.clone());
             }
         }
-        let h = blake3::hash(&std::fs::read(path)?).to_hex().to_string();
-        self.hashes.locked().insert(path.to_path_buf(), (key.0, key.1, h.clone()));
+        let (bytes, _) = root.read(Path::new(rel), MAX_FILE).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let h = blake3::hash(&bytes).to_hex().to_string();
+        self.hashes.locked().insert(path, (key.0, key.1, h.clone()));
         Ok(h)
     }
 
@@ -183,10 +187,12 @@ impl Desk {
         if !self.required(channels) {
             return Ok(Staged { root: channels.to_path_buf(), required: false, waiting: Vec::new() });
         }
+        let folder = Root::new(channels);
         let present = files(channels);
         let mut versions = Vec::with_capacity(present.len());
         for (rel, path) in &present {
-            versions.push((rel.clone(), path.clone(), self.hash(path).with_context(|| format!("cannot read {rel}"))?));
+            let hash = self.hash(&folder, rel).with_context(|| format!("cannot read {rel}"))?;
+            versions.push((rel.clone(), path.clone(), hash));
         }
         if self.store.meta("review_baseline")?.is_none() {
             self.baseline(&versions, now)?;
@@ -194,11 +200,11 @@ impl Desk {
         let mut waiting = Vec::new();
         let on_air: HashSet<String> = files(&self.air).into_iter().map(|(rel, _)| rel).collect();
         let mut keep = HashSet::new();
-        for (rel, path, hash) in &versions {
+        for (rel, _, hash) in &versions {
             let v = self.version(rel, hash, now)?;
             keep.insert(rel.clone());
             if v.state == State::Approved {
-                self.copy_in(rel, path, hash)?;
+                self.copy_in(&folder, rel, hash)?;
             } else {
                 waiting.push(Version { replaces: on_air.contains(rel), ..v });
             }
@@ -287,10 +293,11 @@ impl Desk {
             return Ok(Vec::new());
         }
         let on_air: HashSet<String> = files(&self.air).into_iter().map(|(rel, _)| rel).collect();
-        let conn = self.store.conn();
+        let folder = Root::new(channels);
         let mut out = Vec::new();
-        for (rel, path) in files(channels) {
-            let hash = self.hash(&path)?;
+        for (rel, _) in files(channels) {
+            let hash = self.hash(&folder, &rel)?;
+            let conn = self.store.conn();
             let id = version_id(&rel, &hash);
             let v = recorded(&conn, &id)?.unwrap_or(Version {
                 version: id,
@@ -325,22 +332,32 @@ impl Desk {
         let to = dir.join(&v.path);
         std::fs::create_dir_all(to.parent().unwrap_or(&dir))?;
         let _ = std::fs::remove_file(&to);
-        copy_with_time(&channels.join(&v.path), &to)?;
+        if !copy_checked(&Root::new(channels), &v.path, &to, &v.hash)? {
+            anyhow::bail!("{} changed while it was copied for the preview; reload the page", v.path);
+        }
         Ok(dir)
     }
 
-    /// Copies `path` into the air tree as `rel` unless it holds `hash` already.
-    fn copy_in(&self, rel: &str, path: &Path, hash: &str) -> Result<()> {
+    /// Copies `rel` of the channel into the air tree unless it holds `hash`
+    /// already. What goes on air is what the reviewer approved, byte for
+    /// byte: the copy is hashed once written, and a file that changed since
+    /// it was hashed (staff saving again that moment) is not put on air; the
+    /// next render finds it waiting.
+    fn copy_in(&self, folder: &Root, rel: &str, hash: &str) -> Result<bool> {
         let to = self.air.join(rel);
-        if to.exists() && self.hash(&to).ok().as_deref() == Some(hash) {
-            return Ok(());
+        let air = Root::new(&self.air);
+        if to.exists() && self.hash(&air, rel).ok().as_deref() == Some(hash) {
+            return Ok(true);
         }
         std::fs::create_dir_all(to.parent().unwrap_or(&self.air))?;
         // Written beside, then renamed: a render never reads half a file.
         let tmp = to.with_file_name(format!(".{}.tmp", to.file_name().unwrap_or_default().to_string_lossy()));
-        copy_with_time(path, &tmp)?;
+        if !copy_checked(folder, rel, &tmp, hash)? {
+            tracing::warn!("{rel} changed while it was copied on air; the approved version was not what it held");
+            return Ok(false);
+        }
         std::fs::rename(&tmp, &to).with_context(|| format!("cannot put {rel} on air"))?;
-        Ok(())
+        Ok(true)
     }
 
     /// What content staff are told of rejected versions: a problem each.
@@ -389,16 +406,34 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Version> {
     })
 }
 
-/// Copies a file keeping its modification time (articles without a date
-/// in their name are dated by it).
-fn copy_with_time(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to).with_context(|| format!("cannot copy {}", from.display()))?;
-    if let Ok(t) = std::fs::metadata(from).and_then(|m| m.modified()) {
-        if let Ok(f) = std::fs::File::options().write(true).open(to) {
-            let _ = f.set_modified(t);
-        }
+/// The largest file review copies: larger than any the loader reads.
+const MAX_FILE: u64 = 64 << 20;
+
+/// Copies `rel` of `folder` (read only from inside it) to `to`, keeping its
+/// modification time (articles without a date in their name are dated by
+/// it), and checks the copy holds `hash`. `Ok(false)`, and nothing left at
+/// `to`, when it does not.
+fn copy_checked(folder: &Root, rel: &str, to: &Path, hash: &str) -> Result<bool> {
+    use std::io::Write;
+    let (bytes, meta) = folder.read(Path::new(rel), MAX_FILE).map_err(|e| anyhow::anyhow!("cannot copy {rel}: {e}"))?;
+    let _ = std::fs::remove_file(to);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .with_context(|| format!("cannot write {}", to.display()))?;
+    f.write_all(&bytes).with_context(|| format!("cannot write {}", to.display()))?;
+    if let Ok(t) = meta.modified() {
+        let _ = f.set_modified(t);
     }
-    Ok(())
+    f.sync_all().with_context(|| format!("cannot write {}", to.display()))?;
+    drop((f, bytes));
+    let copied = blake3::hash(&std::fs::read(to)?).to_hex().to_string();
+    if copied != hash {
+        let _ = std::fs::remove_file(to);
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Removes folders left empty under `root` (a column whose last file went).
@@ -422,4 +457,35 @@ fn prune_empty(root: &Path) {
         empty
     }
     walk(root, true);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn what_goes_on_air_is_the_approved_bytes_and_never_a_link_out() {
+        let channel = tempfile::tempdir().unwrap();
+        let air = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(channel.path().join("a.md"), "approved text").unwrap();
+        let approved = blake3::hash(b"approved text").to_hex().to_string();
+        let root = Root::new(channel.path());
+        let to = air.path().join("a.md");
+        assert!(copy_checked(&root, "a.md", &to, &approved).unwrap());
+        assert_eq!(std::fs::read(&to).unwrap(), b"approved text");
+        // Saved again after it was approved: the copy holds other bytes,
+        // so it is not put on air, and nothing is left behind.
+        std::fs::write(channel.path().join("a.md"), "changed since").unwrap();
+        let tmp = air.path().join(".a.md.tmp");
+        assert!(!copy_checked(&root, "a.md", &tmp, &approved).unwrap());
+        assert!(!tmp.exists());
+        // A link out of the channel is never read, whatever it was approved as.
+        std::fs::write(outside.path().join("key"), "secret").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("key"), channel.path().join("b.md")).unwrap();
+        let secret = blake3::hash(b"secret").to_hex().to_string();
+        assert!(copy_checked(&root, "b.md", &air.path().join("b.md"), &secret).is_err());
+        assert!(!air.path().join("b.md").exists());
+    }
 }

@@ -91,7 +91,7 @@ enum Plan {
 /// site.toml's `[watch]`, read on its own: the watch starts before the first
 /// render and must not wait for it. A broken site.toml says nothing here.
 fn site_setting(root: &Path) -> Option<(WatchMode, Option<Duration>)> {
-    let text = std::fs::read(root.join("site.toml")).ok()?;
+    let (text, _) = crate::confined::Root::new(root).read(Path::new("site.toml"), 2 << 20).ok()?;
     let text = crate::content::text::decode(&text)?.text;
     let (config, _) = crate::config::parse_site("site.toml", &text);
     Some((config.watch, config.watch_interval))

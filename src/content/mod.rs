@@ -29,7 +29,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 
 use crate::config::{colour_problem, parse_site, toml_problem, Rgb, SiteConfig};
+use crate::confined::{Refusal, Root};
 use crate::problem::Problem;
+pub use crate::registry::Registry;
 use crate::sync::Locked;
 pub use article::{Block, Span};
 pub use photo::ImageData;
@@ -467,6 +469,7 @@ pub fn load(root: &Path) -> (Site, Vec<Problem>) {
 /// Loads the channel at `root`, standing in the `last` good version of each
 /// file that fails to load.
 pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
+    let root = &Root::new(root);
     let mut problems = Vec::new();
     let (config, config_ok) = match read_text(root, Path::new("site.toml"), &mut problems) {
         Some(text) => {
@@ -478,6 +481,8 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
         None => (SiteConfig::default(), !root.join("site.toml").exists()),
     };
     last.set_context(&config);
+    let mut config = config;
+    load_registry(root, &mut config, &mut problems);
     let alert = load_alert(root, &config, &mut problems);
     let mut site = Site { config, config_ok, columns: Vec::new(), unavailable: None, alert, tally: Default::default() };
     let entries = match fs::read_dir(root) {
@@ -506,7 +511,7 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
             if let Some(column) = load_column(root, &entry, &site.config, last, &mut problems) {
                 site.columns.push(column);
             }
-        } else if !is_root_file(&entry.name) {
+        } else if !is_root_file(&entry.name, &site.config) {
             problems.push(
                 Problem::new(
                     &entry.path,
@@ -534,8 +539,48 @@ pub fn load_with(root: &Path, last: &LastGood) -> (Site, Vec<Problem>) {
     (site, problems)
 }
 
+/// The registry of known boxes site.toml names (`[interaction] boxes`), a
+/// CSV at the top of the channel: read into `config`, or a problem.
+fn load_registry(root: &Root, config: &mut SiteConfig, problems: &mut Vec<Problem>) {
+    let Some(name) = config.interaction.boxes.clone() else { return };
+    let path = Path::new(&name);
+    if path.components().count() != 1 || !matches!(path.components().next(), Some(std::path::Component::Normal(_))) {
+        problems.push(
+            Problem::new(
+                "site.toml",
+                format!("[interaction] boxes = “{name}” 不是频道根目录里的文件名"),
+                format!("[interaction] boxes = {name:?} is not a file name at the top of the channel"),
+            )
+            .hint(
+                "写频道文件夹最上层的 CSV 文件名，例如 boxes = \"boxes.csv\"",
+                "name a CSV at the top of the channel folder, e.g. boxes = \"boxes.csv\"",
+            ),
+        );
+        return;
+    }
+    let Some(text) = read_text(root, path, problems) else {
+        if root.open(path).is_err() && !problems.iter().any(|p| p.path == name) {
+            problems.push(
+                Problem::new(&name, "site.toml 指定的机顶盒名单不存在，各机顶盒改用服务器发放的标识", "the box registry site.toml names is missing; boxes use ids the server issues")
+                    .hint("把从用户系统导出的 CSV（第一列为机顶盒序列号）放到频道文件夹最上层", "put the CSV exported from the subscriber system (serials in the first column) at the top of the channel folder"),
+            );
+        }
+        return;
+    };
+    let registry = Registry::parse(&text);
+    if registry.is_empty() {
+        problems.push(
+            Problem::new(&name, "机顶盒名单里没有任何序列号", "the box registry holds no serials")
+                .hint("第一列应为机顶盒序列号，每行一台", "the first column should hold one box serial a line"),
+        );
+        return;
+    }
+    config.interaction.registry_digest = Some(format!("{} {}", registry.len(), registry.digest()));
+    config.interaction.registry = Some(Arc::new(registry));
+}
+
 /// `alert.md` or `alert.txt` at the top of the channel, if present.
-fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Alert> {
+fn load_alert(root: &Root, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Alert> {
     for (name, markdown) in [("alert.md", true), ("alert.txt", false)] {
         let path = Path::new(name);
         let Some(text) = read_text(root, path, problems) else { continue };
@@ -562,7 +607,7 @@ fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
         if verdict.withhold {
             continue;
         }
-        let modified = fs::metadata(root.join(path)).and_then(|m| m.modified()).ok();
+        let modified = root.open(path).ok().and_then(|o| o.meta.modified().ok());
         let since = modified
             .map(|t| chrono::DateTime::<chrono::Utc>::from(t).with_timezone(&config.time_zone))
             .unwrap_or_else(|| chrono::Utc::now().with_timezone(&config.time_zone));
@@ -571,8 +616,10 @@ fn load_alert(root: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
     None
 }
 
-fn is_root_file(name: &str) -> bool {
-    matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt") || music_name(name)
+fn is_root_file(name: &str, config: &SiteConfig) -> bool {
+    matches!(name, "site.toml" | "alert.txt" | "alert.md" | "README.md" | "README.txt")
+        || music_name(name)
+        || config.interaction.boxes.as_deref() == Some(name)
 }
 
 /// `loop.mp3` (or .m4a, .aac, .ogg, .wav, .flac) at the top of the channel:
@@ -583,7 +630,7 @@ pub fn music_name(name: &str) -> bool {
 }
 
 fn load_column(
-    root: &Path,
+    root: &Root,
     entry: &Entry,
     config: &SiteConfig,
     last: &LastGood,
@@ -629,7 +676,7 @@ pub const PLACE_LEVELS: usize = 2;
 /// 2 village); `parent_key` is the column's or the enclosing item's key.
 // Long: one pass over the folder's files, each kind of file a short arm.
 fn load_item(
-    root: &Path,
+    root: &Root,
     entry: &Entry,
     parent_key: &str,
     config: &SiteConfig,
@@ -787,7 +834,7 @@ fn load_item(
 
 /// item.toml's interaction settings: a request desk's categories and a QR
 /// address, each checked, each fault a problem on its line.
-fn interaction(root: &Path, path: &Path, meta: &ItemToml, item: &mut Item, problems: &mut Vec<Problem>) {
+fn interaction(root: &Root, path: &Path, meta: &ItemToml, item: &mut Item, problems: &mut Vec<Problem>) {
     let source = rel(path);
     let line = |key: &str| {
         read_text(root, path, &mut Vec::new())
@@ -850,7 +897,7 @@ fn interaction(root: &Path, path: &Path, meta: &ItemToml, item: &mut Item, probl
 
 /// A `*.poll.toml`: a document whose body is the poll.
 fn load_poll(
-    root: &Path,
+    root: &Root,
     entry: &Entry,
     item_key: &str,
     config: &SiteConfig,
@@ -885,7 +932,7 @@ fn checker(config: &SiteConfig) -> checks::Checker<'_> {
 
 /// The content checks on a loaded document: its text masked in place, or
 /// `None` when it must be withheld; the findings go to `problems`.
-fn checked(mut doc: Doc, root: &Path, path: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Doc> {
+fn checked(mut doc: Doc, root: &Root, path: &Path, config: &SiteConfig, problems: &mut Vec<Problem>) -> Option<Doc> {
     let checker = checker(config);
     let mut verdict = checks::Verdict::default();
     let source = doc.source.clone();
@@ -958,7 +1005,7 @@ fn check_table(checker: &checks::Checker, source: &str, table: &mut Table, verdi
 /// Findings without a line get the line of the file where their text is:
 /// the masked form's digits, the word, or the number as written. The file
 /// is read (once) only when one of them needs it.
-fn lined(found: Vec<Problem>, root: &Path, path: &Path) -> impl Iterator<Item = Problem> {
+fn lined(found: Vec<Problem>, root: &Root, path: &Path) -> impl Iterator<Item = Problem> {
     let raw = found.iter().any(|p| p.line.is_none()).then(|| read_text(root, path, &mut Vec::new())).flatten();
     found.into_iter().map(move |p| match (&raw, p.line) {
         (Some(raw), None) => match line_of(raw, &needle_of(&p.zh)) {
@@ -1043,7 +1090,7 @@ fn folder_in_sub_item(path: &Path) -> Problem {
 /// The sub-item's pictures as photos in name order, each captioned by the
 /// `.txt` beside it, else by its name.
 fn captioned_photos(
-    root: &Path,
+    root: &Root,
     key: &str,
     files: &[Entry],
     images: &HashMap<String, Arc<ImageData>>,
@@ -1065,7 +1112,7 @@ fn captioned_photos(
     out
 }
 
-fn load_docx(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
+fn load_docx(root: &Root, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
     let source = rel(&entry.path);
     let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 25, problems)?;
     let docx = match docx::parse(&source, &bytes) {
@@ -1125,9 +1172,10 @@ fn document(entry: &Entry, item_key: &str, source: String, title: Option<String>
     }
 }
 
-fn load_pdf(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
+fn load_pdf(root: &Root, entry: &Entry, item_key: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
     let source = rel(&entry.path);
-    let pdf = match pdf::read(&source, &root.join(&entry.path)) {
+    let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 25, problems)?;
+    let pdf = match pdf::read(&source, bytes) {
         Ok(p) => p,
         Err(p) => {
             problems.push(*p);
@@ -1137,7 +1185,7 @@ fn load_pdf(root: &Path, entry: &Entry, item_key: &str, problems: &mut Vec<Probl
     Some(document(entry, item_key, source, pdf.title, pdf.blocks))
 }
 
-fn load_table(root: &Path, entry: &Entry, item_key: &str, ext: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
+fn load_table(root: &Root, entry: &Entry, item_key: &str, ext: &str, problems: &mut Vec<Problem>) -> Option<Doc> {
     let source = rel(&entry.path);
     let tables = if ext == "csv" {
         let text = read_text(root, &entry.path, problems)?;
@@ -1178,7 +1226,7 @@ fn split_name(stem: &str) -> (Option<NaiveDate>, &str) {
 }
 
 fn load_article(
-    root: &Path,
+    root: &Root,
     entry: &Entry,
     item_key: &str,
     markdown: bool,
@@ -1240,7 +1288,7 @@ fn load_article(
 
 /// Lists a folder (relative to root) in staff order, skipping ignored names
 /// and links that lead out of the channel.
-fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Entry>> {
+fn list_dir(root: &Root, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<Entry>> {
     let read = match fs::read_dir(root.join(dir)) {
         Ok(read) => read,
         Err(err) => {
@@ -1248,7 +1296,6 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
             return None;
         }
     };
-    let canonical_root = root.canonicalize().ok();
     let mut entries = Vec::new();
     for item in read.flatten() {
         let name = item.file_name().to_string_lossy().into_owned();
@@ -1260,26 +1307,12 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
             continue;
         };
         let is_dir = if file_type.is_symlink() {
-            let target = root.join(&path).canonicalize().ok();
-            let inside = match (&target, &canonical_root) {
-                (Some(t), Some(r)) => t.starts_with(r),
-                _ => false,
-            };
-            if !inside {
-                problems.push(
-                    Problem::new(
-                        &path,
-                        "链接指向频道文件夹以外（或已失效），已忽略",
-                        "link leads outside the channel folder (or is broken); ignored",
-                    )
-                    .hint(
-                        "把文件本身复制进频道文件夹，不要用快捷方式或链接",
-                        "copy the file itself into the channel folder instead of linking to it",
-                    ),
-                );
+            let target = root.join(&path).canonicalize().ok().filter(|t| root.holds(t));
+            let Some(target) = target else {
+                problems.push(outside_link(&path));
                 continue;
-            }
-            target.is_some_and(|t| t.is_dir())
+            };
+            target.is_dir()
         } else {
             file_type.is_dir()
         };
@@ -1298,7 +1331,7 @@ fn list_dir(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> Option<Vec<
 
 /// Reads a text file (relative to root), decoded; `None` when it is missing
 /// (nothing to say) or unreadable (a problem says why).
-fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
+fn read_text(root: &Root, path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
     let hint = ("把长文拆成几篇文章，或删去多余内容", "split it into several articles or shorten it");
     let bytes = read_limited(root, path, MAX_TEXT_BYTES, hint, true, problems)?;
     match text::decode(&bytes) {
@@ -1321,25 +1354,27 @@ fn read_text(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<St
 }
 
 /// Reads a file's bytes (relative to root) within a size limit.
-fn read_bytes(root: &Path, path: &Path, limit: u64, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+fn read_bytes(root: &Root, path: &Path, limit: u64, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     let hint = ("缩小图片或压缩文件后再放入", "make the picture or file smaller and copy it again");
     read_limited(root, path, limit, hint, false, problems)
 }
 
-/// A file's bytes if it is at most `limit` long; else a problem with `hint`.
-/// A missing file is a problem too unless `missing_ok`.
+/// A file's bytes if it is a regular file inside the channel of at most
+/// `limit` bytes; else a problem with `hint` (a missing file is a problem
+/// too unless `missing_ok`). Nothing of a file that is refused is read.
 fn read_limited(
-    root: &Path,
+    root: &Root,
     path: &Path,
     limit: u64,
     hint: (&str, &str),
     missing_ok: bool,
     problems: &mut Vec<Problem>,
 ) -> Option<Vec<u8>> {
-    let full = root.join(path);
-    match fs::metadata(&full) {
-        Ok(meta) if meta.len() > limit => {
-            let kb = (meta.len() / 1024, limit / 1024);
+    match root.read(path, limit) {
+        Ok((bytes, _)) => Some(bytes),
+        Err(Refusal::Missing) if missing_ok => None,
+        Err(Refusal::TooLarge { len }) => {
+            let kb = (len / 1024, limit / 1024);
             problems.push(
                 Problem::new(
                     path,
@@ -1348,25 +1383,49 @@ fn read_limited(
                 )
                 .hint(hint.0, hint.1),
             );
-            return None;
+            None
         }
-        Ok(_) => {}
-        Err(err) if missing_ok && err.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(err) => {
-            problems.push(io_problem(path, &err));
-            return None;
-        }
-    }
-    match fs::read(&full) {
-        Ok(bytes) => Some(bytes),
-        Err(err) => {
-            problems.push(io_problem(path, &err));
+        Err(refusal) => {
+            problems.push(refused(path, &refusal));
             None
         }
     }
 }
 
-fn read_toml<T: for<'de> Deserialize<'de>>(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<T> {
+/// The problem of a file the channel folder did not hand over.
+fn refused(path: &Path, refusal: &Refusal) -> Problem {
+    match refusal {
+        Refusal::Outside => outside_link(path),
+        Refusal::NotFile => Problem::new(
+            path,
+            "这不是普通文件（可能是文件夹、管道或设备），已忽略",
+            "not a regular file (a folder, a pipe or a device); ignored",
+        )
+        .hint("放入普通的文件即可", "put an ordinary file there"),
+        Refusal::Missing => io_problem(path, &std::io::Error::from(std::io::ErrorKind::NotFound)),
+        Refusal::TooLarge { len } => Problem::new(
+            path,
+            format!("文件过大（{} KB），已跳过", len / 1024),
+            format!("file too large ({} KB); skipped", len / 1024),
+        ),
+        Refusal::Io(err) => io_problem(path, err),
+    }
+}
+
+/// A link out of the channel: refused, and nothing of it is read.
+fn outside_link(path: &Path) -> Problem {
+    Problem::new(
+        path,
+        "链接指向频道文件夹以外（或已失效），未读取，已忽略",
+        "link leads outside the channel folder (or is broken); not read, ignored",
+    )
+    .hint(
+        "把文件本身复制进频道文件夹，不要用快捷方式或链接",
+        "copy the file itself into the channel folder instead of linking to it",
+    )
+}
+
+fn read_toml<T: for<'de> Deserialize<'de>>(root: &Root, path: &Path, problems: &mut Vec<Problem>) -> Option<T> {
     let text = read_text(root, path, problems)?;
     match toml::from_str(&text) {
         Ok(value) => Some(value),

@@ -14,8 +14,7 @@
 //! the body), drops page numbers, and joins words the way Chinese is
 //! written: no space between a hanzi and a digit.
 
-use std::io::Read;
-use std::path::Path;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,9 +53,11 @@ impl Line {
     }
 }
 
-/// Reads the PDF at `file` (`path` names it in problems).
-pub fn read(path: &str, file: &Path) -> Result<Pdf, Box<Problem>> {
-    let xhtml = pdftotext(path, file)?;
+/// Reads the PDF whose bytes are `pdf` (`path` names it in problems).
+/// The bytes go to pdftotext on its standard input: it is never given a
+/// name in the channel folder to open (and follow) itself.
+pub fn read(path: &str, pdf: Vec<u8>) -> Result<Pdf, Box<Problem>> {
+    let xhtml = pdftotext(path, pdf)?;
     let pages = lines(&xhtml).map_err(|e| {
         Box::new(Problem::new(
             path,
@@ -81,7 +82,7 @@ pub fn read(path: &str, file: &Path) -> Result<Pdf, Box<Problem>> {
     Ok(pdf)
 }
 
-fn pdftotext(path: &str, file: &Path) -> Result<Vec<u8>, Box<Problem>> {
+fn pdftotext(path: &str, pdf: Vec<u8>) -> Result<Vec<u8>, Box<Problem>> {
     let bad = |why: String| {
         Box::new(
             Problem::new(
@@ -97,9 +98,8 @@ fn pdftotext(path: &str, file: &Path) -> Result<Vec<u8>, Box<Problem>> {
     };
     let child = Command::new("pdftotext")
         .args(["-bbox-layout", "-enc", "UTF-8", "-l", &MAX_PAGES.to_string()])
-        .arg(file)
-        .arg("-")
-        .stdin(Stdio::null())
+        .args(["-", "-"])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
@@ -117,6 +117,13 @@ fn pdftotext(path: &str, file: &Path) -> Result<Vec<u8>, Box<Problem>> {
         }
         Err(e) => return Err(bad(e.to_string())),
     };
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // Written from a thread of its own: poppler may start writing its
+    // answer before it has read the whole file. A broken pipe (it stopped
+    // reading) is told by its exit status.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&pdf);
+    });
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = std::thread::spawn(move || {
@@ -142,6 +149,7 @@ fn pdftotext(path: &str, file: &Path) -> Result<Vec<u8>, Box<Problem>> {
             Err(e) => return Err(bad(e.to_string())),
         }
     };
+    let _ = writer.join();
     let out = reader.join().unwrap_or_default();
     let errors = errors.join().unwrap_or_default();
     if !status.success() {

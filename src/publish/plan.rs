@@ -215,18 +215,23 @@ fn select<'a>(config: &'a LoopConfig, laid: &Laid) -> (Vec<Entry>, Vec<&'a Strin
     (out, missing)
 }
 
-/// The loop's music file at the top of the channel, if any.
+/// The loop's music file at the top of the channel, if any: a regular file
+/// inside the channel (a link out of it is not music, whatever its name).
 fn music(channels: &Path) -> Option<(PathBuf, String)> {
-    let mut names: Vec<PathBuf> = std::fs::read_dir(channels)
+    let root = crate::confined::Root::new(channels);
+    let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(channels)
         .ok()?
         .flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(crate::content::music_name))
-        .map(|e| e.path())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_str().is_some_and(crate::content::music_name))
         .collect();
     names.sort();
-    let path = names.into_iter().next()?;
-    let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file() && m.len() > 0)?;
+    let name = names.into_iter().next()?;
+    let meta = root.open(Path::new(&name)).ok()?.meta;
+    if meta.len() == 0 {
+        return None;
+    }
     let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     let stamp = format!("{}:{}", meta.len(), modified.map_or(0, |d| d.as_nanos()));
-    Some((path.canonicalize().unwrap_or(path), stamp))
+    Some((channels.join(name), stamp))
 }
