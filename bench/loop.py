@@ -40,6 +40,12 @@ def children(pid):
     return [int(p) for p in out]
 
 
+def recordings(tmp):
+    """Where the TS file may go: builds before issue 50 wrote it in the data folder."""
+    help = subprocess.run([BINARY, "serve", "--help"], capture_output=True, text=True).stdout
+    return ["--recordings", os.path.join(tmp, "recordings")] if "--recordings" in help else []
+
+
 def main():
     release_build()
     tmp, channels = channel_copy()
@@ -49,7 +55,7 @@ def main():
     port, admin = free_port(), free_port()
     server = subprocess.Popen(
         [BINARY, "serve", "--channels", channels, "--data", data, "--listen", f"127.0.0.1:{port}",
-         "--admin-listen", f"127.0.0.1:{admin}"],
+         "--admin-listen", f"127.0.0.1:{admin}"] + recordings(tmp),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60

@@ -5,6 +5,7 @@
 //! `RawSite` mirrors the file, [`SiteConfig`] is what the stages use.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
@@ -162,9 +163,20 @@ pub struct InteractionConfig {
     pub box_minute: u32,
     /// Answers one address may send a minute (many boxes share one behind NAT).
     pub address_minute: u32,
-    /// Boxes never seen before that one address may bring in an hour: a
-    /// flood of made-up box ids from one place is capped here.
+    /// New box ids the server issues to one address in an hour: a flood of
+    /// new boxes from one place is capped here (made-up ids count for
+    /// nothing at all).
     pub new_boxes_hour: u32,
+    /// The registry of known boxes, a CSV in the channel folder whose first
+    /// column is the middleware serial (`boxes = "boxes.csv"`).
+    pub boxes: Option<String>,
+    /// How many boxes the registry holds and a digest of them: part of the
+    /// generation's id, so a new registry goes on air.
+    pub registry_digest: Option<String>,
+    /// The registry itself, read with the channel (never saved: the first
+    /// render after a start reads it again).
+    #[serde(skip)]
+    pub registry: Option<std::sync::Arc<crate::registry::Registry>>,
 }
 
 impl Default for InteractionConfig {
@@ -174,7 +186,10 @@ impl Default for InteractionConfig {
             results_seconds: 30,
             box_minute: 20,
             address_minute: 3000,
-            new_boxes_hour: 2000,
+            new_boxes_hour: 30,
+            boxes: None,
+            registry_digest: None,
+            registry: None,
         }
     }
 }
@@ -216,8 +231,65 @@ pub struct LoopConfig {
     /// Profiles streamed as HLS at `/live/{profile}/index.m3u8`.
     pub profiles: Vec<String>,
     /// Where the cable headend's MPEG-TS goes (MPEG-2, 720x576, 25 fps):
-    /// `udp://…`, or a file or named pipe; `None`: no TS.
+    /// a `udp://`, `rtp://` or `srt://` address, or a file or named pipe in
+    /// the recordings folder (see [`TsTarget`]); `None`: no TS.
     pub ts: Option<String>,
+    /// site.toml named a target that is refused: the TS that runs keeps
+    /// its last good target instead of stopping.
+    #[serde(default)]
+    pub ts_refused: bool,
+}
+
+/// Where the loop's MPEG-TS may go. Nothing else: a TS is never written
+/// where the store, the channel or anything infotv did not make lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TsTarget {
+    /// `udp://`, `rtp://` or `srt://` with a host, a port and plain options.
+    Url(String),
+    /// A file or named pipe by its name inside the recordings folder
+    /// (`--recordings`): plain names only, no `..`, no absolute path.
+    File(PathBuf),
+}
+
+impl TsTarget {
+    /// `text` as a target, or why it is not one.
+    pub fn parse(text: &str) -> Result<TsTarget, &'static str> {
+        let text = text.trim();
+        if let Some((scheme, rest)) = text.split_once("://") {
+            if !["udp", "rtp", "srt"].contains(&scheme.to_ascii_lowercase().as_str()) {
+                return Err("only udp://, rtp:// and srt:// addresses");
+            }
+            let (host_port, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let (host, port) = match host_port.rsplit_once(':') {
+                Some((h, p)) => (h, p),
+                None => return Err("the address needs a port (udp://239.1.1.1:1234)"),
+            };
+            let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+                Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+                None => {
+                    !host.is_empty()
+                        && host.len() <= 253
+                        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                }
+            };
+            let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+            let query_ok = query.bytes().all(|b| b.is_ascii_alphanumeric() || b"_=&.%-".contains(&b));
+            return if host_ok && port_ok && query_ok {
+                Ok(TsTarget::Url(text.to_string()))
+            } else {
+                Err("not a valid host:port with plain options")
+            };
+        }
+        let path = Path::new(text);
+        let plain = path.components().all(|c| match c {
+            std::path::Component::Normal(n) => n.to_str().is_some_and(|n| !n.starts_with('.')),
+            _ => false,
+        });
+        if text.is_empty() || text.len() > 200 || !plain || text.contains('\\') {
+            return Err("a file name inside the recordings folder, without .., / at the start or hidden names");
+        }
+        Ok(TsTarget::File(path.to_path_buf()))
+    }
 }
 
 impl Default for SiteConfig {
@@ -276,6 +348,7 @@ struct RawInteraction {
     box_minute: Option<u32>,
     address_minute: Option<u32>,
     new_boxes_hour: Option<u32>,
+    boxes: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -430,6 +503,7 @@ pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
         set("interaction.box_minute", i.box_minute, 1..=1000, &mut c.box_minute);
         set("interaction.address_minute", i.address_minute, 1..=1_000_000, &mut c.address_minute);
         set("interaction.new_boxes_hour", i.new_boxes_hour, 1..=1_000_000, &mut c.new_boxes_hour);
+        c.boxes = i.boxes.map(|b| b.trim().to_string()).filter(|b| !b.is_empty());
     }
     if let Some(r) = raw.review {
         config.review = ReviewConfig {
@@ -570,7 +644,25 @@ fn loop_config(path: &str, raw: RawLoop, profiles: &[Profile], problems: &mut Ve
         let sd = profiles.iter().find(|p| p.width == 720 && p.height == 576).or(profiles.first());
         chosen.extend(sd.map(|p| p.name.clone()));
     }
-    let ts = raw.ts.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let mut ts_refused = false;
+    let ts = raw.ts.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).filter(|t| match TsTarget::parse(t) {
+        Ok(_) => true,
+        Err(why) => {
+            ts_refused = true;
+            problems.push(
+                Problem::new(
+                    path,
+                    format!("[loop] ts = “{t}” 不是允许的输出（{why}），轮播继续使用上一个有效的输出"),
+                    format!("[loop] ts = {t:?} is not an allowed output ({why}); the loop keeps its last good output"),
+                )
+                .hint(
+                    "写组播或推流地址，例如 ts = \"udp://239.1.1.1:1234\"；或写录制文件夹（--recordings）里的文件名，例如 ts = \"loop.ts\"",
+                    "give a stream address such as ts = \"udp://239.1.1.1:1234\", or a file name in the recordings folder (--recordings) such as ts = \"loop.ts\"",
+                ),
+            );
+            false
+        }
+    });
     LoopConfig {
         seconds,
         items: raw
@@ -583,6 +675,7 @@ fn loop_config(path: &str, raw: RawLoop, profiles: &[Profile], problems: &mut Ve
         newest,
         profiles: chosen,
         ts,
+        ts_refused,
     }
 }
 

@@ -32,14 +32,14 @@ fn stream<'a>(probe: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value
     probe["streams"].as_array().unwrap().iter().find(|s| s["codec_type"] == kind).unwrap()
 }
 
-/// A small channel whose loop plays one article (after the home screen).
-fn channel(dir: &Path, ts: &Path, body: &str) {
+/// A small channel whose loop plays one article (after the home screen),
+/// its TS going to `ts`: a stream address, or a name in the recordings folder.
+fn channel(dir: &Path, ts: &str, body: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("site.toml"),
         format!(
-            "title = \"万源测试频道\"\n[loop]\nseconds = 3\nitems = [\"便民万源/便民电话\"]\nprofiles = [\"sd\"]\nts = \"{}\"\n",
-            ts.display()
+            "title = \"万源测试频道\"\n[loop]\nseconds = 3\nitems = [\"便民万源/便民电话\"]\nprofiles = [\"sd\"]\nts = \"{ts}\"\n"
         ),
     )
     .unwrap();
@@ -49,6 +49,17 @@ fn channel(dir: &Path, ts: &Path, body: &str) {
     std::fs::write(dir.join("02-要闻速递/01-时政要闻/2026-11-20-冬季供暖.txt"), "冬季供暖\n城区集中供暖今日开始。\n")
         .unwrap();
     write_article(&item, body);
+}
+
+/// The arguments of a server that encodes the loop, its TS files going to
+/// `work/rec` (outside the data and channel folders).
+fn looping(work: &Path) -> Vec<String> {
+    let rec = work.join("rec");
+    ["--loop", "on", "--recordings", rec.to_str().unwrap()].map(String::from).to_vec()
+}
+
+fn args(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
 }
 
 fn write_article(item: &Path, body: &str) {
@@ -171,10 +182,10 @@ fn segment_after(boxes: SocketAddr, after: u64, dir: &Path) -> (u64, PathBuf) {
 fn the_loop_streams_hls_and_ts_that_show_the_screens_and_follow_edits() {
     let work = tempfile::tempdir().unwrap();
     let channels = work.path().join("channels");
-    let ts = work.path().join("headend.ts");
-    channel(&channels, &ts, "火警 119\n匪警 110\n急救 120\n");
+    let ts = work.path().join("rec/headend.ts");
+    channel(&channels, "headend.ts", "火警 119\n匪警 110\n急救 120\n");
     let data = work.path().join("data");
-    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--loop", "on"], "info");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &args(&looping(work.path())), "info");
     let boxes = server.boxes;
 
     // HLS: the playlist through the box port, then ffprobe on it and a segment.
@@ -305,14 +316,10 @@ fn the_loop_streams_hls_and_ts_that_show_the_screens_and_follow_edits() {
 fn a_missing_encoder_is_a_fault_and_the_boxes_are_served() {
     let work = tempfile::tempdir().unwrap();
     let channels = work.path().join("channels");
-    channel(&channels, &work.path().join("out.ts"), "火警 119\n");
-    let server = Binary::start_opts(
-        &channels,
-        &work.path().join("data"),
-        Some(ADMIN_TOKEN),
-        &["--loop", "on", "--ffmpeg", "/nonexistent/ffmpeg"],
-        "warn",
-    );
+    channel(&channels, "out.ts", "火警 119\n");
+    let mut a = looping(work.path());
+    a.extend(["--ffmpeg".to_string(), "/nonexistent/ffmpeg".to_string()]);
+    let server = Binary::start_opts(&channels, &work.path().join("data"), Some(ADMIN_TOKEN), &args(&a), "warn");
     let fault = wait_for(Duration::from_secs(10), || {
         let s = status(server.admin);
         s["faults"].as_array().unwrap().iter().find(|f| f["fault"] == "loop-hls-sd").cloned()
@@ -418,9 +425,9 @@ fn mean_volume(video: &Path) -> f64 {
 fn loop_mp3_at_the_top_of_the_channel_is_the_music_else_silence() {
     let work = tempfile::tempdir().unwrap();
     let channels = work.path().join("channels");
-    channel(&channels, &work.path().join("out.ts"), "火警 119\n");
+    channel(&channels, "out.ts", "火警 119\n");
     let data = work.path().join("data");
-    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    let server = Binary::start_opts(&channels, &data, Some(ADMIN_TOKEN), &args(&looping(work.path())), "warn");
     let (n, seg) = segment_after(server.boxes, 0, work.path());
     let silent = mean_volume(&seg);
     assert!(silent < -80.0, "no music file: silence ({silent} dB)");
@@ -461,7 +468,7 @@ fn the_headend_ts_goes_to_a_udp_address() {
     let target = format!("udp://{}?pkt_size=1316", socket.local_addr().unwrap());
     let work = tempfile::tempdir().unwrap();
     let channels = work.path().join("channels");
-    channel(&channels, Path::new(&target), "火警 119\n");
+    channel(&channels, &target, "火警 119\n");
     let server = Binary::start_opts(&channels, &work.path().join("data"), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
     let mut datagram = [0u8; 2048];
     let (n, _) = socket.recv_from(&mut datagram).expect("TS datagrams within 20 s");
@@ -483,11 +490,18 @@ fn the_headend_ts_goes_to_a_udp_address() {
 #[test]
 fn the_headend_ts_goes_to_a_named_pipe_and_waits_for_its_reader() {
     let work = tempfile::tempdir().unwrap();
-    let fifo = work.path().join("headend.fifo");
+    std::fs::create_dir_all(work.path().join("rec")).unwrap();
+    let fifo = work.path().join("rec/headend.fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let channels = work.path().join("channels");
-    channel(&channels, &fifo, "火警 119\n");
-    let server = Binary::start_opts(&channels, &work.path().join("data"), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    channel(&channels, "headend.fifo", "火警 119\n");
+    let server = Binary::start_opts(
+        &channels,
+        &work.path().join("data"),
+        Some(ADMIN_TOKEN),
+        &args(&looping(work.path())),
+        "warn",
+    );
     // Nobody reads yet: the TS encoder waits, HLS plays regardless.
     segment_after(server.boxes, 0, work.path());
     let reader = std::thread::spawn(move || {

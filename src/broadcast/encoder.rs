@@ -31,8 +31,11 @@ pub struct Options {
     pub ffmpeg: PathBuf,
     /// HLS playlists and segments go to `{live}/{profile}/`.
     pub live: PathBuf,
-    /// Relative TS file targets are taken from here (the data folder).
+    /// The data folder: the music is copied into it for ffmpeg to read.
     pub data: PathBuf,
+    /// The recordings folder (checked by [`super::output::recordings`]): a
+    /// TS file or named pipe may only be there. `None`: stream addresses only.
+    pub recordings: Option<PathBuf>,
 }
 
 /// Back-off after an encoder dies: doubles from 1 s up to this.
@@ -96,18 +99,23 @@ pub fn specs(plan: &Plan, title: &str) -> Vec<Spec> {
 }
 
 /// ffmpeg's arguments for `spec`: raw RGB frames at one a second on stdin,
-/// silence or the music looped as sound.
-pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
+/// silence or the `music` (the data folder's copy) looped as sound; a TS
+/// goes to `ts`, a checked stream address or `pipe:1` (a file infotv
+/// opened). Every input and the TS output are under a protocol allow-list,
+/// and nothing is overwritten (`-n`): the HLS folder is emptied first, and
+/// a TS file is opened here, not by ffmpeg.
+pub fn args(spec: &Spec, options: &Options, music: Option<&Path>, ts: Option<&str>) -> Vec<String> {
     let p = &spec.profile;
-    let mut a: Vec<String> = vec!["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
+    let mut a: Vec<String> = vec!["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-n"]
         .into_iter()
         .map(String::from)
         .collect();
     let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
-    push(&["-f", "rawvideo", "-pix_fmt", "rgb24", "-video_size", &format!("{}x{}", p.width, p.height)]);
+    push(&["-protocol_whitelist", "pipe", "-f", "rawvideo", "-pix_fmt", "rgb24"]);
+    push(&["-video_size", &format!("{}x{}", p.width, p.height)]);
     push(&["-framerate", &FEED_FPS.to_string(), "-i", "pipe:0"]);
-    match &spec.music {
-        Some(path) => push(&["-stream_loop", "-1", "-i", &path.to_string_lossy()]),
+    match music {
+        Some(path) => push(&["-protocol_whitelist", "file", "-stream_loop", "-1", "-i", &path.to_string_lossy()]),
         None => push(&["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000"]),
     }
     // The sound never ends by itself: end with the frames, so an encoder
@@ -130,7 +138,7 @@ pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
             push(&["-hls_segment_filename", &dir.join("seg-%d.ts").to_string_lossy()]);
             push(&[&dir.join("index.m3u8").to_string_lossy()]);
         }
-        Kind::Ts(target) => {
+        Kind::Ts(_) => {
             // PAL SD for a DVB-C headend: 720x576, 4:3, 25 fps, MPEG-2 video
             // at a constant 4 Mbit/s, MPEG-1 layer II sound.
             push(&["-vf", "fps=25,scale=720:576,setsar=16/15,format=yuv420p"]);
@@ -139,20 +147,11 @@ pub fn args(spec: &Spec, options: &Options) -> Vec<String> {
             push(&["-c:a", "mp2", "-b:a", "192k", "-ar", "48000", "-ac", "2"]);
             push(&["-f", "mpegts", "-mpegts_service_id", "1"]);
             push(&["-metadata", &format!("service_name={}", spec.service), "-metadata", "service_provider=infotv"]);
-            push(&[&ts_target(target, &options.data)]);
+            // rtp runs over udp; pipe is the file opened here.
+            push(&["-protocol_whitelist", "udp,rtp,srt,pipe", ts.unwrap_or("pipe:1")]);
         }
     }
     a
-}
-
-/// A TS target as ffmpeg takes it: URLs as they are, relative file paths
-/// from the data folder.
-fn ts_target(target: &str, data: &Path) -> String {
-    if target.contains("://") || Path::new(target).is_absolute() {
-        target.to_string()
-    } else {
-        data.join(target).to_string_lossy().into_owned()
-    }
 }
 
 /// Runs the loop's encoders while the server runs: starts one for each
@@ -172,12 +171,15 @@ pub async fn run(
             _ = &mut shutdown => break,
             _ = tick.tick() => {}
         }
-        let wanted = match station.on_air.current() {
-            Some(g) => g.broadcast.as_ref().map(|p| specs(p, &g.title)).unwrap_or_default(),
-            None => continue,
-        };
+        let Some(g) = station.on_air.current() else { continue };
+        let wanted = g.broadcast.as_ref().map(|p| specs(p, &g.title)).unwrap_or_default();
+        // site.toml's new TS target was refused: the TS keeps its last good one.
+        let keep_ts = g.broadcast.as_ref().is_some_and(|p| p.config.ts_refused);
         let names: Vec<String> = running.keys().cloned().collect();
         for name in names {
+            if keep_ts && name == "ts" {
+                continue;
+            }
             if !wanted.iter().any(|s| Some(s) == running.get(&name).map(|(s, _)| s)) {
                 if let Some((_, worker)) = running.remove(&name) {
                     let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
@@ -293,10 +295,24 @@ fn spawn(spec: &Spec, options: &Options) -> Result<(Child, Said), String> {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("无法创建 {}：{e}", dir.display()))?;
     }
+    let music = spec.music.as_deref().and_then(|path| match super::output::stage_music(path, &options.data) {
+        Ok(copy) => Some(copy),
+        Err(e) => {
+            tracing::warn!(output = %spec.name, "{e}");
+            None
+        }
+    });
+    let (ts, stdout) = match &spec.kind {
+        Kind::Hls => (None, Stdio::null()),
+        Kind::Ts(target) => match super::output::open(target, options.recordings.as_deref())? {
+            super::output::Out::Url(url) => (Some(url), Stdio::null()),
+            super::output::Out::File(file) => (None, Stdio::from(file)),
+        },
+    };
     let mut child = Command::new(&options.ffmpeg)
-        .args(args(spec, options))
+        .args(args(spec, options, music.as_deref(), ts.as_deref()))
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("无法启动 {}：{e}", options.ffmpeg.display()))?;
@@ -523,26 +539,24 @@ mod tests {
     }
 
     #[test]
-    fn ts_targets_relative_to_data_urls_as_given() {
-        let data = Path::new("/srv/infotv/data");
-        assert_eq!(ts_target("udp://239.1.1.1:1234?pkt_size=1316", data), "udp://239.1.1.1:1234?pkt_size=1316");
-        assert_eq!(ts_target("/run/headend.ts", data), "/run/headend.ts");
-        assert_eq!(ts_target("loop.ts", data), "/srv/infotv/data/loop.ts");
-    }
-
-    #[test]
-    fn command_lines_read_frames_from_the_pipe() {
-        let options = Options { ffmpeg: "ffmpeg".into(), live: "/d/live".into(), data: "/d".into() };
-        let hls = args(&spec(Kind::Hls), &options);
+    fn command_lines_read_frames_from_the_pipe_and_overwrite_nothing() {
+        let options = Options { ffmpeg: "ffmpeg".into(), live: "/d/live".into(), data: "/d".into(), recordings: None };
+        let hls = args(&spec(Kind::Hls), &options, None, None);
         let joined = hls.join(" ");
         assert!(joined.contains("-nostdin"), "stdin carries frames, never keystrokes");
+        assert!(joined.contains("-n ") && !hls.contains(&"-y".to_string()), "never overwrites: {joined}");
+        assert!(joined.contains("-protocol_whitelist pipe -f rawvideo"));
         assert!(joined.contains("-video_size 720x576 -framerate 1 -i pipe:0"));
         assert!(joined.contains("libx264") && joined.ends_with("/d/live/sd/index.m3u8"));
         assert!(joined.contains("anullsrc"), "silence without a music file");
-        let mut with_music = spec(Kind::Ts("udp://239.1.1.1:1234".into()));
-        with_music.music = Some("/c/loop.mp3".into());
-        let ts = args(&with_music, &options).join(" ");
-        assert!(ts.contains("-stream_loop -1 -i /c/loop.mp3") && !ts.contains("anullsrc"));
-        assert!(ts.contains("mpeg2video") && ts.contains("scale=720:576") && ts.ends_with("udp://239.1.1.1:1234"));
+        let udp = spec(Kind::Ts("udp://239.1.1.1:1234".into()));
+        let ts = args(&udp, &options, Some(Path::new("/d/loop-music/ab.mp3")), Some("udp://239.1.1.1:1234")).join(" ");
+        assert!(
+            ts.contains("-protocol_whitelist file -stream_loop -1 -i /d/loop-music/ab.mp3") && !ts.contains("anullsrc")
+        );
+        assert!(ts.contains("mpeg2video") && ts.contains("scale=720:576"));
+        assert!(ts.ends_with("-protocol_whitelist udp,rtp,srt,pipe udp://239.1.1.1:1234"), "{ts}");
+        let file = args(&spec(Kind::Ts("loop.ts".into())), &options, None, None).join(" ");
+        assert!(file.ends_with(" pipe:1"), "a file is written as ffmpeg's standard output: {file}");
     }
 }

@@ -13,5 +13,6 @@
 
 pub mod compose;
 pub mod encoder;
+pub mod output;
 
 pub use crate::publish::plan::{ts_profile, Colours, Entry, Plan};
