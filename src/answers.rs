@@ -3,11 +3,11 @@
 //! as a salted hash, the brakes per box and address), the writer that
 //! commits them, and what operators read back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use anyhow::Result;
 use chrono::{DateTime, Datelike, FixedOffset};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::clock::stamp;
@@ -43,9 +43,11 @@ pub fn phone(typed: &str) -> Option<String> {
 }
 
 /// A request's reference, short enough to read aloud on the phone:
-/// the year and month, then the month's sequence number, `2612-0347`.
+/// the year and month, then the month's sequence number, `2612-0347`. Past
+/// 9,999 the number just grows a digit (`2612-10000`): a reference never
+/// comes round again.
 pub fn reference(year: i32, month: u32, sequence: u32) -> String {
-    format!("{:02}{:02}-{:04}", year.rem_euclid(100), month, sequence % 10_000)
+    format!("{:02}{:02}-{:04}", year.rem_euclid(100), month, sequence)
 }
 
 /// A box's identity as stored: a salted hash of what the box sent (its
@@ -108,17 +110,29 @@ fn write_request(
     if today >= REQUESTS_A_DAY {
         return Ok(Filed::Limit);
     }
-    let prefix = reference(now.year(), now.month(), 0);
-    let prefix = &prefix[..5];
-    let last: Option<String> = conn
-        .query_row(
-            "SELECT reference FROM requests WHERE reference LIKE ?1 ORDER BY reference DESC LIMIT 1",
-            [format!("{prefix}%")],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let next = last.and_then(|r| r[5..].parse::<u32>().ok()).map_or(1, |n| n + 1);
-    let reference = reference(now.year(), now.month(), next);
+    // The month's counter (started past the highest number on file, for a
+    // store that has requests but no counter yet), moved on in the caller's
+    // write transaction: two writers (the server and another process) are
+    // serialised by SQLite's write lock, and a number once given is never
+    // given again, even after its request is deleted. A number already on
+    // file (a store put together from a backup, say) is passed over, so one
+    // stray row never blocks every request after it.
+    let month = format!("{:02}{:02}", now.year().rem_euclid(100), now.month());
+    let mut taken = conn.prepare_cached("SELECT 1 FROM requests WHERE reference = ?1")?;
+    let mut next = conn.prepare_cached(
+        "INSERT INTO reference_counters (month, last)
+             VALUES (?1, 1 + (SELECT coalesce(max(CAST(substr(reference, 6) AS INTEGER)), 0)
+                              FROM requests WHERE substr(reference, 1, 5) = ?1 || '-'))
+         ON CONFLICT (month) DO UPDATE SET last = last + 1 RETURNING last",
+    )?;
+    let mut reference = String::new();
+    for _ in 0..10_000 {
+        let n: u32 = next.query_row([&month], |r| r.get(0))?;
+        reference = self::reference(now.year(), now.month(), n);
+        if !taken.exists([&reference])? {
+            break;
+        }
+    }
     conn.execute(
         "INSERT INTO requests (reference, at, day, item, category, phone, box, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new')",
         params![reference, stamp(now.to_utc()), day, item, category, phone, box_key],
@@ -322,45 +336,98 @@ impl Drop for Writer {
     }
 }
 
-/// One transaction for the batch; every answer in it fails if the commit
-/// does.
+/// One transaction for the batch, one savepoint an answer: an answer that
+/// fails (a constraint, a full page) is rolled back alone and told so, and
+/// the rest commit. Should the commit itself fail, each answer is tried
+/// again in a transaction of its own, so one bad answer never fails others.
 fn write_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<Written, String>> {
-    let run = |conn: &mut Connection| -> Result<Vec<Written>> {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let together = |conn: &mut Connection| -> Result<Vec<Result<Written, String>>> {
+        let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(batch.len());
         for job in batch {
-            let k = &job.box_key;
-            out.push(match &job.answer {
-                Answer::Poll { poll, choices } => {
-                    write_poll(&tx, poll, k, choices, job.now).map(|()| Written::Taken)?
+            let sp = tx.savepoint()?;
+            match write_one(&sp, job) {
+                Ok(w) => {
+                    sp.commit()?;
+                    out.push(Ok(w));
                 }
-                Answer::Rating { item, level } => {
-                    write_rating(&tx, item, k, *level, job.now).map(|()| Written::Taken)?
+                Err(e) => {
+                    drop(sp); // rolled back
+                    tracing::error!("an answer was not written: {e:#}");
+                    out.push(Err(format!("{e:#}")));
                 }
-                Answer::Request { item, category, phone } => {
-                    Written::Filed(write_request(&tx, item, category, phone, k, job.now)?)
-                }
-            });
+            }
         }
         tx.commit()?;
         Ok(out)
     };
-    match run(conn) {
-        Ok(out) => out.into_iter().map(Ok).collect(),
+    match together(conn) {
+        Ok(out) => out,
         Err(e) => {
-            tracing::error!("answers not written: {e:#}");
-            batch.iter().map(|_| Err(format!("{e:#}"))).collect()
+            tracing::warn!("a batch of {} answers did not commit ({e:#}); each is tried alone", batch.len());
+            batch
+                .iter()
+                .map(|job| {
+                    let alone = |conn: &mut Connection| -> Result<Written> {
+                        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                        let w = write_one(&tx, job)?;
+                        tx.commit()?;
+                        Ok(w)
+                    };
+                    alone(conn).map_err(|e| {
+                        tracing::error!("an answer was not written: {e:#}");
+                        format!("{e:#}")
+                    })
+                })
+                .collect()
         }
     }
 }
 
+/// Writes one answer inside the caller's transaction.
+fn write_one(conn: &Connection, job: &Job) -> Result<Written> {
+    let k = &job.box_key;
+    Ok(match &job.answer {
+        Answer::Poll { poll, choices } => write_poll(conn, poll, k, choices, job.now).map(|()| Written::Taken)?,
+        Answer::Rating { item, level } => write_rating(conn, item, k, *level, job.now).map(|()| Written::Taken)?,
+        Answer::Request { item, category, phone } => {
+            Written::Filed(write_request(conn, item, category, phone, k, job.now)?)
+        }
+    })
+}
+
+/// Who a box is, once its answer says: the identity its answers are kept
+/// under (before hashing), and the id the server issued it just now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxId {
+    pub identity: String,
+    /// A new signed id, to be handed back (and kept by the box).
+    pub issued: Option<String>,
+}
+
+/// Why a box's identity was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    /// An id the server never issued (forged, or damaged), and no serial
+    /// of the registry.
+    Forged,
+    /// This address asked for too many new ids this hour.
+    TooManyNew,
+}
+
+/// The prefix of the ids the server issues (`b1.` random `.` signature).
+const ISSUED: &str = "b1.";
+
 /// Everything that takes answers: the writer, the store it reads back
-/// from, the salt of box hashes, the brakes, and a signal to the results
-/// refresher.
+/// from, the salt of box hashes, the key that signs the box ids it issues,
+/// the brakes, and a signal to the results refresher.
 pub struct Desk {
     pub writer: Writer,
     pub store: std::sync::Arc<Store>,
     salt: String,
+    /// The HMAC-SM3 key of issued box ids, kept in the store's `meta`
+    /// (so a backup carries it and restored boxes keep their ids).
+    key: [u8; 32],
     brakes: std::sync::Mutex<Brakes>,
     /// Counts answers taken; the results refresher waits for it to move.
     pub taken: tokio::sync::watch::Sender<u64>,
@@ -369,10 +436,19 @@ pub struct Desk {
 impl Desk {
     pub fn open(store: std::sync::Arc<Store>, dir: &std::path::Path) -> Result<Desk> {
         let salt = store.salt()?;
+        let key = match store.meta("box_key")?.and_then(|k| crate::ids::unhex::<32>(&k)) {
+            Some(k) => k,
+            None => {
+                let k = crate::ids::random_hex(32);
+                store.set_meta("box_key", &k)?;
+                crate::ids::unhex::<32>(&k).expect("32 random bytes")
+            }
+        };
         Ok(Desk {
             writer: Writer::open(dir)?,
             store,
             salt,
+            key,
             brakes: Default::default(),
             taken: tokio::sync::watch::channel(0).0,
         })
@@ -381,6 +457,53 @@ impl Desk {
     /// The stored form of what a box sent as its identity.
     pub fn box_key(&self, sent: &str) -> String {
         box_key(&self.salt, sent)
+    }
+
+    /// A new id for a box, signed.
+    fn issue(&self) -> String {
+        let random = crate::ids::random_hex(16);
+        let mac = crate::ids::hmac_sm3(&self.key, random.as_bytes());
+        format!("{ISSUED}{random}.{}", hex::encode(&mac[..12]))
+    }
+
+    /// Whether `id` is one this server issued.
+    pub fn signed(&self, id: &str) -> bool {
+        let Some((random, mac)) = id.strip_prefix(ISSUED).and_then(|r| r.split_once('.')) else { return false };
+        if random.len() != 32 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
+        let want = hex::encode(&crate::ids::hmac_sm3(&self.key, random.as_bytes())[..12]);
+        crate::ids::same_secret(mac, &want)
+    }
+
+    /// Who sent an answer: a serial the `registry` knows, else an id this
+    /// server issued, else — for a box that sent none — a new id, within
+    /// the address's hourly allowance. Anything else is refused: a made-up
+    /// id counts for nothing.
+    pub fn identify(
+        &self,
+        sent: Option<&str>,
+        serial: Option<&str>,
+        registry: Option<&crate::registry::Registry>,
+        limits: &InteractionConfig,
+        address: &str,
+        unix: i64,
+    ) -> Result<BoxId, Unknown> {
+        if let (Some(serial), Some(registry)) = (serial, registry) {
+            if registry.knows(serial) {
+                let identity = format!("serial:{}", serial.trim().to_ascii_uppercase());
+                return Ok(BoxId { identity, issued: None });
+            }
+        }
+        match sent {
+            Some(id) if self.signed(id) => Ok(BoxId { identity: id.to_string(), issued: None }),
+            Some(_) => Err(Unknown::Forged),
+            None => {
+                self.brakes.locked().issue(limits, address, unix)?;
+                let id = self.issue();
+                Ok(BoxId { identity: id.clone(), issued: Some(id) })
+            }
+        }
     }
 
     /// Counts an answer against the brakes.
@@ -448,15 +571,15 @@ pub async fn refresh_results(
 }
 
 /// The brakes on answers, in memory: answers per box and per address a
-/// minute, and boxes new to an address in an hour (a flood of made-up box
-/// ids from one place stops there).
+/// minute, and new box ids issued to an address in an hour (a flood of new
+/// boxes from one place stops there: made-up ids are refused outright).
 #[derive(Default)]
 pub struct Brakes {
     minute: i64,
     per_box: HashMap<String, u32>,
     per_address: HashMap<String, u32>,
     hour: i64,
-    boxes_of: HashMap<String, HashSet<String>>,
+    issued: HashMap<String, u32>,
 }
 
 /// Why the brakes held an answer back.
@@ -464,12 +587,10 @@ pub struct Brakes {
 pub enum Held {
     Box,
     Address,
-    NewBoxes,
 }
 
 impl Brakes {
-    /// Counts an answer from `box_key` at `address`, or says why it is held.
-    pub fn pass(&mut self, limits: &InteractionConfig, box_key: &str, address: &str, unix: i64) -> Result<(), Held> {
+    fn turn(&mut self, unix: i64) {
         let (minute, hour) = (unix.div_euclid(60), unix.div_euclid(3600));
         if minute != self.minute {
             self.minute = minute;
@@ -478,12 +599,24 @@ impl Brakes {
         }
         if hour != self.hour {
             self.hour = hour;
-            self.boxes_of.clear();
+            self.issued.clear();
         }
-        let known = self.boxes_of.get(address).is_some_and(|s| s.contains(box_key));
-        if !known && self.boxes_of.get(address).map_or(0, HashSet::len) >= limits.new_boxes_hour as usize {
-            return Err(Held::NewBoxes);
+    }
+
+    /// Counts a new id for `address`, or refuses it past the hour's allowance.
+    pub fn issue(&mut self, limits: &InteractionConfig, address: &str, unix: i64) -> Result<(), Unknown> {
+        self.turn(unix);
+        let n = self.issued.entry(address.to_string()).or_default();
+        if *n >= limits.new_boxes_hour {
+            return Err(Unknown::TooManyNew);
         }
+        *n += 1;
+        Ok(())
+    }
+
+    /// Counts an answer from `box_key` at `address`, or says why it is held.
+    pub fn pass(&mut self, limits: &InteractionConfig, box_key: &str, address: &str, unix: i64) -> Result<(), Held> {
+        self.turn(unix);
         if self.per_address.get(address).copied().unwrap_or(0) >= limits.address_minute {
             return Err(Held::Address);
         }
@@ -492,9 +625,6 @@ impl Brakes {
         }
         *self.per_address.entry(address.to_string()).or_default() += 1;
         *self.per_box.entry(box_key.to_string()).or_default() += 1;
-        if !known {
-            self.boxes_of.entry(address.to_string()).or_default().insert(box_key.to_string());
-        }
         Ok(())
     }
 }
@@ -567,7 +697,7 @@ mod tests {
     #[test]
     fn references_and_box_keys() {
         assert_eq!(reference(2026, 12, 347), "2612-0347");
-        assert_eq!(reference(2027, 1, 12_345), "2701-2345");
+        assert_eq!(reference(2027, 1, 12_345), "2701-12345", "past 9,999 a digit more, never round again");
         let a = box_key("salt", "STB-0001");
         assert_eq!(a.len(), 32);
         assert_eq!(a, box_key("salt", " STB-0001 "));

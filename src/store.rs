@@ -146,11 +146,41 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL
     );
     CREATE INDEX requests_box_day ON requests (box, day);",
+    // 5: the security review (issue 50). References count on past 9,999: a
+    // counter per month, started from the highest number filed. Failed
+    // logins and lockouts are per name *and address*, so a stranger's
+    // failures never lock the name everywhere; the addresses an account
+    // logged in from are remembered, so the delay per name that slows
+    // guessing from many addresses spares them.
+    "CREATE TABLE reference_counters (month TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO reference_counters (month, last)
+        SELECT substr(reference, 1, 4), max(CAST(substr(reference, 6) AS INTEGER)) FROM requests
+        GROUP BY substr(reference, 1, 4);
+    ALTER TABLE login_failures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    CREATE INDEX login_failures_address ON login_failures (name, address, at);
+    DROP TABLE lockouts;
+    CREATE TABLE lockouts (
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        PRIMARY KEY (name, address)
+    ) WITHOUT ROWID;
+    CREATE TABLE login_addresses (
+        name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        last INTEGER NOT NULL,
+        PRIMARY KEY (name, address)
+    ) WITHOUT ROWID;",
 ];
 
 /// The store: one connection, used from blocking tasks.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The database file, for work done on a connection of its own
+    /// (walking the audit chain without holding `conn`).
+    path: std::path::PathBuf,
+    /// Where each audit row also goes: the system log's socket.
+    syslog: Option<std::path::PathBuf>,
 }
 
 /// One render run as the history shows it.
@@ -269,13 +299,33 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = Store { conn: Mutex::new(conn) };
+        let store = Store { conn: Mutex::new(conn), path: path.clone(), syslog: Some("/dev/log".into()) };
         store.migrate().with_context(|| format!("cannot bring {} up to date", path.display()))?;
         Ok(store)
     }
 
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.locked()
+    }
+
+    /// A read-only connection of its own to the same file, for a long read
+    /// that must not hold the store's lock (a WAL reader sees one moment).
+    pub(crate) fn reader(&self) -> Result<Connection> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    /// Sends each audit row to the system log at `socket` too (`None`: not).
+    pub fn with_syslog(mut self, socket: Option<std::path::PathBuf>) -> Store {
+        self.syslog = socket;
+        self
+    }
+
+    pub(crate) fn syslog(&self) -> Option<&Path> {
+        self.syslog.as_deref()
     }
 
     fn migrate(&self) -> Result<()> {

@@ -88,7 +88,15 @@ fn bad_answers_are_refused_in_chinese_and_nothing_is_stored() {
         (format!("profile=sd&screen={poll}&box=b1&q1=0&q2=1"), 400, "第 1 题的选择无效"),
         (format!("profile=sd&screen={poll}&box=b1&q1=99&q2=1"), 400, "第 1 题的选择无效"),
         (format!("profile=sd&screen={poll}&box=b1&q1=1"), 400, "缺少第 2 题"),
-        (format!("profile=sd&screen={poll}&q1=1&q2=1"), 400, "机顶盒标识"),
+        (format!("profile=sd&screen={poll}&box=made-up-1&q1=1&q2=1"), 403, "机顶盒标识无效"),
+        (
+            format!(
+                "profile=sd&screen={poll}&box=b1.00000000000000000000000000000000.000000000000000000000000&q1=1&q2=1"
+            ),
+            403,
+            "机顶盒标识无效",
+        ),
+        (format!("profile=sd&screen={poll}&serial=NOT-IN-REGISTRY&box=forged&q1=1&q2=1"), 403, "机顶盒标识无效"),
         (format!("screen={poll}&box=b1&q1=1&q2=1"), 400, "缺少 profile"),
         (format!("profile=sd&screen={rating}&box=b1&rating=0"), 400, "评价应为 1 到 5"),
         (format!("profile=sd&screen={rating}&box=b1&rating=6"), 400, "评价应为 1 到 5"),
@@ -133,23 +141,25 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
     let key = spec["send"]["key"].as_str().unwrap().to_string();
     let results = spec["send"]["next"].as_str().unwrap().split('#').next().unwrap().to_string();
 
-    let r = post(addr, &format!("profile=sd&screen={poll}&box=STB-0001&q1=1&q2=2"));
+    let r = post(addr, &format!("profile=sd&screen={poll}&serial=STB-0001&q1=1&q2=2"));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["next"], format!("/tv/sd/{results}.html?f=0"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     // Acknowledged means committed: a second connection to the store sees it.
     assert_eq!(counts(&site.store, &key), (vec![vec![1, 0, 0, 0], vec![0, 1]], 1));
     // The same box changes its mind: counts do not double.
-    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&box=STB-0001&q1=3&q2=2")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&serial=STB-0001&q1=3&q2=2")).status, 200);
     assert_eq!(counts(&site.store, &key), (vec![vec![0, 0, 1, 0], vec![0, 1]], 1));
     // A second box adds.
-    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&box=STB-0002&q1=3&q2=1")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&serial=STB-0002&q1=3&q2=1")).status, 200);
     assert_eq!(counts(&site.store, &key), (vec![vec![0, 0, 2, 0], vec![1, 1]], 2));
     // The box's id is kept only as a salted hash.
     let conn = rusqlite::Connection::open(site.server.data.path().join("infotv.sqlite")).unwrap();
     let mut stmt = conn.prepare("SELECT box FROM poll_answers").unwrap();
     let stored: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     assert!(stored.iter().all(|b| b.len() == 32 && !b.contains("STB")), "{stored:?}");
+    // A box of the registry is known by its serial: no id is issued to it.
+    assert!(post(addr, &format!("profile=sd&screen={poll}&serial=STB-0002&q1=3&q2=1")).json().get("box").is_none());
 
     // The results screen is re-rendered (results_seconds = 1) and shows them.
     let shown = common::wait_for(Duration::from_secs(20), || {
@@ -161,9 +171,9 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
 
     // Ratings: one per box, a later one replaces it.
     let rating = asks(addr, "sd")["rating"][0].0.clone();
-    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&box=STB-0001&rating=2")).status, 200);
-    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&box=STB-0001&rating=5")).status, 200);
-    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&box=STB-0002&rating=4")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&serial=STB-0001&rating=2")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&serial=STB-0001&rating=5")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={rating}&serial=STB-0002&rating=4")).status, 200);
     let ratings = site.store.ratings().unwrap();
     assert_eq!(ratings[0].levels, [0, 0, 0, 1, 1]);
     assert_eq!(ratings[0].average(), Some(4.5));
@@ -172,7 +182,7 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
     let phone = asks(addr, "sd")["phone"].iter().find(|(_, a)| a["number"] == 2).unwrap().0.clone();
     let mut references = Vec::new();
     for _ in 0..3 {
-        let r = post(addr, &format!("profile=sd&screen={phone}&box=STB-0001&category=2&phone=138-8181-2345"));
+        let r = post(addr, &format!("profile=sd&screen={phone}&serial=STB-0001&category=2&phone=138-8181-2345"));
         assert_eq!(r.status, 200, "{}", r.text());
         let reference = r.json()["reference"].as_str().unwrap().to_string();
         assert!(reference.len() == 9 && reference.as_bytes()[4] == b'-', "{reference}");
@@ -181,7 +191,7 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
     }
     references.dedup();
     assert_eq!(references.len(), 3, "every request its own reference");
-    let r = post(addr, &format!("profile=sd&screen={phone}&box=STB-0001&category=2&phone=13881812345"));
+    let r = post(addr, &format!("profile=sd&screen={phone}&serial=STB-0001&category=2&phone=13881812345"));
     assert_eq!(r.status, 429);
     assert!(r.json()["error"].as_str().unwrap().contains("每天最多提交 3 次"));
     assert_eq!(r.json()["notice"], "limit");
@@ -193,7 +203,7 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
     // /metrics counts what was taken.
     let m = get(site.server.admin, "/metrics", &[&format!("Authorization: Bearer {ADMIN_TOKEN}")]).text();
     for line in [
-        "infotv_answers_total{kind=\"poll\"} 3",
+        "infotv_answers_total{kind=\"poll\"} 4",
         "infotv_answers_total{kind=\"rating\"} 3",
         "infotv_answers_total{kind=\"request\"} 3",
     ] {
@@ -202,20 +212,58 @@ fn one_answer_per_box_a_later_one_replaces_it_and_results_are_redrawn() {
 }
 
 #[test]
-fn the_brakes_hold_a_flood_of_made_up_box_ids_and_a_box_that_hammers() {
+fn made_up_box_ids_count_for_nothing_and_new_ids_are_braked_per_address() {
     let site = site("new_boxes_hour = 20\nbox_minute = 5\n");
     let addr = site.server.addr;
     let (poll, _) = poll_screen(addr);
     let answer = |b: &str| post(addr, &format!("profile=sd&screen={poll}&box={b}&q1=1&q2=1"));
-    let statuses: Vec<u16> = (0..30).map(|i| answer(&format!("forged-{i}")).status).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20, "{statuses:?}");
-    let held = answer("forged-29");
-    assert_eq!(held.status, 429);
-    assert_eq!(held.json()["notice"], "often");
-    // A box this address already brought still answers, up to its own brake.
-    let again: Vec<u16> = (0..6).map(|_| answer("forged-3").status).collect();
-    assert_eq!(again, [200, 200, 200, 200, 429, 429], "forged-3 answered once before");
+    // Ids a box makes up are refused outright, however many.
+    let forged: Vec<u16> = (0..50).map(|i| answer(&format!("forged-{i}")).status).collect();
+    assert!(forged.iter().all(|s| *s == 403), "{forged:?}");
+    // A box without an id is issued one, signed, with its first answer;
+    // one address gets 20 new ids an hour, then no more.
+    let fresh: Vec<Response> = (0..30).map(|_| answer("")).collect();
+    let issued: Vec<String> = fresh.iter().filter_map(|r| r.json()["box"].as_str().map(str::to_string)).collect();
+    assert_eq!(fresh.iter().filter(|r| r.status == 200).count(), 20);
+    assert_eq!(issued.len(), 20, "an id with each answer taken");
+    assert!(issued.iter().all(|b| b.starts_with("b1.") && b.len() < 128), "{issued:?}");
+    let held = &fresh[29];
+    assert_eq!((held.status, held.json()["notice"].as_str()), (429, Some("often")));
+    // A box that has its id answers again, up to its own brake.
+    let again: Vec<u16> = (0..6).map(|_| answer(&issued[3]).status).collect();
+    assert_eq!(again, [200, 200, 200, 200, 429, 429], "issued[3] answered once before");
+    // An id with one character changed is another box's no more.
+    let mut tampered = issued[4].clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    assert_eq!(answer(&String::from_utf8(tampered).unwrap()).status, 403);
     assert_eq!(rows(site.server.data.path(), "poll_answers"), 20);
+    // The next hour brings new ids again.
+    site.clock.advance(Duration::from_secs(3600));
+    assert_eq!(answer("").status, 200);
+}
+
+#[test]
+fn a_vote_is_replaced_only_by_the_box_that_cast_it() {
+    let site = site("");
+    let addr = site.server.addr;
+    let (poll, spec) = poll_screen(addr);
+    let key = spec["send"]["key"].as_str().unwrap().to_string();
+    let first = post(addr, &format!("profile=sd&screen={poll}&q1=1&q2=1")).json()["box"].as_str().unwrap().to_string();
+    let second = post(addr, &format!("profile=sd&screen={poll}&q1=2&q2=2")).json()["box"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(counts(&site.store, &key), (vec![vec![1, 1, 0, 0], vec![1, 1]], 2));
+    // The first box changes its mind: its own vote is replaced.
+    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&box={first}&q1=4&q2=2")).status, 200);
+    assert_eq!(counts(&site.store, &key), (vec![vec![0, 1, 0, 1], vec![0, 2]], 2));
+    // Another box cannot pass itself off as the first: an id made from the
+    // first's random part with any other signature is refused.
+    let (random, _) = first.rsplit_once('.').unwrap();
+    for mac in ["000000000000000000000000", "ffffffffffffffffffffffff", ""] {
+        let r = post(addr, &format!("profile=sd&screen={poll}&box={random}.{mac}&q1=3&q2=1"));
+        assert_eq!(r.status, 403, "{mac}");
+    }
+    assert_eq!(counts(&site.store, &key), (vec![vec![0, 1, 0, 1], vec![0, 2]], 2), "nothing replaced");
 }
 
 #[test]
@@ -234,7 +282,8 @@ fn a_thousand_boxes_answer_at_once_and_each_is_counted_once() {
                 (0..20)
                     .map(|i| {
                         let n = t * 20 + i;
-                        let body = format!("profile=sd&screen={poll}&box=BOX-{n:04}&q1={}&q2={}", n % 4 + 1, n % 2 + 1);
+                        let body =
+                            format!("profile=sd&screen={poll}&serial=BOX-{n:04}&q1={}&q2={}", n % 4 + 1, n % 2 + 1);
                         post(addr, &body).status
                     })
                     .collect::<Vec<u16>>()
@@ -279,7 +328,7 @@ fn an_acknowledged_answer_survives_kill_9() {
     let server = common::Binary::start_with(channels.path(), data.path(), None);
     let (poll, spec) = poll_screen(server.boxes);
     for n in 0..20 {
-        let r = post(server.boxes, &format!("profile=sd&screen={poll}&box=K-{n}&q1=2&q2=1"));
+        let r = post(server.boxes, &format!("profile=sd&screen={poll}&serial=K-{n}&q1=2&q2=1"));
         assert_eq!(r.status, 200, "{}", r.text());
     }
     server.kill();
@@ -320,9 +369,7 @@ fn the_start_screen_carries_the_portals_return_address() {
 }
 
 fn login(admin: SocketAddr, name: &str, password: &str) -> String {
-    let r = send(admin, "POST", "/login", &[], &format!("name={name}&password={password}"), false);
-    assert_eq!(r.status, 303, "{name}: {}", r.text());
-    format!("Cookie: {}", r.header("set-cookie").unwrap().split(';').next().unwrap())
+    common::session(admin, name, password)
 }
 
 #[test]
@@ -337,9 +384,9 @@ fn operators_read_polls_and_requests_as_their_role_allows() {
         site.store.add_account(name, role, &hash, false, site.clock.now()).unwrap();
     }
     let (poll, spec) = poll_screen(addr);
-    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&box=A&q1=2&q2=2")).status, 200);
+    assert_eq!(post(addr, &format!("profile=sd&screen={poll}&serial=STB-0001&q1=2&q2=2")).status, 200);
     let phone = asks(addr, "sd")["phone"].iter().find(|(_, a)| a["number"] == 1).unwrap().0.clone();
-    let r = post(addr, &format!("profile=sd&screen={phone}&box=A&category=1&phone=08188621234"));
+    let r = post(addr, &format!("profile=sd&screen={phone}&serial=STB-0001&category=1&phone=08188621234"));
     let reference = r.json()["reference"].as_str().unwrap().to_string();
 
     let operator = login(admin, "li", "Yunwei-2026-ok");

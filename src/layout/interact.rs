@@ -483,8 +483,8 @@ fn phone_screen(
     }
 }
 
-/// The reference screen: eight digits in two groups, placed by the shell
-/// from the address.
+/// The reference screen: eight digits in two groups (room for a ninth, the
+/// month's 10,000th request and on), placed by the shell from the address.
 fn reference_screen(frame: &Frame, crumbs: &[String], accent: Rgb, done: &str, back: &Target) -> Screen {
     let g = frame.geo;
     let t = frame.theme();
@@ -492,7 +492,7 @@ fn reference_screen(frame: &Frame, crumbs: &[String], accent: Rgb, done: &str, b
     let (gw, gh) = super::overlay::entry_glyph_size(frame);
     let mut screen = notice(frame, done, crumbs, accent, "已受理，工作人员将尽快回电", "", "", back);
     let pad = g.gap;
-    let field_w = 8 * gw + gw / 2 + 2 * pad;
+    let field_w = 9 * gw + gw / 2 + 2 * pad;
     let label = "受理编号";
     let label_w = fonts.measure(label, g.item, Weight::Bold);
     let total = label_w + g.gap as f32 + field_w as f32;

@@ -123,19 +123,23 @@ static SHARED_SCRIPT: std::sync::LazyLock<String> =
 const ASK_SCRIPT: &str = r#"
 var A=(function(){var m=/[?&]a=([0-9]*)/.exec(window.location.search);return m?m[1]:'';})(),ph='',busy=false,ntT=null;
 function note(k){var n=NQ[k]||NQ.busy,e=el('nw');place(e,n[1],n[2],n[3],n[4],n[0]);if(ntT){clearTimeout(ntT);}ntT=setTimeout(function(){hide(e);},3000);}
-function boxId(){var v='',k;try{v=hardware.STB.serial;}catch(x){}if(!v){try{v=CA.card.serialNumber;}catch(x){}}
-if(!v){try{v=Authentication.CTCGetConfig('STBID');}catch(x){}}if(v){return ''+v;}
-v=cookie('infotv_box');if(v){return v;}
-for(k=0;k<4;k++){v+=Math.floor(Math.random()*2147483647).toString(36);}v+=(new Date()).getTime().toString(36);
-document.cookie='infotv_box='+v+'; path=/; expires=Fri, 31 Dec 2037 23:59:59 GMT';return v;}
+/* The middleware's serial, where there is one: the server takes it when its registry knows the box. */
+function serial(){var v='';try{v=hardware.STB.serial;}catch(x){}if(!v){try{v=CA.card.serialNumber;}catch(x){}}
+if(!v){try{v=Authentication.CTCGetConfig('STBID');}catch(x){}}return v?''+v:'';}
+/* The id the server issued this box (signed: a made-up one counts for nothing), kept wherever this box can keep it. */
+function kept(){var v=cookie('infotv_box');if(!v){try{v=iPanel.misc.getGlobal('infotv_box');}catch(x){}}
+if(!v){try{v=window.localStorage.getItem('infotv_box');}catch(x){}}return v?''+v:'';}
+function keep(v){document.cookie='infotv_box='+v+'; path=/; expires='+(v?'Fri, 31 Dec 2037':'Thu, 01 Jan 1970')+' 23:59:59 GMT';
+try{iPanel.misc.setGlobal('infotv_box',v);iPanel.misc.save();}catch(x){}try{window.localStorage.setItem('infotv_box',v);}catch(x){}}
 function digits(s,x,y,gap){var k,c,o=0,e;for(k=0;k<12;k++){e=el('p'+k);c=s.charAt(k);
 if(c==''){hide(e);continue;}if(gap&&k==4){o=Math.floor(E.gw/2);}place(e,x+k*E.gw+o,y,E.gw,E.gh,E.d[parseInt(c,10)]);}}
-function send(){var b='profile='+PR+'&screen='+I+'&box='+encodeURIComponent(boxId()),k,r=xhr();if(busy||!r){return;}
+function send(again){var b='profile='+PR+'&screen='+I+'&box='+encodeURIComponent(kept())+'&serial='+encodeURIComponent(serial()),k,r=xhr();if(busy||!r){return;}
 if(Q.k=='question'){for(k=0;k<=Q.i;k++){b+='&q'+(k+1)+'='+(A.charAt(k)||'0');}}
 else if(Q.k=='rating'){b+='&rating='+(6-parseInt(A.charAt(0)||'6',10));}else{b+='&category='+Q.c+'&phone='+ph;}
 busy=true;r.open('POST','/api/v1/answer',true);r.setRequestHeader('Content-Type','application/x-www-form-urlencoded');
 r.onreadystatechange=function(){var g=null;if(r.readyState!=4){return;}busy=false;try{g=eval('('+r.responseText+')');}catch(x){g=null;}
-if(r.status==200&&g&&g.next){window.location.href=g.next;}else{note(g&&g.notice?g.notice:'busy');}};r.send(b);}
+if(g&&g.box){keep(g.box);}
+if(r.status==200&&g&&g.next){window.location.href=g.next;}else if(g&&g.notice=='box'&&!again){keep('');send(true);}else{note(g&&g.notice?g.notice:'busy');}};r.send(b);}
 SQ=function(n){if(Q.n&&n>=Q.n){while(A.length<Q.i){A+='0';}A=A.substring(0,Q.i)+(n-Q.n+1);}};
 XQ=function(id){return A!=''&&id.substring(0,12)==I.substring(0,12)?'&a='+A:'';};
 KQ=function(name){if(Q.k=='phone'){if(name.length==1){if(ph.length<Q.s&&F==0){ph+=name;digits(ph,Q.x,Q.y,false);}return true;}

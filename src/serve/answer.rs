@@ -9,7 +9,7 @@ use bytes::Bytes;
 use chrono::{DateTime, FixedOffset};
 use hyper::StatusCode;
 
-use crate::answers::{self, Answer, Filed, Held, Written};
+use crate::answers::{self, Answer, Filed, Held, Unknown, Written};
 use crate::layout::interact::Ask;
 use crate::metrics::Metrics;
 use crate::net::{bytes, Resp};
@@ -18,6 +18,9 @@ use super::Channel;
 
 /// Longest answer body: a ten-question poll with a long box id is far less.
 pub const MAX_BODY: usize = 2048;
+
+/// How long an answer's body may take to arrive, whole.
+pub const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A refusal: `status`, the Chinese message, the shell's notice.
 pub fn refusal(status: StatusCode, message: &str, notice: &str) -> Resp {
@@ -53,9 +56,11 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
         return bad("没有这个画面，请返回后重试");
     };
     let Some(ask) = &out.graph.ask else { return bad("这个画面不收集回答") };
-    let Some(sent_box) = field("box").filter(|b| b.len() <= 128 && b.bytes().all(|c| c.is_ascii_graphic())) else {
-        return bad("缺少机顶盒标识");
-    };
+    let plain = |b: &&str| b.len() <= 128 && b.bytes().all(|c| c.is_ascii_graphic());
+    let (sent_box, serial) = (field("box"), field("serial"));
+    if sent_box.is_some_and(|b| !plain(&b)) || serial.is_some_and(|s| !plain(&s)) {
+        return bad("机顶盒标识有误");
+    }
     let now: DateTime<FixedOffset> = channel.clock.now().with_timezone(
         &FixedOffset::east_opt(g.utc_offset_minutes * 60).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC")),
     );
@@ -63,9 +68,21 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
         Ok(a) => a,
         Err((status, message, notice)) => return refusal(status, &message, notice),
     };
-    let box_key = desk.box_key(sent_box);
-    match desk.pass(&g.interaction, &box_key, address, now.timestamp()) {
-        Ok(()) => {}
+    let registry = g.interaction.registry.as_deref();
+    let who = match desk.identify(sent_box, serial, registry, &g.interaction, address, now.timestamp()) {
+        Ok(who) => who,
+        Err(Unknown::Forged) => {
+            tracing::info!(address, "an answer with a box id this server never issued");
+            return refusal(StatusCode::FORBIDDEN, "机顶盒标识无效，请返回后重试", "box");
+        }
+        Err(Unknown::TooManyNew) => {
+            tracing::info!(address, "new box ids held by the brakes");
+            return refusal(StatusCode::TOO_MANY_REQUESTS, "提交太频繁，请稍后再试", "often");
+        }
+    };
+    let box_key = desk.box_key(&who.identity);
+    let resp = match desk.pass(&g.interaction, &box_key, address, now.timestamp()) {
+        Ok(()) => write(desk, metrics, answer, box_key, now, profile, next).await,
         Err(held) => {
             tracing::info!(?held, address, "answer held by the brakes");
             let what = if held == Held::Box {
@@ -73,15 +90,35 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
             } else {
                 "提交太频繁，请稍后再试"
             };
-            return refusal(StatusCode::TOO_MANY_REQUESTS, what, "often");
+            (StatusCode::TOO_MANY_REQUESTS, serde_json::json!({ "error": what, "notice": "often" }))
         }
+    };
+    // A new id goes back with whatever the answer came to: the box keeps it.
+    let (status, mut body) = resp;
+    if let Some(id) = &who.issued {
+        body["box"] = serde_json::json!(id);
     }
+    bytes(status, "application/json; charset=utf-8", Bytes::from(body.to_string()), "no-store")
+}
+
+/// Writes a checked answer; the status and JSON body to answer with.
+async fn write(
+    desk: &answers::Desk,
+    metrics: &Metrics,
+    answer: Answer,
+    box_key: String,
+    now: DateTime<FixedOffset>,
+    profile: &str,
+    next: crate::layout::Target,
+) -> (StatusCode, serde_json::Value) {
     let kind = answer.kind();
     match desk.write(answer, box_key, now).await {
-        Ok(Written::Filed(Filed::Limit)) => refusal(
+        Ok(Written::Filed(Filed::Limit)) => (
             StatusCode::TOO_MANY_REQUESTS,
-            &format!("每台机顶盒每天最多提交 {} 次诉求，请明天再来", answers::REQUESTS_A_DAY),
-            "limit",
+            serde_json::json!({
+                "error": format!("每台机顶盒每天最多提交 {} 次诉求，请明天再来", answers::REQUESTS_A_DAY),
+                "notice": "limit",
+            }),
         ),
         Ok(written) => {
             metrics.answer_taken(kind);
@@ -92,11 +129,14 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
                 body["reference"] = serde_json::json!(r);
             }
             body["next"] = serde_json::json!(next);
-            bytes(StatusCode::OK, "application/json; charset=utf-8", Bytes::from(body.to_string()), "no-store")
+            (StatusCode::OK, body)
         }
         Err(e) => {
             tracing::error!("an answer could not be stored: {e}");
-            refusal(StatusCode::SERVICE_UNAVAILABLE, "暂时无法保存，请稍后再试", "busy")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({ "error": "暂时无法保存，请稍后再试", "notice": "busy" }),
+            )
         }
     }
 }
