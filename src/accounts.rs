@@ -71,6 +71,13 @@ pub const FAILURE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 pub const FAILURES_TO_LOCK: i64 = 5;
 /// …for this long.
 pub const LOCKOUT: chrono::Duration = chrono::Duration::minutes(15);
+/// Failures of one name within the window, from anywhere, before each
+/// further try of it must wait: more than one address's lock takes.
+pub const NAME_FREE_FAILURES: i64 = 10;
+/// The longest a try of a name must wait: never a lockout.
+pub const NAME_MAX_WAIT: chrono::Duration = chrono::Duration::seconds(60);
+/// An address an account logged in from this recently is its owner's.
+pub const KNOWN_ADDRESS: chrono::Duration = chrono::Duration::days(90);
 
 /// Names the audit log uses for who is not an account: the read-only
 /// `--admin-token`, and the command line.
@@ -164,6 +171,13 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// An account as pages and the command line show it (never its hash).
+/// Whether `a`'s API token was issued more than `days` ago (or when, is
+/// not known): then it is refused, and its owner mints a new one.
+pub fn token_expired(a: &Account, now: DateTime<Utc>, days: u32) -> bool {
+    let issued = a.token_issued.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    issued.is_none_or(|t| now - t.to_utc() >= chrono::Duration::days(i64::from(days)))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
     pub name: String,
@@ -239,8 +253,11 @@ impl Store {
     /// Sets a password; every session of the account ends. `false` when
     /// there is no such account.
     pub fn set_password(&self, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
+        // A new password ends every session (the epoch) and the API token:
+        // whoever held the old password may have minted one.
         let n = self.conn().execute(
-            "UPDATE accounts SET password = ?2, must_change = ?3, epoch = epoch + 1 WHERE name = ?1",
+            "UPDATE accounts SET password = ?2, must_change = ?3, epoch = epoch + 1, token = NULL, token_issued = NULL
+             WHERE name = ?1",
             params![name, password_hash, must_change],
         )?;
         Ok(n == 1)
@@ -270,42 +287,91 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Notes a successful login: the failures so far are forgotten.
-    pub fn login_succeeded(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM login_failures WHERE name = ?1", [name])?;
-        conn.execute("UPDATE accounts SET last_login = ?2 WHERE name = ?1", params![name, stamp(now)])?;
+    /// A login of `name` from `address` succeeded: that address's failures
+    /// are forgotten and it is remembered as one this account uses (spared
+    /// the delay that slows guessing of the name from elsewhere).
+    pub fn login_succeeded(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM login_failures WHERE name = ?1 AND address = ?2", params![name, address])?;
+        tx.execute("UPDATE accounts SET last_login = ?2 WHERE name = ?1", params![name, stamp(now)])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO login_addresses (name, address, last) VALUES (?1, ?2, ?3)",
+            params![name, address, now.timestamp_millis()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
-    /// Until when `name` is locked out after failed logins, if it is now.
-    /// Names that do not exist are locked out alike, so a lockout tells
-    /// nobody whether a name exists.
-    pub fn locked_out(&self, name: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
-        let until: Option<i64> =
-            self.conn().query_row("SELECT until FROM lockouts WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    /// Until when `name` is locked for logins from `address`, if it is.
+    /// A lock holds for the address the failures came from only: the
+    /// right password still works from anywhere else.
+    pub fn locked_out(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        let until: Option<i64> = self
+            .conn()
+            .query_row("SELECT until FROM lockouts WHERE name = ?1 AND address = ?2", params![name, address], |r| {
+                r.get(0)
+            })
+            .optional()?;
         Ok(until.and_then(DateTime::from_timestamp_millis).filter(|u| *u > now))
     }
 
-    /// Counts a failed login of `name`; returns until when it is locked
-    /// when this failure was the one too many.
-    pub fn login_failed(&self, name: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    /// How long a login of `name` from `address` must still wait: once the
+    /// name has failed [`NAME_FREE_FAILURES`] times in the window from
+    /// anywhere, each further try waits twice as long after the last
+    /// failure, up to [`NAME_MAX_WAIT`]: guessing spread over many
+    /// addresses is slowed. An address the account logged in from within
+    /// [`KNOWN_ADDRESS`] never waits, so a stranger cannot keep its owner out.
+    pub fn name_wait(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<chrono::Duration>> {
+        let conn = self.conn();
+        let known: Option<i64> = conn
+            .query_row(
+                "SELECT last FROM login_addresses WHERE name = ?1 AND address = ?2",
+                params![name, address],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_some_and(|last| now.timestamp_millis() - last < KNOWN_ADDRESS.num_milliseconds()) {
+            return Ok(None);
+        }
+        let since = (now - FAILURE_WINDOW).timestamp_millis();
+        let (count, last): (i64, Option<i64>) = conn.query_row(
+            "SELECT count(*), max(at) FROM login_failures WHERE name = ?1 AND at > ?2",
+            params![name, since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if count < NAME_FREE_FAILURES {
+            return Ok(None);
+        }
+        let over = count - NAME_FREE_FAILURES;
+        let wait = chrono::Duration::seconds(1i64 << over.min(16)).min(NAME_MAX_WAIT);
+        let left = last.and_then(DateTime::from_timestamp_millis).map(|l| l + wait - now);
+        Ok(left.filter(|l| *l > chrono::Duration::zero()))
+    }
+
+    /// Counts a failed login of `name` from `address`; the fifth within the
+    /// window locks the name for that address. Returns the lock's end then.
+    pub fn login_failed(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let since = (now - FAILURE_WINDOW).timestamp_millis();
-        // Old failures are forgotten, of every name: the table stays small
-        // however many names are tried.
         tx.execute("DELETE FROM login_failures WHERE at <= ?1", [since])?;
         tx.execute("DELETE FROM lockouts WHERE until <= ?1", [now.timestamp_millis()])?;
-        tx.execute("INSERT INTO login_failures (name, at) VALUES (?1, ?2)", params![name, now.timestamp_millis()])?;
-        let count: i64 = tx.query_row("SELECT count(*) FROM login_failures WHERE name = ?1", [name], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO login_failures (name, address, at) VALUES (?1, ?2, ?3)",
+            params![name, address, now.timestamp_millis()],
+        )?;
+        let count: i64 = tx.query_row(
+            "SELECT count(*) FROM login_failures WHERE name = ?1 AND address = ?2",
+            params![name, address],
+            |r| r.get(0),
+        )?;
         let locked = if count >= FAILURES_TO_LOCK {
             let until = now + LOCKOUT;
             tx.execute(
-                "INSERT OR REPLACE INTO lockouts (name, until) VALUES (?1, ?2)",
-                params![name, until.timestamp_millis()],
+                "INSERT OR REPLACE INTO lockouts (name, address, until) VALUES (?1, ?2, ?3)",
+                params![name, address, until.timestamp_millis()],
             )?;
-            tx.execute("DELETE FROM login_failures WHERE name = ?1", [name])?;
             Some(until)
         } else {
             None

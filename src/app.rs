@@ -55,6 +55,18 @@ pub struct Config {
     pub ffmpeg: PathBuf,
     /// Whether this server encodes the loop site.toml asks for.
     pub encode_loop: bool,
+    /// The only folder a TS file may be written in (`--recordings`).
+    pub recordings: Option<PathBuf>,
+    /// Proxies whose forwarded addresses are believed (`--edge`).
+    pub edges: crate::net::Edges,
+    /// Where the audit log's head is anchored outside the data folder.
+    pub audit_anchor: Option<PathBuf>,
+    /// The system log's socket every audit row also goes to.
+    pub audit_syslog: Option<PathBuf>,
+    /// Days an API token lives.
+    pub token_days: u32,
+    /// Open connections the operators' port takes.
+    pub admin_max_connections: usize,
 }
 
 impl Config {
@@ -72,6 +84,12 @@ impl Config {
             limits: serve::Limits::default(),
             ffmpeg: PathBuf::from("ffmpeg"),
             encode_loop: true,
+            recordings: None,
+            edges: crate::net::Edges::default(),
+            audit_anchor: None,
+            audit_syslog: Some(PathBuf::from("/dev/log")),
+            token_days: 90,
+            admin_max_connections: 256,
         }
     }
 }
@@ -128,6 +146,7 @@ impl App {
         // Refused before anything is loaded or written.
         let tls = admin_tls(&config, &listeners)?;
         let claim = crate::datadir::claim(&config.data)?;
+        let recordings = folders_apart(&config)?;
         let fonts_dir = config.fonts.clone();
         let fonts = std::thread::spawn(move || Fonts::load(&fonts_dir));
         let station = Station::new();
@@ -152,7 +171,8 @@ impl App {
 
         // The store is for operators: when the data folder is unusable the
         // boxes are served anyway, and the admin pages say why.
-        let store = store::Store::open(&config.data).map(Arc::new).map_err(|e| {
+        let syslog = config.audit_syslog.clone();
+        let store = store::Store::open(&config.data).map(|s| Arc::new(s.with_syslog(syslog))).map_err(|e| {
             tracing::error!("history and statistics are off: {e:#}");
             format!("{e:#}")
         });
@@ -166,6 +186,7 @@ impl App {
             idle: config.session_idle,
             tls: tls.is_some(),
             token: admin::legacy_token(config.admin_token.clone(), &config.data),
+            token_days: config.token_days,
         };
         let mut answers = None;
         if let Ok(store) = &store {
@@ -179,6 +200,7 @@ impl App {
         let mut admin =
             Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
         admin.renderer = Some(renderer.clone());
+        admin.max_connections = config.admin_max_connections;
         // Its own spool: each renderer sweeps what it does not use.
         admin.previewer = Some(Arc::new(
             Renderer::new(&config.channels, fonts.clone())
@@ -195,6 +217,7 @@ impl App {
             // Nothing to serve until the first render is done.
             render.await?;
         }
+        let config = Config { recordings, ..config };
         let app = App {
             config,
             listeners,
@@ -271,6 +294,8 @@ impl App {
             stopped(),
         ));
         let flusher = tokio::spawn(admin::flush_views(admin.clone(), Duration::from_secs(10), stopped()));
+        let refused = tokio::spawn(admin::strangers::keep(admin.clone(), stopped()));
+        let anchor = anchor_task(&config, &admin, stopped());
         let watcher = tokio::spawn(watch.run(stopped()));
         let hls = config.data.join("live");
         let encoders = config.encode_loop.then(|| {
@@ -278,6 +303,7 @@ impl App {
                 ffmpeg: config.ffmpeg.clone(),
                 live: hls.clone(),
                 data: config.data.clone(),
+                recordings: config.recordings.clone(),
             };
             tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
         });
@@ -287,6 +313,7 @@ impl App {
             hls: Some(hls),
             answers: answers.clone(),
             clock: config.clock.clone(),
+            edges: config.edges.clone(),
         };
         let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
 
@@ -316,9 +343,77 @@ impl App {
         saver.await.context("the saver panicked")?;
         records.await.context("the render recorder panicked")?;
         flusher.await.context("the view flusher panicked")?;
+        refused.await.context("the audit of failed attempts panicked")?;
         let _ = tokio::task::spawn_blocking(move || admin.flush()).await;
+        // 5. The audit log's head, anchored once more after its last row.
+        if let Some(anchor) = anchor {
+            anchor.await.context("the audit anchor panicked")?;
+        }
         Ok(())
     }
+}
+
+/// The hourly audit anchor, when one is configured and there is a store.
+fn anchor_task(
+    config: &Config,
+    admin: &Admin,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    let (file, store) = (config.audit_anchor.as_ref()?, admin.store.as_ref()?);
+    Some(tokio::spawn(anchor_hourly(store.clone(), file.clone(), config.clock.clone(), stop)))
+}
+
+/// The folders the server writes besides the data folder, checked to lie
+/// outside it: the audit anchor, and the recordings folder (its real path).
+fn folders_apart(config: &Config) -> Result<Option<PathBuf>> {
+    if let Some(anchor) = &config.audit_anchor {
+        anchor_outside(anchor, &config.data)?;
+    }
+    let Some(dir) = &config.recordings else { return Ok(None) };
+    let real = broadcast::output::recordings(dir, &config.data, &config.channels)
+        .map_err(|e| anyhow::anyhow!("--recordings: {e}"))?;
+    Ok(Some(real))
+}
+
+/// Refuses an anchor file inside the data folder: one who can rewrite the
+/// store can rewrite that too.
+fn anchor_outside(anchor: &std::path::Path, data: &std::path::Path) -> Result<()> {
+    let dir = anchor.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("--audit-anchor: cannot make {}", dir.display()))?;
+    let (dir, data) = (dir.canonicalize()?, data.canonicalize()?);
+    anyhow::ensure!(
+        !dir.starts_with(&data),
+        "--audit-anchor {} is inside the data folder {}: anyone who can rewrite the audit log could rewrite it too; \
+         put it elsewhere (the package uses /var/log/infotv/audit-anchor)",
+        anchor.display(),
+        data.display()
+    );
+    Ok(())
+}
+
+/// Writes the audit log's head to the anchor file at the start, every
+/// hour, and once more after the last row when the server stops.
+async fn anchor_hourly(
+    store: Arc<store::Store>,
+    file: PathBuf,
+    clock: Arc<crate::clock::Clock>,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        let (s, f, now) = (store.clone(), file.clone(), clock.now());
+        match tokio::task::spawn_blocking(move || crate::audit::write_anchor(&s, &f, now)).await {
+            Ok(Err(e)) => tracing::error!("the audit anchor {} was not written: {e:#}", file.display()),
+            Err(e) => tracing::error!("the audit anchor task failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            () = &mut stop => break,
+        }
+    }
+    let now = clock.now();
+    let _ = tokio::task::spawn_blocking(move || crate::audit::write_anchor(&store, &file, now)).await;
 }
 
 /// TLS for the operators' port from the config's files. Anywhere but

@@ -9,6 +9,13 @@
 //! action, target, result])` in lower-case hex; the first row's `prev` is
 //! 64 zeros. The head (last id and hash) is kept in `meta` as well, so
 //! removing the newest rows is seen too.
+//!
+//! Someone who can write the database could cut the newest rows and
+//! rewrite `meta` to match; so the head is anchored outside it too. Every
+//! row goes to the system log as it is written (journald or syslog, read
+//! by other people than infotv's), and the server appends the head to an
+//! anchor file outside the data folder at least hourly (`--audit-anchor`);
+//! [`check_anchor`] finds rows the anchor saw that the store no longer has.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -43,6 +50,9 @@ pub enum Action {
     Forbidden,
     /// A bearer token that is no account's.
     BadToken,
+    /// Failures of callers nobody knows (wrong passwords, bad tokens, the
+    /// locks they caused), summed per address and minute.
+    Refused,
     /// Data taken away: statistics or audit CSV.
     Export,
     /// The audit log was read (page or JSON).
@@ -60,7 +70,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::Login,
         Action::Logout,
         Action::Lockout,
@@ -72,6 +82,7 @@ impl Action {
         Action::TokenIssue,
         Action::Forbidden,
         Action::BadToken,
+        Action::Refused,
         Action::Export,
         Action::AuditRead,
         Action::Approve,
@@ -95,6 +106,7 @@ impl Action {
             Action::TokenIssue => "token.issue",
             Action::Forbidden => "forbidden",
             Action::BadToken => "token.bad",
+            Action::Refused => "refused",
             Action::Export => "export",
             Action::AuditRead => "audit.read",
             Action::Approve => "approve",
@@ -119,6 +131,7 @@ impl Action {
             Action::TokenIssue => "签发令牌",
             Action::Forbidden => "越权访问",
             Action::BadToken => "无效令牌",
+            Action::Refused => "未认证的失败尝试（每地址每分钟一行）",
             Action::Export => "导出",
             Action::AuditRead => "查阅审计",
             Action::Approve => "审核通过",
@@ -225,7 +238,19 @@ impl Store {
         )?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?1)", [format!("{id} {hash}")])?;
         tx.commit()?;
+        drop(conn);
+        if let Some(socket) = self.syslog() {
+            to_syslog(socket, id, &at, e, &hash);
+        }
         Ok(id)
+    }
+
+    /// The newest row's id and hash (`None` before the first).
+    pub fn audit_head(&self) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .reader()?
+            .query_row("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     /// Rows matching `f`, newest first.
@@ -257,9 +282,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// Walks the whole chain from the first row.
+    /// Walks the whole chain from the first row, on a connection of its
+    /// own: a long chain never holds up the server's writes meanwhile.
     pub fn audit_verify(&self) -> Result<Verdict> {
-        let conn = self.conn();
+        let mut conn = self.reader()?;
+        // One moment of the log: the walk and the head read together.
+        let conn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
         let mut stmt = conn.prepare(
             "SELECT id, at, account, role, address, action, target, result, prev, hash FROM audit ORDER BY id",
         )?;
@@ -307,6 +335,82 @@ impl Store {
         }
         Ok(Verdict::Intact { rows: count })
     }
+}
+
+/// Sends one row to the system log (`<86>`: authpriv, info), with its hash,
+/// so a copy of every row lives where infotv's own files do not. Best
+/// effort: a system without a log socket keeps the rows in the store only.
+fn to_syslog(socket: &std::path::Path, id: i64, at: &str, e: &Event, hash: &str) {
+    let quote = |t: &str| t.replace(['"', '\n', '\r'], "'");
+    let line = format!(
+        "<86>infotv-audit[{}]: id={id} at={at} account=\"{}\" role={} address=\"{}\" action={} target=\"{}\" result=\"{}\" hash={hash}",
+        std::process::id(),
+        quote(e.account),
+        quote(e.role),
+        quote(e.address),
+        e.action.name(),
+        quote(e.target),
+        quote(e.result),
+    );
+    let sent = std::os::unix::net::UnixDatagram::unbound().and_then(|s| s.send_to(line.as_bytes(), socket));
+    if let Err(err) = sent {
+        tracing::debug!("audit row {id} not sent to the system log at {}: {err}", socket.display());
+    }
+}
+
+/// Appends the log's head to the anchor `file` (outside the data folder),
+/// unless it is there already: `{time} {id} {hash}` a line. The file only
+/// grows; each line is one moment the log is known to have reached.
+pub fn write_anchor(store: &Store, file: &std::path::Path, now: DateTime<Utc>) -> Result<()> {
+    use std::io::Write;
+    let Some((id, hash)) = store.audit_head()? else { return Ok(()) };
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let last = text.lines().rev().find_map(anchor_line);
+    if last.as_ref().is_some_and(|(i, h)| *i == id && *h == hash) {
+        return Ok(());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .with_context(|| format!("cannot write the audit anchor {}", file.display()))?;
+    writeln!(f, "{} {id} {hash}", stamp(now)).and_then(|()| f.sync_all())?;
+    Ok(())
+}
+
+/// `(id, hash)` of one line of an anchor file.
+fn anchor_line(line: &str) -> Option<(i64, String)> {
+    let mut parts = line.split_whitespace();
+    let (_, id, hash) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?);
+    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (id, hash.to_string()))
+}
+
+/// Checks the store against every line of the anchor `file`: each row the
+/// anchor saw must still be there with the same hash. A tail cut and a head
+/// rewritten to match pass [`Store::audit_verify`]; they fail here.
+pub fn check_anchor(store: &Store, file: &std::path::Path) -> Result<Verdict> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read the audit anchor {}", file.display()))?;
+    let conn = store.reader()?;
+    let mut checked = 0;
+    for (id, hash) in text.lines().filter_map(anchor_line) {
+        let found: Option<String> =
+            conn.query_row("SELECT hash FROM audit WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        match found {
+            None => {
+                let last: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM audit", [], |r| r.get(0))?;
+                let why = format!("锚点记录到第 {id} 行，数据库现只到第 {last} 行：末尾的行被删除");
+                return Ok(Verdict::Broken { id, why });
+            }
+            Some(h) if h != hash => {
+                return Ok(Verdict::Broken {
+                    id, why: "与锚点记录的哈希不符：这一行或之前的行被改写".into()
+                });
+            }
+            Some(_) => checked += 1,
+        }
+    }
+    Ok(Verdict::Intact { rows: checked })
 }
 
 /// Text a stranger chose (a login name) as the log keeps it: at most 64

@@ -74,12 +74,14 @@ fn a_reviewer_approves_a_waiting_article_in_chromium() {
     let store = infotv::store::Store::open(server.data.path()).unwrap();
     let hash = infotv::accounts::hash_password("Shenhe-Wanyuan-26").unwrap();
     store.add_account("chen", infotv::accounts::Role::Reviewer, &hash, false, chrono::Utc::now()).unwrap();
+    // The reviewer's own token (the shared read-only one sees no review).
+    let token = infotv::accounts::new_token();
+    store.set_token("chen", &infotv::accounts::token_hash(&token), chrono::Utc::now()).unwrap();
     let article = channels.path().join("01-第一栏目/01-甲项/2026-11-28-冬季用电安全提示.md");
     std::fs::write(&article, "# 冬季用电安全提示\n\n取暖器不要靠近窗帘和被褥，出门前断开电源。\n").unwrap();
     // The watcher sees it; the article waits.
     common::wait_for(std::time::Duration::from_secs(20), || {
-        let v =
-            common::get(server.admin, "/api/v1/review", &[&format!("Authorization: Bearer {}", common::ADMIN_TOKEN)]);
+        let v = common::get(server.admin, "/api/v1/review", &[&format!("Authorization: Bearer {token}")]);
         v.text().contains("冬季用电安全提示").then_some(())
     })
     .expect("the article waits for review");

@@ -119,7 +119,11 @@ fn the_package_installs_the_binary_fonts_unit_and_configs_and_serves_from_anywhe
     assert!(root.join(exec.split(' ').next().unwrap().trim_start_matches('/')).is_file());
     for line in [
         "User=infotv",
-        "StateDirectory=infotv infotv/data",
+        "StateDirectory=infotv infotv/data infotv/recordings",
+        // The audit anchor lives outside the data folder, in a folder of its own.
+        "LogsDirectory=infotv",
+        "Environment=INFOTV_AUDIT_ANCHOR=/var/log/infotv/audit-anchor",
+        "Environment=INFOTV_RECORDINGS=/var/lib/infotv/recordings",
         "ProtectSystem=strict",
         "ProtectHome=true",
         "NoNewPrivileges=true",

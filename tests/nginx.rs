@@ -191,12 +191,20 @@ fn answers_pass_through_the_cache_to_infotv_and_are_never_cached() {
     let (nginx, _cache) = cache_front(&server);
     let (screen, questions) = answer_screen(nginx.addr);
     assert_eq!(questions, 2);
-    for b in ["CACHE-1", "CACHE-2"] {
-        let body = format!("profile=sd&screen={screen}&box={b}&q1=2&q2=1");
+    // Two boxes without ids: each is issued its own through the cache.
+    let mut issued = Vec::new();
+    for _ in 0..2 {
+        let body = format!("profile=sd&screen={screen}&q1=2&q2=1");
         let r = common::send(nginx.addr, "POST", "/api/v1/answer", &[], &body, false);
         assert_eq!(r.status, 200, "{}", r.text());
         assert_ne!(r.header("x-cache"), Some("HIT"));
+        issued.push(r.json()["box"].as_str().unwrap().to_string());
     }
+    assert_ne!(issued[0], issued[1]);
+    // The id issued through the cache is good for the next answer.
+    let body = format!("profile=sd&screen={screen}&box={}&q1=1&q2=1", issued[0]);
+    let r = common::send(nginx.addr, "POST", "/api/v1/answer", &[], &body, false);
+    assert_eq!(r.status, 200, "{}", r.text());
     // A GET is refused by infotv each time, not answered from the cache.
     for _ in 0..2 {
         let r = request(nginx.addr, "GET", &format!("/api/v1/answer?profile=sd&screen={screen}&box=X&q1=1&q2=1"));
@@ -228,9 +236,10 @@ fn nginx_serves_a_static_export_on_an_edge_node() {
     );
     // An answer given on a screen of the export reaches the origin.
     let (screen, _) = answer_screen(nginx.addr);
-    let body = format!("profile=sd&screen={screen}&box=EDGE-1&q1=1&q2=1");
+    let body = format!("profile=sd&screen={screen}&q1=1&q2=1");
     let r = common::send(nginx.addr, "POST", "/api/v1/answer", &[], &body, false);
     assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["box"].as_str().unwrap().starts_with("b1."), "the edge's box is issued an id by the origin");
     assert!(r.json()["next"].as_str().unwrap().starts_with("/tv/sd/v-"));
     let states = walk(nginx.addr);
     println!("walked {states} states on the edge");

@@ -70,13 +70,16 @@ fn the_dashboard_over_tls_and_nothing_in_clear() {
 
     // A login over TLS gets a cookie that never travels in clear text.
     let password = std::fs::read_to_string(data.path().join("admin-password")).unwrap();
-    let body = format!("name=admin&password={}", password.trim());
+    let form = tls_request(admin, &cert, "GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let token_cookie = form.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let csrf = form.text().split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let body = format!("name=admin&password={}&csrf={csrf}", password.trim());
     let login = format!(
-        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nOrigin: https://localhost\r\nCookie: {token_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let r = tls_request(admin, &cert, &login);
-    assert_eq!(r.status, 303);
+    assert_eq!(r.status, 303, "{}", r.text());
     let cookie = r.header("set-cookie").unwrap();
     assert!(
         cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),

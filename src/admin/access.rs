@@ -46,7 +46,8 @@ pages! {
     AccountLock,
     AccountUnlock,
     AccountReset,
-    AccountToken,
+    /// One's own API token: nobody mints a token for someone else.
+    Token,
     Audit,
     ApiAudit,
     AuditCsv,
@@ -73,10 +74,27 @@ pub enum Who {
     /// Everyone, logged in or not: the login form and the favicon.
     Anyone,
     /// Anyone logged in with a session, whatever the role: their own
-    /// password, logging out.
+    /// password and token, logging out.
     Signed,
     /// These roles only.
     Roles(&'static [Role]),
+    /// These roles, and the shared read-only `--admin-token` too: what a
+    /// scraper reads (status, renders, problems, metrics, statistics),
+    /// never a phone number, never a change.
+    RolesAndReadOnly(&'static [Role]),
+}
+
+/// How a caller is known, as the table tells callers apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Nobody: no credentials, or none that hold.
+    Stranger,
+    /// A person logged in with the form.
+    Session(Role),
+    /// A program with an account's API token.
+    Token(Role),
+    /// A program with the shared read-only `--admin-token`.
+    ReadOnly,
 }
 
 /// One route: method, path pattern (`{x}` is one path segment), what it
@@ -95,6 +113,8 @@ const fn rule(method: &'static str, path: &'static str, page: Page, who: Who) ->
 
 /// Operators read; reviewers read what operators read (and, later, approve).
 const READERS: Who = Who::Roles(&[Role::Operator, Role::Reviewer]);
+/// What readers and the read-only token read.
+const SCRAPED: Who = Who::RolesAndReadOnly(&[Role::Operator, Role::Reviewer]);
 const ADMIN: Who = Who::Roles(&[Role::Admin]);
 const AUDITOR: Who = Who::Roles(&[Role::Auditor]);
 const REVIEWER: Who = Who::Roles(&[Role::Reviewer]);
@@ -108,26 +128,26 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/logout", Page::Logout, Who::Signed),
     rule("GET", "/password", Page::PasswordForm, Who::Signed),
     rule("POST", "/password", Page::Password, Who::Signed),
-    rule("GET", "/", Page::Status, READERS),
-    rule("GET", "/renders", Page::Renders, READERS),
-    rule("GET", "/renders/{id}", Page::RenderRun, READERS),
-    rule("GET", "/problems", Page::Problems, READERS),
+    rule("GET", "/", Page::Status, SCRAPED),
+    rule("GET", "/renders", Page::Renders, SCRAPED),
+    rule("GET", "/renders/{id}", Page::RenderRun, SCRAPED),
+    rule("GET", "/problems", Page::Problems, SCRAPED),
     rule("GET", "/preview", Page::PreviewHome, READERS),
     rule("GET", "/preview/{profile}", Page::Preview, READERS),
-    rule("GET", "/stats", Page::Stats, READERS),
-    rule("GET", "/stats.csv", Page::StatsCsv, READERS),
+    rule("GET", "/stats", Page::Stats, SCRAPED),
+    rule("GET", "/stats.csv", Page::StatsCsv, SCRAPED),
     rule("GET", "/a/{asset}", Page::Asset, READERS),
-    rule("GET", "/api/v1/status", Page::ApiStatus, READERS),
-    rule("GET", "/api/v1/renders", Page::ApiRenders, READERS),
-    rule("GET", "/api/v1/problems", Page::ApiProblems, READERS),
+    rule("GET", "/api/v1/status", Page::ApiStatus, SCRAPED),
+    rule("GET", "/api/v1/renders", Page::ApiRenders, SCRAPED),
+    rule("GET", "/api/v1/problems", Page::ApiProblems, SCRAPED),
     rule("GET", "/events", Page::Events, READERS),
-    rule("GET", "/metrics", Page::Metrics, READERS),
+    rule("GET", "/metrics", Page::Metrics, SCRAPED),
     rule("GET", "/accounts", Page::Accounts, ADMIN),
     rule("POST", "/accounts", Page::AccountAdd, ADMIN),
     rule("POST", "/accounts/{name}/lock", Page::AccountLock, ADMIN),
     rule("POST", "/accounts/{name}/unlock", Page::AccountUnlock, ADMIN),
     rule("POST", "/accounts/{name}/reset", Page::AccountReset, ADMIN),
-    rule("POST", "/accounts/{name}/token", Page::AccountToken, ADMIN),
+    rule("POST", "/token", Page::Token, Who::Signed),
     rule("GET", "/audit", Page::Audit, AUDITOR),
     rule("GET", "/api/v1/audit", Page::ApiAudit, AUDITOR),
     rule("GET", "/audit.csv", Page::AuditCsv, AUDITOR),
@@ -146,13 +166,15 @@ pub const RULES: &[Rule] = &[
 ];
 
 impl Who {
-    /// Whether a caller of `role` (`None`: not logged in) with a session
-    /// (`session`) is admitted.
-    pub fn admits(self, role: Option<Role>, session: bool) -> bool {
-        match self {
-            Who::Anyone => true,
-            Who::Signed => role.is_some() && session,
-            Who::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+    /// Whether `caller` is admitted. Deny by default: a stranger only where
+    /// anyone is, the read-only token only where the rule names it.
+    pub fn admits(self, caller: Kind) -> bool {
+        match (self, caller) {
+            (Who::Anyone, _) => true,
+            (Who::Signed, Kind::Session(_)) => true,
+            (Who::Roles(roles) | Who::RolesAndReadOnly(roles), Kind::Session(r) | Kind::Token(r)) => roles.contains(&r),
+            (Who::RolesAndReadOnly(_), Kind::ReadOnly) => true,
+            _ => false,
         }
     }
 }
@@ -202,7 +224,7 @@ fn matches<'a>(pattern: &str, parts: &[&'a str]) -> Option<Vec<&'a str>> {
 /// may lead.
 pub fn may_get(role: Role, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or("");
-    matches!(find("GET", path), Found::Route(rule, _) if rule.who.admits(Some(role), true))
+    matches!(find("GET", path), Found::Route(rule, _) if rule.who.admits(Kind::Session(role)))
 }
 
 /// Where a role lands after logging in.
@@ -253,5 +275,6 @@ mod tests {
         assert!(
             matches!(find("POST", "/accounts/li/lock"), Found::Route(r, p) if r.page == Page::AccountLock && p == ["li"])
         );
+        assert!(matches!(find("POST", "/accounts/li/token"), Found::NotFound), "no token for someone else");
     }
 }

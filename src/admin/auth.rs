@@ -37,11 +37,13 @@ pub struct Options {
     pub tls: bool,
     /// The read-only token for scrapers (`--admin-token`).
     pub token: Option<String>,
+    /// Days an account's API token lives.
+    pub token_days: u32,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { idle: Duration::from_secs(30 * 60), tls: false, token: None }
+        Options { idle: Duration::from_secs(30 * 60), tls: false, token: None, token_days: 90 }
     }
 }
 
@@ -52,6 +54,17 @@ pub enum Via {
     Token,
     /// The shared read-only `--admin-token`, audited as account `token`.
     AdminToken,
+}
+
+impl Caller {
+    /// How the role table tells this caller apart.
+    pub fn kind(&self) -> access::Kind {
+        match self.via {
+            Via::Session(_) => access::Kind::Session(self.role),
+            Via::Token => access::Kind::Token(self.role),
+            Via::AdminToken => access::Kind::ReadOnly,
+        }
+    }
 }
 
 /// Someone known.
@@ -73,8 +86,14 @@ pub enum Identity {
     Nobody,
     /// A session cookie that was once good: idle too long, or ended.
     Expired,
-    /// A bearer token nobody has (audited, and counted against the address).
-    BadToken,
+    /// A bearer token nobody has, or one past its days (audited, and
+    /// counted against the address).
+    BadToken {
+        expired: bool,
+    },
+    /// A bearer token from an address that failed too often lately: not
+    /// even looked at until the wait is over.
+    Slowed(Duration),
 }
 
 struct Session {
@@ -122,13 +141,21 @@ impl Gate {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         if let Some(token) = bearer {
+            // Bad tokens are slowed as bad passwords are.
+            if let Some(wait) = self.braked(address) {
+                return Identity::Slowed(wait);
+            }
             if self.options.token.as_deref().is_some_and(|t| same_secret(token, t)) {
                 return Identity::Known(caller("token", Role::Operator, Via::AdminToken, address, false));
             }
             let found = store.and_then(|s| s.account_by_token(&accounts::token_hash(token)).ok().flatten());
             return match found {
-                Some(a) if !a.disabled => Identity::Known(caller(&a.name, a.role, Via::Token, address, false)),
-                _ => Identity::BadToken,
+                Some(a) if a.disabled => Identity::BadToken { expired: false },
+                Some(a) if accounts::token_expired(&a, now, self.options.token_days) => {
+                    Identity::BadToken { expired: true }
+                }
+                Some(a) => Identity::Known(caller(&a.name, a.role, Via::Token, address, false)),
+                None => Identity::BadToken { expired: false },
             };
         }
         let Some(id) = cookie(headers, COOKIE_NAME) else { return Identity::Nobody };
@@ -160,7 +187,9 @@ impl Gate {
         let account = || store.and_then(|s| s.account(&who.account).ok().flatten()).map(|(a, _)| a);
         match &who.via {
             Via::AdminToken => true,
-            Via::Token => account().is_some_and(|a| !a.disabled),
+            Via::Token => account().is_some_and(|a| {
+                !a.disabled && !accounts::token_expired(&a, self.clock.now(), self.options.token_days)
+            }),
             Via::Session(id) => {
                 let now = self.clock.now();
                 let session = self.sessions.locked().get(id).filter(|s| self.live(s, now)).map(|s| s.epoch);
@@ -263,8 +292,29 @@ fn landing(role: Role, next: &str) -> String {
     }
 }
 
-/// `POST /login`.
+/// The cookie that carries the login form's CSRF token (double submit:
+/// the form's hidden field must match it).
+const LOGIN_COOKIE: &str = "infotv_login";
+
+/// The login form with a fresh CSRF token, in its field and its cookie.
+pub fn login_form(status: StatusCode, name: &str, next: &str, notice: Option<&str>) -> Resp {
+    let csrf = random_hex(16);
+    let mut r = html(status, pages::login(name, next, notice, &csrf));
+    let set = format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&set) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+/// `POST /login`. Refused before any password is checked: a form without
+/// its CSRF token (a login forced from another site), an address that
+/// failed too often, a name locked for this address, a name being guessed
+/// from many addresses (for addresses its owner does not use).
+// Long: one check after another, each a refusal with its message, in the
+// order they cost nothing, a little, an argon2 hash.
 pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) -> Resp {
+    let cookie_token = cookie(req.headers(), LOGIN_COOKIE);
     let form = match form(req).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -275,25 +325,37 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
     let (password, next) = (form.get("password"), form.get("next"));
     let gate = &admin.gate;
     let addr = address.to_string();
-    let record = |action, result: &str| {
-        admin.record(&Event { account: &name, role: "-", address: &addr, action, target: &name, result })
-    };
+    let now = gate.clock.now();
+    let failed = |what: &'static str| admin.strangers.note(&addr, what, Some(&name), now);
+    let sent_token = form.get("csrf");
+    if !cookie_token.is_some_and(|c| !sent_token.is_empty() && same_secret(&c, &sent_token)) {
+        failed("login without the form's token");
+        let msg = "登录页面已过期，请重新输入账号和口令。";
+        return login_form(StatusCode::FORBIDDEN, &name, &next, Some(msg));
+    }
     if let Some(wait) = gate.braked(address) {
-        record(Action::Login, "slowed");
+        failed("login slowed");
         let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
         let msg = format!("这个地址登录失败太多，请 {secs} 秒后再试。");
-        let mut r = html(StatusCode::TOO_MANY_REQUESTS, pages::login(&name, &next, Some(&msg)));
+        let mut r = login_form(StatusCode::TOO_MANY_REQUESTS, &name, &next, Some(&msg));
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
         return r;
     }
     let Some(store) = admin.store.clone() else {
         let msg = "数据库不可用，无法登录；只读令牌仍可使用。";
-        return html(StatusCode::SERVICE_UNAVAILABLE, pages::login(&name, &next, Some(msg)));
+        return login_form(StatusCode::SERVICE_UNAVAILABLE, &name, &next, Some(msg));
     };
-    let now = gate.clock.now();
-    if let Ok(Some(until)) = store.locked_out(&name, now) {
-        record(Action::Login, "locked");
-        return html(StatusCode::UNAUTHORIZED, pages::login(&name, &next, Some(&locked_message(admin, until))));
+    if let Ok(Some(until)) = store.locked_out(&name, &addr, now) {
+        failed("login locked");
+        return login_form(StatusCode::UNAUTHORIZED, &name, &next, Some(&locked_message(admin, until)));
+    }
+    if let Ok(Some(wait)) = store.name_wait(&name, &addr, now) {
+        failed("login of a name being guessed");
+        let secs = (wait.num_milliseconds().max(0) as u64).div_ceil(1000).max(1);
+        let msg = format!("这个账号近来多次登录失败，请 {secs} 秒后再试。");
+        let mut r = login_form(StatusCode::TOO_MANY_REQUESTS, &name, &next, Some(&msg));
+        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        return r;
     }
     // A name that does not exist costs the same hash as one that does.
     let found = store.account(&name).ok().flatten();
@@ -301,19 +363,26 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
     let right = gate.verify(phc, password).await && found.is_some();
     let Some((account, _)) = found.filter(|_| right) else {
         gate.strike(address);
-        record(Action::Login, "failed");
+        failed("login failed");
         let mut msg = "账号或口令不正确。".to_string();
-        if let Ok(Some(until)) = store.login_failed(&name, now) {
-            record(Action::Lockout, "locked");
+        if let Ok(Some(until)) = store.login_failed(&name, &addr, now) {
+            failed("lockout");
             msg = locked_message(admin, until);
         }
-        return html(StatusCode::UNAUTHORIZED, pages::login(&name, &next, Some(&msg)));
+        return login_form(StatusCode::UNAUTHORIZED, &name, &next, Some(&msg));
     };
     if account.disabled {
-        record(Action::Login, "disabled");
-        return html(StatusCode::FORBIDDEN, pages::login(&name, &next, Some("这个账号已被停用，请联系系统管理员。")));
+        admin.record(&Event {
+            account: &name,
+            role: "-",
+            address: &addr,
+            action: Action::Login,
+            target: &name,
+            result: "disabled",
+        });
+        return login_form(StatusCode::FORBIDDEN, &name, &next, Some("这个账号已被停用，请联系系统管理员。"));
     }
-    let _ = store.login_succeeded(&name, now);
+    let _ = store.login_succeeded(&name, &addr, now);
     admin.record(&Event {
         account: &name,
         role: account.role.name(),
@@ -326,14 +395,22 @@ pub async fn login(admin: &Arc<Admin>, req: Request<Incoming>, address: IpAddr) 
     let to = if account.must_change { "/password".to_string() } else { landing(account.role, &next) };
     let mut r = redirect(&to);
     if let Ok(v) = HeaderValue::from_str(&gate.cookie(&id)) {
-        r.headers_mut().insert(SET_COOKIE, v);
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+    // The form's token is spent.
+    if let Ok(v) = HeaderValue::from_str(&format!("{LOGIN_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"))
+    {
+        r.headers_mut().append(SET_COOKIE, v);
     }
     r
 }
 
 fn locked_message(admin: &Admin, until: DateTime<Utc>) -> String {
     let local = until.with_timezone(&pages::zone(admin)).format("%H:%M");
-    format!("连续 {} 次登录失败，这个账号已锁定 15 分钟，请在 {local} 之后再试。", accounts::FAILURES_TO_LOCK)
+    format!(
+        "连续 {} 次登录失败，这个账号在本机地址已锁定 15 分钟，请在 {local} 之后再试（在常用的电脑上仍可登录）。",
+        accounts::FAILURES_TO_LOCK
+    )
 }
 
 /// `POST /logout`: the session ends on the server, not just in the browser.
@@ -401,6 +478,26 @@ pub async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &C
         r.headers_mut().insert(SET_COOKIE, v);
     }
     r
+}
+
+/// `POST /token`: a new API token for the caller's own account, shown once;
+/// the one before it stops working. Nobody mints a token for someone else.
+pub fn own_token(admin: &Admin, who: &Caller) -> Resp {
+    let Some(store) = &admin.store else { return html(StatusCode::SERVICE_UNAVAILABLE, String::new()) };
+    let token = accounts::new_token();
+    match store.set_token(&who.account, &accounts::token_hash(&token), admin.gate.clock.now()) {
+        Ok(true) => {
+            admin.record_by(who, Action::TokenIssue, &who.account, "ok");
+            html(StatusCode::OK, pages::password_with(admin, who, None, Some(&token)))
+        }
+        _ => {
+            admin.record_by(who, Action::TokenIssue, &who.account, "refused: not saved");
+            html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                pages::password_with(admin, who, Some("无法保存，请稍后再试。"), None),
+            )
+        }
+    }
 }
 
 /// Without credentials: people are sent to the login form, programs get 401.

@@ -8,11 +8,13 @@
 pub mod access;
 mod auditlog;
 pub mod auth;
+mod csp;
 mod interaction;
 mod pages;
 mod people;
 mod reviewing;
 mod stats;
+pub mod strangers;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -70,6 +72,11 @@ pub struct Admin {
     previews: std::sync::Mutex<std::collections::HashMap<String, reviewing::Cached>>,
     /// Tells live-log streams to end when the server shuts down.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Strangers' failures, written as one audit row per address a minute.
+    pub strangers: strangers::Strangers,
+    /// Open connections, and how many the port takes.
+    open: std::sync::atomic::AtomicUsize,
+    pub max_connections: usize,
 }
 
 impl Admin {
@@ -96,6 +103,9 @@ impl Admin {
             previewer: None,
             previews: std::sync::Mutex::default(),
             closing: tokio::sync::watch::channel(false).0,
+            strangers: strangers::Strangers::default(),
+            open: std::sync::atomic::AtomicUsize::new(0),
+            max_connections: 256,
         }
     }
 
@@ -153,11 +163,19 @@ impl Form {
     }
 }
 
-/// Reads a form body of at most 16 KiB.
+/// How long a request's body may take to arrive, whole.
+pub const BODY_TIME: Duration = Duration::from_secs(10);
+
+/// Reads a form body of at most 16 KiB, arriving within [`BODY_TIME`].
 pub(crate) async fn form(req: Request<Incoming>) -> Result<Form, Resp> {
-    match Limited::new(req.into_body(), 16 * 1024).collect().await {
-        Ok(body) => Ok(Form(String::from_utf8_lossy(&body.to_bytes()).into_owned())),
-        Err(_) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "form too large\n")),
+    match tokio::time::timeout(BODY_TIME, Limited::new(req.into_body(), 16 * 1024).collect()).await {
+        Ok(Ok(body)) => Ok(Form(String::from_utf8_lossy(&body.to_bytes()).into_owned())),
+        Ok(Err(_)) => Err(text(StatusCode::PAYLOAD_TOO_LARGE, "form too large\n")),
+        Err(_) => {
+            let mut r = text(StatusCode::REQUEST_TIMEOUT, "the form did not arrive within 10 s\n");
+            r.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            Err(r)
+        }
     }
 }
 
@@ -282,6 +300,15 @@ pub async fn run(
     tokio::pin!(shutdown);
     loop {
         let Some((stream, peer)) = net::accept(&listener, &mut shutdown, "operators'").await else { break };
+        // A cap of its own: a flood of connections here never takes the
+        // files and memory the box port needs. Past it, new ones are closed.
+        let open = Open::of(&admin);
+        if open.count > admin.max_connections {
+            tracing::warn!(%peer, "operators' port: {} connections open, one more refused", open.count - 1);
+            continue;
+        }
+        // A response that stops moving (a client that never reads) is given up.
+        let stream = net::Moving::new(stream, net::WRITE_STALL);
         let admin = admin.clone();
         let service = service_fn(move |req| {
             let admin = admin.clone();
@@ -313,6 +340,7 @@ pub async fn run(
             if let Err(err) = ended {
                 tracing::debug!("admin connection ended: {err}");
             }
+            drop(open);
         });
     }
     let _ = admin.closing.send(true);
@@ -322,6 +350,25 @@ pub async fn run(
     }
     admin.flush();
     Ok(())
+}
+
+/// One open connection of the operators' port, counted while it lives.
+struct Open {
+    admin: Arc<Admin>,
+    count: usize,
+}
+
+impl Open {
+    fn of(admin: &Arc<Admin>) -> Open {
+        let count = admin.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Open { admin: admin.clone(), count }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.admin.open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// One request, with the headers every answer of this port carries.
@@ -336,6 +383,11 @@ async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) ->
     if admin.gate.options.tls {
         h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
     }
+    // Pages set theirs with the nonces of their script and style; every
+    // other answer allows nothing at all.
+    if !h.contains_key("content-security-policy") {
+        h.insert("content-security-policy", HeaderValue::from_static(csp::NOTHING));
+    }
     r
 }
 
@@ -349,20 +401,23 @@ async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp 
         Identity::Known(c) => (Some(c), false),
         Identity::Nobody => (None, false),
         Identity::Expired => (None, true),
-        Identity::BadToken => {
+        Identity::BadToken { expired } => {
+            // Counted, and summed into one audit row a minute: a flood of
+            // bad tokens never writes a row per request.
             admin.gate.strike(ip);
-            let addr = ip.to_string();
-            let target = format!("{} {path}", req.method());
-            let e = Event {
-                account: "-",
-                role: "-",
-                address: &addr,
-                action: Action::BadToken,
-                target: &target,
-                result: "denied",
-            };
-            admin.record(&e);
+            let what = if expired { "expired token" } else { "bad token" };
+            admin.strangers.note(&ip.to_string(), what, None, admin.gate.clock.now());
+            if expired {
+                return text(StatusCode::UNAUTHORIZED, "401: this API token has expired: mint a new one\n");
+            }
             (None, false)
+        }
+        Identity::Slowed(wait) => {
+            admin.strangers.note(&ip.to_string(), "token slowed", None, admin.gate.clock.now());
+            let secs = wait.as_millis().div_ceil(1000).max(1) as u64;
+            let mut r = text(StatusCode::TOO_MANY_REQUESTS, "429: too many failures from this address; wait\n");
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
+            return r;
         }
     };
     let (rule, params) = match (access::find(req.method().as_str(), &path), &who) {
@@ -373,15 +428,22 @@ async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp 
         (Found::NotFound, Some(who)) => return html(StatusCode::NOT_FOUND, pages::not_found(admin, who)),
     };
     let session = who.as_ref().is_some_and(|w| matches!(w.via, Via::Session(_)));
+    // A browser's POST must come from this site's own pages: a cookie rides
+    // along on any site's form, a bearer token never does.
+    let from_elsewhere = req.method() == Method::POST && (session || rule.page == Page::Login) && !same_site(&req);
     if rule.who == Who::Anyone {
+        if from_elsewhere {
+            admin.strangers.note(&ip.to_string(), "cross-site form", None, admin.gate.clock.now());
+            return text(StatusCode::FORBIDDEN, "403: forms are accepted from this site's own pages only\n");
+        }
         return open_page(admin, req, rule.page, &query, ip).await;
     }
     let Some(who) = who else { return auth::unauthorised(wants_page, &path, expired) };
-    if !rule.who.admits(Some(who.role), session) {
+    if !rule.who.admits(who.kind()) {
         admin.record_by(&who, Action::Forbidden, &format!("{} {path}", req.method()), "denied");
         return forbidden(admin, &who, wants_page);
     }
-    if req.method() == Method::POST && cross_site(&req) {
+    if from_elsewhere {
         admin.record_by(&who, Action::Forbidden, &format!("{} {path}", req.method()), "denied: cross-site form");
         return text(StatusCode::FORBIDDEN, "403: forms are accepted from this site's own pages only\n");
     }
@@ -395,14 +457,24 @@ async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp 
     page(admin, req, rule.page, &params, &query, &who).await
 }
 
-/// A POST whose `Origin` is another site's. Browsers send `Origin` with
-/// every form post; SameSite=Strict already keeps the cookie from them,
-/// this refuses them once more.
-fn cross_site(req: &Request<Incoming>) -> bool {
-    let Some(origin) = req.headers().get(hyper::header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
-    let host = req.headers().get(hyper::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
-    origin == "null" || origin_host != host
+/// Whether a POST comes from this site's own pages: its `Origin` (which
+/// browsers send with every form post), else its `Referer`, names this
+/// host. Neither is refused: SameSite=Strict already keeps the cookie from
+/// other sites, and this refuses them once more, deny by default.
+fn same_site(req: &Request<Incoming>) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let host = header(hyper::header::HOST).unwrap_or("");
+    let host_of = |url: &str| -> Option<String> {
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+        Some(rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase())
+    };
+    let from = match (header(hyper::header::ORIGIN), header(hyper::header::REFERER)) {
+        (Some("null"), _) => None,
+        (Some(origin), _) => host_of(origin),
+        (None, Some(referer)) => host_of(referer),
+        (None, None) => None,
+    };
+    !host.is_empty() && from.is_some_and(|f| f == host.to_ascii_lowercase())
 }
 
 fn forbidden(admin: &Admin, who: &Caller, wants_page: bool) -> Resp {
@@ -424,7 +496,7 @@ async fn open_page(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, query
         }
         Page::LoginForm => {
             let notice = (param(query, "expired") == "1").then_some("会话已超时（30 分钟无操作），请重新登录。");
-            html(StatusCode::OK, pages::login("", &param(query, "next"), notice))
+            auth::login_form(StatusCode::OK, "", &param(query, "next"), notice)
         }
         Page::Login => auth::login(admin, req, ip).await,
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -503,9 +575,10 @@ async fn page(
             r
         }
         Page::Accounts => html(StatusCode::OK, people::page(admin, who, None)),
-        Page::AccountAdd | Page::AccountLock | Page::AccountUnlock | Page::AccountReset | Page::AccountToken => {
+        Page::AccountAdd | Page::AccountLock | Page::AccountUnlock | Page::AccountReset => {
             people::act(admin, req, page, first, who).await
         }
+        Page::Token => auth::own_token(admin, who),
         Page::Audit => auditlog::page(admin, who, query).await,
         Page::ApiAudit => auditlog::api(admin, who, query),
         Page::AuditCsv => auditlog::csv(admin, who, query),
@@ -644,8 +717,14 @@ fn events(admin: &Arc<Admin>, who: Caller) -> Resp {
     r
 }
 
+/// A page, its script and style allowed by nonce and nothing else inline.
 fn html(status: StatusCode, page: String) -> Resp {
-    boxed(net::bytes(status, "text/html; charset=utf-8", Bytes::from(page), "no-store"))
+    let (page, policy) = csp::nonced(&page);
+    let mut r = boxed(net::bytes(status, "text/html; charset=utf-8", Bytes::from(page), "no-store"));
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        r.headers_mut().insert("content-security-policy", v);
+    }
+    r
 }
 
 fn json(value: serde_json::Value) -> Resp {

@@ -87,8 +87,9 @@ pub(crate) fn page(admin: &Admin, who: &Caller, title: &str, on: &str, body: Mar
     page.into_string()
 }
 
-/// The login form; `name` is kept after a failed try.
-pub fn login(name: &str, next: &str, error: Option<&str>) -> String {
+/// The login form; `name` is kept after a failed try. `csrf` is the
+/// token its cookie carries too.
+pub fn login(name: &str, next: &str, error: Option<&str>, csrf: &str) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -109,8 +110,9 @@ pub fn login(name: &str, next: &str, error: Option<&str>) -> String {
                         label { "口令" input type="password" name="password" autofocus autocomplete="current-password" required; }
                     }
                     input type="hidden" name="next" value=(next);
+                    input type="hidden" name="csrf" value=(csrf);
                     button { "登录" }
-                    p.hint { "每人使用自己的账号，不要共用。连续 5 次输错口令，账号将锁定 15 分钟。" }
+                    p.hint { "每人使用自己的账号，不要共用。在一台电脑上连续 5 次输错口令，账号在这台电脑上锁定 15 分钟。" }
                 }
             }
         }
@@ -135,6 +137,12 @@ pub fn forbidden(admin: &Admin, who: &Caller) -> String {
 /// Changing one's own password; when it was set by someone else, the
 /// only page there is until it is changed.
 pub fn password(admin: &Admin, who: &Caller, error: Option<&str>) -> String {
+    password_with(admin, who, error, None)
+}
+
+/// The password page, with an API token just minted shown once.
+pub fn password_with(admin: &Admin, who: &Caller, error: Option<&str>, token: Option<&str>) -> String {
+    let days = admin.gate.options.token_days;
     let body = html! {
         h1 { "修改口令" }
         @if who.must_change {
@@ -147,6 +155,18 @@ pub fn password(admin: &Admin, who: &Caller, error: Option<&str>) -> String {
             label { "再输一次" input type="password" name="again" autocomplete="new-password" required minlength="10"; }
             button { "保存新口令" }
             p.hint { "至少 10 个字符，包含小写字母、大写字母、数字、符号中的至少三种，不能包含账号名。保存后，您在其他地方的登录都会结束。" }
+        }
+        @if !who.must_change {
+            h2 { "我的 API 令牌" }
+            @if let Some(t) = token {
+                div.notice.ok {
+                    "已签发新令牌（之前的令牌作废），" (days) " 天后过期："
+                    div.secret { code { (t) } }
+                    p.hint { "只显示这一次。令牌代表您本人，权限与您的角色相同；修改口令后令牌作废。" }
+                }
+            }
+            form method="post" action="/token" { button { "签发我的令牌" } }
+            p.hint { "脚本用 Authorization: Bearer 令牌 访问；每人只能为自己签发，有效期 " (days) " 天。" }
         }
     };
     page(admin, who, "修改口令", "/password", body)

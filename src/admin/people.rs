@@ -1,5 +1,6 @@
 //! `/accounts`, for administrators: the accounts, and adding, locking,
-//! unlocking, resetting and issuing tokens. Passwords made here and tokens
+//! unlocking and resetting passwords (each person mints their own API
+//! token, on the password page). Passwords made here and tokens
 //! are shown once, in the answer to the form, never in a URL, and are
 //! stored only as hashes.
 
@@ -66,7 +67,6 @@ pub fn page(admin: &Admin, who: &Caller, notice: Option<Notice>) -> String {
                             form method="post" action={ "/accounts/" (a.name) "/lock" } { button { "停用" } }
                         }
                         form method="post" action={ "/accounts/" (a.name) "/reset" } { button { "重置口令" } }
-                        form method="post" action={ "/accounts/" (a.name) "/token" } { button { "签发令牌" } }
                     }
                 }
             }
@@ -84,6 +84,7 @@ pub fn page(admin: &Admin, who: &Caller, notice: Option<Notice>) -> String {
         }
         p.hint { "新账号的初始口令由系统生成，只显示一次；本人首次登录时须改为自己的口令。一人一号，不要共用。" }
         p.hint { "系统管理员管理账号；审核员审核内容；运维查看运行情况；审计员只查看审计日志。" }
+        p.hint { "API 令牌由本人在“修改口令”页签发，管理员不能替他人签发；重置口令后其令牌作废。" }
     };
     pages::page(admin, who, "账号管理", "/accounts", body)
 }
@@ -135,26 +136,18 @@ pub async fn act(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, target:
             let notice = changed(store.set_disabled(target, false), target, format!("已启用 {target}。"));
             (Action::AccountUnlock, target.to_string(), notice)
         }
-        Page::AccountReset => {
+        _ => {
             let password = accounts::random_password();
             let set = admin.gate.hash(password.clone()).await.and_then(|h| store.set_password(target, &h, true));
-            let mut notice = changed(set, target, format!("已重置 {target} 的口令，其会话立即结束。新口令："));
+            let mut notice = changed(
+                set,
+                target,
+                format!("已重置 {target} 的口令，其会话和 API 令牌立即失效；本人下次登录须改为自己的口令。新口令："),
+            );
             if let Some(n) = notice.as_mut().filter(|n| n.ok) {
                 n.secret = Some(password);
             }
             (Action::AccountReset, target.to_string(), notice)
-        }
-        _ => {
-            let token = accounts::new_token();
-            let mut notice = changed(
-                store.set_token(target, &accounts::token_hash(&token), now),
-                target,
-                format!("已为 {target} 签发 API 令牌（之前的令牌作废）："),
-            );
-            if let Some(n) = notice.as_mut().filter(|n| n.ok) {
-                n.secret = Some(token);
-            }
-            (Action::TokenIssue, target.to_string(), notice)
         }
     };
     let result = match &notice {

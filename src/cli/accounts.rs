@@ -64,12 +64,22 @@ pub enum AccountCommand {
 
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
-    /// Check the audit log's hash chain; exit 1 at the first broken row.
+    /// Check the audit log's hash chain, and the rows against the anchor
+    /// file the server writes outside the data folder; exit 1 at the first
+    /// broken row.
     Verify {
         #[command(flatten)]
         data: DataArg,
+        /// The anchor file (the server's --audit-anchor); by default
+        /// INFOTV_AUDIT_ANCHOR, else the package's /var/log/infotv/audit-anchor
+        /// if it exists.
+        #[arg(long, env = "INFOTV_AUDIT_ANCHOR")]
+        audit_anchor: Option<std::path::PathBuf>,
     },
 }
+
+/// Where the package's server anchors the audit log.
+pub const PACKAGE_ANCHOR: &str = "/var/log/infotv/audit-anchor";
 
 /// Runs an account command.
 pub fn account(command: AccountCommand) -> Result<()> {
@@ -139,22 +149,35 @@ pub fn account(command: AccountCommand) -> Result<()> {
 
 /// Runs an audit command: exits 1 when the chain is broken.
 pub fn audit(command: AuditCommand) -> Result<()> {
-    let AuditCommand::Verify { data } = command;
+    let AuditCommand::Verify { data, audit_anchor } = command;
     let store = open(&data)?;
     let started = std::time::Instant::now();
-    match store.audit_verify()? {
-        Verdict::Intact { rows } => {
-            say(&format!(
-                "审计日志完整：{rows} 行，哈希链无误 (audit log intact: {rows} rows, {} ms)\n",
-                started.elapsed().as_millis()
-            ));
-            Ok(())
-        }
-        Verdict::Broken { id, why } => {
-            say(&format!("审计日志在第 {id} 行断开：{why} (audit chain broken at row {id})\n"));
-            std::process::exit(1);
-        }
-    }
+    let broken = |id: i64, why: &str| -> ! {
+        say(&format!("审计日志在第 {id} 行断开：{why} (audit chain broken at row {id})\n"));
+        std::process::exit(1);
+    };
+    let rows = match store.audit_verify()? {
+        Verdict::Intact { rows } => rows,
+        Verdict::Broken { id, why } => broken(id, &why),
+    };
+    let anchor = audit_anchor.or_else(|| {
+        let package = std::path::PathBuf::from(PACKAGE_ANCHOR);
+        package.exists().then_some(package)
+    });
+    let anchored = match &anchor {
+        Some(file) => match crate::audit::check_anchor(&store, file)? {
+            Verdict::Intact { rows: seen } => {
+                format!("，与锚点 {} 的 {seen} 个记录一致 (matches {seen} checkpoints)", file.display())
+            }
+            Verdict::Broken { id, why } => broken(id, &why),
+        },
+        None => "；没有锚点文件，只检查了哈希链 (no anchor file: the chain only)".to_string(),
+    };
+    say(&format!(
+        "审计日志完整：{rows} 行，哈希链无误{anchored} (audit log intact: {rows} rows, {} ms)\n",
+        started.elapsed().as_millis()
+    ));
+    Ok(())
 }
 
 fn open(data: &DataArg) -> Result<Store> {

@@ -162,6 +162,27 @@ pub struct ServeArgs {
     /// (off: a second server, or one whose loop another machine encodes).
     #[arg(long = "loop", env = "INFOTV_LOOP", value_enum, default_value = "on")]
     pub broadcast: OnOff,
+    /// The only folder the loop may write an MPEG-TS file or named pipe in
+    /// (site.toml `[loop] ts = "loop.ts"`); outside the data and channel
+    /// folders. Without it, TS goes to udp://, rtp:// or srt:// only.
+    #[arg(long, env = "INFOTV_RECORDINGS")]
+    pub recordings: Option<PathBuf>,
+    /// Proxies in front of the box port (nginx edges) whose
+    /// `X-Forwarded-For` / `X-Real-IP` name the box: addresses or networks
+    /// (`10.1.0.0/16`), comma-separated. A proxy on this machine always is.
+    #[arg(long = "edge", env = "INFOTV_EDGES", value_delimiter = ',')]
+    pub edges: Vec<String>,
+    /// A file outside the data folder where the audit log's head is
+    /// written at least hourly, so `infotv audit verify` finds a cut tail.
+    #[arg(long, env = "INFOTV_AUDIT_ANCHOR")]
+    pub audit_anchor: Option<PathBuf>,
+    /// Days an API token lives (`infotv account token`).
+    #[arg(long, env = "INFOTV_TOKEN_DAYS", default_value_t = 90)]
+    pub token_days: u32,
+    /// Open connections on the operators' port; past this, new ones are
+    /// turned away, so it can never take the box port's files.
+    #[arg(long, env = "INFOTV_ADMIN_MAX_CONNECTIONS", default_value_t = 256)]
+    pub admin_max_connections: usize,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -204,6 +225,12 @@ impl ServeArgs {
             },
             ffmpeg: self.ffmpeg.clone(),
             encode_loop: self.broadcast == OnOff::On,
+            recordings: self.recordings.clone(),
+            edges: crate::net::Edges::parse(&self.edges)?,
+            audit_anchor: self.audit_anchor.clone(),
+            audit_syslog: Some(PathBuf::from("/dev/log")),
+            token_days: self.token_days.clamp(1, 3650),
+            admin_max_connections: self.admin_max_connections.max(8),
         })
     }
 }

@@ -161,6 +161,7 @@ fn parse<'b>(bytes: &'b [u8], slots: &mut [MaybeUninit<httparse::Header<'b>>]) -
         recheck: false,
         user_agent: "",
         real_ip: None,
+        forwarded_for: None,
     };
     let (mut close, mut user_agent, mut length) = (false, None, false);
     for h in req.headers.iter() {
@@ -190,6 +191,12 @@ fn parse<'b>(bytes: &'b [u8], slots: &mut [MaybeUninit<httparse::Header<'b>>]) -
             user_agent = user_agent.or(Some(visible(h.value).unwrap_or("")));
         } else if is("x-real-ip") {
             asked.real_ip = asked.real_ip.or(visible(h.value));
+        } else if is("x-forwarded-for") {
+            // A repeated header is a list hyper would join: left to hyper.
+            if asked.forwarded_for.is_some() {
+                return Parsed::Hyper;
+            }
+            asked.forwarded_for = visible(h.value);
         }
     }
     asked.user_agent = user_agent.unwrap_or("");

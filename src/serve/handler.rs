@@ -29,8 +29,10 @@ pub struct Asked<'a> {
     /// The shell's own background recheck (`X-Requested-With`): not a view.
     pub recheck: bool,
     pub user_agent: &'a str,
-    /// `X-Real-IP`, trusted only from a proxy on this machine.
+    /// `X-Real-IP` and `X-Forwarded-For`, believed only from a trusted
+    /// proxy (`net::Edges`).
     pub real_ip: Option<&'a str>,
+    pub forwarded_for: Option<&'a str>,
 }
 
 impl<'a> Asked<'a> {
@@ -48,6 +50,7 @@ impl<'a> Asked<'a> {
             recheck: headers.contains_key("x-requested-with"),
             user_agent: text(hyper::header::USER_AGENT).unwrap_or(""),
             real_ip: headers.get("x-real-ip").and_then(|v| v.to_str().ok()),
+            forwarded_for: headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
         }
     }
 }

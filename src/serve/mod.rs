@@ -57,6 +57,8 @@ pub struct Channel {
     /// The time answers are taken at (whether a poll has closed, the day
     /// of a request): the app's one clock, which tests move.
     pub clock: Arc<crate::clock::Clock>,
+    /// Proxies whose forwarded client addresses are believed.
+    pub edges: crate::net::Edges,
 }
 
 /// How a connection is asked to close (shed, or the server stopping): a
@@ -320,7 +322,12 @@ async fn connection(
     held: Arc<AtomicUsize>,
 ) {
     let Shared { channel, metrics, limits, open, .. } = shared;
-    let peer = Peer { address: peer.ip().to_string(), loopback: peer.ip().is_loopback(), boxes: Default::default() };
+    let peer = Peer {
+        address: peer.ip().to_string(),
+        ip: peer.ip(),
+        trusted: channel.edges.trusts(peer.ip()),
+        boxes: Default::default(),
+    };
     let conn_metrics = metrics.clone();
     let mark = sendfile::Mark::default();
     let mut stream = sendfile::Conn::new(stream, mark.clone(), conn_metrics.clone());
@@ -349,7 +356,7 @@ async fn by_hyper(
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         if req.method() == hyper::Method::POST && Route::of_path(req.uri().path()) == Route::Answer {
             *mark.locked() = None;
-            let address = forwarded_address(&peer, Asked::of(&req).real_ip).to_string();
+            let address = client_address(&peer, &channel.edges, &Asked::of(&req)).into_owned();
             return Reply::Later(Box::pin(answered(channel.clone(), metrics.clone(), address, req)));
         }
         let mut resp = observed(&channel, &metrics, &peer, &Asked::of(&req));
@@ -414,7 +421,7 @@ fn observed(channel: &Channel, metrics: &Metrics, peer: &Peer, asked: &Asked<'_>
         screen,
         column,
         item,
-        address: forwarded_address(peer, asked.real_ip),
+        address: &client_address(peer, &channel.edges, asked),
         agent: asked.user_agent,
         utc_offset_minutes: g.utc_offset_minutes,
     };
@@ -423,11 +430,14 @@ fn observed(channel: &Channel, metrics: &Metrics, peer: &Peer, asked: &Asked<'_>
 }
 
 /// The address a request comes from. Behind a cache on this machine
-/// (deploy/nginx), the box is the one the proxy names (`X-Real-IP`); from
-/// anywhere else the header is not trusted.
-fn forwarded_address<'a>(peer: &'a Peer, real_ip: Option<&'a str>) -> &'a str {
-    let forwarded = peer.loopback.then(|| real_ip.map(str::trim)).flatten();
-    forwarded.filter(|f| !f.is_empty()).unwrap_or(&peer.address)
+/// (deploy/nginx) or a configured edge, the box is the one the proxies name
+/// (`X-Forwarded-For`, `X-Real-IP`); from anywhere else those headers are
+/// the client's own say and not believed.
+fn client_address<'a>(peer: &'a Peer, edges: &crate::net::Edges, asked: &Asked<'_>) -> std::borrow::Cow<'a, str> {
+    if !peer.trusted {
+        return std::borrow::Cow::Borrowed(&peer.address);
+    }
+    std::borrow::Cow::Owned(edges.client(peer.ip, asked.forwarded_for, asked.real_ip).to_string())
 }
 
 /// A box's answer: its body read (up to [`answer::MAX_BODY`]), then taken.
@@ -438,10 +448,16 @@ async fn answered(
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
     use http_body_util::BodyExt;
-    let body = http_body_util::Limited::new(req.into_body(), answer::MAX_BODY).collect().await;
-    let resp = match body {
-        Ok(body) => answer::take(&channel, &metrics, &address, &body.to_bytes()).await,
-        Err(_) => answer::refusal(hyper::StatusCode::PAYLOAD_TOO_LARGE, "提交的内容太长", "bad"),
+    // A body that trickles in (or never comes) holds nothing for long.
+    let body = http_body_util::Limited::new(req.into_body(), answer::MAX_BODY).collect();
+    let resp = match tokio::time::timeout(answer::BODY_TIME, body).await {
+        Ok(Ok(body)) => answer::take(&channel, &metrics, &address, &body.to_bytes()).await,
+        Ok(Err(_)) => answer::refusal(hyper::StatusCode::PAYLOAD_TOO_LARGE, "提交的内容太长", "bad"),
+        Err(_) => {
+            let mut r = answer::refusal(hyper::StatusCode::REQUEST_TIMEOUT, "提交的内容没有及时送达，请重试", "busy");
+            r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            r
+        }
     };
     use hyper::body::Body;
     metrics.request(Route::Answer, resp.status().as_u16(), resp.body().size_hint().exact().unwrap_or(0));
@@ -470,6 +486,8 @@ impl Future for Reply {
 /// requests.
 struct Peer {
     address: String,
-    loopback: bool,
+    ip: std::net::IpAddr,
+    /// A proxy whose forwarding headers are believed.
+    trusted: bool,
     boxes: std::sync::Mutex<crate::metrics::BoxMemo>,
 }

@@ -49,11 +49,13 @@ pub struct Conn {
     mark: Mark,
     /// Counts the bytes sent from the file.
     metrics: Arc<Metrics>,
+    /// A write that stops moving (a box that no longer reads) fails.
+    stall: crate::net::Stall,
 }
 
 impl Conn {
     pub fn new(stream: TcpStream, mark: Mark, metrics: Arc<Metrics>) -> Conn {
-        Conn { stream, unread: Bytes::new(), mark, metrics }
+        Conn { stream, unread: Bytes::new(), mark, metrics, stall: crate::net::Stall::new(crate::net::WRITE_STALL) }
     }
 
     /// Gives `bytes` back to be read first.
@@ -80,7 +82,11 @@ impl Conn {
             self.cork(true);
         }
         while sent < total {
-            let n = std::future::poll_fn(|cx| self.poll_part(cx, head, body, file, sent)).await?;
+            let n = std::future::poll_fn(|cx| {
+                let poll = self.poll_part(cx, head, body, file, sent);
+                self.stall.guard(cx, poll)
+            })
+            .await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
@@ -258,11 +264,12 @@ impl AsyncWrite for Conn {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let Some((i, file, offset)) = this.backed(bufs) else {
-            return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        let poll = match this.backed(bufs) {
+            None => Pin::new(&mut this.stream).poll_write_vectored(cx, bufs),
+            // What comes before the body (the head) first, then the body.
+            Some((i, file, offset)) => this.poll_backed(cx, &bufs[..i], &bufs[i], file, offset),
         };
-        // What comes before the body (the head) first, then the body.
-        this.poll_backed(cx, &bufs[..i], &bufs[i], file, offset)
+        this.stall.guard(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -270,11 +277,15 @@ impl AsyncWrite for Conn {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_flush(cx);
+        this.stall.guard(cx, poll)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.stall.guard(cx, poll)
     }
 }
 

@@ -13,7 +13,15 @@ import { fail, launch } from './chromium.mjs';
 const [base, firstPassword, shots] = process.argv.slice(2);
 
 const browser = await launch();
-const person = async () => (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+// Every page, the login form included, runs under a policy without
+// unsafe-inline: anything it refuses (a style or script without the
+// answer's nonce) is a failure.
+const refusedByPolicy = [];
+const person = async () => {
+  const p = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) refusedByPolicy.push(`${p.url()}: ${m.text()}`); });
+  return p;
+};
 const menu = async (p) => (await p.locator('header nav a').allTextContents()).join(' ');
 async function login(p, name, password) {
   await p.fill('input[name=name]', name);
@@ -117,5 +125,6 @@ await page.goto(`${base}/stats`);
 if (!page.url().includes('/login')) fail('still logged in after logging out');
 
 await browser.close();
+if (refusedByPolicy.length) fail(`refused by the page's policy:\n${refusedByPolicy.join('\n')}`);
 if (errors.length) fail(`errors:\n${errors.join('\n')}`);
 console.log('admin pages ok');

@@ -363,9 +363,62 @@ pub fn infotv(args: &[&str], data: &Path, stdin: &str) -> (bool, String) {
 }
 
 /// A request with extra header lines, read to the end (or only its head for
-/// endless streams).
+/// endless streams). A POST says it comes from the server's own pages
+/// (`Origin`), as a browser's form does, unless `headers` name an Origin.
 pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: &str, head_only: bool) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
+    let origin = format!("Origin: http://{addr}");
+    let mut with: Vec<&str> = headers.to_vec();
+    if method == "POST" && !headers.iter().any(|h| h.to_ascii_lowercase().starts_with("origin:")) {
+        with.push(&origin);
+    }
+    send_as_is(addr, method, path, &with, body, head_only)
+}
+
+/// [`send`] with exactly the header lines given: no `Origin` added.
+pub fn send_as_is(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+    head_only: bool,
+) -> Response {
+    exchange(TcpStream::connect(addr).unwrap(), addr, method, path, headers, body, head_only)
+}
+
+/// A connection to `addr` from the loopback address `from` (127.0.0.2, …):
+/// another machine, as far as the server can tell.
+pub fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        socket.connect(addr).await.unwrap()
+    });
+    let stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// [`send`] from the loopback address `from`.
+pub fn send_from(from: &str, addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: &str) -> Response {
+    let origin = format!("Origin: http://{addr}");
+    let mut with: Vec<&str> = headers.to_vec();
+    if method == "POST" && !headers.iter().any(|h| h.to_ascii_lowercase().starts_with("origin:")) {
+        with.push(&origin);
+    }
+    exchange(connect_from(from, addr), addr, method, path, &with, body, false)
+}
+
+fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+    head_only: bool,
+) -> Response {
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for h in headers {
@@ -394,4 +447,34 @@ pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[&str], body: 
 
 pub fn get(addr: SocketAddr, path: &str, headers: &[&str]) -> Response {
     send(addr, "GET", path, headers, "", false)
+}
+
+/// Logs in on the operators' port as a browser does: the form first (its
+/// CSRF token in a field and a cookie), then the post. The answer to the post.
+pub fn login(admin: SocketAddr, name: &str, password: &str) -> Response {
+    login_from("127.0.0.1", admin, name, password)
+}
+
+/// [`login`] from the loopback address `from`.
+pub fn login_from(from: &str, admin: SocketAddr, name: &str, password: &str) -> Response {
+    let form = send_from(from, admin, "GET", "/login", &[], "");
+    let cookie = form.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let page = form.text();
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect()
+    };
+    let body = format!("name={}&password={}&csrf={csrf}", enc(name), enc(password));
+    send_from(from, admin, "POST", "/login", &[&format!("Cookie: {cookie}")], &body)
+}
+
+/// A `Cookie:` header line of a new session of `name`.
+pub fn session(admin: SocketAddr, name: &str, password: &str) -> String {
+    let r = login(admin, name, password);
+    assert_eq!(r.status, 303, "{name} logs in: {}", r.text());
+    let set =
+        r.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("infotv_admin=")).unwrap();
+    format!("Cookie: {}", set.1.split(';').next().unwrap())
 }
