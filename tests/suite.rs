@@ -27,6 +27,7 @@ mod places;
 mod properties;
 mod review;
 mod scale;
+mod security;
 mod server;
 mod shell;
 mod soak;
