@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::article::{Block, Span};
-use super::package::{attr, required as read_part};
+use super::package::{attr, text_piece, required as read_part};
 use crate::problem::Problem;
 
 /// A Word document's content.
@@ -204,7 +204,11 @@ fn body(xml: &[u8], targets: &HashMap<String, String>) -> Result<(Option<String>
                 }
                 _ => {}
             },
-            Event::Text(t) if in_text => push(&mut spans, &t.unescape()?, bold),
+            e @ (Event::Text(_) | Event::GeneralRef(_)) if in_text => {
+                if let Some(piece) = text_piece(&e) {
+                    push(&mut spans, &piece?, bold)
+                }
+            }
             Event::End(e) => match e.local_name().as_ref() {
                 b"t" => in_text = false,
                 b"p" => {

@@ -10,7 +10,7 @@ use std::io::Cursor;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::package::{attr, required};
+use super::package::{attr, text_piece, required};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
 
 /// The spreadsheet's visible sheets, in order.
@@ -114,9 +114,9 @@ fn content(xml: &[u8]) -> Result<Vec<Grid>, quick_xml::Error> {
                 }
                 _ => {}
             },
-            Event::Text(t) => {
-                if let Some(c) = cell.as_mut() {
-                    c.0.push_str(&t.unescape()?);
+            e @ (Event::Text(_) | Event::GeneralRef(_)) => {
+                if let (Some(c), Some(piece)) = (cell.as_mut(), text_piece(&e)) {
+                    c.0.push_str(&piece?);
                 }
             }
             Event::End(e) => match e.local_name().as_ref() {

@@ -4,7 +4,9 @@
 
 use std::io::{Cursor, Read};
 
-use quick_xml::events::BytesStart;
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 /// Parts larger than this are refused: a zip bomb must not exhaust memory.
 pub const MAX_PART: u64 = 32 << 20;
@@ -37,5 +39,28 @@ pub fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == local)
-        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+        .and_then(|a| quick_xml::escape::unescape(&String::from_utf8_lossy(&a.value)).ok().map(|v| v.into_owned()))
+}
+
+/// The characters an event adds to an element's text: text itself, or an
+/// entity or character reference resolved (quick-xml reports `&amp;` and
+/// `&#20013;` as events of their own between the pieces of text).
+pub fn text_piece<'a>(event: &Event<'a>) -> Option<Result<Cow<'a, str>, quick_xml::Error>> {
+    match event {
+        Event::Text(t) => Some(t.xml_content().map_err(Into::into)),
+        Event::GeneralRef(r) => Some(reference(r)),
+        _ => None,
+    }
+}
+
+fn reference<'a>(r: &BytesRef<'a>) -> Result<Cow<'a, str>, quick_xml::Error> {
+    if let Some(c) = r.resolve_char_ref()? {
+        return Ok(c.to_string().into());
+    }
+    let name = r.decode()?;
+    Ok(match quick_xml::escape::resolve_predefined_entity(&name) {
+        Some(text) => text.into(),
+        // An entity we do not know stays as written, as a reader would see it.
+        None => format!("&{name};").into(),
+    })
 }

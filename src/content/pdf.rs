@@ -22,6 +22,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::article::{Block, Span};
+use super::package::text_piece;
 use crate::problem::Problem;
 
 /// The longest a PDF may take to read, and the most text kept.
@@ -165,7 +166,8 @@ fn lines(xhtml: &[u8]) -> Result<Vec<Vec<Vec<Line>>>, quick_xml::Error> {
     let mut buf = Vec::new();
     let mut pages: Vec<Vec<Vec<Line>>> = Vec::new();
     let mut line: Option<Line> = None;
-    let mut in_word = false;
+    // The word being read: its text may come in pieces (entities apart).
+    let mut word: Option<String> = None;
     let num = |e: &quick_xml::events::BytesStart, k: &[u8]| -> f32 {
         e.attributes()
             .flatten()
@@ -192,16 +194,20 @@ fn lines(xhtml: &[u8]) -> Result<Vec<Vec<Vec<Line>>>, quick_xml::Error> {
                         text: String::new(),
                     })
                 }
-                b"word" => in_word = true,
+                b"word" => word = Some(String::new()),
                 _ => {}
             },
-            Event::Text(t) if in_word => {
-                if let Some(l) = line.as_mut() {
-                    join(&mut l.text, t.unescape()?.trim());
+            e @ (Event::Text(_) | Event::GeneralRef(_)) => {
+                if let (Some(w), Some(piece)) = (word.as_mut(), text_piece(&e)) {
+                    w.push_str(&piece?);
                 }
             }
             Event::End(e) => match e.local_name().as_ref() {
-                b"word" => in_word = false,
+                b"word" => {
+                    if let (Some(l), Some(w)) = (line.as_mut(), word.take()) {
+                        join(&mut l.text, w.trim());
+                    }
+                }
                 b"line" => {
                     if let (Some(l), Some(block)) = (line.take(), pages.last_mut().and_then(|p| p.last_mut())) {
                         if !l.text.is_empty() {

@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::numfmt;
-use super::package::{attr, part};
+use super::package::{attr, text_piece, part};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
 
 /// The workbook's visible sheets, in order.
@@ -119,7 +119,11 @@ fn shared_strings(xml: &[u8]) -> Result<Vec<String>, String> {
                 _ => {}
             },
             Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(String::new()),
-            Event::Text(t) if in_t && !in_ph => current.push_str(&t.unescape().map_err(|e| e.to_string())?),
+            e @ (Event::Text(_) | Event::GeneralRef(_)) if in_t && !in_ph => {
+                if let Some(piece) = text_piece(&e) {
+                    current.push_str(&piece.map_err(|e| e.to_string())?)
+                }
+            }
             Event::End(e) => match e.local_name().as_ref() {
                 b"si" => out.push(std::mem::take(&mut current)),
                 b"t" => in_t = false,
@@ -246,7 +250,11 @@ fn worksheet(xml: &[u8], strings: &[String], formats: &[Option<String>], date190
                 }
                 _ => {}
             },
-            Event::Text(t) if in_v || in_t => value.push_str(&t.unescape().map_err(|e| e.to_string())?),
+            e @ (Event::Text(_) | Event::GeneralRef(_)) if in_v || in_t => {
+                if let Some(piece) = text_piece(&e) {
+                    value.push_str(&piece.map_err(|e| e.to_string())?)
+                }
+            }
             Event::End(e) => match e.local_name().as_ref() {
                 b"v" => in_v = false,
                 b"t" => in_t = false,
