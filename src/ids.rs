@@ -5,7 +5,7 @@
 /// `n` random bytes from the operating system, as lower-case hex.
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
-    if getrandom::fill(&mut bytes).is_err() {
+    if getrandom::getrandom(&mut bytes).is_err() {
         // No OS randomness (it never happens on Linux): mix time and address.
         let seed = format!("{:?}{:p}", std::time::SystemTime::now(), &bytes);
         bytes = blake3::hash(seed.as_bytes()).as_bytes()[..n.min(32)].to_vec();
