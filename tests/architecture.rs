@@ -1,6 +1,7 @@
 //! The shape of the code, checked like behaviour: a thin main, no import
-//! circles between the top-level modules of src/, and no function longer
-//! than a screen without a comment saying why it must be.
+//! circles between the top-level modules of src/ nor inside any folder, no
+//! file over 800 lines, render stages that reach nothing of the server, and
+//! no function longer than a screen without a comment saying why it must be.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -193,4 +194,108 @@ fn the_length_check_sees_a_long_function() {
     assert_eq!(function_start("fn answer() {"), Some(""));
     assert_eq!(function_start("    fn declared(&self);"), None);
     assert_eq!(function_start("    let f = 3;"), None);
+}
+
+/// The folders of src/ that hold modules (`src/<folder>/mod.rs`).
+fn folders() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(src()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("mod.rs").is_file()).collect();
+    out.sort();
+    out
+}
+
+/// Inside one folder: each file other than `mod.rs` → the sibling files its
+/// code names, as `super::x` or `crate::<folder>::x`.
+fn sibling_imports(folder: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let name = folder.file_name().unwrap().to_string_lossy().to_string();
+    let siblings: BTreeSet<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("mod.rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+        .collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for me in &siblings {
+        let text = code(&std::fs::read_to_string(folder.join(format!("{me}.rs"))).unwrap());
+        let mut named = BTreeSet::new();
+        for prefix in ["super::".to_string(), format!("crate::{name}::")] {
+            for (at, _) in text.match_indices(&prefix) {
+                let rest = &text[at + prefix.len()..];
+                if let Some(group) = rest.strip_prefix('{') {
+                    let group = &group[..group.find('}').unwrap_or(group.len())];
+                    named.extend(group.split(',').map(|part| ident(part.trim())));
+                } else {
+                    named.insert(ident(rest));
+                }
+            }
+        }
+        named.retain(|m| siblings.contains(m) && m != me);
+        edges.insert(me.clone(), named);
+    }
+    edges
+}
+
+#[test]
+fn no_import_circle_inside_any_folder() {
+    let mut found = Vec::new();
+    let mut edges_seen = 0;
+    for folder in folders() {
+        let edges = sibling_imports(&folder);
+        edges_seen += edges.values().map(BTreeSet::len).sum::<usize>();
+        for circle in circles(&edges) {
+            found.push(format!("{}: {}", folder.file_name().unwrap().to_string_lossy(), circle.join(" ↔ ")));
+        }
+    }
+    assert!(edges_seen > 10, "sibling imports are found ({edges_seen})");
+    assert!(found.is_empty(), "import circles inside folders:\n{}", found.join("\n"));
+}
+
+/// The most lines a file of src/ may have, unit tests included.
+const MAX_FILE_LINES: usize = 800;
+
+#[test]
+fn every_file_is_a_room_of_one_job() {
+    let mut problems = Vec::new();
+    for path in rust_files(&src()) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines = text.lines().count();
+        if lines > MAX_FILE_LINES {
+            problems.push(format!("{}: {lines} lines (at most {MAX_FILE_LINES})", path.display()));
+        }
+        if !text.starts_with("//!") {
+            problems.push(format!("{}: does not open with a `//!` line naming its job", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The render stages, and what none of them may reach, even through another
+/// module: the server's parts. Recording runs and applying review happen
+/// around the stages, in the pipeline's driver.
+const STAGES: [&str; 4] = ["content", "layout", "raster", "publish"];
+const SERVER_PARTS: [&str; 11] =
+    ["store", "review", "answers", "admin", "accounts", "audit", "pipeline", "serve", "app", "watch", "renderlog"];
+
+#[test]
+fn render_stages_reach_nothing_of_the_server() {
+    let edges = imports();
+    let mut found = Vec::new();
+    for stage in STAGES {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![(stage.to_string(), vec![stage.to_string()])];
+        while let Some((module, path)) = todo.pop() {
+            for next in edges.get(&module).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    let mut path = path.clone();
+                    path.push(next.clone());
+                    if SERVER_PARTS.contains(&next.as_str()) {
+                        found.push(path.join(" → "));
+                    }
+                    todo.push((next.clone(), path));
+                }
+            }
+        }
+    }
+    assert!(edges["publish"].contains("layout"), "stage edges are read: {:?}", edges["publish"]);
+    assert!(found.is_empty(), "render stages reach the server:\n{}", found.join("\n"));
 }

@@ -393,7 +393,7 @@ fn damaged_xls_files_that_broke_calamine_are_problems() {
     for file in files {
         let mut problems = Vec::new();
         let bytes = std::fs::read(&file).unwrap();
-        assert!(infotv::content::table::parse_workbook("坏.xls", "xls", bytes, &mut problems).is_none(), "{file:?}");
+        assert!(infotv::content::workbook::parse_workbook("坏.xls", "xls", bytes, &mut problems).is_none(), "{file:?}");
         assert_eq!(problems.len(), 1, "{file:?}: {problems:#?}");
         assert!(problems[0].zh.contains("无法读取电子表格") && !problems[0].hint_zh.is_empty());
     }

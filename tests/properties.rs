@@ -8,7 +8,7 @@ use crate::common;
 use std::path::{Component, Path};
 
 use chrono::FixedOffset;
-use infotv::content::{article, docx, photo, table, text};
+use infotv::content::{article, docx, photo, text, workbook};
 use infotv::fonts::Weight;
 use infotv::layout::text::wrap;
 use infotv::serve::split_path;
@@ -208,7 +208,7 @@ proptest! {
     ) {
         let csv: String = rows.iter().map(|r| format!("{}\r\n", r.join(","))).collect();
         let mut problems = Vec::new();
-        let t = table::parse_csv("t.csv", &csv, &mut problems).unwrap();
+        let t = workbook::parse_csv("t.csv", &csv, &mut problems).unwrap();
         let width = rows.iter().map(Vec::len).max().unwrap();
         let mut want = rows.clone();
         for r in &mut want {
@@ -216,7 +216,7 @@ proptest! {
         }
         prop_assert_eq!(&t.header, &want[0]);
         prop_assert_eq!(&t.rows, &want[1..].to_vec());
-        let _ = table::parse_csv("n.csv", &noise, &mut problems);
+        let _ = workbook::parse_csv("n.csv", &noise, &mut problems);
     }
 
     /// Bytes that are not a document or not a picture are problems, never panics.
@@ -231,7 +231,7 @@ proptest! {
         let _ = photo::probe("x.jpg", jpeg);
         let mut problems = Vec::new();
         for ext in ["xlsx", "xls", "ods"] {
-            prop_assert!(table::parse_workbook("x", ext, bytes.clone(), &mut problems).is_none());
+            prop_assert!(workbook::parse_workbook("x", ext, bytes.clone(), &mut problems).is_none());
         }
     }
 }

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     for ext in ["xlsx", "ods", "xls"] {
         let mut problems = Vec::new();
-        if let Some(tables) = infotv::content::table::parse_workbook("t", ext, data.to_vec(), &mut problems) {
+        if let Some(tables) = infotv::content::workbook::parse_workbook("t", ext, data.to_vec(), &mut problems) {
             for t in tables {
                 assert!(t.rows.iter().all(|r| r.len() == t.header.len()), "rows are padded to the header");
                 assert_eq!(t.rows.len(), t.lines.len(), "every row knows its sheet row");

@@ -236,6 +236,37 @@ pub fn home(role: Role) -> &'static str {
     }
 }
 
+/// How a caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Session(String),
+    Token,
+    /// The shared read-only `--admin-token`, audited as account `token`.
+    AdminToken,
+}
+
+impl Caller {
+    /// How the role table tells this caller apart.
+    pub fn kind(&self) -> Kind {
+        match self.via {
+            Via::Session(_) => Kind::Session(self.role),
+            Via::Token => Kind::Token(self.role),
+            Via::AdminToken => Kind::ReadOnly,
+        }
+    }
+}
+
+/// Someone known.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub role: Role,
+    pub via: Via,
+    pub address: String,
+    /// Every page but the password form waits until the password is changed.
+    pub must_change: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

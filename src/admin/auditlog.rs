@@ -9,7 +9,7 @@ use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
 use hyper::StatusCode;
 use maud::html;
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::{boxed, day_param, html as page_html, json, pages, param, text, Admin, Resp};
 use crate::audit::{self, Action, Filter, Verdict};
 use crate::clock::stamp;

@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use hyper::{HeaderMap, Request, StatusCode};
 
+use super::access::{Caller, Via};
 use super::{access, form, html, pages, redirect, Admin, Resp};
 use crate::accounts::{self, Account, Role};
 use crate::audit::{Action, Event};
@@ -45,37 +46,6 @@ impl Default for Options {
     fn default() -> Options {
         Options { idle: Duration::from_secs(30 * 60), tls: false, token: None, token_days: 90 }
     }
-}
-
-/// How a caller proved who they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Via {
-    Session(String),
-    Token,
-    /// The shared read-only `--admin-token`, audited as account `token`.
-    AdminToken,
-}
-
-impl Caller {
-    /// How the role table tells this caller apart.
-    pub fn kind(&self) -> access::Kind {
-        match self.via {
-            Via::Session(_) => access::Kind::Session(self.role),
-            Via::Token => access::Kind::Token(self.role),
-            Via::AdminToken => access::Kind::ReadOnly,
-        }
-    }
-}
-
-/// Someone known.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub account: String,
-    pub role: Role,
-    pub via: Via,
-    pub address: String,
-    /// Every page but the password form waits until the password is changed.
-    pub must_change: bool,
 }
 
 /// What the request's credentials come to.

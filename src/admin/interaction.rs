@@ -11,7 +11,7 @@ use hyper::StatusCode;
 use maud::html;
 use serde::Serialize;
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::{boxed, html as page_html, json, pages, redirect, text, Admin, Resp};
 use crate::accounts::Role;
 use crate::answers::{RatingRow, RequestRow};

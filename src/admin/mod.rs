@@ -46,8 +46,9 @@ use crate::net;
 use crate::pipeline::Station;
 use crate::renderlog::Report;
 use crate::store::Store;
+use access::{Caller, Via};
 use access::{Found, Page, Who};
-use auth::{Caller, Gate, Identity, Via};
+use auth::{Gate, Identity};
 
 type Body = BoxBody<Bytes, Infallible>;
 type Resp = Response<Body>;

@@ -9,7 +9,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde_json::{json, Value};
 
 use super::access;
-use super::auth::{Caller, Via};
+use super::access::{Caller, Via};
 use super::Admin;
 use crate::health::{LoopState, LoopStatus};
 use crate::publish::graph::Graph;
@@ -329,8 +329,8 @@ pub fn status(admin: &Admin, who: &Caller) -> String {
     let g = admin.station.on_air.current();
     let last = admin.station.log.last();
     let problems = open_problems(admin).len();
-    let waiting = super::reviewing::waiting(admin);
-    let alert = super::reviewing::alert(&waiting);
+    let waiting = waiting(admin);
+    let alert = alert(&waiting);
     let body = html! {
         @if let Some(v) = alert {
             div.notice.fault.alert-waiting {
@@ -652,4 +652,17 @@ fn share_table(mut rows: Vec<(String, String, i64)>, total: i64, items: bool) ->
             }
         }
     }
+}
+
+/// The versions waiting now (none when review is off).
+fn waiting(admin: &Admin) -> Vec<crate::review::Version> {
+    let Some(renderer) = admin.renderer.as_ref() else { return Vec::new() };
+    renderer.desk().and_then(|d| d.waiting(renderer.channels()).ok()).unwrap_or_default()
+}
+
+/// The waiting alert among `waiting`: shown at the top of the dashboard.
+fn alert(waiting: &[crate::review::Version]) -> Option<&crate::review::Version> {
+    waiting
+        .iter()
+        .find(|v| matches!(v.path.as_str(), "alert.txt" | "alert.md") && v.state == crate::review::State::Pending)
 }

@@ -10,8 +10,8 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use maud::html;
 
+use super::access::Caller;
 use super::access::Page;
-use super::auth::Caller;
 use super::{form, html as page_html, pages, Admin, Resp};
 use crate::accounts::{self, Role};
 use crate::audit::Action;

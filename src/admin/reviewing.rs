@@ -12,7 +12,7 @@ use hyper::{Request, StatusCode};
 use maud::{html, Markup};
 use serde_json::json;
 
-use super::auth::Caller;
+use super::access::Caller;
 use super::{form, html as page_html, json as json_resp, pages, redirect, text, Admin, Resp};
 use crate::accounts::Role;
 use crate::audit::Action;
@@ -257,15 +257,4 @@ pub async fn decide(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller, ve
     json_resp(
         json!({"path": decided.path, "version": decided.version, "state": decided.state, "reason": decided.reason}),
     )
-}
-
-/// The versions waiting now (none when review is off).
-pub fn waiting(admin: &Admin) -> Vec<Version> {
-    let Some(renderer) = admin.renderer.as_ref() else { return Vec::new() };
-    renderer.desk().and_then(|d| d.waiting(renderer.channels()).ok()).unwrap_or_default()
-}
-
-/// The waiting alert among `waiting`: shown at the top of the dashboard.
-pub fn alert(waiting: &[Version]) -> Option<&Version> {
-    waiting.iter().find(|v| matches!(v.path.as_str(), "alert.txt" | "alert.md") && v.state == State::Pending)
 }

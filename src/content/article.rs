@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use crate::config::{line_of, toml_problem};
 use crate::problem::Problem;
 
+use super::fields::{qr_address, to_datetime};
 use super::photo::ImageData;
 
 /// A run of text with one style.
@@ -168,7 +169,7 @@ fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Pro
                     "write pinned = true or pinned = false",
                 )),
             },
-            "qr" => match value.as_str().and_then(super::poll::qr_address) {
+            "qr" => match value.as_str().and_then(qr_address) {
                 Some(url) => front.qr = Some(url),
                 None => problems.push(bad(
                     "二维码地址无效，已忽略",
@@ -210,28 +211,6 @@ fn parse_front(path: &str, text: &str, zone: FixedOffset, problems: &mut Vec<Pro
 /// Line (1-based, within the front matter) where `key` is set.
 fn key_line(text: &str, key: &str) -> u32 {
     text.lines().position(|l| l.trim_start().starts_with(key)).map(|i| i as u32 + 1).unwrap_or(1)
-}
-
-/// Accepts TOML dates and datetimes and the strings staff type for them.
-pub(crate) fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedOffset>> {
-    let s = match value {
-        toml::Value::Datetime(dt) => dt.to_string(),
-        toml::Value::String(s) => s.trim().to_string(),
-        _ => return None,
-    };
-    if let Ok(dt) = DateTime::parse_from_rfc3339(&s) {
-        return Some(dt);
-    }
-    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
-        .or_else(|| {
-            ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"]
-                .iter()
-                .find_map(|f| NaiveDate::parse_from_str(&s, f).ok())
-                .map(|d| d.and_time(NaiveTime::MIN))
-        })?;
-    zone.from_local_datetime(&naive).single()
 }
 
 /// Plain text: every non-empty line is a paragraph, the way Chinese text files

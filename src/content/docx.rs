@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::article::{Block, Span};
-use super::package::{attr, text_piece, required as read_part};
+use super::package::{attr, required as read_part, text_piece};
 use crate::problem::Problem;
 
 /// A Word document's content.

@@ -8,6 +8,7 @@ pub mod article;
 pub mod biff;
 pub mod checks;
 pub mod docx;
+pub mod fields;
 pub mod names;
 pub mod numfmt;
 pub mod ods;
@@ -18,6 +19,7 @@ pub mod poll;
 pub mod sheet;
 pub mod table;
 pub mod text;
+pub mod workbook;
 pub mod xlsx;
 
 use std::collections::HashMap;
@@ -845,7 +847,7 @@ fn interaction(root: &Root, path: &Path, meta: &ItemToml, item: &mut Item, probl
         None => p,
     };
     if let Some(url) = &meta.qr {
-        match poll::qr_address(url) {
+        match fields::qr_address(url) {
             Some(url) => item.qr = Some(url),
             None => problems.push(at(
                 Problem::new(&source, "二维码地址无效，已忽略", "qr is not a usable address; ignored").hint(
@@ -1189,10 +1191,10 @@ fn load_table(root: &Root, entry: &Entry, item_key: &str, ext: &str, problems: &
     let source = rel(&entry.path);
     let tables = if ext == "csv" {
         let text = read_text(root, &entry.path, problems)?;
-        vec![table::parse_csv(&source, &text, problems)?]
+        vec![workbook::parse_csv(&source, &text, problems)?]
     } else {
         let bytes = read_bytes(root, &entry.path, MAX_TEXT_BYTES * 5, problems)?;
-        table::parse_workbook(&source, ext, bytes, problems)?
+        workbook::parse_workbook(&source, ext, bytes, problems)?
     };
     let stem = stem_of(&entry.name);
     let (date, title) = split_name(&stem);

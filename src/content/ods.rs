@@ -10,7 +10,7 @@ use std::io::Cursor;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::package::{attr, text_piece, required};
+use super::package::{attr, required, text_piece};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
 
 /// The spreadsheet's visible sheets, in order.

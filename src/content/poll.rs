@@ -9,6 +9,8 @@ use serde::Deserialize;
 use crate::config::toml_problem;
 use crate::problem::Problem;
 
+use super::fields::to_datetime;
+
 /// When households see the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Results {
@@ -72,20 +74,6 @@ pub struct PollCount {
     pub boxes: u64,
 }
 
-/// Longest address a QR code carries: at level M and 4 px modules that is
-/// still a code an SD screen shows whole (version 10, 57 modules).
-pub const MAX_QR_ADDRESS: usize = 200;
-
-/// An address for phones to open (`qr = …` in item.toml or front matter):
-/// http or https, printable ASCII, short enough for a code on SD.
-pub fn qr_address(text: &str) -> Option<String> {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    let scheme = lower.starts_with("https://") || lower.starts_with("http://");
-    let printable = t.bytes().all(|b| b.is_ascii_graphic());
-    (scheme && printable && t.len() <= MAX_QR_ADDRESS && t.len() > 8).then(|| t.to_string())
-}
-
 /// Most choices a question may have: the digits 1–9.
 pub const MAX_CHOICES: usize = 9;
 /// Most questions a poll may have: each is a screen, answered in one go.
@@ -114,7 +102,7 @@ pub fn parse(path: &str, text: &str, zone: FixedOffset) -> (Option<Poll>, Vec<Pr
     };
     let closes = match &raw.closes {
         None => None,
-        Some(v) => match super::article::to_datetime(v, zone) {
+        Some(v) => match to_datetime(v, zone) {
             Some(t) => Some(t),
             None => {
                 problems.push(bad(

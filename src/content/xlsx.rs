@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::numfmt;
-use super::package::{attr, text_piece, part};
+use super::package::{attr, part, text_piece};
 use super::sheet::{Grid, MAX_COLUMNS, MAX_ROWS};
 
 /// The workbook's visible sheets, in order.

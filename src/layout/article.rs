@@ -1,16 +1,14 @@
 //! Articles: title, date and body set in lines and paged into screens.
 
-use std::collections::BTreeMap;
-
 use crate::config::Rgb;
 use std::sync::Arc;
 
 use crate::content::{Block, Body, Doc, ImageData};
 use crate::fonts::Weight;
 
-use super::frame::{line_box, page_label, Frame};
+use super::frame::{line_box, offset, page_label, paging_keys, Frame};
 use super::text::{ellipsize, wrap, Line};
-use super::{page_id, screen_id, Key, Kind, Op, Rect, Screen, Target, TextRun};
+use super::{page_id, screen_id, Kind, Op, Rect, Screen, Target, TextRun};
 
 /// A unit of vertical space: lines and the gaps between paragraphs.
 struct Row {
@@ -149,29 +147,6 @@ fn fill_pages(frame: &Frame, head: Vec<Row>, body_rows: Vec<Row>, running_h: f32
         pages.push(page);
     }
     pages
-}
-
-/// Keys of page `p` of `count` pages of one thing: left/right, page keys and
-/// up/down turn pages, OK goes on (and back after the last page), back leaves.
-pub(super) fn paging_keys(base: &str, p: usize, count: usize, back: &Target) -> BTreeMap<Key, Target> {
-    let mut keys = BTreeMap::new();
-    keys.insert(Key::Back, back.clone());
-    if p > 0 {
-        let prev = Target::new(page_id(base, p - 1), 0);
-        keys.insert(Key::Left, prev.clone());
-        keys.insert(Key::PageUp, prev.clone());
-        keys.insert(Key::Up, prev);
-    }
-    if p + 1 < count {
-        let next = Target::new(page_id(base, p + 1), 0);
-        keys.insert(Key::Right, next.clone());
-        keys.insert(Key::PageDown, next.clone());
-        keys.insert(Key::Down, next.clone());
-        keys.insert(Key::Ok, next);
-    } else {
-        keys.insert(Key::Ok, back.clone());
-    }
-    keys
 }
 
 /// The phone hand-off after the text: the code at the left, what it is for
@@ -318,18 +293,4 @@ fn text_row(line: Line, size: f32, height: f32, color: Rgb, x: f32) -> Row {
         })
         .collect();
     Row::new(height, ops)
-}
-
-pub(super) fn offset(op: Op, dx: f32, dy: f32) -> Op {
-    let (ix, iy) = (dx as i32, dy as i32);
-    match op {
-        Op::Text(mut run) => {
-            run.x += dx;
-            run.y += dy;
-            Op::Text(run)
-        }
-        Op::Fill { rect, color, radius } => Op::Fill { rect: rect.offset(ix, iy), color, radius },
-        Op::Frame { rect, color, width, radius } => Op::Frame { rect: rect.offset(ix, iy), color, width, radius },
-        Op::Image { rect, image } => Op::Image { rect: rect.offset(ix, iy), image },
-    }
 }

@@ -2,13 +2,15 @@
 //! header (channel name, path; the shell draws the date and the clock) and
 //! footer (the keys that work here).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::{Profile, Rgb, Theme};
 use crate::content::Site;
 use crate::fonts::{Fonts, Weight};
 
-use super::{Context, Op, Rect, Screen, TextRun};
+use super::{page_id, Context, Key, Op, Rect, Screen, Target, TextRun};
 
 /// Sizes and places for one profile, all in profile pixels.
 ///
@@ -394,4 +396,42 @@ fn fitted_path(fonts: &Fonts, crumbs: &[String], size: f32, width: f32) -> Strin
         .find(|p| fonts.measure(p, size, Weight::Regular) <= width)
         .unwrap_or_else(|| joined(last));
     super::text::ellipsize(fonts, &path, size, Weight::Regular, width)
+}
+
+/// Keys of page `p` of `count` pages of one thing: left/right, page keys and
+/// up/down turn pages, OK goes on (and back after the last page), back leaves.
+pub(super) fn paging_keys(base: &str, p: usize, count: usize, back: &Target) -> BTreeMap<Key, Target> {
+    let mut keys = BTreeMap::new();
+    keys.insert(Key::Back, back.clone());
+    if p > 0 {
+        let prev = Target::new(page_id(base, p - 1), 0);
+        keys.insert(Key::Left, prev.clone());
+        keys.insert(Key::PageUp, prev.clone());
+        keys.insert(Key::Up, prev);
+    }
+    if p + 1 < count {
+        let next = Target::new(page_id(base, p + 1), 0);
+        keys.insert(Key::Right, next.clone());
+        keys.insert(Key::PageDown, next.clone());
+        keys.insert(Key::Down, next.clone());
+        keys.insert(Key::Ok, next);
+    } else {
+        keys.insert(Key::Ok, back.clone());
+    }
+    keys
+}
+
+/// `op` moved by (`dx`, `dy`): a block laid out at the origin, placed.
+pub(super) fn offset(op: Op, dx: f32, dy: f32) -> Op {
+    let (ix, iy) = (dx as i32, dy as i32);
+    match op {
+        Op::Text(mut run) => {
+            run.x += dx;
+            run.y += dy;
+            Op::Text(run)
+        }
+        Op::Fill { rect, color, radius } => Op::Fill { rect: rect.offset(ix, iy), color, radius },
+        Op::Frame { rect, color, width, radius } => Op::Frame { rect: rect.offset(ix, iy), color, width, radius },
+        Op::Image { rect, image } => Op::Image { rect: rect.offset(ix, iy), image },
+    }
 }

@@ -4,7 +4,7 @@ use crate::config::Rgb;
 use crate::content::Item;
 use crate::fonts::Weight;
 
-use super::article::paging_keys;
+use super::frame::paging_keys;
 use super::frame::{line_box, page_label, Frame};
 use super::text::wrap_at_most;
 use super::{screen_id, Kind, Op, Rect, Screen, Target};

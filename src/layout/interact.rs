@@ -279,7 +279,7 @@ fn results(
             ops.push(frame.text_right(x0 + w, ty, size, Weight::Bold, t.text, &figure));
             y += row_h;
         }
-        let keys = super::article::paging_keys(base, i, n, back);
+        let keys = super::frame::paging_keys(base, i, n, back);
         out.push(Screen::page(page_id(base, i), Kind::Poll, &poll.title, back, ops, keys));
     }
     out

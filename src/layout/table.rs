@@ -5,8 +5,7 @@ use crate::config::Rgb;
 use crate::content::{Doc, Table};
 use crate::fonts::Weight;
 
-use super::article::paging_keys;
-use super::frame::{line_box, page_label, Frame};
+use super::frame::{line_box, offset, page_label, paging_keys, Frame};
 use super::text::{ellipsize, wrap_at_most, Line};
 use super::{page_id, screen_id, Kind, Op, Rect, Screen, TextRun};
 
@@ -507,19 +506,19 @@ fn table_pages(frame: &Frame, doc: &Doc, table: &Table, crumbs: &[String], accen
         if let Some(page) = pages.get(p) {
             let (h, header) = &laid.header;
             ops.push(fill(x0, y, laid.width, *h, header_fill));
-            ops.extend(header.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+            ops.extend(header.iter().map(|op| offset(op.clone(), x0, y)));
             y += h;
             for (n, &i) in page.iter().enumerate() {
                 let (h, row) = &laid.rows[i];
                 ops.push(fill(x0, y, laid.width, *h, row_fills[n % 2]));
-                ops.extend(row.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+                ops.extend(row.iter().map(|op| offset(op.clone(), x0, y)));
                 y += h;
             }
         }
         if p + 1 == count && !notes.is_empty() {
             y += g.gap as f32 / 2.0;
             for (h, line) in &notes {
-                ops.extend(line.iter().map(|op| super::article::offset(op.clone(), x0, y)));
+                ops.extend(line.iter().map(|op| offset(op.clone(), x0, y)));
                 y += h;
             }
         }

@@ -32,8 +32,34 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::disk::{SavedAt, SavedFile};
 use crate::sync::{Locked, RwLocked};
+
+/// A file held open to send from: it stays readable when it is removed or
+/// another is renamed over it. Its bytes, once there, never change.
+#[derive(Debug)]
+pub struct SavedFile {
+    file: std::fs::File,
+}
+
+impl SavedFile {
+    /// A file that grows but whose bytes never change (a pack of blobs).
+    pub fn append_only(file: std::fs::File) -> SavedFile {
+        SavedFile { file }
+    }
+
+    /// The descriptor to send from.
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.file.as_raw_fd()
+    }
+}
+
+/// Where an answer's bytes lie in an open file.
+#[derive(Debug, Clone)]
+pub struct SavedAt {
+    pub file: Arc<SavedFile>,
+    pub offset: u64,
+}
 
 /// The folder's name in the data folder.
 pub const DIR: &str = "blobs";

@@ -61,33 +61,6 @@ pub struct Restored {
     pub buckets: Vec<String>,
 }
 
-/// A file held open to send from: it stays readable when it is removed or
-/// another is renamed over it. Its bytes, once there, never change.
-#[derive(Debug)]
-pub struct SavedFile {
-    file: std::fs::File,
-}
-
-impl SavedFile {
-    /// A file that grows but whose bytes never change (a pack of blobs).
-    pub fn append_only(file: std::fs::File) -> SavedFile {
-        SavedFile { file }
-    }
-
-    /// The descriptor to send from.
-    pub fn fd_if_unchanged(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd;
-        Some(self.file.as_raw_fd())
-    }
-}
-
-/// Where an answer's bytes lie in an open file.
-#[derive(Debug, Clone)]
-pub struct SavedAt {
-    pub file: Arc<SavedFile>,
-    pub offset: u64,
-}
-
 #[derive(Serialize, Deserialize)]
 struct Manifest {
     id: String,
