@@ -99,3 +99,31 @@ impl fmt::Display for Problem {
         Ok(())
     }
 }
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
+}
+
+/// Turns a TOML parse error into a problem at the right line of `path`,
+/// `line_offset` lines below the start of the file.
+pub fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
+    let message = err.message().trim().to_string();
+    let problem = Problem::new(path, format!("TOML 格式错误：{message}"), format!("invalid TOML: {message}"));
+    let problem = if message.contains("date") || message.contains("time") {
+        problem.hint(
+            "日期写成 2026-11-20，时间写成 2026-11-20 08:00:00，月和日都用两位数",
+            "dates are 2026-11-20, times 2026-11-20 08:00:00, with two-digit months and days",
+        )
+    } else {
+        problem.hint(
+            "每行写成 名称 = 值；文字两边加英文双引号，例如 title = \"万源\"",
+            "each line is name = value; text goes in double quotes, e.g. title = \"万源\"",
+        )
+    };
+    match err.span() {
+        Some(span) => problem.at_line(line_of(text, span.start) + line_offset),
+        None => problem,
+    }
+}

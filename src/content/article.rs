@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 
-use crate::config::{line_of, toml_problem};
 use crate::problem::Problem;
+use crate::problem::{line_of, toml_problem};
 
 use super::fields::{qr_address, to_datetime};
 use super::photo::ImageData;

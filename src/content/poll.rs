@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
-use crate::config::toml_problem;
+use crate::problem::toml_problem;
 use crate::problem::Problem;
 
 use super::fields::to_datetime;

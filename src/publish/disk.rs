@@ -360,9 +360,9 @@ struct ScreenIn<'a> {
     shells: Vec<String>,
     etags: Vec<String>,
     text: String,
-    #[serde(with = "super::hex32")]
+    #[serde(with = "super::generation::hex32")]
     drawn: [u8; 32],
-    #[serde(with = "super::hex32")]
+    #[serde(with = "super::generation::hex32")]
     shell_key: [u8; 32],
 }
 
