@@ -527,7 +527,7 @@ impl Desk {
 /// `shutdown` completes.
 pub async fn refresh_results(
     desk: std::sync::Arc<Desk>,
-    renderer: std::sync::Arc<crate::pipeline::Renderer>,
+    driver: std::sync::Arc<crate::driver::Driver>,
     station: crate::pipeline::Station,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -563,10 +563,9 @@ pub async fn refresh_results(
         }
         taken.borrow_and_update();
         last_render = Some(Instant::now());
-        let (r, s) = (renderer.clone(), station.clone());
-        let _ =
-            tokio::task::spawn_blocking(move || crate::pipeline::rebuild(&r, &s, crate::renderlog::Trigger::Answers))
-                .await;
+        let (r, s) = (driver.clone(), station.clone());
+        let _ = tokio::task::spawn_blocking(move || crate::driver::rebuild(&r, &s, crate::renderlog::Trigger::Answers))
+            .await;
     }
 }
 

@@ -26,10 +26,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::{self, Admin};
+use crate::driver::{rebuild, Driver};
 use crate::fonts::Fonts;
 use crate::health::Fault;
 use crate::metrics::Metrics;
-use crate::pipeline::{rebuild, Renderer, Station};
+use crate::pipeline::{Renderer, Station};
 use crate::renderlog::Trigger;
 use crate::{broadcast, publish, save, serve, store};
 
@@ -120,8 +121,8 @@ pub struct App {
     admin: Arc<Admin>,
     metrics: Arc<Metrics>,
     fonts: Arc<Fonts>,
-    /// Its memo is saved with the generation.
-    renderer: Arc<Renderer>,
+    /// The renderer on air, with the review desk and the store around it.
+    driver: Arc<Driver>,
     watch: crate::watch::Watch,
     /// The first render, still running when a saved generation is on air.
     first: Option<JoinHandle<()>>,
@@ -189,17 +190,21 @@ impl App {
             token_days: config.token_days,
         };
         let mut answers = None;
-        if let Ok(store) = &store {
-            renderer.set_desk(Arc::new(crate::review::Desk::new(store.clone(), &config.data)));
-            renderer.set_answers(store.clone());
-            answers = crate::answers::Desk::open(store.clone(), &config.data)
-                .map_err(|e| tracing::error!("answers are off: {e:#}"))
-                .ok()
-                .map(Arc::new);
-        }
+        let driver = match &store {
+            Ok(store) => {
+                answers = crate::answers::Desk::open(store.clone(), &config.data)
+                    .map_err(|e| tracing::error!("answers are off: {e:#}"))
+                    .ok()
+                    .map(Arc::new);
+                let desk = Arc::new(crate::review::Desk::new(store.clone(), &config.data));
+                Driver::with_store(renderer, desk, store.clone())
+            }
+            Err(_) => Driver::new(renderer),
+        };
+        let driver = Arc::new(driver);
         let mut admin =
             Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
-        admin.renderer = Some(renderer.clone());
+        admin.driver = Some(driver.clone());
         admin.max_connections = config.admin_max_connections;
         // Its own spool: each renderer sweeps what it does not use.
         admin.previewer = Some(Arc::new(
@@ -210,8 +215,8 @@ impl App {
         let admin = Arc::new(admin);
 
         let told = [station.log.subscribe(), station.log.subscribe()];
-        let watch = crate::watch::Watch::start(renderer.clone(), station.clone(), config.watch)?;
-        let (r, st) = (renderer.clone(), station.clone());
+        let watch = crate::watch::Watch::start(driver.clone(), station.clone(), config.watch)?;
+        let (r, st) = (driver.clone(), station.clone());
         let mut first = Some(tokio::task::spawn_blocking(move || drop(rebuild(&r, &st, Trigger::Start))));
         if let (None, Some(render)) = (station.on_air.current(), first.take()) {
             // Nothing to serve until the first render is done.
@@ -225,7 +230,7 @@ impl App {
             admin,
             metrics,
             fonts,
-            renderer,
+            driver,
             watch,
             first,
             told,
@@ -263,7 +268,7 @@ impl App {
             admin,
             metrics,
             fonts,
-            renderer,
+            driver,
             watch,
             first,
             told,
@@ -283,7 +288,7 @@ impl App {
         };
         let records = tokio::spawn(admin::keep_records(admin.clone(), to_record, stopped()));
         let refresher = answers.clone().map(|desk| {
-            tokio::spawn(crate::answers::refresh_results(desk, renderer.clone(), station.clone(), stopped()))
+            tokio::spawn(crate::answers::refresh_results(desk, driver.clone(), station.clone(), stopped()))
         });
         let saver = tokio::spawn(save::keep_on_disk(
             station.on_air.clone(),

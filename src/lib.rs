@@ -20,6 +20,7 @@ pub mod config;
 pub mod confined;
 pub mod content;
 pub mod datadir;
+pub mod driver;
 pub mod export;
 pub mod fonts;
 pub mod health;

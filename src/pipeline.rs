@@ -1,5 +1,6 @@
-//! Runs the stages — load, layout, raster, publish — and keeps the generation
-//! on air.
+//! Runs the stages — load, layout, raster, publish — over a channel folder,
+//! with the caches they share between renders. Nothing here knows of review,
+//! the store or the operators: [`crate::driver`] applies those around it.
 //!
 //! Invariant: the generation on air is replaced whole, never edited; a render
 //! that cannot be trusted (a broken site.toml) keeps the last good one.
@@ -17,7 +18,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::config::Profile;
 use crate::content;
 use crate::fonts::Fonts;
-use crate::health::{Fault, Health};
+use crate::health::Health;
 use crate::layout::Target;
 use crate::layout::{self, Screen};
 use crate::onair::OnAir;
@@ -25,7 +26,6 @@ use crate::problem::Problem;
 use crate::publish::{self, AssetSet, Generation, OverlayPics, Pictures, ProfileInput, ShellSettings};
 use crate::raster::{self, RasterCache, Rendered};
 use crate::renderlog::{RenderLog, Report, Trigger};
-use crate::review::Desk;
 use crate::sync::Locked;
 
 /// Where a render's results go: the generation on air, the render log and
@@ -44,13 +44,13 @@ impl Station {
 }
 
 /// A site just loaded, from `root`, with what loading it found.
-struct Loaded<'a> {
+pub struct Loaded {
     started: Instant,
     /// Files read, not taken as they parsed last time.
     files_read: usize,
-    root: &'a Path,
-    site: content::Site,
-    problems: Vec<Problem>,
+    root: PathBuf,
+    pub site: content::Site,
+    pub problems: Vec<Problem>,
 }
 
 /// Renders a channel folder into generations, reusing pictures of screens
@@ -69,11 +69,6 @@ pub struct Renderer {
     blobs: Arc<publish::blobs::Blobs>,
     /// Each file's last good version, standing in when it breaks.
     last_good: Mutex<content::LastGood>,
-    /// Review before air, when the server has a store.
-    desk: std::sync::OnceLock<Arc<Desk>>,
-    /// Where poll answers are counted for results screens, when the server
-    /// has a store.
-    answers: std::sync::OnceLock<Arc<crate::store::Store>>,
     progress: Option<Progress>,
     /// Held by [`rebuild_since`]: one render at a time, so they go on air in
     /// the order they started.
@@ -103,8 +98,6 @@ impl Renderer {
             shells: Mutex::new(publish::ShellMemo::default()),
             blobs: Arc::new(publish::blobs::Blobs::in_memory()),
             last_good: Mutex::new(content::LastGood::default()),
-            desk: std::sync::OnceLock::new(),
-            answers: std::sync::OnceLock::new(),
             progress: None,
             serial: Mutex::new(()),
             assets_seen: AtomicUsize::new(0),
@@ -179,71 +172,18 @@ impl Renderer {
         self.layouts.clear();
     }
 
-    /// Reviews changes before air with `desk` (when site.toml asks).
-    pub fn set_desk(&self, desk: Arc<Desk>) {
-        let _ = self.desk.set(desk);
-    }
-
-    /// Shows poll results counted in `store`.
-    pub fn set_answers(&self, store: Arc<crate::store::Store>) {
-        let _ = self.answers.set(store);
-    }
-
-    /// The counts of every poll of `site`, for its results screens.
-    fn tally(&self, site: &mut content::Site) {
-        let Some(store) = self.answers.get() else { return };
-        let polls = site.all_items().into_iter().flat_map(|i| &i.docs).filter_map(|d| match &d.body {
-            content::Body::Poll(p) => {
-                Some((d.key.clone(), p.questions.iter().map(|q| q.choices.len()).collect::<Vec<_>>()))
-            }
-            _ => None,
-        });
-        let mut tally = content::poll::Tally::default();
-        for (key, sizes) in polls.collect::<Vec<_>>() {
-            match store.poll_counts(&key, &sizes) {
-                Ok((counts, boxes)) => {
-                    tally.polls.insert(key, content::poll::PollCount { counts, boxes });
-                }
-                Err(e) => tracing::warn!("poll {key}: counts not read: {e:#}"),
-            }
-        }
-        site.tally = tally;
-    }
-
-    pub fn desk(&self) -> Option<&Arc<Desk>> {
-        self.desk.get()
-    }
-
-    /// The folder this render loads — the air tree under review, else the
-    /// channel folder — and what review tells content staff.
-    fn staged_root(&self) -> (PathBuf, Vec<Problem>) {
-        let Some(desk) = self.desk.get() else { return (self.channels.clone(), Vec::new()) };
-        match desk.stage(&self.channels, Utc::now()) {
-            Ok(staged) => (staged.root, Desk::problems(&staged.waiting)),
-            Err(e) => {
-                let p = Problem::new(
-                    "",
-                    format!("审核暂存失败，继续播出已审核的版本：{e:#}"),
-                    format!("staging for review failed; the approved versions stay on air: {e:#}"),
-                )
-                .hint(
-                    "检查数据目录是否可写、磁盘是否已满",
-                    "check that the data folder is writable and the disk not full",
-                );
-                // Never the folder itself: that would put unreviewed files on air.
-                let root = if desk.required(&self.channels) { desk.air().to_path_buf() } else { self.channels.clone() };
-                (root, vec![p])
-            }
-        }
-    }
-
     /// Loads and renders the channel as it is in `root` (a candidate for
     /// review), with no last good versions and whatever its site.toml says.
     pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
         self.tidy();
         let started = Instant::now();
         let (site, problems) = content::load(root);
-        self.finish(Loaded { started, files_read: 0, root, site, problems }, trigger.into(), None, true)
+        self.finish(
+            Loaded { started, files_read: 0, root: root.to_path_buf(), site, problems },
+            trigger.into(),
+            None,
+            true,
+        )
     }
 
     pub fn channels(&self) -> &Path {
@@ -265,29 +205,39 @@ impl Renderer {
         force: bool,
     ) -> (Option<Generation>, Report) {
         self.tidy();
+        let loaded = self.load(&self.channels);
+        self.finish(loaded, trigger.into(), now, force)
+    }
+
+    /// The first stage: the channel as it is in `root`, each broken file
+    /// standing in with its last good version. What it returns is the
+    /// driver's to add to (review's problems, poll counts) before
+    /// [`Renderer::finish`] lays it out, draws and publishes it.
+    pub fn load(&self, root: &Path) -> Loaded {
         let started = Instant::now();
-        let (root, staged) = self.staged_root();
-        let (site, mut problems, files_read) = {
-            let mut last = self.last_good.locked();
-            let (site, problems) = content::load_with(&root, &last);
-            let read = last.files_read();
-            last.remember(&site);
-            (site, problems, read)
-        };
-        problems.extend(staged);
-        self.finish(Loaded { started, files_read, root: &root, site, problems }, trigger.into(), now, force)
+        let mut last = self.last_good.locked();
+        let (site, problems) = content::load_with(root, &last);
+        let files_read = last.files_read();
+        last.remember(&site);
+        Loaded { started, files_read, root: root.to_path_buf(), site, problems }
+    }
+
+    /// Held by the driver for a whole render and its going on air: one at a
+    /// time, so they go on air in the order they started.
+    pub fn one_at_a_time(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.serial.locked()
     }
 
     /// Lays out, draws and publishes a loaded site, and reports on it.
-    fn finish(
+    pub fn finish(
         &self,
         loaded: Loaded,
         trigger: Trigger,
         now: Option<DateTime<FixedOffset>>,
         force: bool,
     ) -> (Option<Generation>, Report) {
-        let Loaded { started, files_read, root, mut site, mut problems } = loaded;
-        self.tally(&mut site);
+        let Loaded { started, files_read, root, site, mut problems } = loaded;
+        let root = root.as_path();
         let site = &site;
         let now = now.unwrap_or_else(|| Utc::now().with_timezone(&site.config.time_zone));
         problems.extend(layout::site_problems(site, &self.fonts, Some(&self.layouts)));
@@ -625,58 +575,4 @@ fn newest_in(root: &Path, column: &content::Column) -> Option<chrono::NaiveDate>
     let docs = items.clone().flat_map(|i| &i.docs).filter_map(|d| d.date.or_else(|| written(&d.source)));
     let pictures = items.flat_map(|i| &i.pictures).filter_map(|(source, _)| written(source));
     docs.chain(pictures).max()
-}
-
-/// Renders, logs and publishes: the one path every trigger takes.
-pub fn rebuild(renderer: &Renderer, station: &Station, trigger: impl Into<Trigger>) -> Report {
-    rebuild_since(renderer, station, trigger.into(), None)
-}
-
-/// [`rebuild`] for a change first seen at `changed`: the report carries the
-/// change → on-air time.
-pub fn rebuild_since(renderer: &Renderer, station: &Station, trigger: Trigger, changed: Option<Instant>) -> Report {
-    let _one_at_a_time = renderer.serial.locked();
-    // With nothing on air yet, a channel with defaults beats a black screen.
-    // Renders are one at a time (above) and only they put a generation on
-    // air, so what is on air now is what the new one replaces.
-    let on_air = station.on_air.current();
-    let force = on_air.is_none();
-    let (generation, mut report) = renderer.render_at(trigger, None, force);
-    if let Some(g) = generation {
-        station.on_air.swap(Arc::new(g));
-    }
-    report.change_to_air = changed.map(|t| t.elapsed());
-    // With nothing on air before, the (empty) render went on air: there is
-    // no last version to speak of.
-    let kept = if report.published { "电视上暂无内容" } else { "继续播出上一版" };
-    let why = report.unavailable.as_ref().map(|why| format!("{why}：{kept}，文件夹恢复后自动更新"));
-    station.health.set_fault(Fault::Channels, why);
-    log(&report);
-    station.log.record(report.clone());
-    // Told first, tidied after: the generation off air and the render's
-    // garbage go, and what they freed goes back to the system.
-    drop(on_air);
-    renderer.tidy();
-    crate::memory::give_back();
-    report
-}
-
-/// The render's structured log line, and one line per problem.
-fn log(report: &Report) {
-    tracing::info!(
-        trigger = %report.trigger,
-        duration_ms = report.duration.as_millis() as u64,
-        change_to_air_ms = report.change_to_air.map(|d| d.as_millis() as u64),
-        screens = report.screens,
-        rendered = report.rendered,
-        reused = report.reused,
-        files_read = report.files_read,
-        problems = report.problems.len(),
-        generation = %report.generation,
-        published = report.published,
-        "render"
-    );
-    for p in &report.problems {
-        tracing::warn!(path = %p.path, line = p.line, last_good = p.last_good, "problem {p}");
-    }
 }

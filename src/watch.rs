@@ -19,7 +19,8 @@ use tokio::sync::mpsc;
 
 use crate::config::WatchMode;
 use crate::content::names::is_ignored;
-use crate::pipeline::{rebuild_since, Renderer, Station};
+use crate::driver::{rebuild_since, Driver};
+use crate::pipeline::Station;
 use crate::renderlog::Trigger;
 
 /// A burst that never settles (a file written to forever) is rendered anyway
@@ -239,7 +240,7 @@ fn differences(before: &BTreeMap<PathBuf, Stamp>, now: &BTreeMap<PathBuf, Stamp>
 
 /// A watch on the renderer's channel folder, started but not yet rendering.
 pub struct Watch {
-    renderer: Arc<Renderer>,
+    driver: Arc<Driver>,
     station: Station,
     options: Options,
     root: PathBuf,
@@ -252,8 +253,8 @@ pub struct Watch {
 impl Watch {
     /// Starts watching now, so that nothing written while the first render
     /// runs is missed: start the watch, then render, then [`run`](Watch::run).
-    pub fn start(renderer: Arc<Renderer>, station: Station, options: Options) -> Result<Watch> {
-        let root = renderer.channels().to_path_buf();
+    pub fn start(driver: Arc<Driver>, station: Station, options: Options) -> Result<Watch> {
+        let root = driver.channels().to_path_buf();
         let (tx, rx) = mpsc::unbounded_channel::<PathBuf>();
         let (mut plan, mut why) = choose(&options, site_setting(&root), &root);
         let active = match start(plan, &root, tx.clone()) {
@@ -268,7 +269,7 @@ impl Watch {
             Err(err) => return Err(err),
         };
         tracing::info!("watching {} by {} ({why})", root.display(), describe_plan(plan));
-        Ok(Watch { renderer, station, options, root, tx, rx, plan, active })
+        Ok(Watch { driver, station, options, root, tx, rx, plan, active })
     }
 
     /// Re-renders after each burst of changes once it has settled, at local
@@ -321,7 +322,7 @@ impl Watch {
                     (describe(&root, &changed), Some(seen))
                 }
             };
-            let (r, st) = (self.renderer.clone(), self.station.clone());
+            let (r, st) = (self.driver.clone(), self.station.clone());
             let unavailable = match tokio::task::spawn_blocking(move || rebuild_since(&r, &st, trigger, since)).await {
                 Ok(report) => report.unavailable.is_some(),
                 Err(err) => {

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{get, request, wait_for, Binary, ADMIN_TOKEN};
-use infotv::pipeline::{rebuild, Renderer, Station};
+use infotv::driver::{rebuild, Driver};
+use infotv::pipeline::{Renderer, Station};
 use infotv::publish::blobs::Blobs;
 use infotv::publish::disk;
 
@@ -33,9 +34,11 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
     let blobs = std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap());
-    let renderer = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
+    let driver =
+        Driver::new(std::sync::Arc::new(Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone())));
+    let renderer = driver.renderer();
     let station = Station::new();
-    rebuild(&renderer, &station, "start");
+    rebuild(&driver, &station, "start");
     let g = station.on_air.current().unwrap();
     assert!(disk::load(data.path(), &blobs).unwrap().is_none(), "nothing saved yet");
     let saved = disk::save(data.path(), &g, &mut disk::SaveMemo::default()).unwrap();
@@ -81,12 +84,13 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
         m.iter().map(|(k, r)| (*k, r.base.name.clone())).collect::<std::collections::BTreeSet<_>>()
     };
     assert_eq!(keys(&restored.memo), keys(&renderer.memo_entries()));
-    let again = Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone());
-    again.seed_memo(restored.memo);
+    let again =
+        Driver::new(std::sync::Arc::new(Renderer::new(channels.path(), common::fonts()).with_blobs(blobs.clone())));
+    again.renderer().seed_memo(restored.memo);
     // ... and its shells: the render after a restart makes none again, and
     // its generation holds the very screens restored (no second copy).
     assert!(restored.same_binary);
-    again.seed_shells(&restored.generation);
+    again.renderer().seed_shells(&restored.generation);
     let restored = std::sync::Arc::new(restored.generation);
     let station2 = Station::new();
     station2.on_air.swap(restored.clone());

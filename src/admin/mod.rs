@@ -65,8 +65,9 @@ pub struct Admin {
     pub gate: Gate,
     /// The data folder (the first admin's password file lives there).
     pub data: PathBuf,
-    /// The renderer on air: approvals put their version on air through it.
-    pub renderer: Option<Arc<crate::pipeline::Renderer>>,
+    /// The renderer on air, with the review desk: approvals put their
+    /// version on air through it.
+    pub driver: Option<Arc<crate::driver::Driver>>,
     /// A renderer of its own for previews of waiting versions.
     pub previewer: Option<Arc<crate::pipeline::Renderer>>,
     /// Previews by version, with the generation on air they were made against.
@@ -100,7 +101,7 @@ impl Admin {
             metrics,
             gate: Gate::new(options, clock),
             data,
-            renderer: None,
+            driver: None,
             previewer: None,
             previews: std::sync::Mutex::default(),
             closing: tokio::sync::watch::channel(false).0,
