@@ -5,7 +5,9 @@
 //! per-screen total here is layout share + raster + encode; `channel/…`
 //! renders the whole shipped channel (both profiles, every screen drawn, on
 //! all cores) and reports screens a second, whose inverse is the time per
-//! screen; `incremental/…` one edited file in the county-scale channel.
+//! screen; `incremental/…` one edited file in the county-scale channel;
+//! `request/…` one screen made at request time on its own (a list of 8
+//! results: laid out, drawn, its shells and text made), glyph caches warm.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -142,6 +144,49 @@ fn weight(screen: &Screen) -> usize {
         .sum()
 }
 
+/// A list of `n` results, as a search might find them.
+fn results(n: usize) -> layout::menu::Spec {
+    let titles = ["低保公示", "低保政策问答", "党务公开", "电费缴纳", "道路通行", "大竹镇", "大沙镇", "蛋品价格"];
+    let accent = infotv::config::Rgb(0xe0, 0x8a, 0x1e);
+    layout::menu::Spec {
+        base: "search-3247".into(),
+        kind: Kind::List,
+        title: "查询：3247".into(),
+        crumbs: vec!["查询".into(), "dbgs".into()],
+        parent: Some(layout::Target::new(layout::HOME, 0)),
+        accent,
+        columns: 1,
+        rows: 8,
+        entries: (0..n)
+            .map(|i| layout::menu::Entry {
+                title: titles[i % titles.len()].into(),
+                caption: format!("阳光万源 › 第 {} 项", i + 1),
+                badge: None,
+                accent,
+                target: layout::Target::new(format!("a-{i:010}"), 0),
+            })
+            .collect(),
+        extra_keys: Vec::new(),
+        empty: "没有找到",
+    }
+}
+
+fn request(c: &mut Criterion) {
+    let fonts = Arc::new(Fonts::load(&root().join("fonts")).expect("fonts"));
+    let renderer = infotv::pipeline::Renderer::new(&root().join("channels"), fonts);
+    let (g, _) = renderer.render_at("bench", None, true);
+    let g = g.expect("the shipped channel renders");
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T20:00:00+08:00").expect("time");
+    for profile in ["sd", "hd"] {
+        c.bench_function(&format!("request/list-8/{profile}"), |b| {
+            b.iter(|| {
+                let screens = renderer.request_menu(profile, now, results(8)).expect("laid out");
+                renderer.screen(&screens[0], &g, profile).expect("made")
+            })
+        });
+    }
+}
+
 criterion_group! {
     name = render;
     config = Criterion::default().sample_size(20).warm_up_time(std::time::Duration::from_millis(500))
@@ -160,4 +205,10 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(20));
     targets = incremental
 }
-criterion_main!(render, whole, county);
+criterion_group! {
+    name = requested;
+    config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = request
+}
+criterion_main!(render, requested, whole, county);

@@ -78,6 +78,23 @@ pub struct Renderer {
     /// What the last render leaves to tidy once its generation is on air:
     /// its garbage, and whether the layout memo turns to what it used.
     untidy: Mutex<Option<(Drawn, bool)>>,
+    /// The last render on air's settings and columns, without their
+    /// documents: what screens made at request time are framed in.
+    framing: Mutex<Option<Arc<content::Site>>>,
+}
+
+/// A screen made on its own (at request time): everything a box fetches
+/// for it, in memory, for the caller to serve and cache.
+#[derive(Debug, Clone)]
+pub struct OneScreen {
+    pub id: String,
+    /// Its pictures, every one its shells name: name (`{hash}.png`),
+    /// content type, bytes.
+    pub pictures: Vec<(String, &'static str, bytes::Bytes)>,
+    /// The HTML shell of each focus state, with its strong ETag.
+    pub shells: Vec<(String, String)>,
+    /// `screens/{id}.json`: its text as laid out, per state.
+    pub text: bytes::Bytes,
 }
 
 /// A profile's pictures, their drawing keys, how many were drawn and how
@@ -102,6 +119,7 @@ impl Renderer {
             serial: Mutex::new(()),
             assets_seen: AtomicUsize::new(0),
             untidy: Mutex::new(None),
+            framing: Mutex::new(None),
         }
     }
 
@@ -147,6 +165,44 @@ impl Renderer {
             alert: ov.alert.as_ref().map(|(r, s)| (*r, png(s))),
             notices: ov.notices.iter().map(|(k, r, s)| (*k, *r, png(s))).collect(),
         }
+    }
+
+    /// Lays out a menu made at request time (search results, a lookup's
+    /// list) for `profile`, framed like the channel's own menus; `None`
+    /// before the first render, or for a profile the channel does not have.
+    pub fn request_menu(
+        &self,
+        profile: &str,
+        now: DateTime<FixedOffset>,
+        spec: layout::menu::Spec,
+    ) -> Option<Vec<Screen>> {
+        let site = self.framing.locked().clone()?;
+        let profile = site.config.profiles.iter().find(|p| p.name == profile)?;
+        let cx = layout::Context { fonts: &self.fonts, profile, now, memo: None };
+        Some(layout::request_menu(&site, &cx, spec))
+    }
+
+    /// Draws one laid-out screen and makes its shells and text, with the
+    /// glyph caches the generations share and the overlays and settings of
+    /// `on_air`: a screen made at request time, served like any other.
+    /// `None` for a profile `on_air` does not have, or when it was read
+    /// back from disk and the first render of this run is not done.
+    pub fn screen(&self, screen: &Screen, on_air: &Generation, profile: &str) -> Option<OneScreen> {
+        let out = on_air.profiles.get(profile)?;
+        let raster::Encoded { rendered, bytes } =
+            raster::scratch::pooled(|| raster::render_now(screen, &out.profile, &self.cache));
+        let url = |name: &str| format!("/a/{name}");
+        let pics = Pictures {
+            base: url(&rendered.base.name),
+            sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, url(&e.name)))).collect(),
+        };
+        let (shells, text) = publish::request_screen(on_air, profile, screen, &pics)?;
+        let named = std::iter::once(&rendered.base).chain(rendered.sprites.iter().flatten().map(|(_, e)| e));
+        let pictures = named
+            .zip(bytes)
+            .map(|(e, b)| (e.name.to_string(), e.format.content_type(), bytes::Bytes::from(b)))
+            .collect();
+        Some(OneScreen { id: screen.id.clone(), pictures, shells, text })
     }
 
     /// The pictures the memo holds, for saving beside the generation.
@@ -265,6 +321,7 @@ impl Renderer {
         };
         if trusted {
             *self.memo.locked() = std::mem::take(&mut drawn.memo);
+            *self.framing.locked() = Some(Arc::new(framing_of(site)));
         }
         // Where the time went, for profiling (RUST_LOG=debug).
         tracing::debug!(
@@ -562,6 +619,24 @@ struct ProfileBuild {
     numbers: BTreeMap<String, Target>,
     /// Each screen's drawing key.
     drawn: Vec<[u8; 32]>,
+}
+
+/// `site` without its documents: the settings and columns that frame a
+/// screen made at request time.
+fn framing_of(site: &content::Site) -> content::Site {
+    let columns = site
+        .columns
+        .iter()
+        .map(|c| content::Column { items: Vec::new(), key: c.key.clone(), title: c.title.clone(), accent: c.accent })
+        .collect();
+    content::Site {
+        config: site.config.clone(),
+        config_ok: site.config_ok,
+        columns,
+        unavailable: site.unavailable.clone(),
+        alert: site.alert.clone(),
+        tally: Default::default(),
+    }
 }
 
 /// The date of a column's newest content: a document's date, else the day its

@@ -273,8 +273,20 @@ fn every_file_is_a_room_of_one_job() {
 /// module: the server's parts. Recording runs and applying review happen
 /// around the stages, in the pipeline's driver.
 const STAGES: [&str; 4] = ["content", "layout", "raster", "publish"];
-const SERVER_PARTS: [&str; 12] =
-    ["store", "review", "answers", "admin", "accounts", "audit", "pipeline", "driver", "serve", "app", "watch", "renderlog"];
+const SERVER_PARTS: [&str; 12] = [
+    "store",
+    "review",
+    "answers",
+    "admin",
+    "accounts",
+    "audit",
+    "pipeline",
+    "driver",
+    "serve",
+    "app",
+    "watch",
+    "renderlog",
+];
 
 #[test]
 fn render_stages_reach_nothing_of_the_server() {

@@ -23,6 +23,7 @@ mod layout;
 mod loader;
 mod nginx;
 mod office;
+mod onscreen;
 mod places;
 mod properties;
 mod review;

@@ -10,7 +10,7 @@ mod frame;
 mod gallery;
 pub mod interact;
 pub mod memo;
-mod menu;
+pub mod menu;
 pub mod overlay;
 pub mod qr;
 mod screen;
@@ -101,6 +101,20 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Arc<Screen>> {
     }
     let colours = colour_targets(&frame);
     for screen in screens.iter_mut().filter_map(finishing) {
+        shared_keys(&colours, screen);
+    }
+    screens
+}
+
+/// The screens of a menu made at request time (search results, a lookup's
+/// list): laid out in the frame of `site` like every menu of the channel,
+/// with the keys every screen shares (home, the colour keys).
+pub fn request_menu(site: &Site, cx: &Context, spec: menu::Spec) -> Vec<Screen> {
+    let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
+    let frame = frame::Frame::new(site, cx, &geo);
+    let colours = colour_targets(&frame);
+    let mut screens = menu::screens(&frame, spec);
+    for screen in &mut screens {
         shared_keys(&colours, screen);
     }
     screens

@@ -345,6 +345,7 @@ fn parse(data: &[u8], blobs: &Arc<Blobs>) -> Result<(Generation, Vec<MemoEntry>,
         stale_days: manifest.stale_days,
         broadcast: manifest.broadcast,
         interaction: manifest.interaction,
+        shell_settings: None,
     };
     Ok((generation, memo.into_iter().collect(), trusted, buckets))
 }
@@ -472,6 +473,7 @@ impl Reading<'_> {
             screens,
             numbers: p.numbers,
             profile: p.profile,
+            overlays: None,
         })
     }
 }

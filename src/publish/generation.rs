@@ -105,6 +105,10 @@ pub struct ProfileOut {
     /// Page numbers typed on the remote → where they lead (in the graph).
     pub numbers: BTreeMap<String, Target>,
     pub screens: HashMap<String, Arc<ScreenOut>>,
+    /// The overlay pictures its shells use, for screens made at request
+    /// time. Not saved: a generation read back from disk has none until
+    /// the first render of the run replaces it.
+    pub overlays: Option<Arc<OverlayPics>>,
 }
 
 /// A complete, immutable channel as it is on air.
@@ -135,6 +139,9 @@ pub struct Generation {
     pub broadcast: Option<plan::Plan>,
     /// site.toml's `[interaction]`: how answers are taken while this is on air.
     pub interaction: crate::config::InteractionConfig,
+    /// What every shell of this generation shares, for screens made at
+    /// request time (none in a generation read back from disk).
+    pub shell_settings: Option<Arc<ShellSettings>>,
 }
 
 /// A column and the date of its newest article, table or picture.
@@ -163,6 +170,7 @@ impl Generation {
             stale_days: 0,
             broadcast: None,
             interaction: Default::default(),
+            shell_settings: None,
         }
     }
 

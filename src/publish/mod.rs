@@ -160,6 +160,31 @@ fn screen_out(
     Ok(ScreenOut { graph, section: None, etags, shells, text: store(blobs, text, "json")?, drawn, shell_key })
 }
 
+/// The shells (one per focus state, with its strong ETag) and the text of
+/// a screen made at request time, with the overlays and settings of the
+/// generation on air; `None` when that generation has none (it was read
+/// back from disk and the first render is not done).
+pub fn request_screen(
+    on_air: &Generation,
+    profile: &str,
+    screen: &Screen,
+    pics: &Pictures,
+) -> Option<(Vec<(String, String)>, Bytes)> {
+    let out = on_air.profiles.get(profile)?;
+    let (overlays, settings) = (out.overlays.as_deref()?, on_air.shell_settings.as_deref()?);
+    let input = ProfileInput {
+        profile: &out.profile,
+        screens: &[],
+        pictures: &[],
+        overlays,
+        numbers: &out.numbers,
+        drawn: &[],
+    };
+    let shells = (0..screen.states.len()).map(|f| shell::render(&input, settings, screen, pics, f)).collect();
+    let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
+    Some((shells, text))
+}
+
 /// Stores `bytes` in `blobs` under a hash of them; returns the name.
 pub fn store(blobs: &blobs::Blobs, bytes: Bytes, ext: &str) -> std::io::Result<String> {
     let name = format!("{}.{ext}", &blake3::hash(&bytes).to_hex()[..20]);
@@ -418,6 +443,7 @@ pub fn assemble(
                 graph_json,
                 numbers: input.numbers.clone(),
                 screens,
+                overlays: Some(Arc::new(input.overlays.clone())),
             },
         );
     }
@@ -454,6 +480,7 @@ pub fn assemble(
         stale_days: 0,
         broadcast: settings.broadcast.clone(),
         interaction: settings.interaction.clone(),
+        shell_settings: Some(Arc::new(settings.clone())),
     })
 }
 
