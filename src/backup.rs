@@ -98,34 +98,26 @@ pub struct Summary {
     pub warning: Option<String>,
 }
 
-/// A file or folder removed when dropped, unless kept: a half-written
-/// backup, a staging folder or an export's scratch blobs never outlive a
-/// failure.
+/// A file or folder removed when dropped: a snapshot, a staging folder or
+/// an export's scratch blobs never outlive a failure.
 pub(crate) struct Scratch {
     path: PathBuf,
-    keep: bool,
 }
 
 impl Scratch {
     pub(crate) fn new(path: PathBuf) -> Scratch {
-        Scratch { path, keep: false }
+        Scratch { path }
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
-
-    fn keep(mut self) {
-        self.keep = true;
-    }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if !self.keep {
-            let p = &self.path;
-            let _ = if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
-        }
+        let p = &self.path;
+        let _ = if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
     }
 }
 
@@ -196,41 +188,39 @@ pub fn take(data: &Path, out: &Path) -> Result<Summary> {
     };
     counts.blobs = saved.as_ref().map_or(0, |s| s.names.len() as u64);
 
-    let partial = Scratch::new(beside(out, "partial")?);
     // Password hashes, callback numbers: the file is its owner's only.
-    let file = private_file(partial.path()).with_context(|| format!("cannot write {}", out.display()))?;
-    let hashed = Hashing::new(std::io::BufWriter::with_capacity(1 << 20, file));
-    let gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::fast());
-    let mut archive = Archive { tar: tar::Builder::new(gz), members: Vec::new(), taken: chrono::Utc::now() };
-    let taken = archive.taken;
-    archive.file(store::FILE, &snapshot)?;
-    drop(work);
-    if let Some(saved) = &saved {
-        archive.bytes(disk::FILE, &saved.onair)?;
-        for name in &saved.names {
-            let bytes = saved.blobs.read(name).with_context(|| format!("blob {name} cannot be read"))?;
-            archive.bytes(&format!("{}/{name}", crate::publish::blobs::DIR), &bytes)?;
+    let written = crate::atomic::write_with(out, crate::atomic::PRIVATE, |file| -> Result<_> {
+        let hashed = Hashing::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        let gz = flate2::write::GzEncoder::new(hashed, flate2::Compression::fast());
+        let mut archive = Archive { tar: tar::Builder::new(gz), members: Vec::new(), taken: chrono::Utc::now() };
+        let taken = archive.taken;
+        archive.file(store::FILE, &snapshot)?;
+        drop(work);
+        if let Some(saved) = &saved {
+            archive.bytes(disk::FILE, &saved.onair)?;
+            for name in &saved.names {
+                let bytes = saved.blobs.read(name).with_context(|| format!("blob {name} cannot be read"))?;
+                archive.bytes(&format!("{}/{name}", crate::publish::blobs::DIR), &bytes)?;
+            }
         }
-    }
-    archive.tree(&data.join(AIR), AIR)?;
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        release: crate::VERSION.into(),
-        taken,
-        from: data.display().to_string(),
-        schema,
-        generation: saved.as_ref().map(|s| s.id.clone()),
-        counts: counts.clone(),
-        members: std::mem::take(&mut archive.members),
-    };
-    archive.bytes(MANIFEST, &serde_json::to_vec_pretty(&manifest)?)?;
-    let hashed = archive.tar.into_inner()?.finish()?;
-    let (blake3, bytes) = (hashed.hash.finalize().to_hex().to_string(), hashed.bytes);
-    let file = hashed.inner.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(partial.path(), out).with_context(|| format!("cannot write {}", out.display()))?;
-    partial.keep();
-    sync_folder(out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+        archive.tree(&data.join(AIR), AIR)?;
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            release: crate::VERSION.into(),
+            taken,
+            from: data.display().to_string(),
+            schema,
+            generation: saved.as_ref().map(|s| s.id.clone()),
+            counts: counts.clone(),
+            members: std::mem::take(&mut archive.members),
+        };
+        archive.bytes(MANIFEST, &serde_json::to_vec_pretty(&manifest)?)?;
+        let hashed = archive.tar.into_inner()?.finish()?;
+        let (blake3, bytes) = (hashed.hash.finalize().to_hex().to_string(), hashed.bytes);
+        hashed.inner.into_inner().map_err(|e| e.into_error())?;
+        Ok((manifest, taken, blake3, bytes))
+    });
+    let (_, (manifest, taken, blake3, bytes)) = written.with_context(|| format!("cannot write {}", out.display()))?;
     let detail = format!("ok: {bytes} bytes, blake3 {blake3}");
     crate::audit::by_command_line(
         &store::Store::open(data)?,
@@ -410,12 +400,6 @@ fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
 }
 
-fn sync_folder(dir: &Path) {
-    if let Ok(f) = std::fs::File::open(dir) {
-        let _ = f.sync_all();
-    }
-}
-
 /// `infotv restore`: puts the backup `file` into `data`. Nothing in `data`
 /// changes unless the whole backup is read and checked first; a folder
 /// holding data is refused unless `replace`, which moves that data aside.
@@ -455,7 +439,7 @@ pub fn restore(file: &Path, data: &Path, replace: bool) -> Result<Summary> {
         }
     }
     drop(staging);
-    sync_folder(data);
+    crate::atomic::sync_folder(data);
     // An older release's store is brought up to date here, as a start would.
     let store = store::Store::open(data)?;
     let detail = format!(

@@ -153,19 +153,12 @@ impl File<'_> {
         there.is_file() && generation.blobs.len(name) == Some(there.len())
     }
 
-    /// Writes beside the file (a name of its own, made new: a link planted
-    /// there is removed, never written through) and renames over it.
+    /// Writes the file whole or not at all ([`crate::atomic`]): a link
+    /// planted where it goes is replaced, never written through.
     fn replace(&self, generation: &Generation) -> Result<()> {
         let bytes = self.bytes(generation)?;
-        let tmp = self.path.with_extension("part");
-        let _ = fs::remove_file(&tmp);
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        (&file).write_all(&bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        fs::rename(&tmp, &self.path).with_context(|| format!("cannot write {}", self.path.display()))?;
+        crate::atomic::write(&self.path, &bytes, crate::atomic::SHARED)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
         Ok(())
     }
 }

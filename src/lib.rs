@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod admin;
 pub mod answers;
 pub mod app;
+pub mod atomic;
 pub mod audit;
 pub mod backup;
 pub mod broadcast;

@@ -350,13 +350,10 @@ impl Desk {
             return Ok(true);
         }
         std::fs::create_dir_all(to.parent().unwrap_or(&self.air))?;
-        // Written beside, then renamed: a render never reads half a file.
-        let tmp = to.with_file_name(format!(".{}.tmp", to.file_name().unwrap_or_default().to_string_lossy()));
-        if !copy_checked(folder, rel, &tmp, hash)? {
+        if !copy_checked(folder, rel, &to, hash)? {
             tracing::warn!("{rel} changed while it was copied on air; the approved version was not what it held");
             return Ok(false);
         }
-        std::fs::rename(&tmp, &to).with_context(|| format!("cannot put {rel} on air"))?;
         Ok(true)
     }
 
@@ -409,30 +406,25 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Version> {
 /// The largest file review copies: larger than any the loader reads.
 const MAX_FILE: u64 = 64 << 20;
 
-/// Copies `rel` of `folder` (read only from inside it) to `to`, keeping its
-/// modification time (articles without a date in their name are dated by
-/// it), and checks the copy holds `hash`. `Ok(false)`, and nothing left at
-/// `to`, when it does not.
+/// Copies `rel` of `folder` to `to` whole or not at all ([`crate::atomic`]:
+/// a render never reads half a file), keeping its modification time
+/// (articles without a date in their name are dated by it); `false`, and
+/// nothing written, when what the file holds now is not the version
+/// `hash` that was approved.
 fn copy_checked(folder: &Root, rel: &str, to: &Path, hash: &str) -> Result<bool> {
     use std::io::Write;
     let (bytes, meta) = folder.read(Path::new(rel), MAX_FILE).map_err(|e| anyhow::anyhow!("cannot copy {rel}: {e}"))?;
-    let _ = std::fs::remove_file(to);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .with_context(|| format!("cannot write {}", to.display()))?;
-    f.write_all(&bytes).with_context(|| format!("cannot write {}", to.display()))?;
-    if let Ok(t) = meta.modified() {
-        let _ = f.set_modified(t);
-    }
-    f.sync_all().with_context(|| format!("cannot write {}", to.display()))?;
-    drop((f, bytes));
-    let copied = blake3::hash(&std::fs::read(to)?).to_hex().to_string();
-    if copied != hash {
-        let _ = std::fs::remove_file(to);
+    if blake3::hash(&bytes).to_hex().as_str() != hash {
         return Ok(false);
     }
+    crate::atomic::write_with(to, crate::atomic::SHARED, |mut f| {
+        f.write_all(&bytes)?;
+        if let Ok(t) = meta.modified() {
+            let _ = f.set_modified(t);
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .with_context(|| format!("cannot put {rel} on air"))?;
     Ok(true)
 }
 
@@ -478,9 +470,10 @@ mod tests {
         // Saved again after it was approved: the copy holds other bytes,
         // so it is not put on air, and nothing is left behind.
         std::fs::write(channel.path().join("a.md"), "changed since").unwrap();
-        let tmp = air.path().join(".a.md.tmp");
-        assert!(!copy_checked(&root, "a.md", &tmp, &approved).unwrap());
-        assert!(!tmp.exists());
+        assert!(!copy_checked(&root, "a.md", &to, &approved).unwrap());
+        assert_eq!(std::fs::read(&to).unwrap(), b"approved text", "the approved copy stays");
+        let names: Vec<_> = std::fs::read_dir(air.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["a.md"], "nothing left beside it");
         // A link out of the channel is never read, whatever it was approved as.
         std::fs::write(outside.path().join("key"), "secret").unwrap();
         std::os::unix::fs::symlink(outside.path().join("key"), channel.path().join("b.md")).unwrap();

@@ -311,3 +311,21 @@ fn render_stages_reach_nothing_of_the_server() {
     assert!(edges["publish"].contains("layout"), "stage edges are read: {:?}", edges["publish"]);
     assert!(found.is_empty(), "render stages reach the server:\n{}", found.join("\n"));
 }
+
+#[test]
+fn files_are_replaced_only_through_the_one_atomic_helper() {
+    // Restoring a backup swaps whole folders in and out of the data
+    // folder; every file is written by `atomic::write_with`.
+    let allowed = ["atomic.rs", "backup.rs"];
+    let mut found = Vec::new();
+    for path in rust_files(&src()) {
+        let text = code(&std::fs::read_to_string(&path).unwrap());
+        let name = path.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        if text.contains("fs::rename(") && !allowed.contains(&name.as_str()) {
+            found.push(name);
+        }
+    }
+    assert!(found.is_empty(), "write-then-rename outside src/atomic.rs: {found:?}");
+    let atomic = code(&std::fs::read_to_string(src().join("atomic.rs")).unwrap());
+    assert!(atomic.contains("fs::rename(") && atomic.contains("sync_all") && atomic.contains("O_NOFOLLOW"));
+}

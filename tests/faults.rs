@@ -152,16 +152,70 @@ fn the_saved_generation_round_trips_and_damage_is_refused() {
     let err = disk::load(data.path(), &std::sync::Arc::new(Blobs::open(&data.path().join("blobs")).unwrap())).err();
     assert!(format!("{:#}", err.unwrap()).contains("does not hash to its name"));
     std::fs::write(&pack, &packed).unwrap();
+}
 
-    // A full disk: the write fails with the system's reason, the file on disk
-    // is the old one, whole, and no temporary file is left behind.
-    std::os::unix::fs::symlink("/dev/full", data.path().join(format!("{}.tmp", disk::FILE))).unwrap();
-    let err = disk::save(data.path(), &g, &mut disk::SaveMemo::default()).err().unwrap();
-    assert!(format!("{err:#}").contains("No space left on device"), "{err:#}");
-    assert_eq!(std::fs::read(&file).unwrap(), good);
-    let mut left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    left.sort();
-    assert_eq!(left, vec![std::ffi::OsString::from("blobs"), std::ffi::OsString::from(disk::FILE)]);
+/// How many bytes a file may grow to in the run of
+/// [`a_save_that_stops_part_way_leaves_the_saved_generation_whole`] that
+/// the kernel limits, and where its data folder is.
+const LIMITED: &str = "INFOTV_FAULTS_FILE_LIMIT";
+
+/// A save that stops part way, as on a full disk: this test runs itself
+/// again with the kernel's limit on a file's size (RLIMIT_FSIZE) below the
+/// generation's, so the write fails in the kernel (EFBIG) after some of it
+/// is on the disk. The saved generation stays whole, and nothing is left
+/// beside it.
+#[test]
+fn a_save_that_stops_part_way_leaves_the_saved_generation_whole() {
+    let channels = common::fixture("basic");
+    let render = || {
+        let renderer = Renderer::new(&channels, common::fonts());
+        renderer.render_at("test", None, true).0.unwrap()
+    };
+    if let Some(dir) = std::env::var_os(LIMITED) {
+        // The limited run: its save must fail, with the kernel's reason.
+        let err = disk::save(std::path::Path::new(&dir), &render(), &mut disk::SaveMemo::default()).err().unwrap();
+        assert!(format!("{err:#}").contains("File too large"), "{err:#}");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    disk::save(data.path(), &render(), &mut disk::SaveMemo::default()).unwrap();
+    let file = data.path().join(disk::FILE);
+    let good = std::fs::read(&file).unwrap();
+    let listed = || {
+        let mut names: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        names
+    };
+    let before = listed();
+    let limit = (good.len() / 2) as u64;
+    let mut run = std::process::Command::new(std::env::current_exe().unwrap());
+    run.args(["--exact", "faults::a_save_that_stops_part_way_leaves_the_saved_generation_whole", "--nocapture"])
+        .env(LIMITED, data.path());
+    limit_file_size(&mut run, limit);
+    let out = run.output().unwrap();
+    let told = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && told.contains("1 passed"), "the limited run: {told}");
+    assert_eq!(std::fs::read(&file).unwrap(), good, "the saved generation is the old one, whole");
+    assert_eq!(listed(), before, "nothing left beside it");
+}
+
+/// Has `command` run with files limited to `bytes`, a write past that
+/// failing (SIGXFSZ ignored) rather than killing it.
+#[allow(unsafe_code)]
+fn limit_file_size(command: &mut std::process::Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only makes two system
+    // calls that are async-signal-safe; it allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Every picture the graphs of both profiles name, as served: each must
@@ -418,10 +472,14 @@ fn a_new_article_goes_on_air(server: &Binary, channels: &Path, title: &str, befo
 fn a_data_folder_that_cannot_be_written_is_reported_and_serving_goes_on() {
     let channels = common::copy_fixture("basic");
     let data = tempfile::tempdir().unwrap();
-    // Where the saved generation's temporary file goes, a folder: every save fails.
-    let blocker = data.path().join(format!("{}.tmp", disk::FILE));
-    std::fs::create_dir(&blocker).unwrap();
     let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &[], "info");
+    // Where the saved generation goes, a folder: every save from now fails.
+    let blocker = data.path().join(disk::FILE);
+    wait_for(Duration::from_secs(20), || blocker.is_file().then_some(())).expect("the first render is saved");
+    std::fs::remove_file(&blocker).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    std::fs::write(channels.path().join("01-第一栏目/01-甲项/2026-11-21-旧.md"), "+++\ntitle = \"旧\"\n+++\n一篇。\n")
+        .unwrap();
     wait_fault(&server, "onair-save", true);
     assert_eq!(request(server.boxes, "GET", "/healthz").status, 200);
     let status = get(server.admin, "/api/v1/status", &[&bearer()]).json();

@@ -218,13 +218,8 @@ pub fn legacy_token(given: Option<String>, data: &std::path::Path) -> Option<Str
 /// Writes a secret readable by its owner only.
 fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     use anyhow::Context;
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
-    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::atomic::write(path, text.as_bytes(), crate::atomic::PRIVATE)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 /// Writes every render `events` carries to the store, with its problems,

@@ -130,10 +130,7 @@ pub fn stage_music(path: &Path, data: &Path) -> Result<PathBuf, String> {
     if !copy.is_file() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("无法创建 {}：{e}", dir.display()))?;
-        let part = dir.join(".part");
-        std::fs::write(&part, &bytes)
-            .and_then(|()| std::fs::rename(&part, &copy))
-            .map_err(|e| format!("无法复制轮播音乐：{e}"))?;
+        crate::atomic::write(&copy, &bytes, crate::atomic::SHARED).map_err(|e| format!("无法复制轮播音乐：{e}"))?;
     }
     Ok(copy)
 }

@@ -106,22 +106,15 @@ pub fn probe_into(path: &str, bytes: Vec<u8>, spool: Option<&Path>) -> Result<Ar
     Ok(Arc::new(image))
 }
 
-/// Writes `bytes` to `dir/hash` whole or not at all: beside it under a name
-/// of its own first (two sub-items may hold the same picture), then renamed.
+/// Writes `bytes` to `dir/hash` whole or not at all ([`crate::atomic`]:
+/// two sub-items may hold the same picture, each writes its own copy).
 fn spool_copy(dir: &Path, hash: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PART: AtomicU64 = AtomicU64::new(0);
     let file = dir.join(hash);
     if std::fs::metadata(&file).is_ok_and(|m| m.len() == bytes.len() as u64) {
         return Ok(file);
     }
     std::fs::create_dir_all(dir)?;
-    let part = dir.join(format!("{hash}.{}.{}.part", std::process::id(), PART.fetch_add(1, Ordering::Relaxed)));
-    let written = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, &file));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&part);
-    }
-    written.map(|()| file)
+    crate::atomic::write(&file, bytes, crate::atomic::SHARED).map(|_| file)
 }
 
 /// Removes from `dir` every spooled picture whose hash `keep` does not hold,

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use hashbrown::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
@@ -222,44 +222,15 @@ pub fn save(dir: &Path, g: &Generation, memo: &mut SaveMemo) -> Result<Saved> {
     Ok(Saved { bytes: (HEADER + manifest.len()) as u64, buckets: buckets_all, stored })
 }
 
-/// Writes `parts` to `path` so that `path` is either untouched or complete:
-/// temporary file, fsync, rename, fsync of the folder. A failure (a full
-/// disk) removes the temporary file and leaves the old one in place. Returns
-/// the file written, open for reading.
+/// Writes `parts` to `path` whole or not at all ([`crate::atomic`]), making
+/// its folder first. Returns the file written, open for reading.
 pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<std::fs::File> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = temp_name(path);
-    let written = (|| -> std::io::Result<std::fs::File> {
-        let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp)?;
-        for part in parts {
-            f.write_all(part)?;
-        }
-        f.sync_all()?;
-        Ok(f)
-    })();
-    let file = match written {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
-        }
-    };
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()));
-    }
-    // The rename itself is durable only once the folder is.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(file)
-}
-
-fn temp_name(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
+    let written = crate::atomic::write_with(path, crate::atomic::SHARED, |mut f| {
+        parts.iter().try_for_each(|part| f.write_all(part))
+    });
+    Ok(written.with_context(|| format!("cannot write {}", path.display()))?.0)
 }
 
 /// Reads the generation saved in `dir`, its bytes in `blobs`: `Ok(None)`
