@@ -3,68 +3,21 @@
 //! one answer per box per poll; requests with references and their daily
 //! limit; the brakes on a flood; a thousand boxes at once; an acknowledged
 //! answer surviving kill -9; the QR code read back from the SD screen; the
-//! operators' pages by role; the portal's return address; and the whole
-//! flow in Chromium with the remote's keys.
+//! operators' pages by role; the portal's return address. The whole flow
+//! in Chromium with the remote's keys is in `programs.rs`.
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::households::{asks, channel, counts, poll_screen, site};
 use common::{get, send, Response, Server, ADMIN_TOKEN};
-use infotv::clock::Clock;
 use infotv::store::Store;
-
-/// The fixture channel in a folder of its own, with `extra` added to its
-/// site.toml.
-fn channel(extra: &str) -> tempfile::TempDir {
-    let dir = common::copy_fixture("answers");
-    let site = dir.path().join("site.toml");
-    let toml = std::fs::read_to_string(&site).unwrap();
-    std::fs::write(&site, format!("{toml}{extra}")).unwrap();
-    dir
-}
-
-struct Site {
-    server: Server,
-    clock: Arc<Clock>,
-    store: Store,
-    _channels: tempfile::TempDir,
-}
-
-fn site(extra: &str) -> Site {
-    let channels = channel(extra);
-    let (server, clock) = Server::start_with_clock(channels.path());
-    let store = Store::open(server.data.path()).unwrap();
-    Site { server, clock, store, _channels: channels }
-}
-
-/// The screens of a profile that ask something, by the kind they ask.
-fn asks(addr: SocketAddr, profile: &str) -> BTreeMap<String, Vec<(String, serde_json::Value)>> {
-    let graph = get(addr, &format!("/api/v1/{profile}/graph.json"), &[]).json();
-    let mut out: BTreeMap<String, Vec<(String, serde_json::Value)>> = BTreeMap::new();
-    for (id, s) in graph["screens"].as_object().unwrap() {
-        if let Some(ask) = s.get("ask") {
-            out.entry(ask["kind"].as_str().unwrap().to_string()).or_default().push((id.clone(), ask.clone()));
-        }
-    }
-    out
-}
-
-/// The screen sending the open poll's answers, and its spec.
-fn poll_screen(addr: SocketAddr) -> (String, serde_json::Value) {
-    asks(addr, "sd")["question"].iter().find(|(_, a)| a.get("send").is_some()).cloned().unwrap()
-}
 
 fn post(addr: SocketAddr, body: &str) -> Response {
     send(addr, "POST", "/api/v1/answer", &[], body, false)
-}
-
-fn counts(store: &Store, poll: &str) -> (Vec<Vec<u64>>, u64) {
-    store.poll_counts(poll, &[4, 2]).unwrap()
 }
 
 /// Rows of `table`, read over a connection of the test's own.
@@ -435,41 +388,4 @@ fn operators_read_polls_and_requests_as_their_role_allows() {
     ] {
         assert!(audit.iter().any(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()) == want), "{want:?} in {audit:?}");
     }
-}
-
-#[test]
-fn households_answer_with_the_remote_in_chromium() {
-    let dir = common::root().join("tests/browser");
-    assert!(dir.join("node_modules/playwright-core").exists(), "run tests/run: it installs the npm packages");
-    let site = site("");
-    let addr = site.server.addr;
-    let (_, spec) = poll_screen(addr);
-    let out = std::process::Command::new("node")
-        .current_dir(&dir)
-        .arg("answers.mjs")
-        .arg(format!("http://{addr}"))
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "answers.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("answers ok"), "{stdout}");
-    // What the browser did is what the store holds: two boxes, the first
-    // changed its mind (3 then 2 on question 1).
-    let (c, boxes) = counts(&site.store, spec["send"]["key"].as_str().unwrap());
-    assert_eq!(boxes, 2, "{c:?}");
-    assert_eq!(c[0], [1, 1, 0, 0], "box 1's answer replaced, box 2's added");
-    assert_eq!(site.store.ratings().unwrap()[0].levels, [0, 0, 0, 1, 0]);
-    let requests = site.store.requests(5).unwrap();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].phone.as_deref(), Some("13881812345"));
-    assert!(stdout.contains(&format!("reference {}", requests[0].reference)), "{stdout}");
-
-    // Every answer screen's script is ES3 and no answer path uses JSON.
-    let mut urls = Vec::new();
-    for (_, list) in asks(addr, "sd") {
-        urls.extend(list.into_iter().map(|(id, _)| format!("http://{addr}/tv/sd/{id}.html")));
-    }
-    let out = std::process::Command::new("node").current_dir(&dir).arg("es3.mjs").args(&urls).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains(&format!("{} scripts parse", urls.len())), "{text}");
 }

@@ -515,3 +515,91 @@ fn the_headend_ts_goes_to_a_named_pipe_and_waits_for_its_reader() {
     assert!(is_transport_stream(&got));
     assert_eq!(loop_of(server.admin, "ts")["state"], "playing");
 }
+
+/// The security review's attack on the loop (issue 50), here because HLS
+/// needs ffmpeg: the store as the TS target, and ways out of --recordings.
+#[test]
+fn the_loop_never_writes_the_store_and_writes_files_only_in_the_recordings_folder() {
+    let channels = common::copy_fixture("basic");
+    let site = channels.path().join("site.toml");
+    let with_ts = |ts: &str| {
+        let base = std::fs::read_to_string(common::fixture("basic/site.toml")).unwrap();
+        std::fs::write(&site, format!("{base}\n[loop]\nseconds = 3\nts = \"{ts}\"\n")).unwrap();
+    };
+    // The review's attack: the store itself as the TS target.
+    with_ts("infotv.sqlite");
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_opts(channels.path(), data.path(), Some(ADMIN_TOKEN), &["--loop", "on"], "warn");
+    let store = data.path().join("infotv.sqlite");
+    let status = common::wait_for(Duration::from_secs(30), || {
+        let s = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+        let ts = s["loop"].as_array()?.iter().find(|l| l["output"] == "ts")?.clone();
+        ts["last_error"].as_str().is_some_and(|e| e.contains("--recordings")).then_some(ts)
+    });
+    assert!(status.is_some(), "the TS is refused for want of a recordings folder, and says so");
+    // HLS plays on meanwhile; the store is the store.
+    let hls = common::wait_for(Duration::from_secs(30), || {
+        (get(server.boxes, "/live/sd/index.m3u8", &[]).status == 200).then_some(())
+    });
+    assert!(hls.is_some(), "the HLS loop runs on");
+    let head = std::fs::read(&store).unwrap();
+    assert!(head.starts_with(b"SQLite format 3\0"), "the store was overwritten");
+    assert!(!data.path().join("infotv.sqlite.ts").exists());
+    // Ways out of the recordings folder are refused with a hint, and the
+    // loop keeps its last good output.
+    for bad in ["../data/infotv.sqlite", "/var/lib/infotv/data/infotv.sqlite", "file:///etc/passwd", "http://x:1/"] {
+        with_ts(bad);
+        let p = common::wait_for(Duration::from_secs(20), || {
+            let all = get(server.admin, "/api/v1/problems", &[&bearer()]).json();
+            all.as_array()?.iter().find(|p| p["zh"].as_str().unwrap_or("").contains(bad)).cloned()
+        });
+        let p = p.unwrap_or_else(|| panic!("{bad} is a problem"));
+        assert!(p["zh"].as_str().unwrap().contains("上一个有效的输出"), "{p}");
+        assert!(p["hint_zh"].as_str().unwrap().contains("udp://"), "{p}");
+    }
+    drop(server);
+    assert!(std::fs::read(&store).unwrap().starts_with(b"SQLite format 3\0"));
+
+    // With a recordings folder the file goes there, and a file of someone
+    // else's there is never replaced.
+    let recordings = tempfile::tempdir().unwrap();
+    std::fs::write(recordings.path().join("theirs.ts"), "not infotv's").unwrap();
+    with_ts("loop.ts");
+    let rec = recordings.path().to_str().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = Binary::start_opts(
+        channels.path(),
+        data.path(),
+        Some(ADMIN_TOKEN),
+        &["--loop", "on", "--recordings", rec],
+        "warn",
+    );
+    let ts = common::wait_for(Duration::from_secs(40), || {
+        let bytes = std::fs::read(recordings.path().join("loop.ts")).ok()?;
+        (bytes.len() > 188 * 4 && bytes[0] == 0x47 && bytes[188] == 0x47).then_some(bytes.len())
+    });
+    assert!(ts.is_some(), "MPEG-TS in the recordings folder");
+    with_ts("theirs.ts");
+    let refused = common::wait_for(Duration::from_secs(30), || {
+        let s = get(server.admin, "/api/v1/status", &[&bearer()]).json();
+        let ts = s["loop"].as_array()?.iter().find(|l| l["output"] == "ts")?.clone();
+        ts["last_error"].as_str().is_some_and(|e| e.contains("不会覆盖")).then_some(())
+    });
+    assert!(refused.is_some(), "someone else's file is not replaced");
+    assert_eq!(std::fs::read(recordings.path().join("theirs.ts")).unwrap(), b"not infotv's");
+    drop(server);
+    // A recordings folder inside the data folder is refused at the start.
+    let inside = data.path().join("rec");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_infotv"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--loop", "off"])
+        .arg("--channels")
+        .arg(channels.path())
+        .arg("--data")
+        .arg(data.path())
+        .arg("--recordings")
+        .arg(&inside)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be outside the data folder"));
+}

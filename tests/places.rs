@@ -1,5 +1,5 @@
-//! Places: townships and villages under a sub-item. A township of 12
-//! villages picked by typed numbers 1–12 in Chromium, back returning with
+//! Places: townships and villages under a sub-item (a township's villages
+//! picked by typed numbers in Chromium is in `programs.rs`), back returning with
 //! the focus on the village left, a vanished village leading to its
 //! township, a fourth level refused with a hint, and tables that read on SD.
 #![allow(clippy::unwrap_used)]
@@ -8,22 +8,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{get, Server};
-
-fn graph(addr: std::net::SocketAddr, profile: &str) -> serde_json::Value {
-    get(addr, &format!("/api/v1/{profile}/graph.json"), &[]).json()
-}
-
-/// The places screen titled `title`.
-fn places(graph: &serde_json::Value, title: &str) -> (String, serde_json::Value) {
-    graph["screens"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(_, s)| s["kind"] == "places" && s["title"] == title)
-        .map(|(id, s)| (id.clone(), s.clone()))
-        .unwrap_or_else(|| panic!("no places screen {title}"))
-}
+use common::{get, graph, places, Server};
 
 #[test]
 fn a_fourth_level_is_a_problem_with_a_hint_and_the_rest_loads() {
@@ -90,24 +75,6 @@ fn a_vanished_village_leads_to_its_township() {
         "{:?}",
         r.header("location")
     );
-}
-
-#[test]
-fn numbers_typed_on_a_township_pick_its_villages_in_chromium() {
-    let dir = common::root().join("tests/browser");
-    assert!(dir.join("node_modules/playwright-core").exists(), "run tests/run: it installs the npm packages");
-    let server = Server::start(&common::fixture("places"));
-    let (township, _) = places(&graph(server.addr, "sd"), "太平镇");
-    let out = std::process::Command::new("node")
-        .current_dir(&dir)
-        .arg("places.mjs")
-        .arg(format!("http://{}", server.addr))
-        .arg(&township)
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "places.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("places ok"), "{stdout}");
 }
 
 /// The loop's screens on SD for `items`, as (kind, title) from the graph.

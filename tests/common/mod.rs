@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use infotv::fonts::Fonts;
 
+pub mod households;
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -317,7 +319,7 @@ impl Binary {
     /// Sends SIGTERM and waits up to `limit` for the exit: its status, or
     /// `None` if it was still running (it is then killed).
     pub fn stop_within(mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        signal(self.child.id(), libc::SIGTERM);
         let until = std::time::Instant::now() + limit;
         while std::time::Instant::now() < until {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -330,7 +332,7 @@ impl Binary {
 
     /// Asks the server to stop as systemd does, and waits for it.
     pub fn stop(mut self) {
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        signal(self.child.id(), libc::SIGTERM);
         let status = self.child.wait().unwrap();
         assert!(status.success(), "a clean shutdown: {status:?}");
     }
@@ -477,4 +479,37 @@ pub fn session(admin: SocketAddr, name: &str, password: &str) -> String {
     let set =
         r.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("infotv_admin=")).unwrap();
     format!("Cookie: {}", set.1.split(';').next().unwrap())
+}
+
+/// Sends `signal` to process `pid`, as `kill` does.
+#[allow(unsafe_code)]
+pub fn signal(pid: u32, signal: i32) {
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    let sent = unsafe { libc::kill(pid as i32, signal) };
+    assert_eq!(sent, 0, "kill -{signal} {pid}: {}", std::io::Error::last_os_error());
+}
+
+/// Makes a named pipe at `path`, as `mkfifo` does.
+#[allow(unsafe_code)]
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `name` is a NUL-terminated string that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// The graph of `profile` as served.
+pub fn graph(addr: std::net::SocketAddr, profile: &str) -> serde_json::Value {
+    get(addr, &format!("/api/v1/{profile}/graph.json"), &[]).json()
+}
+
+/// The places screen titled `title`.
+pub fn places(graph: &serde_json::Value, title: &str) -> (String, serde_json::Value) {
+    graph["screens"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, s)| s["kind"] == "places" && s["title"] == title)
+        .map(|(id, s)| (id.clone(), s.clone()))
+        .unwrap_or_else(|| panic!("no places screen {title}"))
 }
