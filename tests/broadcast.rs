@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{get, wait_for, Binary, ADMIN_TOKEN};
+use common::{bearer, get, wait_for, Binary, ADMIN_TOKEN};
 
 /// A decoded frame matching its screen: measured here, H.264 at CRF 21 and
 /// MPEG-2 at 4 Mbit/s give 37–39 dB against the screen the frame shows and

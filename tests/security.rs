@@ -15,14 +15,10 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{get, send, send_as_is, Response, Server, ADMIN_TOKEN};
+use common::{bearer, get, send, send_as_is, Response, Server, ADMIN_TOKEN};
 
 /// What an attacker would love to put on 53,000 TVs.
 const SECRET: &str = "SECRET-KEY-MATERIAL-7f3a";
-
-fn bearer() -> String {
-    format!("Authorization: Bearer {ADMIN_TOKEN}")
-}
 
 /// Every text the box port gives out for `profile`: the graph, each
 /// screen's text JSON, what shells poll.

@@ -513,3 +513,8 @@ pub fn places(graph: &serde_json::Value, title: &str) -> (String, serde_json::Va
         .map(|(id, s)| (id.clone(), s.clone()))
         .unwrap_or_else(|| panic!("no places screen {title}"))
 }
+
+/// The header of a request made with [`ADMIN_TOKEN`].
+pub fn bearer() -> String {
+    format!("Authorization: Bearer {ADMIN_TOKEN}")
+}
