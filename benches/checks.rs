@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use infotv::content::checks::{Checker, Piece, Verdict};
+use infotv::content::checks::{Checker, Findings, Piece};
 use infotv::content::{self, Body};
 use infotv::fonts::Fonts;
 use infotv::pipeline::Renderer;
@@ -49,12 +49,12 @@ fn benches(c: &mut Criterion) {
     );
     c.bench_function("checks/whole-channel", |b| {
         b.iter(|| {
-            let mut v = Verdict::default();
+            let mut v = Findings::default();
             for t in &all {
                 let mut t = t.clone();
                 checker.text("x", &mut t, &Piece { line: None, context: "" }, &mut v);
             }
-            assert!(v.problems.is_empty());
+            assert!(v.found.is_empty());
         })
     });
     c.bench_function("checks/load-whole-channel", |b| b.iter(|| content::load(&channels)));

@@ -421,7 +421,7 @@ const ISSUED: &str = "b1.";
 /// Everything that takes answers: the writer, the store it reads back
 /// from, the salt of box hashes, the key that signs the box ids it issues,
 /// the brakes, and a signal to the results refresher.
-pub struct Desk {
+pub struct Intake {
     pub writer: Writer,
     pub store: std::sync::Arc<Store>,
     salt: String,
@@ -433,8 +433,8 @@ pub struct Desk {
     pub taken: tokio::sync::watch::Sender<u64>,
 }
 
-impl Desk {
-    pub fn open(store: std::sync::Arc<Store>, dir: &std::path::Path) -> Result<Desk> {
+impl Intake {
+    pub fn open(store: std::sync::Arc<Store>, dir: &std::path::Path) -> Result<Intake> {
         let salt = store.salt()?;
         let key = match store.meta("box_key")?.and_then(|k| crate::ids::unhex::<32>(&k)) {
             Some(k) => k,
@@ -444,7 +444,7 @@ impl Desk {
                 crate::ids::unhex::<32>(&k).expect("32 random bytes")
             }
         };
-        Ok(Desk {
+        Ok(Intake {
             writer: Writer::open(dir)?,
             store,
             salt,
@@ -526,7 +526,7 @@ impl Desk {
 /// answer. Also deletes requests past `retain_days`, hourly. Returns when
 /// `shutdown` completes.
 pub async fn refresh_results(
-    desk: std::sync::Arc<Desk>,
+    desk: std::sync::Arc<Intake>,
     driver: std::sync::Arc<crate::driver::Driver>,
     station: crate::pipeline::Station,
     shutdown: impl std::future::Future<Output = ()>,

@@ -135,7 +135,7 @@ pub struct App {
     pub first_password: Option<String>,
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Where households' answers go, when the data folder is usable.
-    answers: Option<Arc<crate::answers::Desk>>,
+    answers: Option<Arc<crate::answers::Intake>>,
     /// The data folder, this server's until it has stopped.
     _claim: crate::datadir::Claim,
 }
@@ -192,7 +192,7 @@ impl App {
         let mut answers = None;
         let driver = match &store {
             Ok(store) => {
-                answers = crate::answers::Desk::open(store.clone(), &config.data)
+                answers = crate::answers::Intake::open(store.clone(), &config.data)
                     .map_err(|e| tracing::error!("answers are off: {e:#}"))
                     .ok()
                     .map(Arc::new);

@@ -242,12 +242,54 @@ pub fn masked(text: &str, hits: &[Hit]) -> String {
     out
 }
 
-/// What the checks made of one file.
+/// What the checks found in one file.
 #[derive(Debug, Default)]
-pub struct Verdict {
-    pub problems: Vec<Problem>,
+pub struct Findings {
+    pub found: Vec<Finding>,
     /// The file must not go on air (a banned word, or a number in `block` mode).
     pub withhold: bool,
+}
+
+/// One thing the checks found: the problem, and what to look for in the
+/// file to name its line when the piece checked had none (an article's
+/// paragraph, which markup may have moved).
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub problem: Problem,
+    pub needle: Needle,
+}
+
+/// What a finding's text is in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needle {
+    /// A word as written.
+    Word(String),
+    /// The digits (and an ID number's `X`) of a number as written, whatever
+    /// spaces or dashes were between them.
+    Digits(String),
+}
+
+impl Needle {
+    /// The 1-based line of `raw` where this is.
+    pub fn line_in(&self, raw: &str) -> Option<u32> {
+        let at = raw.lines().position(|l| match self {
+            Needle::Word(w) => l.contains(w.as_str()),
+            Needle::Digits(d) => digits(l).contains(d.as_str()),
+        });
+        at.map(|i| i as u32 + 1)
+    }
+}
+
+/// The digits of `text`, with `x` read as `X`.
+fn digits(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_digit() || matches!(c, 'X' | 'x')).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+impl Findings {
+    /// The problems, as they are (each has the line of its piece, if any).
+    pub fn problems(self) -> impl Iterator<Item = Problem> {
+        self.found.into_iter().map(|f| f.problem)
+    }
 }
 
 /// The checks of a channel, from site.toml's `[review]`.
@@ -265,24 +307,24 @@ pub struct Piece<'a> {
 
 impl Checker<'_> {
     /// Checks `text` of `path`, masking it in place in `mask` mode.
-    pub fn text(&self, path: &str, text: &mut String, piece: &Piece, verdict: &mut Verdict) {
+    pub fn text(&self, path: &str, text: &mut String, piece: &Piece, findings: &mut Findings) {
         for word in &self.config.banned {
             if text.contains(word.as_str()) {
-                verdict.withhold = true;
+                findings.withhold = true;
                 let p = Problem::new(
                     path,
                     format!("含有禁用词“{word}”，此文件暂不播出"),
                     format!("contains the banned wording {word:?}; the file is withheld"),
                 )
                 .hint("删去或改写这处文字后重新保存", "remove or reword it and save again");
-                verdict.problems.push(at(p, piece.line));
+                findings.found.push(Finding { problem: at(p, piece.line), needle: Needle::Word(word.clone()) });
             }
         }
         for (wrong, right) in &self.config.corrections {
             if text.contains(wrong.as_str()) {
                 let p = Problem::new(path, format!("“{wrong}”应为“{right}”"), format!("{wrong:?} should be {right:?}"))
                     .hint(format!("把“{wrong}”改成“{right}”"), format!("replace {wrong:?} with {right:?}"));
-                verdict.problems.push(at(p, piece.line));
+                findings.found.push(Finding { problem: at(p, piece.line), needle: Needle::Word(wrong.clone()) });
             }
         }
         let hits = scan(text, piece.context, self.today_year);
@@ -306,11 +348,12 @@ impl Checker<'_> {
                 "公开前请去标识化：只保留必要的部分，例如 510722********1234、138****5678",
                 "de-identify before publishing: keep only what is needed, e.g. 510722********1234, 138****5678",
             );
-            verdict.problems.push(at(p, piece.line));
+            let needle = Needle::Digits(digits(&text[h.range.clone()]));
+            findings.found.push(Finding { problem: at(p, piece.line), needle });
         }
         match self.config.privacy {
             Privacy::Mask => *text = masked(text, &hits),
-            Privacy::Block => verdict.withhold = true,
+            Privacy::Block => findings.withhold = true,
         }
     }
 }

@@ -209,13 +209,14 @@ fn load_alert(root: &Root, config: &SiteConfig, problems: &mut Vec<Problem>) -> 
             continue;
         }
         let mut paragraphs = paragraphs;
-        let mut verdict = checks::Verdict::default();
+        let mut findings = checks::Findings::default();
         let checker = checker(config);
         for p in &mut paragraphs {
-            checker.text(name, p, &checks::Piece { line: None, context: "" }, &mut verdict);
+            checker.text(name, p, &checks::Piece { line: None, context: "" }, &mut findings);
         }
-        problems.extend(lined(verdict.problems, root, path));
-        if verdict.withhold {
+        let withhold = findings.withhold;
+        problems.extend(lined(findings, root, path));
+        if withhold {
             continue;
         }
         let modified = root.open(path).ok().and_then(|o| o.meta.modified().ok());
@@ -432,13 +433,13 @@ fn load_item(
     for photo in &mut item.photos {
         let sidecar = entry.path.join(format!("{}.txt", stem_of(&photo.file_name)));
         let checker = checker(config);
-        let mut verdict = checks::Verdict::default();
+        let mut findings = checks::Findings::default();
         let piece = checks::Piece { line: None, context: "" };
-        checker.text(&rel(&sidecar), &mut photo.caption, &piece, &mut verdict);
-        if verdict.withhold {
+        checker.text(&rel(&sidecar), &mut photo.caption, &piece, &mut findings);
+        if findings.withhold {
             photo.caption = names::split_order(&stem_of(&photo.file_name)).1.to_string();
         }
-        problems.extend(lined(verdict.problems, root, &sidecar));
+        problems.extend(lined(findings, root, &sidecar));
     }
     item
 }

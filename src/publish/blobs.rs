@@ -198,7 +198,7 @@ impl Writing {
 }
 
 /// A blob's bytes to send, and where they lie in a file (for sendfile).
-pub struct Body {
+pub struct Blob {
     pub bytes: Bytes,
     pub at: Option<SavedAt>,
 }
@@ -390,16 +390,16 @@ impl Blobs {
     /// The bytes of `name` to send: from memory, or a slice of its pack
     /// mapped (its pages are read only if the body is not sent with
     /// sendfile).
-    pub fn get(&self, name: &str) -> Option<Body> {
+    pub fn get(&self, name: &str) -> Option<Blob> {
         match &self.place {
-            Place::Memory(m) => m.locked().get(name).map(|b| Body { bytes: b.clone(), at: None }),
+            Place::Memory(m) => m.locked().get(name).map(|b| Blob { bytes: b.clone(), at: None }),
             Place::Disk(p) => {
                 let loc = *p.index.reading().get(&Key::of(name))?;
                 let pack = p.packs.reading().get(&loc.pack)?.clone();
                 let end = loc.offset + u64::from(loc.len);
                 let map = pack.mapped(end)?;
                 let bytes = Bytes::from_owner(Slice(map, loc.offset as usize..end as usize));
-                Some(Body { bytes, at: Some(SavedAt { file: pack.file.clone(), offset: loc.offset }) })
+                Some(Blob { bytes, at: Some(SavedAt { file: pack.file.clone(), offset: loc.offset }) })
             }
         }
     }

@@ -179,7 +179,7 @@ impl Generation {
     }
 
     /// An asset of this generation and its bytes.
-    pub fn asset(&self, name: &str) -> Option<(&Asset, blobs::Body)> {
+    pub fn asset(&self, name: &str) -> Option<(&Asset, blobs::Blob)> {
         let asset = self.assets.get(name)?;
         Some((asset, self.blobs.get(name)?))
     }

@@ -103,7 +103,7 @@ pub async fn take(channel: &Channel, metrics: &Metrics, address: &str, body: &[u
 
 /// Writes a checked answer; the status and JSON body to answer with.
 async fn write(
-    desk: &answers::Desk,
+    desk: &answers::Intake,
     metrics: &Metrics,
     answer: Answer,
     box_key: String,

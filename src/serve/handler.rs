@@ -221,7 +221,7 @@ fn asset(g: &Generation, name: &str) -> Resp {
 }
 
 /// Marks `r`'s body as lying in its blob's file, to go out with sendfile(2).
-fn backed(mut r: Resp, body: crate::publish::blobs::Body) -> Resp {
+fn backed(mut r: Resp, body: crate::publish::blobs::Blob) -> Resp {
     if let Some(at) = body.at {
         r.extensions_mut().insert(super::sendfile::Backed { body: body.bytes, at });
     }

@@ -53,7 +53,7 @@ pub struct Channel {
     /// answers every `/live/` file 404.
     pub hls: Option<std::path::PathBuf>,
     /// Where answers go; `None` (no data folder) refuses them.
-    pub answers: Option<Arc<crate::answers::Desk>>,
+    pub answers: Option<Arc<crate::answers::Intake>>,
     /// The time answers are taken at (whether a poll has closed, the day
     /// of a request): the app's one clock, which tests move.
     pub clock: Arc<crate::clock::Clock>,
