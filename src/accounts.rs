@@ -106,7 +106,7 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 
 /// A hash no password matches, checked when a name does not exist so that
 /// the answer takes as long as for a name that does.
-pub fn decoy_hash() -> &'static str {
+pub(crate) fn decoy_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| hash_password(&crate::ids::random_hex(16)).unwrap_or_default())
 }
@@ -114,7 +114,7 @@ pub fn decoy_hash() -> &'static str {
 /// Why `password` is not good enough for `name`, in Chinese; `None` when it is.
 /// At least 10 characters, three of the four kinds (lower case, upper
 /// case, digits, symbols), and not containing the account's name.
-pub fn password_problem(name: &str, password: &str) -> Option<&'static str> {
+pub(crate) fn password_problem(name: &str, password: &str) -> Option<&'static str> {
     let chars = password.chars().count();
     if chars < 10 {
         return Some("口令至少 10 个字符。");
@@ -140,7 +140,7 @@ pub fn password_problem(name: &str, password: &str) -> Option<&'static str> {
 /// Why `name` cannot be an account's name; `None` when it can. Lower-case
 /// ASCII letters, digits, `.`, `_`, `-`, 2–32 long, starting with a letter:
 /// names are typed on a keyboard, shown in logs and the audit CSV.
-pub fn name_problem(name: &str) -> Option<&'static str> {
+pub(crate) fn name_problem(name: &str) -> Option<&'static str> {
     let ok_chars = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !(2..=32).contains(&name.len()) || !ok_chars || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Some("账号名为 2–32 个小写字母、数字或 . _ -，以字母开头。");
@@ -153,7 +153,7 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
 
 /// A new random password that meets the rules: for the first `admin` and
 /// for resets, shown once and changed at the next login.
-pub fn random_password() -> String {
+pub(crate) fn random_password() -> String {
     // 16 hex digits give 64 bits; the fixed tail adds the upper case and
     // the symbol the rules ask for.
     format!("{}-Tv{}", crate::ids::random_hex(6), crate::ids::random_hex(2))
@@ -173,7 +173,7 @@ pub fn token_hash(token: &str) -> String {
 /// An account as pages and the command line show it (never its hash).
 /// Whether `a`'s API token was issued more than `days` ago (or when, is
 /// not known): then it is refused, and its owner mints a new one.
-pub fn token_expired(a: &Account, now: DateTime<Utc>, days: u32) -> bool {
+pub(crate) fn token_expired(a: &Account, now: DateTime<Utc>, days: u32) -> bool {
     let issued = a.token_issued.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
     issued.is_none_or(|t| now - t.to_utc() >= chrono::Duration::days(i64::from(days)))
 }
@@ -236,7 +236,7 @@ impl Store {
     }
 
     /// The account whose API token hashes to `hash`.
-    pub fn account_by_token(&self, hash: &str) -> Result<Option<Account>> {
+    pub(crate) fn account_by_token(&self, hash: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE token = ?1");
         Ok(self.conn().query_row(&sql, [hash], account_row).optional()?.map(|(a, _)| a))
     }
@@ -252,7 +252,7 @@ impl Store {
 
     /// Sets a password; every session of the account ends. `false` when
     /// there is no such account.
-    pub fn set_password(&self, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
+    pub(crate) fn set_password(&self, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
         // A new password ends every session (the epoch) and the API token:
         // whoever held the old password may have minted one.
         let n = self.conn().execute(
@@ -265,7 +265,7 @@ impl Store {
 
     /// Locks (`true`) or unlocks an account. Locking ends its sessions and
     /// stops its token; unlocking also lifts a failed-login lockout.
-    pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
+    pub(crate) fn set_disabled(&self, name: &str, disabled: bool) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let n = tx
@@ -290,7 +290,7 @@ impl Store {
     /// A login of `name` from `address` succeeded: that address's failures
     /// are forgotten and it is remembered as one this account uses (spared
     /// the delay that slows guessing of the name from elsewhere).
-    pub fn login_succeeded(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) fn login_succeeded(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM login_failures WHERE name = ?1 AND address = ?2", params![name, address])?;
@@ -306,7 +306,7 @@ impl Store {
     /// Until when `name` is locked for logins from `address`, if it is.
     /// A lock holds for the address the failures came from only: the
     /// right password still works from anywhere else.
-    pub fn locked_out(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) fn locked_out(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
         let until: Option<i64> = self
             .conn()
             .query_row("SELECT until FROM lockouts WHERE name = ?1 AND address = ?2", params![name, address], |r| {
@@ -322,7 +322,7 @@ impl Store {
     /// failure, up to [`NAME_MAX_WAIT`]: guessing spread over many
     /// addresses is slowed. An address the account logged in from within
     /// [`KNOWN_ADDRESS`] never waits, so a stranger cannot keep its owner out.
-    pub fn name_wait(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<chrono::Duration>> {
+    pub(crate) fn name_wait(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<chrono::Duration>> {
         let conn = self.conn();
         let known: Option<i64> = conn
             .query_row(
@@ -351,7 +351,7 @@ impl Store {
 
     /// Counts a failed login of `name` from `address`; the fifth within the
     /// window locks the name for that address. Returns the lock's end then.
-    pub fn login_failed(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) fn login_failed(&self, name: &str, address: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let since = (now - FAILURE_WINDOW).timestamp_millis();
@@ -382,7 +382,7 @@ impl Store {
 
     /// Creates the first `admin` when there is no account at all; returns
     /// its random password, to be shown once.
-    pub fn first_admin(&self, now: DateTime<Utc>) -> Result<Option<String>> {
+    pub(crate) fn first_admin(&self, now: DateTime<Utc>) -> Result<Option<String>> {
         let count: i64 = self.conn().query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
         if count > 0 {
             return Ok(None);

@@ -52,7 +52,7 @@ pub fn reference(year: i32, month: u32, sequence: u32) -> String {
 
 /// A box's identity as stored: a salted hash of what the box sent (its
 /// middleware id or its `infotv_box` cookie), never the id itself.
-pub fn box_key(salt: &str, sent: &str) -> String {
+pub(crate) fn box_key(salt: &str, sent: &str) -> String {
     let mut h = blake3::Hasher::new();
     h.update(salt.as_bytes());
     h.update(b"\0box\0");
@@ -223,13 +223,13 @@ impl Store {
     }
 
     /// Marks a request handled; false when there is no such request.
-    pub fn handle_request(&self, reference: &str) -> Result<bool> {
+    pub(crate) fn handle_request(&self, reference: &str) -> Result<bool> {
         Ok(self.conn().execute("UPDATE requests SET state = 'handled' WHERE reference = ?1", [reference])? == 1)
     }
 
     /// Deletes requests (and with them their callback numbers) older than
     /// `days`.
-    pub fn forget_requests(&self, days: i64, now: DateTime<FixedOffset>) -> Result<usize> {
+    pub(crate) fn forget_requests(&self, days: i64, now: DateTime<FixedOffset>) -> Result<usize> {
         let before = (now - chrono::Duration::days(days)).to_utc();
         Ok(self.conn().execute("DELETE FROM requests WHERE at < ?1", [stamp(before)])?)
     }
@@ -455,7 +455,7 @@ impl Intake {
     }
 
     /// The stored form of what a box sent as its identity.
-    pub fn box_key(&self, sent: &str) -> String {
+    pub(crate) fn box_key(&self, sent: &str) -> String {
         box_key(&self.salt, sent)
     }
 
@@ -480,7 +480,7 @@ impl Intake {
     /// server issued, else — for a box that sent none — a new id, within
     /// the address's hourly allowance. Anything else is refused: a made-up
     /// id counts for nothing.
-    pub fn identify(
+    pub(crate) fn identify(
         &self,
         sent: Option<&str>,
         serial: Option<&str>,
@@ -525,7 +525,7 @@ impl Intake {
 /// once every `results_seconds` (site.toml `[interaction]`), never once per
 /// answer. Also deletes requests past `retain_days`, hourly. Returns when
 /// `shutdown` completes.
-pub async fn refresh_results(
+pub(crate) async fn refresh_results(
     desk: std::sync::Arc<Intake>,
     driver: std::sync::Arc<crate::driver::Driver>,
     station: crate::pipeline::Station,

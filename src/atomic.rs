@@ -59,7 +59,7 @@ pub fn write_with<T, E: From<io::Error>>(
 }
 
 /// Syncs a folder, so that a rename or a new name in it is on the disk.
-pub fn sync_folder(dir: &Path) {
+pub(crate) fn sync_folder(dir: &Path) {
     if let Ok(f) = File::open(dir) {
         let _ = f.sync_all();
     }

@@ -143,7 +143,7 @@ impl Action {
         }
     }
 
-    pub fn of_name(name: &str) -> Option<Action> {
+    pub(crate) fn of_name(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
 }
@@ -361,7 +361,7 @@ fn to_syslog(socket: &std::path::Path, id: i64, at: &str, e: &Event, hash: &str)
 /// Appends the log's head to the anchor `file` (outside the data folder),
 /// unless it is there already: `{time} {id} {hash}` a line. The file only
 /// grows; each line is one moment the log is known to have reached.
-pub fn write_anchor(store: &Store, file: &std::path::Path, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn write_anchor(store: &Store, file: &std::path::Path, now: DateTime<Utc>) -> Result<()> {
     use std::io::Write;
     let Some((id, hash)) = store.audit_head()? else { return Ok(()) };
     let text = std::fs::read_to_string(file).unwrap_or_default();
@@ -415,7 +415,7 @@ pub fn check_anchor(store: &Store, file: &std::path::Path) -> Result<Verdict> {
 
 /// Text a stranger chose (a login name) as the log keeps it: at most 64
 /// characters, control characters as `?`.
-pub fn tame(text: &str) -> String {
+pub(crate) fn tame(text: &str) -> String {
     text.chars().take(64).map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 

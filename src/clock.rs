@@ -27,7 +27,7 @@ impl Clock {
 
 /// A time as the store keeps it: RFC 3339 in UTC with milliseconds, so
 /// that text order is time order.
-pub fn stamp(t: DateTime<Utc>) -> String {
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

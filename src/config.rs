@@ -29,7 +29,7 @@ impl Rgb {
     }
 
     /// Mixes `self` toward `other` by `t` in 0..=1.
-    pub fn mix(self, other: Rgb, t: f32) -> Rgb {
+    pub(crate) fn mix(self, other: Rgb, t: f32) -> Rgb {
         let m = |a: u8, b: u8| (a as f32 + (b as f32 - a as f32) * t).round() as u8;
         Rgb(m(self.0, other.0), m(self.1, other.1), m(self.2, other.2))
     }
@@ -401,7 +401,7 @@ struct RawTheme {
 
 /// Parses and validates `site.toml`. Anything wrong becomes a problem and the
 /// default for that part is used, so the caller can decide whether to publish.
-pub fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
+pub(crate) fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
     let mut problems = Vec::new();
     let raw: RawSite = match toml::from_str(text) {
         Ok(raw) => raw,
@@ -708,7 +708,7 @@ where
     None
 }
 
-pub fn colour_problem(path: &str, name: &str, value: &str) -> Problem {
+pub(crate) fn colour_problem(path: &str, name: &str, value: &str) -> Problem {
     Problem::new(
         path,
         format!("颜色 {name} = “{value}” 无效，使用默认颜色"),
@@ -719,7 +719,7 @@ pub fn colour_problem(path: &str, name: &str, value: &str) -> Problem {
 
 /// Parses `+08:00`, `-05:30`, `UTC+8` or `Asia/Shanghai` (the zone every Chinese
 /// county uses; other named zones need an offset since China has no DST).
-pub fn parse_offset(s: &str) -> Option<FixedOffset> {
+pub(crate) fn parse_offset(s: &str) -> Option<FixedOffset> {
     let s = s.trim();
     if s == "Asia/Shanghai" || s == "Asia/Chongqing" || s == "PRC" {
         return Some(china_time());

@@ -25,7 +25,7 @@ pub struct Claim {
 /// wrote it or another process holds it. A folder where the lock cannot
 /// even be made (read-only, missing and not creatable) is served from all
 /// the same, unclaimed: the parts that need the disk say what is wrong.
-pub fn claim(dir: &Path) -> Result<Claim> {
+pub(crate) fn claim(dir: &Path) -> Result<Claim> {
     crate::store::schema_of(dir)?;
     lock(dir)
 }

@@ -36,7 +36,7 @@ impl Driver {
 
     /// Renders what `desk` let through (when site.toml asks for review),
     /// with poll results counted in `answers`.
-    pub fn with_store(renderer: Arc<Renderer>, desk: Arc<Desk>, answers: Arc<Store>) -> Driver {
+    pub(crate) fn with_store(renderer: Arc<Renderer>, desk: Arc<Desk>, answers: Arc<Store>) -> Driver {
         Driver { renderer, desk: Some(desk), answers: Some(answers) }
     }
 
@@ -116,7 +116,7 @@ pub fn rebuild(driver: &Driver, station: &Station, trigger: impl Into<Trigger>) 
 
 /// [`rebuild`] for a change first seen at `changed`: the report carries the
 /// change → on-air time.
-pub fn rebuild_since(driver: &Driver, station: &Station, trigger: Trigger, changed: Option<Instant>) -> Report {
+pub(crate) fn rebuild_since(driver: &Driver, station: &Station, trigger: Trigger, changed: Option<Instant>) -> Report {
     let renderer = &driver.renderer;
     let _one_at_a_time = renderer.one_at_a_time();
     // With nothing on air yet, a channel with defaults beats a black screen.

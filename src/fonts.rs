@@ -164,7 +164,7 @@ impl Fonts {
 
     /// Sets the fallback chain site.toml asks for, or, when it names none, the
     /// shipped fallback if the fonts folder holds it.
-    pub fn use_chain(&self, configured: Option<&[String]>) -> Vec<Problem> {
+    pub(crate) fn use_chain(&self, configured: Option<&[String]>) -> Vec<Problem> {
         match configured {
             Some(chain) => self.set_fallbacks(chain),
             None if self.dir.join(DEFAULT_FALLBACK).exists() => self.set_fallbacks(&[DEFAULT_FALLBACK.to_string()]),
@@ -175,7 +175,7 @@ impl Fonts {
     /// Sets the fallback chain to the named files of the fonts folder, reusing
     /// faces already read. A file that is missing or unreadable is a problem
     /// and is left out of the chain.
-    pub fn set_fallbacks(&self, names: &[String]) -> Vec<Problem> {
+    pub(crate) fn set_fallbacks(&self, names: &[String]) -> Vec<Problem> {
         let current = self.fallbacks.reading().clone();
         if current.iter().map(|f| &f.name).eq(names.iter()) {
             return Vec::new();
@@ -218,7 +218,12 @@ impl Fonts {
     /// the weight (the regular one where the bold lacks it), else the first
     /// fallback that has it (fallbacks have no bold), else the shipped
     /// face's empty box.
-    pub fn with_glyph<R>(&self, ch: char, weight: Weight, draw: impl FnOnce(&ttf_parser::Face<'_>, GlyphId) -> R) -> R {
+    pub(crate) fn with_glyph<R>(
+        &self,
+        ch: char,
+        weight: Weight,
+        draw: impl FnOnce(&ttf_parser::Face<'_>, GlyphId) -> R,
+    ) -> R {
         if !self.advances.contains(ch) {
             if let Some(f) = self.fallback_for(ch) {
                 let face = f.face.parsed();

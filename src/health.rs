@@ -103,7 +103,7 @@ impl Health {
 
     /// Reports a fault (`Some`) or its end (`None`); logged once when it
     /// starts and when it ends, shown to operators meanwhile.
-    pub fn set_fault(&self, fault: Fault, message: Option<String>) {
+    pub(crate) fn set_fault(&self, fault: Fault, message: Option<String>) {
         let mut faults = self.faults.locked();
         match message {
             Some(m) => {
@@ -126,7 +126,7 @@ impl Health {
     }
 
     /// Sets (`Some`) or removes (`None`) what an encoder of the loop reports.
-    pub fn set_loop_status(&self, output: &str, status: Option<LoopStatus>) {
+    pub(crate) fn set_loop_status(&self, output: &str, status: Option<LoopStatus>) {
         let mut loops = self.loops.locked();
         match status {
             Some(s) => loops.insert(output.to_string(), s),
@@ -135,12 +135,12 @@ impl Health {
     }
 
     /// The loop's encoders now, by output name.
-    pub fn loop_statuses(&self) -> Vec<LoopStatus> {
+    pub(crate) fn loop_statuses(&self) -> Vec<LoopStatus> {
         self.loops.locked().values().cloned().collect()
     }
 
     /// Time since the server started.
-    pub fn uptime(&self) -> Duration {
+    pub(crate) fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
 }

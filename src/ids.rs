@@ -3,7 +3,7 @@
 //! into one another for them.
 
 /// `n` random bytes from the operating system, as lower-case hex.
-pub fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     if getrandom::getrandom(&mut bytes).is_err() {
         // No OS randomness (it never happens on Linux): mix time and address.
@@ -14,7 +14,7 @@ pub fn random_hex(n: usize) -> String {
 }
 
 /// The `N` bytes written as hex in `text`; `None` when it is not that.
-pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
     hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
@@ -22,13 +22,13 @@ pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
 
 /// Compares two secrets in time that depends only on their lengths, so
 /// timing tells an attacker nothing about how much of a guess was right.
-pub fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     constant_time_eq::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// HMAC (RFC 2104) over SM3 (GB/T 32905), the 国密 hash the audit chain
 /// uses too: what signs the box ids the server issues.
-pub fn hmac_sm3(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sm3(key: &[u8], message: &[u8]) -> [u8; 32] {
     use sm3::Digest;
     const BLOCK: usize = 64;
     let mut k = [0u8; BLOCK];

@@ -36,7 +36,7 @@ impl Key {
         NAMED.iter().map(|(k, _)| *k).chain((0..=9).map(Key::Digit))
     }
 
-    pub fn from_name(name: &str) -> Option<Key> {
+    pub(crate) fn from_name(name: &str) -> Option<Key> {
         match name.as_bytes() {
             [d @ b'0'..=b'9'] => Some(Key::Digit(d - b'0')),
             _ => NAMED.iter().find(|(_, n)| *n == name).map(|(k, _)| *k),
@@ -45,7 +45,7 @@ impl Key {
 
     /// Where the key's name sorts among the names (digits, then the others
     /// alphabetically): the order graph.json lists a state's keys in.
-    pub fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         match self {
             Key::Digit(d) => d,
             named => 10 + NAMED.iter().position(|(k, _)| *k == named).unwrap_or(0) as u8,

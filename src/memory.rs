@@ -51,7 +51,7 @@ pub fn tune_allocator() {
 /// in per-thread arenas; after a render on every core that is tens of MB the
 /// server would otherwise hold while serving.
 #[allow(unsafe_code)] // A libc function with no preconditions; see below.
-pub fn give_back() {
+pub(crate) fn give_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it touches no live allocation.
     unsafe {

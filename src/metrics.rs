@@ -134,11 +134,11 @@ impl Metrics {
         }
     }
 
-    pub fn connection_opened(&self) {
+    pub(crate) fn connection_opened(&self) {
         self.open.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn connection_closed(&self) {
+    pub(crate) fn connection_closed(&self) {
         self.open.fetch_sub(1, Ordering::Relaxed);
     }
 
@@ -176,14 +176,14 @@ impl Metrics {
     }
 
     /// Views counted since the last call, for the store.
-    pub fn take_views(&self) -> (HashMap<ViewKey, u64>, HashSet<(NaiveDate, String)>) {
+    pub(crate) fn take_views(&self) -> (HashMap<ViewKey, u64>, HashSet<(NaiveDate, String)>) {
         let mut pending = self.pending.locked();
         let taken = std::mem::take(&mut *pending);
         (taken.views.into_iter().collect(), taken.boxes.into_iter().map(|(day, id)| (day, hex::encode(id))).collect())
     }
 
     /// Puts views back when the store could not take them (a full disk).
-    pub fn restore_views(&self, views: HashMap<ViewKey, u64>, boxes: HashSet<(NaiveDate, String)>) {
+    pub(crate) fn restore_views(&self, views: HashMap<ViewKey, u64>, boxes: HashSet<(NaiveDate, String)>) {
         let mut pending = self.pending.locked();
         for (k, n) in views {
             *pending.views.entry(k).or_default() += n;
@@ -192,7 +192,7 @@ impl Metrics {
     }
 
     /// Counts an answer taken (`kind` one of [`ANSWER_KINDS`]).
-    pub fn answer_taken(&self, kind: &str) {
+    pub(crate) fn answer_taken(&self, kind: &str) {
         if let Some(i) = ANSWER_KINDS.iter().position(|k| *k == kind) {
             self.answers[i].fetch_add(1, Ordering::Relaxed);
         }

@@ -42,7 +42,7 @@ pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// A failed accept (out of file descriptors and the like) is logged and
 /// retried after a short pause: the server keeps serving. Shared by the box
 /// and the operators' ports.
-pub async fn accept<F: Future<Output = ()>>(
+pub(crate) async fn accept<F: Future<Output = ()>>(
     listener: &TcpListener,
     shutdown: &mut std::pin::Pin<&mut F>,
     port: &str,
@@ -76,7 +76,7 @@ pub fn text(status: StatusCode, body: &str) -> Resp {
 }
 
 /// A redirect (`302 Found` for boxes, `303 See Other` after a form).
-pub fn redirect(status: StatusCode, location: &str) -> Resp {
+pub(crate) fn redirect(status: StatusCode, location: &str) -> Resp {
     let mut r = bytes(status, "text/plain; charset=utf-8", Bytes::new(), "no-cache");
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(LOCATION, v);
@@ -110,7 +110,7 @@ impl Edges {
     }
 
     /// Whether `ip` is a proxy whose forwarding headers are believed.
-    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+    pub(crate) fn trusts(&self, ip: std::net::IpAddr) -> bool {
         let ip = canonical(ip);
         ip.is_loopback() || self.nets.iter().any(|&(net, bits)| in_net(ip, canonical(net), bits))
     }

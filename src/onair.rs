@@ -72,7 +72,7 @@ impl OnAir {
 
     /// The nearest screen on air among `id`'s ancestors (as they were when
     /// they were last on air), or `None` when none is known.
-    pub fn living_ancestor(&self, profile: &str, id: &str) -> Option<String> {
+    pub(crate) fn living_ancestor(&self, profile: &str, id: &str) -> Option<String> {
         let current = self.current()?;
         let screens = &current.profiles.get(profile)?.screens;
         let ancestry = self.ancestry.locked();

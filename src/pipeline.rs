@@ -141,7 +141,7 @@ impl Renderer {
     }
 
     /// Reports rasterising progress to `progress` (a progress bar).
-    pub fn with_progress(mut self, progress: Progress) -> Renderer {
+    pub(crate) fn with_progress(mut self, progress: Progress) -> Renderer {
         self.progress = Some(progress);
         self
     }
@@ -230,7 +230,7 @@ impl Renderer {
 
     /// Loads and renders the channel as it is in `root` (a candidate for
     /// review), with no last good versions and whatever its site.toml says.
-    pub fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
+    pub(crate) fn render_root(&self, root: &Path, trigger: impl Into<Trigger>) -> (Option<Generation>, Report) {
         self.tidy();
         let started = Instant::now();
         let (site, problems) = content::load(root);
@@ -280,7 +280,7 @@ impl Renderer {
 
     /// Held by the driver for a whole render and its going on air: one at a
     /// time, so they go on air in the order they started.
-    pub fn one_at_a_time(&self) -> std::sync::MutexGuard<'_, ()> {
+    pub(crate) fn one_at_a_time(&self) -> std::sync::MutexGuard<'_, ()> {
         self.serial.locked()
     }
 
@@ -354,7 +354,7 @@ impl Renderer {
     /// Lets go of what the last render left and turns the layout memo to
     /// what it used. Done once its generation is on air, not on the way
     /// there; at the latest when the next render starts.
-    pub fn tidy(&self) {
+    pub(crate) fn tidy(&self) {
         let Some((drawn, trusted)) = self.untidy.locked().take() else { return };
         // The render's screens go first: what the memo keeps is copied after.
         drop(drawn);

@@ -49,7 +49,7 @@ impl Problem {
         }
     }
 
-    pub fn at_line(mut self, line: u32) -> Self {
+    pub(crate) fn at_line(mut self, line: u32) -> Self {
         self.line = Some(line);
         self
     }
@@ -62,7 +62,7 @@ impl Problem {
     }
 
     /// The reason as staff read it, with the last-good note when it applies.
-    pub fn zh_full(&self) -> String {
+    pub(crate) fn zh_full(&self) -> String {
         if self.last_good {
             format!("{}；电视上仍播出此文件上一次的正确内容", self.zh)
         } else {
@@ -71,7 +71,7 @@ impl Problem {
     }
 
     /// The reason in English, with the last-good note when it applies.
-    pub fn en_full(&self) -> String {
+    pub(crate) fn en_full(&self) -> String {
         if self.last_good {
             format!("{}; its last good version stays on air", self.en)
         } else {
@@ -81,7 +81,7 @@ impl Problem {
 }
 
 /// A relative path as problems show it: `/` separators on every system.
-pub fn slash_path(path: &Path) -> String {
+pub(crate) fn slash_path(path: &Path) -> String {
     path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
@@ -101,14 +101,14 @@ impl fmt::Display for Problem {
 }
 
 /// 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> u32 {
+pub(crate) fn line_of(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
 }
 
 /// Turns a TOML parse error into a problem at the right line of `path`,
 /// `line_offset` lines below the start of the file.
-pub fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
+pub(crate) fn toml_problem(path: &str, text: &str, err: &toml::de::Error, line_offset: u32) -> Problem {
     let message = err.message().trim().to_string();
     let problem = Problem::new(path, format!("TOML 格式错误：{message}"), format!("invalid TOML: {message}"));
     let problem = if message.contains("date") || message.contains("time") {

@@ -117,7 +117,7 @@ pub struct Report {
 
 impl Report {
     /// The report as the admin API and the live log show it.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "finished": self.finished.to_rfc3339(),
             "trigger": self.trigger,
@@ -164,7 +164,7 @@ impl Histogram {
         Histogram { bounds: bounds.to_vec(), counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
     }
 
-    pub fn observe(&mut self, value: f64) {
+    pub(crate) fn observe(&mut self, value: f64) {
         for (bound, count) in self.bounds.iter().zip(&mut self.counts) {
             if value <= *bound {
                 *count += 1;
@@ -216,12 +216,12 @@ impl RenderLog {
     }
 
     /// Every render from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Report>> {
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Report>> {
         self.events.subscribe()
     }
 
     /// Render durations so far.
-    pub fn durations(&self) -> Histogram {
+    pub(crate) fn durations(&self) -> Histogram {
         self.durations.locked().clone()
     }
 
@@ -231,7 +231,7 @@ impl RenderLog {
     }
 
     /// The last `n` renders, oldest first, without copying the rest.
-    pub fn recent(&self, n: usize) -> Vec<Report> {
+    pub(crate) fn recent(&self, n: usize) -> Vec<Report> {
         let history = self.history.locked();
         history.iter().skip(history.len().saturating_sub(n)).cloned().collect()
     }

@@ -105,7 +105,7 @@ pub fn version_id(path: &str, hash: &str) -> String {
 }
 
 /// Whether site.toml at `root` asks for review.
-pub fn asks_review(root: &Path) -> bool {
+pub(crate) fn asks_review(root: &Path) -> bool {
     #[derive(serde::Deserialize)]
     struct Site {
         review: Option<Review>,
@@ -319,7 +319,7 @@ impl Desk {
 
     /// A folder holding the air tree with one waiting version put in: what
     /// the channel will be once that version is approved.
-    pub fn candidate(&self, channels: &Path, v: &Version) -> Result<PathBuf> {
+    pub(crate) fn candidate(&self, channels: &Path, v: &Version) -> Result<PathBuf> {
         let dir = self.air.with_file_name("candidates").join(&v.version);
         let _ = std::fs::remove_dir_all(&dir);
         for (rel, path) in files(&self.air) {

@@ -87,7 +87,7 @@ impl<'a> Route<'a> {
     }
 
     /// The route of a raw path, without allocating: this runs on every request.
-    pub fn of_path(path: &'a str) -> Route<'a> {
+    pub(crate) fn of_path(path: &'a str) -> Route<'a> {
         let mut parts = [""; 6];
         let mut n = 0;
         for seg in path.split('/').filter(|s| !s.is_empty()) {

@@ -18,7 +18,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 /// full disk), reporting the failure as a fault meanwhile. `saved` is the id
 /// already on disk (the restored one). Returns when `events` closes or
 /// `stop` completes (a save under way finishes first).
-pub async fn keep_on_disk(
+pub(crate) async fn keep_on_disk(
     on_air: Arc<OnAir>,
     health: Arc<Health>,
     dir: PathBuf,

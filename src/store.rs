@@ -261,7 +261,7 @@ impl std::error::Error for Newer {}
 
 /// The schema version of `dir`'s store, read without changing anything;
 /// `None` when there is no store yet. A newer one is the [`Newer`] error.
-pub fn schema_of(dir: &Path) -> Result<Option<usize>> {
+pub(crate) fn schema_of(dir: &Path) -> Result<Option<usize>> {
     let path = dir.join(FILE);
     if !path.exists() {
         return Ok(None);
@@ -319,7 +319,7 @@ impl Store {
     }
 
     /// Sends each audit row to the system log at `socket` too (`None`: not).
-    pub fn with_syslog(mut self, socket: Option<std::path::PathBuf>) -> Store {
+    pub(crate) fn with_syslog(mut self, socket: Option<std::path::PathBuf>) -> Store {
         self.syslog = socket;
         self
     }
@@ -344,7 +344,8 @@ impl Store {
     }
 
     /// The schema version of the open file.
-    pub fn schema_version(&self) -> Result<usize> {
+    #[cfg(test)]
+    fn schema_version(&self) -> Result<usize> {
         Ok(self.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?.max(0) as usize)
     }
 
@@ -353,13 +354,13 @@ impl Store {
         Ok(self.conn().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", [key, value])?;
         Ok(())
     }
 
     /// The install's secret salt for box hashes, made on first use.
-    pub fn salt(&self) -> Result<String> {
+    pub(crate) fn salt(&self) -> Result<String> {
         let conn = self.conn();
         let found: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| r.get(0)).optional()?;
@@ -375,7 +376,7 @@ impl Store {
     /// ones open with this run's time, ones no longer reported are resolved.
     /// A run that was not published (a broken site.toml) still records its
     /// problems: they are what the operator must fix.
-    pub fn record_render(&self, report: &Report) -> Result<i64> {
+    pub(crate) fn record_render(&self, report: &Report) -> Result<i64> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = report.finished.to_rfc3339();
@@ -466,7 +467,7 @@ impl Store {
     }
 
     /// Open problems, oldest first.
-    pub fn open_problems(&self) -> Result<Vec<ProblemRow>> {
+    pub(crate) fn open_problems(&self) -> Result<Vec<ProblemRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT path, line, zh, en, hint_zh, hint_en, last_good, since, resolved
@@ -524,11 +525,6 @@ impl Store {
             .collect::<Result<BTreeMap<_, _>, _>>()?;
         Ok(Stats { rows, boxes })
     }
-
-    /// All views ever counted.
-    pub fn total_views(&self) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT COALESCE(SUM(count), 0) FROM views", [], |r| r.get(0))?)
-    }
 }
 
 /// A `renders` row as both queries select it: id, finished, trigger,
@@ -564,7 +560,7 @@ fn fingerprint(p: &Problem) -> String {
 /// install's salt and the day, so no raw address is kept and days cannot be
 /// linked. 12 bytes, made without allocating (the server counts one on every
 /// view); the store keeps them as [`hex`].
-pub fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12] {
+pub(crate) fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12] {
     use std::io::Write;
     let mut hasher = blake3::Hasher::new();
     // The same bytes as "{salt}\0{day}\0{address}\0{agent}" (the hashes
@@ -577,12 +573,12 @@ pub fn box_id(salt: &str, day: NaiveDate, address: &str, agent: &str) -> [u8; 12
 
 /// [`box_id`] as the store keeps it.
 #[cfg(test)]
-pub fn box_hash(salt: &str, day: NaiveDate, address: &str, agent: &str) -> String {
+pub(crate) fn box_hash(salt: &str, day: NaiveDate, address: &str, agent: &str) -> String {
     hex::encode(box_id(salt, day, address, agent))
 }
 
 /// `now` as the store keys it: the channel's local day and hour.
-pub fn local_hour(now: DateTime<Utc>, offset_minutes: i32) -> (NaiveDate, u32) {
+pub(crate) fn local_hour(now: DateTime<Utc>, offset_minutes: i32) -> (NaiveDate, u32) {
     use chrono::Timelike;
     let local = now + chrono::Duration::minutes(offset_minutes.into());
     (local.date_naive(), local.hour())

@@ -41,7 +41,7 @@ pub enum Change {
 
 /// Folds a notify event kind into a change, or `None` for events that change
 /// nothing a render reads (reads, opens, permission and ownership changes).
-pub fn normalise(kind: &EventKind) -> Option<Change> {
+pub(crate) fn normalise(kind: &EventKind) -> Option<Change> {
     match kind {
         EventKind::Create(_) => Some(Change::Created),
         EventKind::Remove(_) => Some(Change::Removed),
@@ -58,7 +58,7 @@ pub fn normalise(kind: &EventKind) -> Option<Change> {
 }
 
 /// Whether a changed path matters: temp, hidden and partial files do not.
-pub fn relevant(root: &Path, path: &Path) -> bool {
+pub(crate) fn relevant(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
     !rel.components().any(|c| is_ignored(&c.as_os_str().to_string_lossy()))
 }
@@ -118,7 +118,7 @@ fn choose(options: &Options, site: Option<(WatchMode, Option<Duration>)>, root: 
 
 /// The file system type of the mount holding `path`, when it is one that
 /// delivers no change events for writes made by other machines.
-pub fn network_fs(path: &Path) -> Option<String> {
+pub(crate) fn network_fs(path: &Path) -> Option<String> {
     let path = path.canonicalize().ok()?;
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     // Fields: id parent major:minor root mount-point options ... - fstype source.

@@ -222,7 +222,7 @@ fn matches<'a>(pattern: &str, parts: &[&'a str]) -> Option<Vec<&'a str>> {
 
 /// Whether `role` may `GET` `path`: what the menus show, and where a login
 /// may lead.
-pub fn may_get(role: Role, path: &str) -> bool {
+pub(crate) fn may_get(role: Role, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or("");
     matches!(find("GET", path), Found::Route(rule, _) if rule.who.admits(Kind::Session(role)))
 }

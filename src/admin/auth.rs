@@ -103,7 +103,7 @@ impl Gate {
     }
 
     /// Who sent `headers` from `address`.
-    pub fn identify(&self, store: Option<&Store>, headers: &HeaderMap, address: IpAddr) -> Identity {
+    pub(crate) fn identify(&self, store: Option<&Store>, headers: &HeaderMap, address: IpAddr) -> Identity {
         let now = self.clock.now();
         let bearer = headers
             .get(hyper::header::AUTHORIZATION)
@@ -188,7 +188,7 @@ impl Gate {
     }
 
     /// How long `address` must still wait before it may try again.
-    pub fn braked(&self, address: IpAddr) -> Option<Duration> {
+    pub(crate) fn braked(&self, address: IpAddr) -> Option<Duration> {
         let now = self.clock.now();
         let strikes = self.strikes.locked();
         let s = strikes.get(&address).filter(|s| now - s.first < accounts::FAILURE_WINDOW)?;
@@ -199,7 +199,7 @@ impl Gate {
     }
 
     /// Counts a failure against `address`.
-    pub fn strike(&self, address: IpAddr) {
+    pub(crate) fn strike(&self, address: IpAddr) {
         let now = self.clock.now();
         let mut strikes = self.strikes.locked();
         if strikes.len() > 10_000 {
@@ -267,7 +267,7 @@ fn landing(role: Role, next: &str) -> String {
 const LOGIN_COOKIE: &str = "infotv_login";
 
 /// The login form with a fresh CSRF token, in its field and its cookie.
-pub fn login_form(status: StatusCode, name: &str, next: &str, notice: Option<&str>) -> Resp {
+pub(crate) fn login_form(status: StatusCode, name: &str, next: &str, notice: Option<&str>) -> Resp {
     let csrf = random_hex(16);
     let mut r = html(status, pages::login(name, next, notice, &csrf));
     let set = format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
@@ -399,7 +399,7 @@ pub fn logout(admin: &Admin, who: &Caller) -> Resp {
 
 /// `POST /password`: the current password, the new one twice. Every
 /// session of the account ends; this browser gets a new one.
-pub async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller) -> Resp {
+pub(crate) async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller) -> Resp {
     let form = match form(req).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -452,7 +452,7 @@ pub async fn change_password(admin: &Arc<Admin>, req: Request<Incoming>, who: &C
 
 /// `POST /token`: a new API token for the caller's own account, shown once;
 /// the one before it stops working. Nobody mints a token for someone else.
-pub fn own_token(admin: &Admin, who: &Caller) -> Resp {
+pub(crate) fn own_token(admin: &Admin, who: &Caller) -> Resp {
     let Some(store) = &admin.store else { return html(StatusCode::SERVICE_UNAVAILABLE, String::new()) };
     let token = accounts::new_token();
     match store.set_token(&who.account, &accounts::token_hash(&token), admin.gate.clock.now()) {
@@ -471,7 +471,7 @@ pub fn own_token(admin: &Admin, who: &Caller) -> Resp {
 }
 
 /// Without credentials: people are sent to the login form, programs get 401.
-pub fn unauthorised(wants_page: bool, path: &str, expired: bool) -> Resp {
+pub(crate) fn unauthorised(wants_page: bool, path: &str, expired: bool) -> Resp {
     if wants_page {
         let mut to = format!("/login?next={}", super::encode(path));
         if expired {

@@ -12,7 +12,7 @@ pub const NOTHING: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 
 
 /// `page` with its inline script and style nonced, and the policy that
 /// allows exactly those.
-pub fn nonced(page: &str) -> (String, String) {
+pub(crate) fn nonced(page: &str) -> (String, String) {
     let nonce = crate::ids::random_hex(16);
     let mut out = String::with_capacity(page.len() + 256);
     let mut rules = String::new();

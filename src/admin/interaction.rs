@@ -131,7 +131,7 @@ fn share(n: u64, total: u64) -> u64 {
     (n * 100 + total / 2).checked_div(total).unwrap_or(0)
 }
 
-pub async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
+pub(crate) async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
     let (polls, ratings) = match gather(admin, Read::Both).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -187,7 +187,7 @@ pub async fn polls_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
 }
 
 /// `/api/v1/polls`: DESIGN.md's list of polls with their counts.
-pub async fn polls_api(admin: &Arc<Admin>) -> Resp {
+pub(crate) async fn polls_api(admin: &Arc<Admin>) -> Resp {
     match gather(admin, Read::Polls).await {
         Ok((polls, _)) => json(serde_json::json!(polls)),
         Err(r) => r,
@@ -196,7 +196,7 @@ pub async fn polls_api(admin: &Arc<Admin>) -> Resp {
 
 /// `/api/v1/ratings`: each rated sub-item's levels (1 非常不满意 … 5 非常满意)
 /// and average.
-pub async fn ratings_api(admin: &Arc<Admin>) -> Resp {
+pub(crate) async fn ratings_api(admin: &Arc<Admin>) -> Resp {
     match gather(admin, Read::Ratings).await {
         Ok((_, ratings)) => {
             let out: Vec<_> = ratings
@@ -231,7 +231,7 @@ fn csv_file(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Resp {
     r
 }
 
-pub async fn polls_csv(admin: &Arc<Admin>, who: &Caller) -> Resp {
+pub(crate) async fn polls_csv(admin: &Arc<Admin>, who: &Caller) -> Resp {
     let (polls, ratings) = match gather(admin, Read::Both).await {
         Ok(v) => v,
         Err(r) => return r,
@@ -327,7 +327,7 @@ fn state_zh(state: &str) -> &str {
     }
 }
 
-pub async fn requests_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
+pub(crate) async fn requests_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
     let rows = match requests_for(admin, who).await {
         Ok(r) => r,
         Err(r) => return r,
@@ -370,7 +370,7 @@ pub async fn requests_page(admin: &Arc<Admin>, who: &Caller) -> Resp {
     page_html(StatusCode::OK, pages::page(admin, who, "群众诉求", "/requests", body))
 }
 
-pub async fn requests_api(admin: &Arc<Admin>, who: &Caller) -> Resp {
+pub(crate) async fn requests_api(admin: &Arc<Admin>, who: &Caller) -> Resp {
     match requests_for(admin, who).await {
         Ok(rows) => {
             if who.role == Role::Operator {
@@ -396,7 +396,7 @@ pub async fn requests_api(admin: &Arc<Admin>, who: &Caller) -> Resp {
     }
 }
 
-pub async fn requests_csv(admin: &Arc<Admin>, who: &Caller) -> Resp {
+pub(crate) async fn requests_csv(admin: &Arc<Admin>, who: &Caller) -> Resp {
     let rows = match requests_for(admin, who).await {
         Ok(r) => r,
         Err(r) => return r,

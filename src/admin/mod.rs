@@ -144,7 +144,7 @@ impl Admin {
     }
 
     /// Appends what `who` did to `target`.
-    pub fn record_by(&self, who: &Caller, action: Action, target: &str, result: &str) {
+    pub(crate) fn record_by(&self, who: &Caller, action: Action, target: &str, result: &str) {
         self.record(&Event {
             account: &who.account,
             role: who.role.name(),
@@ -186,7 +186,7 @@ pub const FIRST_PASSWORD: &str = "admin-password";
 
 /// Makes the first `admin` when there is no account: its password is
 /// saved 0600 in `data/admin-password` and returned, to be printed once.
-pub fn first_admin(store: &Store, data: &std::path::Path, now: chrono::DateTime<Utc>) -> Result<Option<String>> {
+pub(crate) fn first_admin(store: &Store, data: &std::path::Path, now: chrono::DateTime<Utc>) -> Result<Option<String>> {
     let Some(password) = store.first_admin(now)? else { return Ok(None) };
     let path = data.join(FIRST_PASSWORD);
     write_private(&path, &format!("{password}\n"))?;
@@ -207,7 +207,7 @@ pub fn first_admin(store: &Store, data: &std::path::Path, now: chrono::DateTime<
 /// The read-only scraper token: the one given, else the one an older
 /// infotv saved as `data/admin-token` (so scrapers keep working after an
 /// upgrade). None is made any more: people have accounts.
-pub fn legacy_token(given: Option<String>, data: &std::path::Path) -> Option<String> {
+pub(crate) fn legacy_token(given: Option<String>, data: &std::path::Path) -> Option<String> {
     let given = given.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     given.or_else(|| {
         let saved = std::fs::read_to_string(data.join("admin-token")).ok()?;
@@ -225,7 +225,7 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
 /// Writes every render `events` carries to the store, with its problems,
 /// until `stop` completes; then those already told. Subscribe before the
 /// first render so that one is kept too.
-pub async fn keep_records(
+pub(crate) async fn keep_records(
     admin: Arc<Admin>,
     mut events: tokio::sync::broadcast::Receiver<Arc<Report>>,
     stop: impl Future<Output = ()>,
@@ -273,7 +273,7 @@ pub async fn keep_records(
 }
 
 /// Writes counted views to the store every `every` until `stop` completes.
-pub async fn flush_views(admin: Arc<Admin>, every: Duration, stop: impl Future<Output = ()>) {
+pub(crate) async fn flush_views(admin: Arc<Admin>, every: Duration, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
         tokio::select! {

@@ -120,7 +120,7 @@ pub fn login(name: &str, next: &str, error: Option<&str>, csrf: &str) -> String 
     page.into_string()
 }
 
-pub fn not_found(admin: &Admin, who: &Caller) -> String {
+pub(crate) fn not_found(admin: &Admin, who: &Caller) -> String {
     let home = access::home(who.role);
     page(admin, who, "找不到", "", html! { h1 { "找不到这个页面" } p { a href=(home) { "回到首页" } } })
 }
@@ -141,7 +141,7 @@ pub fn password(admin: &Admin, who: &Caller, error: Option<&str>) -> String {
 }
 
 /// The password page, with an API token just minted shown once.
-pub fn password_with(admin: &Admin, who: &Caller, error: Option<&str>, token: Option<&str>) -> String {
+pub(crate) fn password_with(admin: &Admin, who: &Caller, error: Option<&str>, token: Option<&str>) -> String {
     let days = admin.gate.options.token_days;
     let body = html! {
         h1 { "修改口令" }
@@ -217,7 +217,7 @@ fn uptime(secs: u64) -> String {
 }
 
 /// Open problems: from the store, else from the last render.
-pub fn open_problems(admin: &Admin) -> Vec<ProblemRow> {
+pub(crate) fn open_problems(admin: &Admin) -> Vec<ProblemRow> {
     if let Some(store) = &admin.store {
         if let Ok(rows) = store.open_problems() {
             return rows;
@@ -260,7 +260,7 @@ fn stale(admin: &Admin) -> Vec<Stale> {
         .collect()
 }
 
-pub fn status_json(admin: &Admin) -> Value {
+pub(crate) fn status_json(admin: &Admin) -> Value {
     let g = admin.station.on_air.current();
     let last = admin.station.log.last();
     let health = &admin.station.health;
@@ -492,7 +492,7 @@ pub fn renders(admin: &Admin, who: &Caller) -> String {
     page(admin, who, "渲染记录", "/renders", body)
 }
 
-pub fn render_run(admin: &Admin, who: &Caller, run: &RenderRow) -> String {
+pub(crate) fn render_run(admin: &Admin, who: &Caller, run: &RenderRow) -> String {
     let rows: Vec<ProblemRow> = run
         .problems
         .iter()

@@ -90,7 +90,7 @@ pub fn page(admin: &Admin, who: &Caller, notice: Option<Notice>) -> String {
 }
 
 /// One of the account forms.
-pub async fn act(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, target: &str, who: &Caller) -> Resp {
+pub(crate) async fn act(admin: &Arc<Admin>, req: Request<Incoming>, page: Page, target: &str, who: &Caller) -> Resp {
     let form = match form(req).await {
         Ok(f) => f,
         Err(r) => return r,

@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// A server configuration from `cert` (PEM, the chain, leaf first) and
 /// `key` (PEM: PKCS#8, PKCS#1 or SEC1). TLS 1.2 and 1.3, HTTP/1.1.
-pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
+pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .with_context(|| format!("cannot read the certificate {} (--admin-tls-cert)", cert.display()))?
         .collect::<Result<_, _>>()

@@ -46,7 +46,7 @@ impl Composer {
 
     /// Follows the theme's text scale, which sizes the strip as it does the
     /// screens' footers.
-    pub fn set_scale(&mut self, scale: f32) {
+    pub(crate) fn set_scale(&mut self, scale: f32) {
         if scale != self.scale {
             self.geo = Geometry::new(&self.profile, scale);
             self.scale = scale;
@@ -108,7 +108,7 @@ impl Composer {
 
     /// The alert on its own page: the header of the screen playing, and the
     /// notice in the body, as large as body text.
-    pub fn alert_page(
+    pub(crate) fn alert_page(
         &mut self,
         generation: &Generation,
         plan: &Plan,

@@ -72,7 +72,7 @@ pub enum Kind {
 }
 
 /// The outputs a plan asks for.
-pub fn specs(plan: &Plan, title: &str) -> Vec<Spec> {
+pub(crate) fn specs(plan: &Plan, title: &str) -> Vec<Spec> {
     let (music, music_stamp) = match &plan.music {
         Some((path, stamp)) => (Some(path.clone()), stamp.clone()),
         None => (None, String::new()),

@@ -116,7 +116,7 @@ const MAX_MUSIC: u64 = 200 << 20;
 /// Copies the channel's music file `path` (read only from inside the
 /// channel it is in) to `data/loop-music/`, named by its content, and
 /// returns the copy: what ffmpeg reads.
-pub fn stage_music(path: &Path, data: &Path) -> Result<PathBuf, String> {
+pub(crate) fn stage_music(path: &Path, data: &Path) -> Result<PathBuf, String> {
     let (Some(channel), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(format!("{} 不是音乐文件", path.display()));
     };

@@ -28,7 +28,7 @@ pub struct SheetExtras {
 
 impl Extras {
     /// The number format of a cell of `sheet`, `None` for General.
-    pub fn format_of(&self, sheet: &SheetExtras, row: u32, col: u32) -> Option<&str> {
+    pub(crate) fn format_of(&self, sheet: &SheetExtras, row: u32, col: u32) -> Option<&str> {
         let xf = *sheet.xf.get(&(row, col))?;
         self.formats.get(xf as usize)?.as_deref()
     }

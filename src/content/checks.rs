@@ -271,7 +271,7 @@ pub enum Needle {
 
 impl Needle {
     /// The 1-based line of `raw` where this is.
-    pub fn line_in(&self, raw: &str) -> Option<u32> {
+    pub(crate) fn line_in(&self, raw: &str) -> Option<u32> {
         let at = raw.lines().position(|l| match self {
             Needle::Word(w) => l.contains(w.as_str()),
             Needle::Digits(d) => digits(l).contains(d.as_str()),

@@ -9,7 +9,7 @@ pub const MAX_QR_ADDRESS: usize = 200;
 
 /// An address for phones to open (`qr = …` in item.toml or front matter):
 /// http or https, printable ASCII, short enough for a code on SD.
-pub fn qr_address(text: &str) -> Option<String> {
+pub(crate) fn qr_address(text: &str) -> Option<String> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     let scheme = lower.starts_with("https://") || lower.starts_with("http://");
@@ -18,7 +18,7 @@ pub fn qr_address(text: &str) -> Option<String> {
 }
 
 /// Accepts TOML dates and datetimes and the strings staff type for them.
-pub fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn to_datetime(value: &toml::Value, zone: FixedOffset) -> Option<DateTime<FixedOffset>> {
     let s = match value {
         toml::Value::Datetime(dt) => dt.to_string(),
         toml::Value::String(s) => s.trim().to_string(),

@@ -236,7 +236,7 @@ fn is_root_file(name: &str, config: &SiteConfig) -> bool {
 
 /// `loop.mp3` (or .m4a, .aac, .ogg, .wav, .flac) at the top of the channel:
 /// the broadcast loop's music.
-pub fn music_name(name: &str) -> bool {
+pub(crate) fn music_name(name: &str) -> bool {
     name.strip_prefix("loop.")
         .is_some_and(|ext| ["mp3", "m4a", "aac", "ogg", "wav", "flac"].contains(&ext.to_ascii_lowercase().as_str()))
 }

@@ -191,7 +191,7 @@ impl Doc {
     }
 
     /// Whether the article is on air at `now` (publish and expiry times).
-    pub fn is_live(&self, now: DateTime<FixedOffset>) -> bool {
+    pub(crate) fn is_live(&self, now: DateTime<FixedOffset>) -> bool {
         self.publish.is_none_or(|p| p <= now) && self.expires.is_none_or(|e| e > now)
     }
 }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 /// `01-要闻速递` → `(Some(1), "要闻速递")`; a name without a numeric prefix
 /// keeps its whole text as the title.
-pub fn split_order(name: &str) -> (Option<u32>, &str) {
+pub(crate) fn split_order(name: &str) -> (Option<u32>, &str) {
     let digits = name.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || digits > 4 {
         return (None, name);
@@ -22,7 +22,7 @@ pub fn split_order(name: &str) -> (Option<u32>, &str) {
 }
 
 /// `2026-11-20-标题` or `20261120-标题` → the publish date and the title.
-pub fn split_date(stem: &str) -> (Option<NaiveDate>, &str) {
+pub(crate) fn split_date(stem: &str) -> (Option<NaiveDate>, &str) {
     for (len, format) in [(10, "%Y-%m-%d"), (8, "%Y%m%d")] {
         if stem.len() > len && stem.is_char_boundary(len) {
             if let Ok(date) = NaiveDate::parse_from_str(&stem[..len], format) {
@@ -38,7 +38,7 @@ pub fn split_date(stem: &str) -> (Option<NaiveDate>, &str) {
 
 /// Files nobody meant to publish: hidden files, Office lock and temp files,
 /// editor swap files, partial downloads and uploads, OS thumbnails.
-pub fn is_ignored(name: &str) -> bool {
+pub(crate) fn is_ignored(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     name.starts_with('.')
         || name.starts_with("~$")

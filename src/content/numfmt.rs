@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 
 /// The code of a built-in format id (ECMA-376 18.8.30), as a Chinese
 /// (zh-CN) Excel shows it; `None` for General and ids it does not define.
-pub fn builtin(id: u32) -> Option<&'static str> {
+pub(crate) fn builtin(id: u32) -> Option<&'static str> {
     Some(match id {
         1 => "0",
         2 => "0.00",
@@ -69,7 +69,7 @@ pub fn format(value: f64, code: Option<&str>, date1904: bool) -> String {
 }
 
 /// Excel's General: integers whole, others to about ten significant digits.
-pub fn general(value: f64) -> String {
+pub(crate) fn general(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
         return format!("{}", value as i64);
     }
@@ -344,11 +344,6 @@ fn weekday(d: NaiveDate, short: bool) -> String {
     }
 }
 
-/// Whether format `code` shows a date or time (a number in it is a serial date).
-pub fn is_date(code: &str) -> bool {
-    split_sections(code).first().is_some_and(|s| tokens(s).iter().any(|t| matches!(t, Tok::Date(_))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,7 +390,6 @@ mod tests {
         for (v, code, want) in cases {
             assert_eq!(format(v, Some(code), false), want, "{v} in {code}");
         }
-        assert!(is_date("yyyy/m/d") && is_date(builtin(14).unwrap()) && !is_date("#,##0.00") && !is_date("0%"));
         assert_eq!(format(46346.0, builtin(57), false), "2026年11月20日");
     }
 }

@@ -35,7 +35,7 @@ pub fn required(zip: &mut Zip, name: &str) -> Result<Vec<u8>, String> {
 }
 
 /// An attribute by its local name, unescaped.
-pub fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
+pub(crate) fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == local)
@@ -45,7 +45,7 @@ pub fn attr(e: &BytesStart, local: &[u8]) -> Option<String> {
 /// The characters an event adds to an element's text: text itself, or an
 /// entity or character reference resolved (quick-xml reports `&amp;` and
 /// `&#20013;` as events of their own between the pieces of text).
-pub fn text_piece<'a>(event: &Event<'a>) -> Option<Result<Cow<'a, str>, quick_xml::Error>> {
+pub(crate) fn text_piece<'a>(event: &Event<'a>) -> Option<Result<Cow<'a, str>, quick_xml::Error>> {
     match event {
         Event::Text(t) => Some(t.xml_content().map_err(Into::into)),
         Event::GeneralRef(r) => Some(reference(r)),

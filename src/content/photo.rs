@@ -72,7 +72,7 @@ impl ImageData {
 
     /// Whether its bytes are still where they were put: a spooled copy
     /// someone removed is read from the channel again.
-    pub fn is_held(&self) -> bool {
+    pub(crate) fn is_held(&self) -> bool {
         match &self.bytes {
             Held::Memory(_) => true,
             Held::Spooled(path) => path.is_file(),
@@ -93,7 +93,7 @@ pub fn probe(path: &str, bytes: Vec<u8>) -> Result<Arc<ImageData>, Box<Problem>>
 /// copied there as a file named by its hash (unless already there) and held
 /// only by that name. A copy that cannot be written (a full disk) leaves the
 /// picture in memory, as without a spool.
-pub fn probe_into(path: &str, bytes: Vec<u8>, spool: Option<&Path>) -> Result<Arc<ImageData>, Box<Problem>> {
+pub(crate) fn probe_into(path: &str, bytes: Vec<u8>, spool: Option<&Path>) -> Result<Arc<ImageData>, Box<Problem>> {
     let mut image = checked(path, &bytes)?;
     image.bytes = match spool.map(|dir| spool_copy(dir, &image.hash, &bytes)) {
         Some(Ok(file)) => Held::Spooled(file),
@@ -119,7 +119,7 @@ fn spool_copy(dir: &Path, hash: &str, bytes: &[u8]) -> std::io::Result<PathBuf> 
 
 /// Removes from `dir` every spooled picture whose hash `keep` does not hold,
 /// and pieces of copies a killed process left. Returns how many went.
-pub fn sweep_spool(dir: &Path, keep: &std::collections::HashSet<&str>) -> usize {
+pub(crate) fn sweep_spool(dir: &Path, keep: &std::collections::HashSet<&str>) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     let mut gone = 0;
     for entry in entries.flatten() {
@@ -191,7 +191,7 @@ fn checked(path: &str, bytes: &[u8]) -> Result<ImageData, Box<Problem>> {
 /// of a copy cut short. JPEG: an end-of-image marker after the last scan
 /// (entropy-coded data escapes 0xFF, so the pair cannot occur by chance).
 /// PNG: the IEND chunk. GIF: the trailer byte. Other formats: not checked.
-pub fn truncated(bytes: &[u8]) -> bool {
+pub(crate) fn truncated(bytes: &[u8]) -> bool {
     let find_last = |needle: &[u8]| bytes.windows(needle.len()).rposition(|w| w == needle);
     if bytes.starts_with(&[0xFF, 0xD8]) {
         let last_scan = find_last(&[0xFF, 0xDA]).unwrap_or(0);
@@ -209,6 +209,6 @@ pub fn truncated(bytes: &[u8]) -> bool {
 }
 
 /// File types read as pictures.
-pub fn is_picture(ext: &str) -> bool {
+pub(crate) fn is_picture(ext: &str) -> bool {
     matches!(ext, "jpg" | "jpeg" | "png" | "gif" | "bmp" | "webp")
 }

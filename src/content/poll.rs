@@ -38,7 +38,7 @@ pub struct Poll {
 
 impl Poll {
     /// Whether answers are taken at `now`.
-    pub fn open_at(&self, now: DateTime<FixedOffset>) -> bool {
+    pub(crate) fn open_at(&self, now: DateTime<FixedOffset>) -> bool {
         self.closes.is_none_or(|c| now < c)
     }
 }

@@ -72,7 +72,7 @@ impl Table {
 }
 
 /// Numbers as tables show them: `1,234.50`, `-3`, `12%`, `¥8.5`, `28,000元`.
-pub fn is_number(s: &str) -> bool {
+pub(crate) fn is_number(s: &str) -> bool {
     let t = s.trim_start_matches(['¥', '￥', '+', '-']).trim_end_matches(['%', '元', '万']);
     !t.is_empty()
         && t.chars().any(|c| c.is_ascii_digit())

@@ -170,7 +170,7 @@ fn styles(xml: &[u8]) -> Result<Vec<Option<String>>, String> {
 }
 
 /// The name of the cell at 0-based (`row`, `col`): (11, 3) is `D12`.
-pub fn cell_name(row: u32, col: u32) -> String {
+pub(crate) fn cell_name(row: u32, col: u32) -> String {
     let mut letters = Vec::new();
     let mut n = col + 1;
     while n > 0 {
@@ -182,7 +182,7 @@ pub fn cell_name(row: u32, col: u32) -> String {
 }
 
 /// `B12` → (11, 1).
-pub fn cell_ref(r: &str) -> Option<(u32, u32)> {
+pub(crate) fn cell_ref(r: &str) -> Option<(u32, u32)> {
     let letters = r.bytes().take_while(u8::is_ascii_alphabetic).count();
     if letters == 0 || letters > 3 {
         return None;

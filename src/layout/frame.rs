@@ -143,11 +143,11 @@ impl<'a> Frame<'a> {
     }
 
     /// This frame for the screens of sub-item `number`.
-    pub fn numbered(&self, number: Option<u16>) -> Frame<'a> {
+    pub(crate) fn numbered(&self, number: Option<u16>) -> Frame<'a> {
         Frame { number, ..*self }
     }
 
-    pub fn number_of(&self) -> Option<u16> {
+    pub(crate) fn number_of(&self) -> Option<u16> {
         self.number
     }
 
@@ -181,7 +181,7 @@ pub fn text_run(fonts: &Fonts, x: f32, y: f32, size: f32, weight: Weight, color:
 }
 
 /// `第 2/5 页` when there is more than one page.
-pub fn page_label(n: usize, m: usize, unit: &str) -> Option<String> {
+pub(crate) fn page_label(n: usize, m: usize, unit: &str) -> Option<String> {
     (m > 1).then(|| format!("第 {n}/{m} {unit}"))
 }
 
@@ -202,13 +202,13 @@ impl Frame<'_> {
     }
 
     /// A text run ending at `right`.
-    pub fn text_right(&self, right: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
+    pub(crate) fn text_right(&self, right: f32, y: f32, size: f32, weight: Weight, color: Rgb, text: &str) -> Op {
         let w = self.cx.fonts.measure(text, size, weight);
         self.text(right - w, y, size, weight, color, text)
     }
 
     /// Background, header and footer of a screen.
-    pub fn chrome(&self, crumbs: &[String], accent: Rgb, hints: &Hints, page: Option<String>) -> Vec<Op> {
+    pub(crate) fn chrome(&self, crumbs: &[String], accent: Rgb, hints: &Hints, page: Option<String>) -> Vec<Op> {
         let g = self.geo;
         let t = self.theme();
         let fonts = self.cx.fonts;
@@ -279,7 +279,7 @@ impl Frame<'_> {
     }
 
     /// The colour keys that lead somewhere: (key, swatch colour, column index, label).
-    pub fn colour_keys(&self) -> Vec<(super::Key, Rgb, usize, String)> {
+    pub(crate) fn colour_keys(&self) -> Vec<(super::Key, Rgb, usize, String)> {
         self.site
             .config
             .colour_keys
@@ -300,7 +300,7 @@ impl Frame<'_> {
     }
 
     /// The sub-item's three-digit page number at the right of the path line.
-    pub fn number_badge(&self, number: u16, accent: Rgb) -> Vec<Op> {
+    pub(crate) fn number_badge(&self, number: u16, accent: Rgb) -> Vec<Op> {
         let g = self.geo;
         let label = number.to_string();
         let pad = g.small * 0.4;
@@ -322,17 +322,17 @@ impl Frame<'_> {
 /// broadcast loop draws them in the same places.
 impl Geometry {
     /// Width of one clock digit (all digits share it, so the clock never jiggles).
-    pub fn clock_digit_w(&self, fonts: &Fonts) -> i32 {
+    pub(crate) fn clock_digit_w(&self, fonts: &Fonts) -> i32 {
         ('0'..='9').map(|c| fonts.advance(c, self.small, Weight::Bold)).fold(0.0, f32::max).ceil() as i32
     }
 
     /// Width of the clock's colon.
-    pub fn clock_colon_w(&self, fonts: &Fonts) -> i32 {
+    pub(crate) fn clock_colon_w(&self, fonts: &Fonts) -> i32 {
         fonts.advance(':', self.small, Weight::Bold).ceil() as i32
     }
 
     /// Where the shell draws `HH:MM`: right-aligned on the channel name's line.
-    pub fn clock_box(&self, fonts: &Fonts) -> Rect {
+    pub(crate) fn clock_box(&self, fonts: &Fonts) -> Rect {
         let w = 4 * self.clock_digit_w(fonts) + self.clock_colon_w(fonts);
         let h = line_box(self.small) as i32;
         let y = self.safe.y as f32 + (line_box(self.channel) - line_box(self.small)) / 2.0;
@@ -341,7 +341,7 @@ impl Geometry {
 
     /// Width of one of the date's glyphs ([`DATE_GLYPHS`]): the digits
     /// share the widest digit's, so the date never jiggles.
-    pub fn date_glyph_w(&self, fonts: &Fonts, glyph: &str) -> i32 {
+    pub(crate) fn date_glyph_w(&self, fonts: &Fonts, glyph: &str) -> i32 {
         if glyph.len() == 1 {
             ('0'..='9').map(|c| fonts.advance(c, self.small, Weight::Regular)).fold(0.0, f32::max).ceil() as i32
         } else {
@@ -350,14 +350,14 @@ impl Geometry {
     }
 
     /// The gap between the date's day and its weekday.
-    pub fn date_space_w(&self, fonts: &Fonts) -> i32 {
+    pub(crate) fn date_space_w(&self, fonts: &Fonts) -> i32 {
         fonts.advance(' ', self.small, Weight::Regular).ceil() as i32
     }
 
     /// Where the shell draws `2026年11月27日 星期五` (right-aligned in this
     /// box, in the channel's time zone): on the clock's line, before it,
     /// as wide as the widest date, so the channel's name never runs under it.
-    pub fn date_box(&self, fonts: &Fonts) -> Rect {
+    pub(crate) fn date_box(&self, fonts: &Fonts) -> Rect {
         let clock = self.clock_box(fonts);
         let w = |i: usize| self.date_glyph_w(fonts, DATE_GLYPHS[i]);
         // Eight digits, 年月日, the gap, 星期 and the widest weekday.

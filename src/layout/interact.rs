@@ -106,7 +106,7 @@ pub fn entry(doc: &Doc) -> Target {
 /// A poll's screens: its questions (`a-…`, `a-…-2`, …) while open, then its
 /// results (`v-…`) or a thank-you (`t-…`); once closed, `a-…` is its final
 /// results, or a closing notice when results are never shown.
-pub fn poll_screens(
+pub(crate) fn poll_screens(
     frame: &Frame,
     doc: &Doc,
     poll: &Poll,
@@ -338,7 +338,7 @@ fn notice(
 }
 
 /// The rating of a sub-item (`e-…`) and its thank-you (`e-…-ok`).
-pub fn rating_screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
+pub(crate) fn rating_screens(frame: &Frame, item: &Item, crumbs: &[String], back: Target, accent: Rgb) -> Vec<Screen> {
     let id = screen_id("e", &item.key);
     let thanks_id = format!("{id}-ok");
     let choices: Vec<String> = LEVELS.iter().map(|s| s.to_string()).collect();
@@ -368,7 +368,7 @@ pub fn rating_screens(frame: &Frame, item: &Item, crumbs: &[String], back: Targe
 
 /// A request desk (`q-…`): its categories, a callback-number screen per
 /// category (`q-…-p1`, …) and the reference screen (`q-…-ok`).
-pub fn request_screens(
+pub(crate) fn request_screens(
     frame: &Frame,
     item: &Item,
     categories: &[String],

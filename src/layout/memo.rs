@@ -116,7 +116,7 @@ impl Memo {
 
     /// Forgets the layouts kept: the next render lays out every document
     /// (after a render that needed a thin screen whole).
-    pub fn forget(&self) {
+    pub(crate) fn forget(&self) {
         let mut maps = self.maps.locked();
         maps.last.clear();
         maps.next.clear();

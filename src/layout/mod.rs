@@ -75,7 +75,7 @@ pub fn numbers(site: &Site, screens: &[Arc<Screen>]) -> BTreeMap<String, Target>
 /// The site's problems that no screen shows: faces of the fallback chain
 /// that cannot be used, characters no face has. Documents unchanged since a
 /// render that kept them in `memo` are not read again.
-pub fn site_problems(site: &Site, fonts: &Fonts, memo: Option<&memo::Memo>) -> Vec<Problem> {
+pub(crate) fn site_problems(site: &Site, fonts: &Fonts, memo: Option<&memo::Memo>) -> Vec<Problem> {
     let mut problems = fonts.use_chain(site.config.fonts.as_deref());
     problems.extend(coverage::coverage(site, fonts, memo));
     problems
@@ -446,7 +446,7 @@ fn cx_theme(site: &Site) -> &crate::config::Theme {
 
 /// The three-digit page number of sub-item `item` of column `column`
 /// (both 0-based), teletext style: column 7's sub-items are 701, 702, …
-pub fn page_number(column: usize, item: usize) -> Option<u16> {
+pub(crate) fn page_number(column: usize, item: usize) -> Option<u16> {
     (column < 9 && item < 99).then(|| (column as u16 + 1) * 100 + item as u16 + 1)
 }
 

@@ -142,7 +142,7 @@ pub fn overlays(frame: &Frame, site: &Site) -> Overlays {
 
 /// The size of one entry digit picture: the shell also types callback
 /// numbers and shows references with them.
-pub fn entry_glyph_size(frame: &Frame) -> (i32, i32) {
+pub(crate) fn entry_glyph_size(frame: &Frame) -> (i32, i32) {
     let size = frame.geo.tile;
     let fonts = frame.cx.fonts;
     let slot_w = ('0'..='9').map(|c| fonts.advance(c, size, Weight::Bold)).fold(0.0, f32::max).ceil() as i32 + 4;

@@ -44,7 +44,7 @@ impl Qr {
 
     /// The largest module (at least [`MIN_MODULE`]) for which the code fits
     /// in `room` pixels; `None` when even the smallest does not.
-    pub fn module_for(&self, room: i32) -> Option<i32> {
+    pub(crate) fn module_for(&self, room: i32) -> Option<i32> {
         let m = room / (self.width + 2 * QUIET);
         (m >= MIN_MODULE).then_some(m)
     }

@@ -40,7 +40,7 @@ impl Rect {
     }
 
     /// The rectangle grown by `d` above and below.
-    pub fn grow_y(&self, d: i32) -> Rect {
+    pub(crate) fn grow_y(&self, d: i32) -> Rect {
         Rect::new(self.x, self.y - d, self.w, self.h + 2 * d)
     }
 
@@ -270,9 +270,9 @@ pub struct Screen {
     /// digits are page numbers.
     pub locals: Vec<Target>,
     /// The drawing key ([`drawing_key`]), when the screen was kept by the
-    /// [`memo`]: its ops and focus states change no more.
+    /// [`memo`](super::memo): its ops and focus states change no more.
     pub drawn: Option<[u8; 32]>,
-    /// A hash of all the screen is made of, when the [`memo`] kept it:
+    /// A hash of all the screen is made of, when the [`memo`](super::memo) kept it:
     /// equal keys, equal screens.
     pub made: Option<[u8; 32]>,
     /// Kept by the memo without its drawing and keys: no ops (but text

@@ -171,7 +171,14 @@ fn make_line(chars: &[(char, Weight, f32)], avail: f32, justify: bool, size: f32
 
 /// Unjustified lines of one-weight `text`, at most `max_lines` of them: what
 /// does not fit is cut with an ellipsis on the last line.
-pub fn wrap_at_most(fonts: &Fonts, text: &str, weight: Weight, size: f32, width: f32, max_lines: usize) -> Vec<Line> {
+pub(crate) fn wrap_at_most(
+    fonts: &Fonts,
+    text: &str,
+    weight: Weight,
+    size: f32,
+    width: f32,
+    max_lines: usize,
+) -> Vec<Line> {
     let mut lines = wrap(fonts, &[(text.to_string(), weight)], size, width, 0.0, false);
     if lines.len() > max_lines {
         let keep = max_lines.max(1) - 1;
@@ -184,7 +191,7 @@ pub fn wrap_at_most(fonts: &Fonts, text: &str, weight: Weight, size: f32, width:
 }
 
 /// Shortens `text` with an ellipsis so it fits in `width`.
-pub fn ellipsize(fonts: &Fonts, text: &str, size: f32, weight: Weight, width: f32) -> String {
+pub(crate) fn ellipsize(fonts: &Fonts, text: &str, size: f32, weight: Weight, width: f32) -> String {
     if fonts.measure(text, size, weight) <= width {
         return text.to_string();
     }

@@ -43,12 +43,12 @@ pub struct SavedFile {
 
 impl SavedFile {
     /// A file that grows but whose bytes never change (a pack of blobs).
-    pub fn append_only(file: std::fs::File) -> SavedFile {
+    pub(crate) fn append_only(file: std::fs::File) -> SavedFile {
         SavedFile { file }
     }
 
     /// The descriptor to send from.
-    pub fn fd(&self) -> std::os::fd::RawFd {
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
         use std::os::fd::AsRawFd;
         self.file.as_raw_fd()
     }
@@ -262,7 +262,7 @@ impl AsRef<[u8]> for Slice {
 }
 
 impl Blobs {
-    pub fn in_memory() -> Blobs {
+    pub(crate) fn in_memory() -> Blobs {
         Blobs { place: Place::Memory(Mutex::new(HashMap::new())) }
     }
 
@@ -277,7 +277,7 @@ impl Blobs {
     /// writes it (a backup): nothing is created or appended. Every pack is
     /// held open from here on, so a blob indexed now stays readable even if
     /// the server compacts its pack away meanwhile.
-    pub fn open_read_only(dir: &Path) -> std::io::Result<Blobs> {
+    pub(crate) fn open_read_only(dir: &Path) -> std::io::Result<Blobs> {
         Blobs::open_packs(dir, false)
     }
 
@@ -441,7 +441,7 @@ impl Blobs {
     /// `keep` names and those put in the last `age` (a render under way, a
     /// preview) are copied into a new pack, and the old packs removed.
     /// Returns how many blobs went.
-    pub fn sweep(&self, keep: &HashSet<&str>, age: Duration) -> usize {
+    pub(crate) fn sweep(&self, keep: &HashSet<&str>, age: Duration) -> usize {
         let Place::Disk(p) = &self.place else { return 0 };
         match p.compact(keep, age) {
             Ok(gone) => gone,

@@ -122,7 +122,7 @@ type BucketKey = (String, usize, usize);
 
 /// Who drew the pictures: a hash of this very executable, so a memo is only
 /// trusted by the build that made it.
-pub fn this_binary() -> &'static str {
+pub(crate) fn this_binary() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
         std::env::current_exe()
@@ -224,7 +224,7 @@ pub fn save(dir: &Path, g: &Generation, memo: &mut SaveMemo) -> Result<Saved> {
 
 /// Writes `parts` to `path` whole or not at all ([`crate::atomic`]), making
 /// its folder first. Returns the file written, open for reading.
-pub fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<std::fs::File> {
+pub(crate) fn write_atomically(path: &Path, parts: &[&[u8]]) -> Result<std::fs::File> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let written = crate::atomic::write_with(path, crate::atomic::SHARED, |mut f| {
@@ -247,7 +247,7 @@ pub fn load(dir: &Path, blobs: &Arc<Blobs>) -> Result<Option<Restored>> {
 }
 
 /// Reads a generation from the bytes of an `onair.bin`, its blobs in `blobs`.
-pub fn load_bytes(data: &[u8], blobs: &Arc<Blobs>) -> Result<Restored> {
+pub(crate) fn load_bytes(data: &[u8], blobs: &Arc<Blobs>) -> Result<Restored> {
     let bytes = data.len() as u64;
     let (generation, memo, same_binary, buckets) = parse(data, blobs)?;
     Ok(Restored { generation, memo, same_binary, bytes, buckets })

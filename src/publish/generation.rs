@@ -54,7 +54,7 @@ pub struct ScreenOut {
     /// from a saved generation (zero when unknown).
     #[serde(with = "hex32")]
     pub drawn: [u8; 32],
-    /// What its shells and text were made from ([`ShellMemo`]'s key), so
+    /// What its shells and text were made from ([`ShellMemo`](super::ShellMemo)'s key), so
     /// the memo can be seeded from a saved generation.
     #[serde(with = "hex32")]
     pub shell_key: [u8; 32],
@@ -83,11 +83,11 @@ impl ScreenOut {
 
 /// A 32-byte digest written as hex.
 pub(super) mod hex32 {
-    pub fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(v))
     }
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         let text: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
         let mut out = [0; 32];
         hex::decode_to_slice(text.as_bytes(), &mut out).map_err(serde::de::Error::custom)?;
@@ -174,7 +174,7 @@ impl Generation {
         }
     }
 
-    pub fn screen_count(&self) -> usize {
+    pub(crate) fn screen_count(&self) -> usize {
         self.profiles.values().map(|p| p.screens.len()).sum()
     }
 
@@ -239,7 +239,7 @@ impl AssetSet {
     }
 
     /// Makes room for `n` assets (as many as the last render had).
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         self.assets.reserve(n);
     }
 
@@ -267,7 +267,7 @@ impl AssetSet {
 
     /// Adds pictures whose bytes the blobs are known to hold: the render
     /// stored them, or checked they are there.
-    pub fn add_stored(&mut self, rendered: &Rendered) -> Pictures {
+    pub(crate) fn add_stored(&mut self, rendered: &Rendered) -> Pictures {
         Pictures {
             base: self.put(&rendered.base),
             sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, self.put(e)))).collect(),
@@ -279,7 +279,7 @@ impl AssetSet {
     }
 }
 
-/// Input of [`assemble`] for one profile.
+/// Input of [`assemble`](super::assemble) for one profile.
 pub struct ProfileInput<'a> {
     pub profile: &'a Profile,
     pub screens: &'a [Arc<Screen>],
@@ -288,7 +288,7 @@ pub struct ProfileInput<'a> {
     /// Page numbers typed on the remote → where they lead.
     pub numbers: &'a BTreeMap<String, Target>,
     /// Each screen's drawing key (a hash of everything drawn on it), for
-    /// [`ShellMemo`].
+    /// [`ShellMemo`](super::ShellMemo).
     pub drawn: &'a [[u8; 32]],
 }
 

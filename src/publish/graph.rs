@@ -166,7 +166,7 @@ impl Frames {
     }
 
     /// [`Frames::share`] for every state of `screen`.
-    pub fn share_screen(&mut self, screen: &mut GraphScreen) {
+    pub(crate) fn share_screen(&mut self, screen: &mut GraphScreen) {
         for state in &mut screen.states {
             self.share(&mut state.keys);
         }
@@ -248,7 +248,7 @@ pub fn json<'a>(
 /// [`json`], and where each screen's JSON lies in it, in the order given:
 /// the next render copies an unchanged screen's entry from there instead
 /// of writing it again.
-pub fn json_with_spans<'a>(
+pub(crate) fn json_with_spans<'a>(
     id: &str,
     profile: &Profile,
     numbers: &BTreeMap<String, Target>,
@@ -289,7 +289,7 @@ pub fn json_with_spans<'a>(
 impl Graph {
     /// Screens in the order a viewer meets them: breadth first from the
     /// start screen, digits before OK before paging, unreachable ones last.
-    pub fn navigation_order(&self) -> Vec<(&String, &GraphScreen)> {
+    pub(crate) fn navigation_order(&self) -> Vec<(&String, &GraphScreen)> {
         const KEYS: [&str; 13] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "ok", "right", "down", "pagedown"];
         let mut seen = std::collections::HashSet::new();
         let mut queue = std::collections::VecDeque::new();

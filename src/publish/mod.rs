@@ -164,7 +164,7 @@ fn screen_out(
 /// a screen made at request time, with the overlays and settings of the
 /// generation on air; `None` when that generation has none (it was read
 /// back from disk and the first render is not done).
-pub fn request_screen(
+pub(crate) fn request_screen(
     on_air: &Generation,
     profile: &str,
     screen: &Screen,

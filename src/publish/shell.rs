@@ -352,7 +352,7 @@ document.getElementById('ret').innerHTML=u?'Return address / 返回地址 ('+fro
 
 /// Escapes text for HTML content and attributes (shells and the operators'
 /// pages).
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -101,7 +101,7 @@ impl RasterCache {
     /// Forgets decoded pictures. A full-screen photo decoded and scaled is
     /// megabytes; between renders the memo holds what they became, so the
     /// rare re-render of a photo screen decodes it again instead.
-    pub fn forget_pictures(&self) {
+    pub(crate) fn forget_pictures(&self) {
         let mut pictures = self.pictures.locked();
         *pictures = HashMap::new();
     }

@@ -25,7 +25,7 @@ impl Canvas {
     }
 
     /// A canvas over RGB pixels, row by row; `None` when the sizes disagree.
-    pub fn from_rgb(width: u32, height: u32, pixels: Vec<u8>) -> Option<Canvas> {
+    pub(crate) fn from_rgb(width: u32, height: u32, pixels: Vec<u8>) -> Option<Canvas> {
         (pixels.len() == width as usize * height as usize * 3).then_some(Canvas { width, height, pixels })
     }
 
@@ -64,14 +64,8 @@ impl Canvas {
         &mut self.pixels
     }
 
-    /// The colour at (x, y).
-    pub fn pixel(&self, x: u32, y: u32) -> Rgb {
-        let i = (y as usize * self.width as usize + x as usize) * 3;
-        Rgb(self.pixels[i], self.pixels[i + 1], self.pixels[i + 2])
-    }
-
     /// A copy of the pixels inside `r`, which must lie within the canvas.
-    pub fn crop(&self, r: Rect) -> Canvas {
+    pub(crate) fn crop(&self, r: Rect) -> Canvas {
         let mut out = Canvas::new(r.w as u32, r.h as u32);
         let row = r.w as usize * 3;
         for y in 0..r.h as usize {
@@ -81,12 +75,12 @@ impl Canvas {
         out
     }
 
-    pub fn apply(&mut self, op: &Op, cache: &RasterCache) {
+    pub(crate) fn apply(&mut self, op: &Op, cache: &RasterCache) {
         self.apply_offset(op, cache, 0, 0);
     }
 
     /// Draws `op` as if this canvas's top-left were at (ox, oy) of the screen.
-    pub fn apply_offset(&mut self, op: &Op, cache: &RasterCache, ox: i32, oy: i32) {
+    pub(crate) fn apply_offset(&mut self, op: &Op, cache: &RasterCache, ox: i32, oy: i32) {
         match op {
             Op::Fill { rect, color, radius } => {
                 let r = Rect::new(rect.x - ox, rect.y - oy, rect.w, rect.h);
@@ -130,7 +124,7 @@ impl Canvas {
     /// Vertical [1 2 1]/4 filter: a detail one line tall lives in one field of
     /// an interlaced picture and flickers at 25 Hz; spread over three lines it
     /// does not.
-    pub fn soften_vertical(&mut self) {
+    pub(crate) fn soften_vertical(&mut self) {
         let (w, h) = (self.width as usize * 3, self.height as usize);
         if h < 3 {
             return;

@@ -22,7 +22,7 @@ impl Format {
     }
 
     /// The format of an asset named `{hash}.{extension}`.
-    pub fn of_name(name: &str) -> Format {
+    pub(crate) fn of_name(name: &str) -> Format {
         if name.ends_with(".jpg") {
             Format::Jpeg
         } else {

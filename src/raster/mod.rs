@@ -119,7 +119,7 @@ pub fn render(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Encode
 /// [`render`] for one screen someone is waiting for: its focus sprites are
 /// encoded on a second thread while this one encodes the base picture.
 /// The same bytes, in about two thirds of the time on two cores.
-pub fn render_now(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Encoded {
+pub(crate) fn render_now(screen: &Screen, profile: &Profile, cache: &RasterCache) -> Encoded {
     let (base, sprites) = pictures(screen, profile, cache);
     let photo = screen.ops.iter().any(|op| matches!(op, Op::Image { .. }));
     let (base, sprites) = std::thread::scope(|scope| {
@@ -152,7 +152,7 @@ fn encoded((base, format): (Vec<u8>, Format), sprites: Vec<Option<(Rect, Vec<u8>
 }
 
 /// Renders an overlay sprite (softened like the screens of its profile) as PNG.
-pub fn render_sprite(sprite: &crate::layout::Sprite, profile: &Profile, cache: &RasterCache) -> Vec<u8> {
+pub(crate) fn render_sprite(sprite: &crate::layout::Sprite, profile: &Profile, cache: &RasterCache) -> Vec<u8> {
     let mut canvas = draw(&sprite.ops, sprite.w.max(1) as u32, sprite.h.max(1) as u32, cache);
     if profile.interlaced {
         canvas.soften_vertical();

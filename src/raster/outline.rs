@@ -32,7 +32,7 @@ pub struct Coverage {
 
 /// Draws glyph `id` of `face` at `size` px to the em. A glyph without an
 /// outline (a space) is an empty bitmap.
-pub fn rasterize(face: &Face<'_>, id: GlyphId, size: f32) -> Coverage {
+pub(crate) fn rasterize(face: &Face<'_>, id: GlyphId, size: f32) -> Coverage {
     if size.is_nan() || size <= 0.0 {
         return Coverage::default();
     }

@@ -57,7 +57,7 @@ pub fn take(len: usize) -> Vec<u8> {
 }
 
 /// `len` zero bytes.
-pub fn zeroed(len: usize) -> Vec<u8> {
+pub(crate) fn zeroed(len: usize) -> Vec<u8> {
     let mut v = take(len);
     v.resize(len, 0);
     v

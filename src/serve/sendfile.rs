@@ -176,7 +176,7 @@ impl Conn {
     }
 
     /// Ends the sending side, as after an answer with `Connection: close`.
-    pub async fn shut(&mut self) {
+    pub(crate) async fn shut(&mut self) {
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut self.stream).await;
     }
 
