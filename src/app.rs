@@ -202,17 +202,23 @@ impl App {
             Err(_) => Driver::new(renderer),
         };
         let driver = Arc::new(driver);
-        let mut admin =
-            Admin::new(station.clone(), store, metrics.clone(), config.data.clone(), options, config.clock.clone());
-        admin.driver = Some(driver.clone());
-        admin.max_connections = config.admin_max_connections;
         // Its own spool: each renderer sweeps what it does not use.
-        admin.previewer = Some(Arc::new(
+        let previewer = Arc::new(
             Renderer::new(&config.channels, fonts.clone())
                 .with_blobs(blobs)
                 .with_spool(&config.data.join("pictures-preview")),
-        ));
-        let admin = Arc::new(admin);
+        );
+        let admin = Arc::new(Admin::new(admin::Parts {
+            station: station.clone(),
+            store,
+            metrics: metrics.clone(),
+            data: config.data.clone(),
+            options,
+            clock: config.clock.clone(),
+            driver: driver.clone(),
+            previewer,
+            max_connections: config.admin_max_connections,
+        }));
 
         let told = [station.log.subscribe(), station.log.subscribe()];
         let watch = crate::watch::Watch::start(driver.clone(), station.clone(), config.watch)?;

@@ -67,9 +67,9 @@ pub struct Admin {
     pub data: PathBuf,
     /// The renderer on air, with the review desk: approvals put their
     /// version on air through it.
-    pub driver: Option<Arc<crate::driver::Driver>>,
+    pub driver: Arc<crate::driver::Driver>,
     /// A renderer of its own for previews of waiting versions.
-    pub previewer: Option<Arc<crate::pipeline::Renderer>>,
+    pub previewer: Arc<crate::pipeline::Renderer>,
     /// Previews by version, with the generation on air they were made against.
     previews: std::sync::Mutex<std::collections::HashMap<String, reviewing::Cached>>,
     /// Tells live-log streams to end when the server shuts down.
@@ -81,15 +81,25 @@ pub struct Admin {
     pub max_connections: usize,
 }
 
+/// What the operators' port is made of, all of it known before it starts.
+pub struct Parts {
+    pub station: Station,
+    /// The store, or why the data folder could not be opened.
+    pub store: Result<Arc<Store>, String>,
+    pub metrics: Arc<Metrics>,
+    pub data: PathBuf,
+    pub options: auth::Options,
+    pub clock: Arc<Clock>,
+    pub driver: Arc<crate::driver::Driver>,
+    pub previewer: Arc<crate::pipeline::Renderer>,
+    /// Open connections the port takes at most.
+    pub max_connections: usize,
+}
+
 impl Admin {
-    pub fn new(
-        station: Station,
-        store: Result<Arc<Store>, String>,
-        metrics: Arc<Metrics>,
-        data: PathBuf,
-        options: auth::Options,
-        clock: Arc<Clock>,
-    ) -> Admin {
+    /// The operators' port, built whole.
+    pub fn new(parts: Parts) -> Admin {
+        let Parts { station, store, metrics, data, options, clock, driver, previewer, max_connections } = parts;
         let (store, store_error) = match store {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -101,13 +111,13 @@ impl Admin {
             metrics,
             gate: Gate::new(options, clock),
             data,
-            driver: None,
-            previewer: None,
+            driver,
+            previewer,
             previews: std::sync::Mutex::default(),
             closing: tokio::sync::watch::channel(false).0,
             strangers: strangers::Strangers::default(),
             open: std::sync::atomic::AtomicUsize::new(0),
-            max_connections: 256,
+            max_connections,
         }
     }
 
@@ -368,9 +378,9 @@ impl Drop for Open {
     }
 }
 
-/// One request, with the headers every answer of this port carries.
+/// One request, with the headers every response of this port carries.
 async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) -> Resp {
-    let mut r = answer(admin, req, peer.ip()).await;
+    let mut r = respond(admin, req, peer.ip()).await;
     let h = r.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -381,7 +391,7 @@ async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) ->
         h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
     }
     // Pages set theirs with the nonces of their script and style; every
-    // other answer allows nothing at all.
+    // other response allows nothing at all.
     if !h.contains_key("content-security-policy") {
         h.insert("content-security-policy", HeaderValue::from_static(csp::NOTHING));
     }
@@ -389,7 +399,7 @@ async fn handle(admin: &Arc<Admin>, req: Request<Incoming>, peer: SocketAddr) ->
 }
 
 /// Who is asking, whether the table lets them, then the page.
-async fn answer(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp {
+async fn respond(admin: &Arc<Admin>, req: Request<Incoming>, ip: IpAddr) -> Resp {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let wants_page =

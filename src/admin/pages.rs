@@ -656,7 +656,7 @@ fn share_table(mut rows: Vec<(String, String, i64)>, total: i64, items: bool) ->
 
 /// The versions waiting now (none when review is off).
 fn waiting(admin: &Admin) -> Vec<crate::review::Version> {
-    let Some(renderer) = admin.driver.as_ref() else { return Vec::new() };
+    let renderer = &admin.driver;
     renderer.desk().and_then(|d| d.waiting(renderer.channels()).ok()).unwrap_or_default()
 }
 

@@ -50,7 +50,7 @@ async fn previews(admin: &Arc<Admin>) -> Result<Vec<Preview>, String> {
 }
 
 fn build(admin: &Admin) -> Result<Vec<Preview>, String> {
-    let (Some(renderer), Some(previewer)) = (&admin.driver, &admin.previewer) else { return Ok(Vec::new()) };
+    let (renderer, previewer) = (&admin.driver, &admin.previewer);
     let Some(desk) = renderer.desk() else { return Ok(Vec::new()) };
     let waiting = desk.waiting(renderer.channels()).map_err(|e| format!("{e:#}"))?;
     let on_air = admin.station.on_air.current();
@@ -116,7 +116,8 @@ pub async fn page(admin: &Arc<Admin>, who: &Caller) -> Resp {
         Ok(p) => p,
         Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
     };
-    let required = admin.driver.as_ref().and_then(|r| Some(r.desk()?.required(r.channels()))).unwrap_or(false);
+    let driver = &admin.driver;
+    let required = driver.desk().is_some_and(|d| d.required(driver.channels()));
     let body = html! {
         h1 { "内容审核" }
         @if !required {
@@ -225,7 +226,7 @@ pub async fn decide(admin: &Arc<Admin>, req: Request<Incoming>, who: &Caller, ve
         admin.record_by(who, action, version, "refused: no reason");
         return text(StatusCode::BAD_REQUEST, "退回须写明理由 (a rejection needs a reason)\n");
     }
-    let Some(renderer) = admin.driver.clone() else { return text(StatusCode::SERVICE_UNAVAILABLE, "no renderer\n") };
+    let renderer = admin.driver.clone();
     let Some(desk) = renderer.desk().cloned() else { return text(StatusCode::SERVICE_UNAVAILABLE, "no data folder\n") };
     let now = admin.gate.clock.now();
     let reason_opt = (!approve).then_some(reason.clone());

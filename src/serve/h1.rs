@@ -63,9 +63,9 @@ pub(super) async fn serve(conn: &mut Conn, ctx: Ctx<'_>) -> Ended {
         let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
         match parse(&buf[start..end], &mut slots) {
             Parsed::Own { len, asked, close } => {
-                ctx.closing.answering();
+                ctx.closing.responding();
                 let close = close || ctx.closing.asked.load(Ordering::Acquire);
-                match answer(conn, &ctx, &asked, close, &mut head).await {
+                match respond(conn, &ctx, &asked, close, &mut head).await {
                     Ok(true) => {}
                     Ok(false) | Err(_) => return Ended::Closed,
                 }
@@ -93,7 +93,7 @@ pub(super) async fn serve(conn: &mut Conn, ctx: Ctx<'_>) -> Ended {
             // Too long a head, or one hyper must judge: hyper answers it
             // (431, 400, or the request itself).
             Parsed::Partial | Parsed::Hyper => {
-                ctx.closing.answering();
+                ctx.closing.responding();
                 return Ended::ToHyper(Bytes::copy_from_slice(&buf[start..end]));
             }
         }
@@ -216,9 +216,9 @@ fn visible(value: &[u8]) -> Option<&str> {
     ok.then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
-/// Answers one request and writes the answer; `Ok(false)` when the
+/// Responds to one request and writes the response; `Ok(false)` when the
 /// connection closes after it.
-async fn answer(
+async fn respond(
     conn: &mut Conn,
     ctx: &Ctx<'_>,
     asked: &Asked<'_>,

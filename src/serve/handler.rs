@@ -1,4 +1,4 @@
-//! One request's life, top to bottom: method, path, route, answer.
+//! One request's life, top to bottom: method, path, route, response.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -15,7 +15,7 @@ use super::Channel;
 /// Longest path and query a box may ask for; every real one is far shorter.
 pub const MAX_URI: usize = 2048;
 
-/// What the answer to a box request depends on, read from its head by
+/// What the response to a box request depends on, read from its head by
 /// either of the port's HTTP paths (its own for GET and HEAD, hyper's for
 /// the rest).
 pub struct Asked<'a> {
@@ -66,7 +66,7 @@ pub fn handle(channel: &Channel, asked: &Asked<'_>) -> Resp {
         return closing(text(StatusCode::BAD_REQUEST, "a request body is not accepted here\n"));
     }
     let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer(channel, asked.method, asked.path, asked.query, asked.if_none_match)
+        respond(channel, asked.method, asked.path, asked.query, asked.if_none_match)
     }));
     let resp = answered.unwrap_or_else(|_| {
         tracing::error!(path = asked.path, "answering panicked");
@@ -85,7 +85,7 @@ fn closing(mut r: Resp) -> Resp {
 }
 
 /// The routing, apart from hyper's request type so tests and tools can call it.
-pub fn answer(
+pub fn respond(
     channel: &Channel,
     method: &Method,
     path: &str,
@@ -141,7 +141,7 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
         };
     }
     if route == Route::Favicon {
-        // Browsers ask for it on every screen; an empty answer keeps logs clean.
+        // Browsers ask for it on every screen; an empty response keeps logs clean.
         let mut r = bytes(StatusCode::NO_CONTENT, "image/x-icon", Bytes::new(), "public, max-age=86400");
         r.headers_mut().remove(CONTENT_TYPE);
         return r;

@@ -90,7 +90,7 @@ impl Closing {
         self.waiting.store(open.now.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
-    fn answering(&self) {
+    fn responding(&self) {
         self.waiting.store(0, Ordering::Relaxed);
     }
 }
