@@ -189,19 +189,7 @@ impl App {
             token: admin::legacy_token(config.admin_token.clone(), &config.data),
             token_days: config.token_days,
         };
-        let mut answers = None;
-        let driver = match &store {
-            Ok(store) => {
-                answers = crate::answers::Intake::open(store.clone(), &config.data)
-                    .map_err(|e| tracing::error!("answers are off: {e:#}"))
-                    .ok()
-                    .map(Arc::new);
-                let desk = Arc::new(crate::review::Desk::new(store.clone(), &config.data));
-                Driver::with_store(renderer, desk, store.clone())
-            }
-            Err(_) => Driver::new(renderer),
-        };
-        let driver = Arc::new(driver);
+        let (driver, answers) = drive(renderer, &store, &config.data);
         // Its own spool: each renderer sweeps what it does not use.
         let previewer = Arc::new(
             Renderer::new(&config.channels, fonts.clone())
@@ -440,6 +428,22 @@ fn admin_tls(config: &Config, listeners: &Listeners) -> Result<Option<Arc<rustls
              give --admin-tls-cert FILE and --admin-tls-key FILE (PEM), or keep --admin-listen on 127.0.0.1"
         ),
     }
+}
+
+/// The renderer on air with what it renders for: review and poll counts
+/// when the store opened, and the intake of households' answers.
+fn drive(
+    renderer: Arc<Renderer>,
+    store: &std::result::Result<Arc<store::Store>, String>,
+    data: &std::path::Path,
+) -> (Arc<Driver>, Option<Arc<crate::answers::Intake>>) {
+    let Ok(store) = store else { return (Arc::new(Driver::new(renderer)), None) };
+    let answers = crate::answers::Intake::open(store.clone(), data)
+        .map_err(|e| tracing::error!("answers are off: {e:#}"))
+        .ok()
+        .map(Arc::new);
+    let desk = Arc::new(crate::review::Desk::new(store.clone(), data));
+    (Arc::new(Driver::with_store(renderer, desk, store.clone())), answers)
 }
 
 /// Puts the saved generation on air and seeds the renderer's memo from it;
