@@ -197,10 +197,10 @@ impl Renderer {
             sprites: rendered.sprites.iter().map(|s| s.as_ref().map(|(r, e)| (*r, url(&e.name)))).collect(),
         };
         let (shells, text) = publish::request_screen(on_air, profile, screen, &pics)?;
-        let named = std::iter::once(&rendered.base).chain(rendered.sprites.iter().flatten().map(|(_, e)| e));
-        let pictures = named
+        let pictures = rendered
+            .names()
             .zip(bytes)
-            .map(|(e, b)| (e.name.to_string(), e.format.content_type(), bytes::Bytes::from(b)))
+            .map(|(name, b)| (name.to_string(), raster::Format::of_name(name).content_type(), bytes::Bytes::from(b)))
             .collect();
         Some(OneScreen { id: screen.id.clone(), pictures, shells, text })
     }

@@ -44,23 +44,27 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = code(&std::fs::read_to_string(&path).unwrap());
-        let mut named = BTreeSet::new();
-        for (at, _) in text.match_indices("crate::") {
-            let rest = &text[at + "crate::".len()..];
-            if let Some(group) = rest.strip_prefix('{') {
-                // use crate::{a, b::c}
-                let group = &group[..group.find('}').unwrap_or(group.len())];
-                for part in group.split(',') {
-                    named.insert(ident(part.trim()));
-                }
-            } else {
-                named.insert(ident(rest));
-            }
-        }
+        let mut named = named_after(&text, "crate::");
         named.retain(|m| !m.is_empty() && *m != top && m != "self");
         edges.entry(top).or_default().extend(named);
     }
     edges
+}
+
+/// The first path segment after each `prefix` in `text`, and each in a
+/// group (`use crate::{a, b::c}` names `a` and `b`).
+fn named_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    let mut named = BTreeSet::new();
+    for (at, _) in text.match_indices(prefix) {
+        let rest = &text[at + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            named.extend(group.split(',').map(|part| ident(part.trim())));
+        } else {
+            named.insert(ident(rest));
+        }
+    }
+    named
 }
 
 fn ident(text: &str) -> String {
@@ -217,18 +221,8 @@ fn sibling_imports(folder: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for me in &siblings {
         let text = code(&std::fs::read_to_string(folder.join(format!("{me}.rs"))).unwrap());
-        let mut named = BTreeSet::new();
-        for prefix in ["super::".to_string(), format!("crate::{name}::")] {
-            for (at, _) in text.match_indices(&prefix) {
-                let rest = &text[at + prefix.len()..];
-                if let Some(group) = rest.strip_prefix('{') {
-                    let group = &group[..group.find('}').unwrap_or(group.len())];
-                    named.extend(group.split(',').map(|part| ident(part.trim())));
-                } else {
-                    named.insert(ident(rest));
-                }
-            }
-        }
+        let mut named = named_after(&text, "super::");
+        named.extend(named_after(&text, &format!("crate::{name}::")));
         named.retain(|m| siblings.contains(m) && m != me);
         edges.insert(me.clone(), named);
     }

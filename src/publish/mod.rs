@@ -149,15 +149,26 @@ fn screen_out(
     (drawn, shell_key): ([u8; 32], [u8; 32]),
     blobs: &blobs::Blobs,
 ) -> std::io::Result<ScreenOut> {
-    let mut shells = Vec::with_capacity(screen.states.len());
-    let mut etags = Vec::with_capacity(screen.states.len());
-    for f in 0..screen.states.len() {
-        let (html, etag) = shell::render(input, settings, screen, pics, f);
+    let (made, text) = shells_and_text(input, settings, screen, pics);
+    let mut shells = Vec::with_capacity(made.len());
+    let mut etags = Vec::with_capacity(made.len());
+    for (html, etag) in made {
         shells.push(store(blobs, Bytes::from(html), "html")?);
         etags.push(etag);
     }
-    let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
     Ok(ScreenOut { graph, section: None, etags, shells, text: store(blobs, text, "json")?, drawn, shell_key })
+}
+
+/// A screen's HTML shell per focus state, with its strong ETag, and its
+/// text as `screens/{id}.json`.
+fn shells_and_text(
+    input: &ProfileInput,
+    settings: &ShellSettings,
+    screen: &Screen,
+    pics: &Pictures,
+) -> (Vec<(String, String)>, Bytes) {
+    let shells = (0..screen.states.len()).map(|f| shell::render(input, settings, screen, pics, f)).collect();
+    (shells, Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default()))
 }
 
 /// The shells (one per focus state, with its strong ETag) and the text of
@@ -180,9 +191,7 @@ pub(crate) fn request_screen(
         numbers: &out.numbers,
         drawn: &[],
     };
-    let shells = (0..screen.states.len()).map(|f| shell::render(&input, settings, screen, pics, f)).collect();
-    let text = Bytes::from(serde_json::to_vec(&screen_text(screen)).unwrap_or_default());
-    Some((shells, text))
+    Some(shells_and_text(&input, settings, screen, pics))
 }
 
 /// Stores `bytes` in `blobs` under a hash of them; returns the name.
