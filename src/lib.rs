@@ -14,6 +14,7 @@ pub mod atomic;
 pub mod audit;
 pub mod backup;
 pub mod broadcast;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod clock;
