@@ -168,6 +168,7 @@ fn results(n: usize) -> layout::menu::Spec {
             .collect(),
         extra_keys: Vec::new(),
         empty: "没有找到",
+        lead: vec![],
     }
 }
 

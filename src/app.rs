@@ -307,12 +307,14 @@ impl App {
             tokio::spawn(broadcast::encoder::run(station.clone(), fonts, options, stopped()))
         });
         let operators = tokio::spawn(admin::run(listeners.admin, admin.clone(), tls, stopped()));
+        let on_demand = crate::ondemand::OnDemand::new(driver.renderer().clone(), crate::ondemand::BUDGET);
         let channel = serve::Channel {
             on_air: station.on_air.clone(),
             hls: Some(hls),
             answers: answers.clone(),
             clock: config.clock.clone(),
             edges: config.edges.clone(),
+            on_demand: Some(on_demand.clone()),
         };
         let boxes = serve::run(listeners.boxes, channel, metrics, config.limits, stopped());
 
@@ -320,6 +322,8 @@ impl App {
         let (served, operated) = tokio::join!(boxes, operators);
         served?;
         operated.context("the operators' port panicked")??;
+        // Nothing asks for screens made at request time any more.
+        on_demand.stop();
         // 2. No render starts after this; one under way finishes. Every
         // answer taken is committed already; the writer's thread ends.
         watcher.await.context("the watcher panicked")??;

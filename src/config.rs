@@ -146,6 +146,8 @@ pub struct SiteConfig {
     /// Where back on the start screen leads when the box was opened without
     /// a return address: the operator's portal.
     pub portal_url: Option<String>,
+    /// The key that opens 查询: `0` (as a first digit), or `search_key`'s.
+    pub search_key: crate::keys::Key,
     /// `[interaction]`: what households answer.
     pub interaction: InteractionConfig,
 }
@@ -310,6 +312,7 @@ impl Default for SiteConfig {
             broadcast: None,
             review: ReviewConfig::default(),
             portal_url: None,
+            search_key: crate::keys::Key::Digit(0),
             interaction: InteractionConfig::default(),
         }
     }
@@ -337,6 +340,7 @@ struct RawSite {
     broadcast: Option<RawLoop>,
     review: Option<RawReview>,
     portal_url: Option<String>,
+    search_key: Option<String>,
     interaction: Option<RawInteraction>,
 }
 
@@ -463,6 +467,9 @@ pub(crate) fn parse_site(path: &str, text: &str) -> (SiteConfig, Vec<Problem>) {
             );
         }
     }
+    if let Some(name) = raw.search_key.as_deref() {
+        search_key(path, name, &mut config, &mut problems);
+    }
     if let Some(i) = raw.interaction {
         let c = &mut config.interaction;
         let mut set = |name: &str, v: Option<u32>, range: std::ops::RangeInclusive<u32>, slot: &mut u32| {
@@ -549,6 +556,19 @@ fn apply_profiles(
     }
     if !config.profiles.iter().any(|p| p.name == config.default_profile) {
         config.default_profile = config.profiles[0].name.clone();
+    }
+}
+
+/// `search_key`: a digit or a colour key; anything else is a problem and 0 stays.
+fn search_key(path: &str, name: &str, config: &mut SiteConfig, problems: &mut Vec<Problem>) {
+    use crate::keys::Key;
+    match Key::from_name(name) {
+        Some(k @ (Key::Digit(_) | Key::Red | Key::Green | Key::Yellow | Key::Blue)) => config.search_key = k,
+        _ => problems.push(Problem::new(
+            path,
+            format!("search_key = \"{name}\" 不是数字键（0-9）或彩色键（red 等），查询仍用 0 键"),
+            format!("search_key = {name:?} is neither a digit (0-9) nor a colour key (red…); 0 opens search"),
+        )),
     }
 }
 

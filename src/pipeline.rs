@@ -420,12 +420,21 @@ impl Renderer {
                 .config
                 .profiles
                 .iter()
-                .map(|profile| scope.spawn(move || layout::screens(site, &cx(profile))))
+                .map(|profile| {
+                    scope.spawn(move || {
+                        let (screens, floor) = layout::screens(site, &cx(profile));
+                        let t = Instant::now();
+                        let index = crate::search::Index::build(site, &screens, now);
+                        tracing::debug!(profile = %profile.name, entries = index.len(), bytes = index.weight(),
+                            ms = t.elapsed().as_secs_f64() * 1e3, "search index");
+                        (screens, floor, Arc::new(index))
+                    })
+                })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         drawn.times[0] += t.elapsed();
-        for (profile, (screens, floor)) in site.config.profiles.iter().zip(laid) {
+        for (profile, (screens, floor, search)) in site.config.profiles.iter().zip(laid) {
             let cx = cx(profile);
             problems.extend(floor);
             let t = Instant::now();
@@ -442,7 +451,7 @@ impl Renderer {
             let overlays = self.overlay_pictures(&layout::overlays(site, &cx), profile, &mut drawn.assets);
             let numbers = layout::numbers(site, &screens);
             drawn.times[2] += t.elapsed();
-            drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers, drawn: keys });
+            drawn.profiles.push(ProfileBuild { screens, pictures, overlays, numbers, drawn: keys, search });
         }
         self.assets_seen.store(drawn.assets.len(), Ordering::Relaxed);
         Ok(drawn)
@@ -499,6 +508,11 @@ impl Renderer {
             &mut self.shells.locked(),
         )?;
         generation.problems = problems.clone();
+        for (profile, build) in config.profiles.iter().zip(&drawn.profiles) {
+            if let Some(out) = generation.profiles.get_mut(&profile.name) {
+                out.search = Some(build.search.clone());
+            }
+        }
         let docs = site.all_items().into_iter().flat_map(|i| &i.docs);
         // A poll closing is a scheduled change too: its screens turn to the final results.
         let closes = |d: &content::Doc| match &d.body {
@@ -619,6 +633,7 @@ struct ProfileBuild {
     numbers: BTreeMap<String, Target>,
     /// Each screen's drawing key.
     drawn: Vec<[u8; 32]>,
+    search: Arc<crate::search::Index>,
 }
 
 /// `site` without its documents: the settings and columns that frame a

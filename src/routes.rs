@@ -45,12 +45,16 @@ pub enum Route<'a> {
         profile: &'a str,
         file: &'a str,
     },
+    /// `/api/v1/{profile}/search?q={digits}`: what 查询 finds, as JSON.
+    Search {
+        profile: &'a str,
+    },
     Other,
 }
 
 impl<'a> Route<'a> {
     /// Every label, in the order `/metrics` keeps its counters.
-    pub const LABELS: [&'static str; 13] = [
+    pub const LABELS: [&'static str; 14] = [
         "root",
         "healthz",
         "favicon",
@@ -64,6 +68,7 @@ impl<'a> Route<'a> {
         "live",
         "answer",
         "other",
+        "search",
     ];
 
     /// The route of a path's segments (empty ones already dropped).
@@ -82,6 +87,7 @@ impl<'a> Route<'a> {
             ["api", "v1", "answer"] => Route::Answer,
             ["api", "v1", profile, "graph.json"] => Route::Graph { profile },
             ["api", "v1", profile, "screens", file] => Route::ScreenText { profile, file },
+            ["api", "v1", profile, "search"] => Route::Search { profile },
             _ => Route::Other,
         }
     }
@@ -121,6 +127,7 @@ impl<'a> Route<'a> {
             Route::Live { .. } => 10,
             Route::Answer => 11,
             Route::Other => 12,
+            Route::Search { .. } => 13,
         }
     }
 }
@@ -145,6 +152,7 @@ mod tests {
             ("/api/v1/sd/screens/home.json", "screen_text"),
             ("/live/sd/index.m3u8", "live"),
             ("/api/v1/answer", "answer"),
+            ("/api/v1/sd/search", "search"),
             ("/a/b/c/d/e/f/g", "other"),
             ("/admin", "other"),
         ];

@@ -40,6 +40,7 @@ pub fn results(n: usize) -> menu::Spec {
             .collect(),
         extra_keys: Vec::new(),
         empty: "没有找到",
+        lead: vec![],
     }
 }
 

@@ -89,3 +89,27 @@ fn render_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
     assert!(piped.status.success());
     assert!(!String::from_utf8_lossy(&piped.stderr).contains("screens"), "no bar in a pipe");
 }
+
+#[test]
+fn households_search_with_the_number_keys_in_chromium() {
+    let dir = common::root().join("tests/browser");
+    assert!(dir.join("node_modules/playwright-core").exists(), "run tests/run: it installs the npm packages");
+    let server = Server::start(&common::fixture("search"));
+    let out = Command::new("node")
+        .current_dir(&dir)
+        .arg("search.mjs")
+        .arg(format!("http://{}", server.addr))
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "search.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("search ok"), "{stdout}");
+    // The script of the search screens (and of a screen it leads from) is ES3.
+    let urls: Vec<String> = ["search", "search-3247", "search-3-2", "search-down", "home"]
+        .iter()
+        .map(|id| format!("http://{}/tv/sd/{id}.html", server.addr))
+        .collect();
+    let out = Command::new("node").current_dir(&dir).arg("es3.mjs").args(&urls).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(&format!("{} scripts parse", urls.len())), "{text}");
+}

@@ -26,6 +26,7 @@ mod onscreen;
 mod places;
 mod properties;
 mod review;
+mod search;
 mod security;
 mod server;
 mod soak;

@@ -180,6 +180,17 @@ pub fn text_run(fonts: &Fonts, x: f32, y: f32, size: f32, weight: Weight, color:
     })
 }
 
+/// The label of the key that opens 查询, as a footer names it.
+pub(crate) fn search_label(site: &Site) -> &'static str {
+    match site.config.search_key {
+        Key::Red => "红键",
+        Key::Green => "绿键",
+        Key::Yellow => "黄键",
+        Key::Blue => "蓝键",
+        key => key.name(),
+    }
+}
+
 /// `第 2/5 页` when there is more than one page.
 pub(crate) fn page_label(n: usize, m: usize, unit: &str) -> Option<String> {
     (m > 1).then(|| format!("第 {n}/{m} {unit}"))
@@ -236,7 +247,25 @@ impl Frame<'_> {
 
         let fy = g.footer_y as f32 + (g.safe.bottom() - g.footer_y) as f32 / 2.0 - line_box(g.small) / 2.0;
         let mut x = sx;
-        for (key, what) in hints {
+        // Every footer names the way to 查询, but search's own; where the
+        // keys do not fit beside the page number, the arrows' hint (the
+        // least needed: the focus shows them) makes room.
+        let mut all: Hints = hints.clone();
+        if !hints.iter().any(|(_, what)| *what == "输入") {
+            all.push((search_label(self.site), "查询"));
+        }
+        let width = |all: &Hints| -> f32 {
+            let keys = all.iter().map(|(k, w)| {
+                fonts.measure(k, g.small, Weight::Bold) + fonts.measure(w, g.small, Weight::Regular) + g.small * 1.4
+            });
+            keys.sum()
+        };
+        let page_room = page.as_ref().map_or(0.0, |l| fonts.measure(l, g.small, Weight::Bold) + g.small);
+        while width(&all) - g.small > g.safe.w as f32 - page_room {
+            let Some(i) = all.iter().position(|(k, _)| k.starts_with('↑')) else { break };
+            all.remove(i);
+        }
+        for (key, what) in &all {
             ops.push(self.text(x, fy, g.small, Weight::Bold, t.focus_frame, key));
             x += fonts.measure(key, g.small, Weight::Bold) + g.small * 0.4;
             ops.push(self.text(x, fy, g.small, Weight::Regular, t.text, what));

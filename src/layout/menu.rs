@@ -43,6 +43,8 @@ pub struct Spec {
     pub extra_keys: Vec<(Key, Target)>,
     /// What an empty menu says.
     pub empty: &'static str,
+    /// Lines above the tiles, each large or small: what a search typed.
+    pub lead: Vec<(String, bool)>,
 }
 
 impl Spec {
@@ -93,12 +95,21 @@ impl Spec {
             target(&mut b, t);
         }
         text(&mut b, self.empty);
+        number(&mut b, self.lead.len());
+        for (line, large) in &self.lead {
+            text(&mut b, line);
+            number(&mut b, usize::from(*large));
+        }
         *blake3::hash(&b).as_bytes()
     }
 }
 
 /// The screens of a menu: one per page of `columns x rows` tiles.
 pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
+    let spec = match spec.kind {
+        Kind::Search => Spec { rows: search_rows(frame, &spec.lead), ..spec },
+        _ => spec,
+    };
     let per_page = spec.columns * spec.rows;
     let pages = spec.entries.len().div_ceil(per_page).max(1);
     let g = frame.geo;
@@ -108,10 +119,11 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
         let on_page = &spec.entries[first.min(spec.entries.len())..(first + per_page).min(spec.entries.len())];
         let hints = hints(spec.kind, pages > 1, !on_page.is_empty());
         let mut ops = frame.chrome(&spec.crumbs, spec.accent, &hints, page_label(page + 1, pages, "页"));
+        let top = lead(frame, &spec.lead, &mut ops);
         let mut states = Vec::new();
         if on_page.is_empty() {
             let size = g.item;
-            let y = g.body.y as f32 + (g.body.h as f32 - line_box(size)) / 2.0;
+            let y = g.body.y as f32 + top as f32 + (g.body.h as f32 - top as f32 - line_box(size)) / 2.0;
             let w = frame.cx.fonts.measure(spec.empty, size, Weight::Regular);
             let x = g.body.x as f32 + (g.body.w as f32 - w) / 2.0;
             ops.push(frame.text(x, y, size, Weight::Regular, frame.theme().dim, spec.empty));
@@ -119,10 +131,11 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             if let Some(parent) = &spec.parent {
                 keys.insert(Key::Back, parent.clone());
             }
+            keys.extend(spec.extra_keys.iter().cloned());
             states.push(State { focus: None, keys });
         }
         for (i, entry) in on_page.iter().enumerate() {
-            let rect = tile_rect(frame, &spec, i);
+            let rect = tile_rect(frame, &spec, i, top);
             ops.extend(tile_ops(frame, spec.kind, entry, rect, false));
             let mut focus_ops = vec![Op::Fill {
                 rect: rect.grow(g.frame_w),
@@ -145,6 +158,7 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
             states,
             ask: None,
             locals: Vec::new(),
+            rows: None,
             drawn: None,
             made: None,
             thin: false,
@@ -158,7 +172,15 @@ fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
     match kind {
         Kind::Home => h.extend([("↑↓←→", "选择"), ("OK", "进入"), ("1-9", "直达")]),
         // Arrows turn the pages of places too: no room for a paging hint on SD.
-        Kind::Places => h.extend([("0-9", "直达"), ("↑↓←→", "选择"), ("OK", "进入"), ("返回", "上一级")]),
+        Kind::Places => h.extend([("1-9", "直达"), ("↑↓←→", "选择"), ("OK", "进入"), ("返回", "上一级")]),
+        Kind::Search => {
+            h.push(("0-9", "输入"));
+            h.push(("←", "删除"));
+            if any {
+                h.extend([("↑↓", "选择"), ("OK", "打开")]);
+            }
+            h.push(("返回", "退出"));
+        }
         Kind::List => {
             if any {
                 h.extend([("↑↓", "选择"), ("OK", "阅读")]);
@@ -181,14 +203,54 @@ fn hints(kind: Kind, paged: bool, any: bool) -> Hints {
     h
 }
 
-/// Where tile `i` of a page sits: a grid filling the body with even gaps.
-fn tile_rect(frame: &Frame, spec: &Spec, i: usize) -> Rect {
+/// As many two-line result rows as fit the body below the lead lines.
+fn search_rows(frame: &Frame, lead: &[(String, bool)]) -> usize {
+    let g = frame.geo;
+    let lead_h: f32 = lead_lines(frame, lead).iter().map(|(_, size, _)| line_box(*size)).sum();
+    let row = line_box(g.row) + line_box(g.small) + g.gap as f32 / 2.0 + (g.gap + g.frame_w) as f32;
+    (((g.body.h as f32 - lead_h - g.gap as f32 / 2.0) / row).floor() as usize).max(1)
+}
+
+/// The lead lines wrapped to the body's width, never cut: text, size, large.
+fn lead_lines(frame: &Frame, lead: &[(String, bool)]) -> Vec<(String, f32, bool)> {
+    let g = frame.geo;
+    let width = g.body.w as f32 - 2.0 * g.frame_w as f32;
+    let mut out = Vec::new();
+    for (line, large) in lead {
+        let (size, weight) = if *large { (g.item, Weight::Bold) } else { (g.small, Weight::Regular) };
+        for l in super::text::wrap(frame.cx.fonts, &[(line.clone(), weight)], size, width, 0.0, false) {
+            let text: String = l.pieces.iter().map(|p| p.text.as_str()).collect();
+            out.push((text, size, *large));
+        }
+    }
+    out
+}
+
+/// Draws the lead lines at the top of the body; the height they take.
+fn lead(frame: &Frame, lines: &[(String, bool)], ops: &mut Vec<Op>) -> i32 {
+    if lines.is_empty() {
+        return 0;
+    }
+    let g = frame.geo;
+    let t = frame.theme();
+    let (x, mut y) = (g.body.x as f32 + g.frame_w as f32, g.body.y as f32);
+    for (line, size, large) in lead_lines(frame, lines) {
+        let (weight, color) = if large { (Weight::Bold, t.text) } else { (Weight::Regular, t.dim) };
+        ops.push(frame.text(x, y, size, weight, color, &line));
+        y += line_box(size);
+    }
+    (y - g.body.y as f32).ceil() as i32 + g.gap / 2
+}
+
+/// Where tile `i` of a page sits: a grid filling the body below `top`
+/// (the lead lines) with even gaps.
+fn tile_rect(frame: &Frame, spec: &Spec, i: usize, top: i32) -> Rect {
     let g = frame.geo;
     let (cols, rows) = (spec.columns as i32, spec.rows as i32);
     let (col, row) = ((i % spec.columns) as i32, (i / spec.columns) as i32);
     // Room for the focus frame around the outer tiles.
     let inset = g.frame_w;
-    let area = Rect::new(g.body.x + inset, g.body.y + inset, g.body.w - 2 * inset, g.body.h - 2 * inset);
+    let area = Rect::new(g.body.x + inset, g.body.y + top + inset, g.body.w - 2 * inset, g.body.h - top - 2 * inset);
     let gap = g.gap + g.frame_w;
     let w = (area.w - gap * (cols - 1)) / cols;
     let full_h = (area.h - gap * (rows - 1)) / rows;
@@ -252,6 +314,7 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
             let cap = ellipsize(fonts, &entry.caption, g.small, Weight::Regular, w - pad * 1.2);
             ops.push(frame.text(x + pad * 0.6, top + title_h, g.small, Weight::Regular, dim, &cap));
         }
+        Kind::Search => ops.extend(search_tile(frame, entry, r, (fg, dim))),
         Kind::Column => {
             // An accent bar on the left edge marks the column's colour.
             let bar = Rect::new(r.x, r.y, g.frame_w, r.h);
@@ -296,6 +359,29 @@ fn tile_ops(frame: &Frame, kind: Kind, entry: &Entry, r: Rect, focused: bool) ->
             ops.push(frame.text_right(x + w - pad, cy, g.small, Weight::Regular, dim, &entry.caption));
         }
     }
+    ops
+}
+
+/// A result of 查询: the title, the path under it, the page number at the right.
+fn search_tile(frame: &Frame, entry: &Entry, r: Rect, (fg, dim): (Rgb, Rgb)) -> Vec<Op> {
+    let g = frame.geo;
+    let fonts = frame.cx.fonts;
+    let pad = g.gap as f32;
+    let (x, y, w, h) = (r.x as f32, r.y as f32, r.w as f32, r.h as f32);
+    let mut ops = Vec::new();
+    let left = x + pad;
+    let title_h = line_box(g.row);
+    let top = y + (h - title_h - line_box(g.small)) / 2.0;
+    let mut title_w = w - 2.0 * pad;
+    if let Some(badge) = &entry.badge {
+        let by = top + (title_h - line_box(g.small)) / 2.0;
+        ops.push(frame.text_right(x + w - pad, by, g.small, Weight::Bold, dim, badge));
+        title_w -= fonts.measure(badge, g.small, Weight::Bold) + pad;
+    }
+    let title = ellipsize(fonts, &entry.title, g.row, Weight::Bold, title_w);
+    ops.push(frame.text(left, top, g.row, Weight::Bold, fg, &title));
+    let cap = ellipsize(fonts, &entry.caption, g.small, Weight::Regular, w - 2.0 * pad);
+    ops.push(frame.text(left, top + title_h, g.small, Weight::Regular, dim, &cap));
     ops
 }
 

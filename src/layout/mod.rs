@@ -6,6 +6,7 @@
 
 mod article;
 mod coverage;
+pub mod finder;
 mod frame;
 mod gallery;
 pub mod interact;
@@ -34,8 +35,8 @@ pub use coverage::{coverage_problems, floor_problems, live_docs};
 pub use frame::{date_text, line_box, text_run, Geometry, DATE_GLYPHS};
 pub use overlay::{Overlays, Sprite};
 pub use screen::{
-    document_of, drawing_key, page_id, screen_id, Focus, Kind, Op, Rect, Screen, Section, State, Target, TextRun, Thin,
-    HOME,
+    document_of, drawing_key, page_id, screen_id, Focus, Kind, Op, Rect, RowSpan, Screen, Section, State, Target,
+    TextRun, Thin, HOME,
 };
 
 /// Everything layout needs besides the site.
@@ -99,6 +100,7 @@ pub fn build(site: &Site, cx: &Context) -> Vec<Arc<Screen>> {
     for (ci, column) in site.columns.iter().enumerate() {
         screens.extend(column_screens(&frame, ci, column));
     }
+    screens.extend(shared(finder::screens(&frame)));
     let colours = colour_targets(&frame);
     for screen in screens.iter_mut().filter_map(finishing) {
         shared_keys(&colours, screen);
@@ -113,6 +115,7 @@ pub fn request_menu(site: &Site, cx: &Context, spec: menu::Spec) -> Vec<Screen> 
     let geo = Geometry::new(cx.profile, site.config.theme.text_scale);
     let frame = frame::Frame::new(site, cx, &geo);
     let colours = colour_targets(&frame);
+    let spec = menu::Spec { accent: frame.theme().focus_frame, ..spec };
     let mut screens = menu::screens(&frame, spec);
     for screen in &mut screens {
         shared_keys(&colours, screen);
@@ -164,13 +167,14 @@ fn home_screens(frame: &frame::Frame) -> Vec<Screen> {
             entries: home_entries,
             extra_keys: digits,
             empty: "频道里还没有栏目",
+            lead: vec![],
         },
     )
 }
 
 /// What a tile of `item` says under its title, and where it leads; `depth`
 /// is 0 for a sub-item, 1 for a township, 2 for a village.
-fn entry_of(item: &Item, now: DateTime<FixedOffset>, depth: usize) -> (String, Target) {
+pub(crate) fn tile_target(item: &Item, now: DateTime<FixedOffset>, depth: usize) -> (String, Target) {
     let docs = live_docs(item, now);
     if !item.places.is_empty() {
         let what = if depth == 0 { "个乡镇" } else { "个村（社区）" };
@@ -200,7 +204,7 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
     let accent = frame.accent(ci);
     let mut entries = Vec::new();
     for item in &column.items {
-        let (caption, target) = entry_of(item, frame.cx.now, 0);
+        let (caption, target) = tile_target(item, frame.cx.now, 0);
         let badge = page_number(ci, entries.len()).map(|n| n.to_string());
         entries.push(menu::Entry { title: item.title.clone(), caption, badge, accent, target });
     }
@@ -218,6 +222,7 @@ fn column_screens(frame: &frame::Frame, ci: usize, column: &crate::content::Colu
         entries,
         extra_keys: vec![],
         empty: "本栏目暂无内容",
+        lead: vec![],
     };
     let mut screens: Vec<Arc<Screen>> = menu::screens(frame, spec)
         .into_iter()
@@ -309,6 +314,7 @@ fn sub_item_screens(
                 entries,
                 extra_keys: vec![],
                 empty: "本栏目暂无内容",
+                lead: vec![],
             },
         ));
         for (di, d) in docs.iter().enumerate() {
@@ -360,7 +366,7 @@ fn places_screens(
         .iter()
         .enumerate()
         .map(|(k, p)| {
-            let (caption, target) = entry_of(p, frame.cx.now, depth + 1);
+            let (caption, target) = tile_target(p, frame.cx.now, depth + 1);
             menu::Entry { title: p.title.clone(), caption, badge: Some((k + 1).to_string()), accent, target }
         })
         .collect();
@@ -390,6 +396,7 @@ fn places_screens(
             entries,
             extra_keys: digits,
             empty: "暂无内容",
+            lead: vec![],
         },
     ));
     let label = crumbs[1..].join(" › ");
@@ -419,23 +426,31 @@ fn places_screens(
     out
 }
 
-/// Where the colour keys lead: each to its column.
+/// Where the colour keys lead: each to its column; then the key of 查询.
 fn colour_targets(frame: &frame::Frame) -> Vec<(Key, Target)> {
-    frame
+    let mut keys: Vec<(Key, Target)> = frame
         .colour_keys()
         .into_iter()
         .map(|(key, _, index, _)| (key, Target::new(screen_id("c", &frame.site.columns[index].key), 0)))
-        .collect()
+        .collect();
+    keys.push((frame.site.config.search_key, Target::new(finder::SEARCH, 0)));
+    keys
 }
 
-/// Home from anywhere but home; colour keys from everywhere.
+/// Home from anywhere but home; colour keys and 查询's key from
+/// everywhere, but the search screens, where digits type.
 fn shared_keys(colours: &[(Key, Target)], screen: &mut Screen) {
     for state in &mut screen.states {
         if screen.kind != Kind::Home {
             state.keys.insert(Key::Home, Target::new(HOME, 0));
         }
         for (key, target) in colours {
-            state.keys.insert(*key, target.clone());
+            if target.screen != finder::SEARCH {
+                state.keys.insert(*key, target.clone());
+            } else if screen.kind != Kind::Search {
+                // A screen's own use of the key (a poll's choice) comes first.
+                state.keys.entry(*key).or_insert_with(|| target.clone());
+            }
         }
     }
 }

@@ -158,6 +158,8 @@ pub enum Kind {
     Request,
     /// Townships or villages, numbered.
     Places,
+    /// 查询: what the number keys typed, and what it found.
+    Search,
 }
 
 impl Kind {
@@ -173,6 +175,7 @@ impl Kind {
             Kind::Poll => "poll",
             Kind::Request => "request",
             Kind::Places => "places",
+            Kind::Search => "search",
         }
     }
 }
@@ -246,6 +249,9 @@ pub struct Section {
     pub item: Option<String>,
 }
 
+/// The rows of a document's tables one page shows: (table, first row, end row).
+pub type RowSpan = (u16, u32, u32);
+
 /// One screen of one profile: what it draws, its focus states and their keys.
 #[derive(Debug, Clone)]
 pub struct Screen {
@@ -269,6 +275,9 @@ pub struct Screen {
     /// Numbers typed on this screen pick these (places: 1…N); empty where
     /// digits are page numbers.
     pub locals: Vec<Target>,
+    /// The rows of its document's tables a table page shows: (table, first
+    /// row, end row), for search to open the page a row is on.
+    pub rows: Option<RowSpan>,
     /// The drawing key ([`drawing_key`]), when the screen was kept by the
     /// [`memo`](super::memo): its ops and focus states change no more.
     pub drawn: Option<[u8; 32]>,
@@ -319,6 +328,7 @@ impl Screen {
             states: vec![State { focus: None, keys }],
             ask: None,
             locals: Vec::new(),
+            rows: None,
             drawn: None,
             made: None,
             thin: false,
@@ -350,6 +360,7 @@ impl Screen {
             states: states.collect(),
             ask: self.ask.clone(),
             locals: self.locals.clone(),
+            rows: self.rows,
             drawn: self.drawn,
             made: self.made,
             thin: true,

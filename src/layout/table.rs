@@ -275,24 +275,27 @@ pub fn screens(
     back: super::Target,
     accent: Rgb,
 ) -> Vec<Screen> {
-    let pages: Vec<(Vec<String>, Vec<Op>)> =
-        tables.iter().flat_map(|table| table_pages(frame, doc, table, crumbs, accent)).collect();
+    let pages: Vec<(Vec<String>, Vec<Op>, super::RowSpan)> = tables
+        .iter()
+        .enumerate()
+        .flat_map(|(t, table)| {
+            table_pages(frame, doc, table, crumbs, accent)
+                .into_iter()
+                .map(move |(path, ops, (a, b))| (path, ops, (t as u16, a, b)))
+        })
+        .collect();
     let base = screen_id("a", &doc.key);
     let count = pages.len();
     let mut out = Vec::with_capacity(count);
-    for (p, (path, body)) in pages.into_iter().enumerate() {
+    for (p, (path, body, rows)) in pages.into_iter().enumerate() {
         let hints =
             if count > 1 { vec![("←→", "翻页"), ("返回", "上一级")] } else { vec![("返回", "上一级")] };
         let mut ops = frame.chrome(&path, accent, &hints, page_label(p + 1, count, "页"));
         ops.extend(body);
-        out.push(Screen::page(
-            page_id(&base, p),
-            Kind::Table,
-            &doc.title,
-            &back,
-            ops,
-            paging_keys(&base, p, count, &back),
-        ));
+        let mut screen =
+            Screen::page(page_id(&base, p), Kind::Table, &doc.title, &back, ops, paging_keys(&base, p, count, &back));
+        screen.rows = Some(rows);
+        out.push(screen);
     }
     out
 }
@@ -441,8 +444,11 @@ fn notes_lines(frame: &Frame, notes: &[String], width: f32) -> Vec<Drawn> {
     out
 }
 
-/// One table's pages: the path and the body's ops of each.
-fn table_pages(frame: &Frame, doc: &Doc, table: &Table, crumbs: &[String], accent: Rgb) -> Vec<(Vec<String>, Vec<Op>)> {
+/// A table page: its path, the body's ops and the rows it shows (first, end).
+type Page = (Vec<String>, Vec<Op>, (u32, u32));
+
+/// One table's pages.
+fn table_pages(frame: &Frame, doc: &Doc, table: &Table, crumbs: &[String], accent: Rgb) -> Vec<Page> {
     let g = frame.geo;
     let t = frame.theme();
     let fonts = frame.cx.fonts;
@@ -522,7 +528,8 @@ fn table_pages(frame: &Frame, doc: &Doc, table: &Table, crumbs: &[String], accen
                 y += h;
             }
         }
-        out.push((path.clone(), ops));
+        let shown = pages.get(p).and_then(|page| Some((*page.first()? as u32, *page.last()? as u32 + 1)));
+        out.push((path.clone(), ops, shown.unwrap_or((0, 0))));
     }
     out
 }

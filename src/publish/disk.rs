@@ -445,6 +445,7 @@ impl Reading<'_> {
             numbers: p.numbers,
             profile: p.profile,
             overlays: None,
+            search: None,
         })
     }
 }

@@ -109,6 +109,9 @@ pub struct ProfileOut {
     /// time. Not saved: a generation read back from disk has none until
     /// the first render of the run replaces it.
     pub overlays: Option<Arc<OverlayPics>>,
+    /// What 查询 finds on this profile, built with the render. Not saved
+    /// either: until the first render of the run, search says it is away.
+    pub search: Option<Arc<crate::search::Index>>,
 }
 
 /// A complete, immutable channel as it is on air.

@@ -453,6 +453,7 @@ pub fn assemble(
                 numbers: input.numbers.clone(),
                 screens,
                 overlays: Some(Arc::new(input.overlays.clone())),
+                search: None,
             },
         );
     }

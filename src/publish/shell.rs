@@ -71,10 +71,22 @@ if(kind=='down'){lastCode=c;lastTime=now;}
 if(carT){clearTimeout(carT);carT=null;}
 if(alertOn){if(name=='ok'){document.cookie='infotv_ack='+escape(alertSince)+'; path=/';setAlert(null);}return stop(e);}
 if(KQ&&KQ(name)){return stop(e);}
-if(name.length==1&&!(DG&&S[F].k[name])){digit(name);return stop(e);}
+t=S[F].k[name];if(buf==''&&t=='search#0'&&I.substring(0,6)!='search'){toSearch();return stop(e);}
+if(name.length==1&&!(DG&&t)){digit(name);return stop(e);}
 if(buf!=''&&name=='ok'){commit();return stop(e);}
 if(buf!=''&&name=='back'){buf='';drawEntry();return stop(e);}
-t=S[F].k[name];if(t){go(t);}else if(name=='back'){t=home();if(t){window.location.href=t;}}return stop(e);}
+if(name=='back'&&fromSearch()){return stop(e);}if(name=='home'){unmark();}
+if(t&&name=='ok'&&I.substring(0,7)=='search-'&&t.substring(0,6)!='search'){mark(t);}
+if(t){go(t);}else if(name=='back'){t=home();if(t){window.location.href=t;}}return stop(e);}
+/* 查询: opened from any screen, left back to it; a result opened from it leads back to the same results and focus. */
+function setc(n,v){document.cookie=n+'='+escape(v)+'; path=/';}
+function doc(id){var m=/^(.*-.*)-\d+$/.exec(id);return m?m[1]:id;}
+function unmark(){setc('infotv_sto','');setc('infotv_sback','');}
+function mark(t){setc('infotv_sback',I+'#'+F);setc('infotv_sto',doc(t.substring(0,t.lastIndexOf('#'))));}
+function toSearch(){unmark();setc('infotv_sfrom',I+'#'+F);go('search#0');}
+function fromSearch(){var u=cookie('infotv_sto'),b=cookie('infotv_sback');
+if(u&&b&&u==doc(I)){unmark();go(b);return true;}
+if(I=='search'){u=cookie('infotv_sfrom');if(u){setc('infotv_sfrom','');go(u);return true;}}return false;}
 document.onkeydown=function(e){return handle(e,'down');};
 document.onkeypress=function(e){return handle(e,'press');};
 document.onirkeypress=function(e){return handle(e,'down');};
@@ -185,7 +197,8 @@ pub fn render(
     html.push_str("},");
     let _ = write!(html, "PORTAL='{}',", escape_js(settings.portal_url.as_deref().unwrap_or("")));
     // On screens of choices the digits pick a choice; elsewhere they are page numbers.
-    let choices = matches!(screen.kind, crate::layout::Kind::Poll | crate::layout::Kind::Request);
+    let choices =
+        matches!(screen.kind, crate::layout::Kind::Poll | crate::layout::Kind::Request | crate::layout::Kind::Search);
     let _ = write!(html, "DG={},", u8::from(choices));
     if screen.locals.is_empty() {
         html.push_str("LN=null;");

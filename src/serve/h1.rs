@@ -226,6 +226,7 @@ async fn respond(
     head: &mut Vec<u8>,
 ) -> std::io::Result<bool> {
     use hyper::body::Body;
+    super::made_first(ctx.channel, asked).await;
     let mut resp = super::observed(ctx.channel, ctx.metrics, ctx.peer, asked);
     let backed = resp.extensions_mut().remove::<Backed>();
     let close = close || resp.headers().contains_key(CONNECTION);

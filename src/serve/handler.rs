@@ -5,8 +5,10 @@ use http_body_util::Full;
 use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Method, Request, Response, StatusCode};
 
+use crate::layout::finder::{SEARCH, SEARCH_DOWN};
 use crate::layout::HOME;
 use crate::net::{self, bytes, text, Resp};
+use crate::ondemand::{Made, Refused};
 use crate::publish::Generation;
 use crate::routes::Route;
 
@@ -155,7 +157,7 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
             Some(q) => redirect(&format!("/tv/{}/{HOME}.html?{q}", g.default_profile)),
             None => redirect(&format!("/tv/{}/{HOME}.html", g.default_profile)),
         },
-        Route::Asset(name) => asset(&g, name),
+        Route::Asset(name) => asset(channel, &g, name),
         Route::Keytest => {
             bytes(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(crate::publish::shell::keytest()), "no-cache")
         }
@@ -181,13 +183,34 @@ fn route(channel: &Channel, method: &Method, path: &str, query: Option<&str>) ->
             None => not_found(),
         },
         Route::ScreenText { profile, file } => {
-            let screen = file.strip_suffix(".json").and_then(|id| g.profiles.get(profile)?.screens.get(id));
-            match screen {
+            let Some(id) = file.strip_suffix(".json") else { return not_found() };
+            match g.profiles.get(profile).and_then(|p| p.screens.get(id)) {
                 Some(s) => match g.blobs.get(&s.text) {
                     Some(body) => bytes(StatusCode::OK, "application/json", body.bytes, "no-cache"),
                     None => lost(&s.text),
                 },
+                None if id.starts_with("search-") => match made(channel, &g, profile, id) {
+                    Ok(m) => bytes(StatusCode::OK, "application/json", m.one.text.clone(), "no-cache"),
+                    Err(refused) => refused_json(&refused),
+                },
                 None => not_found(),
+            }
+        }
+        Route::Search { profile } => {
+            let q = query.into_iter().flat_map(|q| q.split('&')).find_map(|kv| kv.strip_prefix("q=")).unwrap_or("");
+            let found = match &channel.on_demand {
+                Some(od) => od.find(&g, profile, q),
+                None => match crate::search::refuse(q) {
+                    Some(message) => Err(Refused::Input(message)),
+                    None => Err(Refused::Away),
+                },
+            };
+            match found {
+                Ok(found) => {
+                    let body = serde_json::to_vec(&*found).unwrap_or_default();
+                    bytes(StatusCode::OK, "application/json", Bytes::from(body), "no-cache")
+                }
+                Err(refused) => refused_json(&refused),
             }
         }
         Route::Healthz | Route::Favicon | Route::NavMalformed | Route::Answer | Route::Other => not_found(),
@@ -210,8 +233,21 @@ pub fn split_path(path: &str) -> Option<Vec<&str>> {
     Some(parts)
 }
 
-fn asset(g: &Generation, name: &str) -> Resp {
-    let Some(a) = g.assets.get(name) else { return not_found() };
+fn asset(channel: &Channel, g: &Generation, name: &str) -> Resp {
+    let Some(a) = g.assets.get(name) else {
+        // A picture of a screen made at request time.
+        return match channel.on_demand.as_ref().and_then(|od| od.picture(name)) {
+            Some((kind, body)) => {
+                let mut r = bytes(StatusCode::OK, kind, body, "public, max-age=31536000, immutable");
+                let etag = format!("\"{}\"", name.split('.').next().unwrap_or(name));
+                if let Ok(v) = HeaderValue::from_str(&etag) {
+                    r.headers_mut().insert(ETAG, v);
+                }
+                r
+            }
+            None => not_found(),
+        };
+    };
     let Some(body) = g.blobs.get(name) else { return lost(name) };
     // The name is the content hash, so it is the ETag too.
     let mut r =
@@ -266,6 +302,20 @@ fn stream(channel: &Channel, g: &Generation, profile: &str, file: &str) -> Resp 
 /// nothing there leaves the box where it is.
 fn nav(channel: &Channel, g: &Generation, profile: &str, screen: &str, focus: &str, key: &str) -> Resp {
     let Some(p) = g.profiles.get(profile) else { return not_found() };
+    if !p.screens.contains_key(screen) && screen.starts_with("search-") {
+        let Ok(m) = made(channel, g, profile, screen) else {
+            return shell(channel, g, profile, &format!("{screen}.html"), None);
+        };
+        let f: usize = focus.parse().ok().filter(|&f| f < m.keys.len()).unwrap_or(0);
+        let location = match m.keys.get(f).and_then(|keys| keys.get(key)) {
+            Some(t) => match t.rsplit_once('#') {
+                Some((id, focus)) => format!("/tv/{profile}/{id}.html?f={focus}"),
+                None => format!("/tv/{profile}/{screen}.html?f={f}"),
+            },
+            None => format!("/tv/{profile}/{screen}.html?f={f}"),
+        };
+        return redirect(&location);
+    }
     let Some(s) = p.screens.get(screen) else { return shell(channel, g, profile, &format!("{screen}.html"), None) };
     let states = &s.graph.states;
     let f: usize = focus.parse().ok().filter(|&f| f < states.len()).unwrap_or(0);
@@ -303,6 +353,33 @@ fn shell(channel: &Channel, g: &Generation, profile: &str, file: &str, query: Op
             let r = bytes(StatusCode::OK, "text/html; charset=utf-8", body.bytes.clone(), "no-cache");
             backed(with_etag(r, &screen.etags[f]), body)
         }
+        // 查询's results: made at request time.
+        None if id.starts_with("search-") => match made(channel, g, profile, id) {
+            Ok(m) => {
+                let f = if focus < m.one.shells.len() { focus } else { 0 };
+                let Some((html, etag)) = m.one.shells.get(f) else { return not_found() };
+                let r = bytes(StatusCode::OK, "text/html; charset=utf-8", Bytes::from(html.clone()), "no-cache");
+                with_etag(r, etag)
+            }
+            Err(Refused::Input(message)) => {
+                let page = format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>查询</title></head><body><p>{message}</p>\
+<p><a href=\"/tv/{profile}/{SEARCH}.html\">重新查询</a></p></body></html>"
+                );
+                bytes(StatusCode::BAD_REQUEST, "text/html; charset=utf-8", Bytes::from(page), "no-store")
+            }
+            Err(Refused::NoProfile) => not_found(),
+            // Search is away: the generation's own screen says so, back and page numbers still work.
+            Err(Refused::Away) => {
+                match p.screens.get(SEARCH_DOWN).and_then(|s| Some((g.blobs.get(s.shells.first()?)?, s))) {
+                    Some((body, s)) => {
+                        let r = bytes(StatusCode::OK, "text/html; charset=utf-8", body.bytes.clone(), "no-store");
+                        with_etag(r, &s.etags[0])
+                    }
+                    None => text(StatusCode::SERVICE_UNAVAILABLE, "查询暂不可用\n"),
+                }
+            }
+        },
         // A screen that is gone leads to its nearest living ancestor (page n
         // of a document to its first page), else the start screen: never a
         // dead end.
@@ -314,6 +391,28 @@ fn shell(channel: &Channel, g: &Generation, profile: &str, file: &str, query: Op
             redirect(&format!("/tv/{profile}/{target}.html"))
         }
     }
+}
+
+/// A results screen made (or found made) at request time.
+fn made(channel: &Channel, g: &Generation, profile: &str, id: &str) -> Result<std::sync::Arc<Made>, Refused> {
+    match &channel.on_demand {
+        Some(od) => od.screen(g, profile, id),
+        None => match crate::ondemand::results_id(id) {
+            Some(Err(message)) => Err(Refused::Input(message)),
+            _ => Err(Refused::Away),
+        },
+    }
+}
+
+/// A refusal as the JSON apps read: `{"error": "…"}`.
+fn refused_json(refused: &Refused) -> Resp {
+    let (status, message) = match refused {
+        Refused::Input(message) => (StatusCode::BAD_REQUEST, *message),
+        Refused::Away => (StatusCode::SERVICE_UNAVAILABLE, "查询暂不可用"),
+        Refused::NoProfile => (StatusCode::NOT_FOUND, "没有这个画面规格"),
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    bytes(status, "application/json", Bytes::from(body), "no-store")
 }
 
 fn not_found() -> Resp {

@@ -22,7 +22,24 @@ use crate::onair::OnAir;
 use crate::routes::Route;
 use crate::sync::Locked;
 
-pub use handler::{handle, split_path, Asked};
+pub use handler::{handle, respond, split_path, Asked};
+
+/// Has the screen a request asks for made, if it is one made at request
+/// time and not made yet, on the on-demand thread: the box worker waits
+/// for it without holding up its other connections.
+async fn made_first(channel: &Channel, asked: &Asked<'_>) {
+    let Some(od) = &channel.on_demand else { return };
+    let (profile, id) = match Route::of_path(asked.path) {
+        Route::Shell { profile, file } => (profile, file.strip_suffix(".html")),
+        Route::ScreenText { profile, file } => (profile, file.strip_suffix(".json")),
+        _ => return,
+    };
+    let Some(id) = id.filter(|id| id.starts_with("search-")) else { return };
+    let Some(g) = channel.on_air.current() else { return };
+    if g.profiles.get(profile).is_some_and(|p| !p.screens.contains_key(id)) {
+        od.warm(g, profile, id).await;
+    }
+}
 
 /// How much the box port lets any one client hold, and how many threads answer.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +76,9 @@ pub struct Channel {
     pub clock: Arc<crate::clock::Clock>,
     /// Proxies whose forwarded client addresses are believed.
     pub edges: crate::net::Edges,
+    /// Where screens made at request time (查询's results) are made and
+    /// kept; `None` answers them with `search-down`.
+    pub on_demand: Option<Arc<crate::ondemand::OnDemand>>,
 }
 
 /// How a connection is asked to close (shed, or the server stopping): a
