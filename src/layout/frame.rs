@@ -251,7 +251,7 @@ impl Frame<'_> {
         // keys do not fit beside the page number, the arrows' hint (the
         // least needed: the focus shows them) makes room.
         let mut all: Hints = hints.clone();
-        if !hints.iter().any(|(_, what)| *what == "输入") {
+        if !hints.iter().any(|(_, what)| *what == "输入" || *what == "页码") {
             all.push((search_label(self.site), "查询"));
         }
         let width = |all: &Hints| -> f32 {

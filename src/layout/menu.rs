@@ -117,7 +117,10 @@ pub fn screens(frame: &Frame, spec: Spec) -> Vec<Screen> {
     for page in 0..pages {
         let first = page * per_page;
         let on_page = &spec.entries[first.min(spec.entries.len())..(first + per_page).min(spec.entries.len())];
-        let hints = hints(spec.kind, pages > 1, !on_page.is_empty());
+        let mut hints = hints(spec.kind, pages > 1, !on_page.is_empty());
+        if spec.kind == Kind::Search {
+            search_hints(&spec, &mut hints);
+        }
         let mut ops = frame.chrome(&spec.crumbs, spec.accent, &hints, page_label(page + 1, pages, "页"));
         let top = lead(frame, &spec.lead, &mut ops);
         let mut states = Vec::new();
@@ -240,6 +243,18 @@ fn lead(frame: &Frame, lines: &[(String, bool)], ops: &mut Vec<Op>) -> i32 {
         y += line_box(size);
     }
     (y - g.body.y as f32).ceil() as i32 + g.gap / 2
+}
+
+/// A search screen names only the keys it has: typing where digits type,
+/// deleting where there is a digit to delete, else digits are page numbers
+/// (查询暂不可用) and back leads up.
+fn search_hints(spec: &Spec, hints: &mut Hints) {
+    let has = |k: Key| spec.extra_keys.iter().any(|(key, _)| *key == k);
+    if !has(Key::Digit(2)) {
+        *hints = vec![("0-9", "页码"), ("返回", "上一级")];
+    } else if !has(Key::Left) {
+        hints.retain(|(k, _)| *k != "←");
+    }
 }
 
 /// Where tile `i` of a page sits: a grid filling the body below `top`
